@@ -1,0 +1,1 @@
+namespace SgdDynamics.Kernels; internal static class Placeholder {}
