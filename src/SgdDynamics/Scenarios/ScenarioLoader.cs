@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Text.Json;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Scenarios;
+
+/// <summary>
+/// Loads a scenario JSON document into a validated <see cref="Scenario"/>. Parsing is strict:
+/// unknown or duplicate fields, wrong JSON kinds, non-finite numbers and inconsistent dimensions
+/// are errors, reported as a <see cref="ScenarioException"/> naming the JSON path of the value.
+/// </summary>
+/// <example>
+/// <code>
+/// {"landscape": {"type": "quadratic", "hessian": [[2,0.5],[0.5,1]], "linearTerm": [0.1,0],
+///                "gradientNoiseCovariance": [[1,0.3],[0.3,0.5]], "curvatureNoiseStd": [0.3,0]},
+///  "optimizer": {"type": "sgd", "learningRate": 0.1, "momentum": 0.0},
+///  "initial": {"point": [1,-1]},
+///  "ensemble": {"trajectories": 1000000, "steps": 500, "seed": 7, "divergenceThreshold": 1e12},
+///  "record": {"every": 10}}
+/// </code>
+/// </example>
+public static class ScenarioLoader
+{
+    /// <summary>Largest supported dimension d.</summary>
+    public const int MaxDimension = 64;
+
+    /// <summary>Largest ensemble size: the trajectory index is one 32-bit Philox key word.</summary>
+    public const long MaxTrajectories = 1L << 32;
+
+    /// <summary>Largest divergence threshold, so that sums of x⁴ over an ensemble stay representable.</summary>
+    public const double MaxDivergenceThreshold = 1e15;
+
+    /// <summary>Relative tolerance of the symmetry check: |Aᵢⱼ − Aⱼᵢ| ≤ tol · max(1, |Aᵢⱼ|, |Aⱼᵢ|).</summary>
+    public const double SymmetryTolerance = 1e-12;
+
+    /// <summary>Relative tolerance of the PSD check: λ_min ≥ −tol · max(1, max |λ|).</summary>
+    public const double EigenvalueTolerance = 1e-12;
+
+    private const string DimensionReason = "the dimension of the hessian";
+
+    /// <summary>Reads and parses a scenario file; errors carry the file path.</summary>
+    /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
+    public static Scenario LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ScenarioException(null, "no scenario file given (empty path)");
+        }
+
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ScenarioException(null, "scenario file does not exist", path, e);
+        }
+        catch (UnauthorizedAccessException e) when (Directory.Exists(path))
+        {
+            throw new ScenarioException(null, "is a directory, not a scenario file", path, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioException(null, $"cannot read scenario file ({e.Message})", path, e);
+        }
+
+        try
+        {
+            return Parse(json);
+        }
+        catch (ScenarioException e)
+        {
+            throw e.InFile(path);
+        }
+    }
+
+    /// <summary>Parses a scenario from JSON text.</summary>
+    /// <exception cref="ScenarioException">The text is not valid JSON or not a valid scenario.</exception>
+    public static Scenario Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new ScenarioException("$", "scenario is empty (expected a JSON object)");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioException("$", $"not valid JSON ({DescribeSyntaxError(e)})", innerException: e);
+        }
+
+        using (document)
+        {
+            return ReadScenario(new JsonField(document.RootElement, "$").AsObject());
+        }
+    }
+
+    private static Scenario ReadScenario(ObjectFields root)
+    {
+        root.RejectUnknown("name", "description", "landscape", "optimizer", "initial", "ensemble", "record");
+        string? name = root.Optional("name")?.AsString();
+        string? description = root.Optional("description")?.AsString();
+
+        var landscape = ReadLandscape(root.Required("landscape").AsObject());
+        var optimizer = ReadOptimizer(root.Required("optimizer").AsObject());
+        var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension);
+        var ensemble = ReadEnsemble(root.Required("ensemble").AsObject());
+        var record = root.Optional("record") is { } recordField
+            ? ReadRecord(recordField.AsObject(), ensemble.Steps)
+            : new RecordSpec(ensemble.Steps);
+
+        return new Scenario(name, description, new Problem(landscape, optimizer, initial, ensemble, record));
+    }
+
+    private static QuadraticLandscapeSpec ReadLandscape(ObjectFields landscape)
+    {
+        var type = landscape.Required("type");
+        if (type.AsString() is var typeName and not "quadratic")
+        {
+            throw type.Error($"unknown landscape type {Quote(typeName)} (expected: quadratic)");
+        }
+
+        landscape.RejectUnknown("type", "hessian", "linearTerm", "gradientNoiseCovariance", "curvatureNoiseStd");
+
+        var hessianField = landscape.Required("hessian");
+        var hessian = hessianField.AsSquareMatrixDefiningSize(MaxDimension, "hessian");
+        hessian = Symmetrized(hessian, hessianField, "H");
+        int d = hessian.RowCount;
+
+        var linearTerm = landscape.Optional("linearTerm")?.AsVector(d, DimensionReason)
+            ?? Vector<double>.Build.Dense(d);
+
+        var noiseCovariance = landscape.Optional("gradientNoiseCovariance") is { } sigmaField
+            ? Covariance(sigmaField, d, "Sigma")
+            : Matrix<double>.Build.Dense(d, d);
+
+        var curvatureNoiseStd = Vector<double>.Build.Dense(d);
+        if (landscape.Optional("curvatureNoiseStd") is { } stdField)
+        {
+            curvatureNoiseStd = stdField.AsVector(d, DimensionReason);
+            RequireNonNegative(stdField, curvatureNoiseStd);
+        }
+
+        var (factor, lowerTriangular) = CovarianceFactor.Compute(noiseCovariance);
+        return new QuadraticLandscapeSpec(hessian, linearTerm, noiseCovariance, factor, lowerTriangular, curvatureNoiseStd);
+    }
+
+    private static OptimizerSpec ReadOptimizer(ObjectFields optimizer)
+    {
+        var type = optimizer.Required("type");
+        var kind = type.AsString() switch
+        {
+            "sgd" => OptimizerKind.Sgd,
+            "momentum" => OptimizerKind.Momentum,
+            var other => throw type.Error($"unknown optimizer type {Quote(other)} (expected: sgd, momentum)"),
+        };
+
+        optimizer.RejectUnknown("type", "learningRate", "momentum");
+
+        var learningRateField = optimizer.Required("learningRate");
+        double learningRate = learningRateField.AsNumber();
+        if (!(learningRate > 0))
+        {
+            throw learningRateField.Error($"must be > 0 (got {learningRateField.Raw})");
+        }
+
+        double momentum = 0.0;
+        if (optimizer.Optional("momentum") is { } momentumField)
+        {
+            momentum = momentumField.AsNumber();
+            if (kind == OptimizerKind.Sgd && momentum != 0.0)
+            {
+                throw momentumField.Error(
+                    $"must be 0 for optimizer type 'sgd' (got {momentumField.Raw}); use type 'momentum' for heavy-ball momentum");
+            }
+
+            if (momentum is < 0.0 or >= 1.0)
+            {
+                throw momentumField.Error($"must be in [0, 1) (got {momentumField.Raw})");
+            }
+        }
+
+        // Store +0 for a written -0 so that equal optimizers compare equal.
+        return new OptimizerSpec(kind, learningRate, momentum + 0.0);
+    }
+
+    private static InitialLaw ReadInitial(ObjectFields initial, int d)
+    {
+        initial.RejectUnknown("point", "mean", "covariance");
+        bool hasPoint = initial.Has("point");
+        bool hasMean = initial.Has("mean");
+        bool hasCovariance = initial.Has("covariance");
+
+        if (hasPoint && (hasMean || hasCovariance))
+        {
+            throw initial.Error("give either 'point' or 'mean' with 'covariance', not both");
+        }
+
+        if (hasPoint)
+        {
+            var point = initial.Required("point").AsVector(d, DimensionReason);
+            var zero = Matrix<double>.Build.Dense(d, d);
+            return new InitialLaw(point, zero, zero.Clone(), true);
+        }
+
+        if (!hasMean && !hasCovariance)
+        {
+            throw initial.Error("expected either 'point' or 'mean' with 'covariance'");
+        }
+
+        const string gaussianHint = "a Gaussian initial law needs 'mean' and 'covariance'";
+        var mean = hasMean
+            ? initial.Required("mean").AsVector(d, DimensionReason)
+            : throw initial.Missing("mean", gaussianHint);
+        var covariance = hasCovariance
+            ? Covariance(initial.Required("covariance"), d, "C")
+            : throw initial.Missing("covariance", gaussianHint);
+
+        var (factor, lowerTriangular) = CovarianceFactor.Compute(covariance);
+        return new InitialLaw(mean, covariance, factor, lowerTriangular);
+    }
+
+    private static EnsembleSpec ReadEnsemble(ObjectFields ensemble)
+    {
+        ensemble.RejectUnknown("trajectories", "steps", "seed", "divergenceThreshold");
+
+        long trajectories = ensemble.Required("trajectories")
+            .AsInteger(1, MaxTrajectories, "the trajectory index is a 32-bit Philox key word");
+        int steps = (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
+        uint seed = (uint)ensemble.Required("seed").AsInteger(0, uint.MaxValue, "the seed is a 32-bit Philox key word");
+
+        double threshold = EnsembleSpec.DefaultDivergenceThreshold;
+        if (ensemble.Optional("divergenceThreshold") is { } thresholdField)
+        {
+            threshold = thresholdField.AsNumber();
+            if (!(threshold > 0))
+            {
+                throw thresholdField.Error($"must be > 0 (got {thresholdField.Raw})");
+            }
+
+            if (threshold > MaxDivergenceThreshold)
+            {
+                throw thresholdField.Error(
+                    $"must be <= {MaxDivergenceThreshold.ToString("0.###e0", CultureInfo.InvariantCulture)} so that sums of x^4 stay representable (got {thresholdField.Raw})");
+            }
+        }
+
+        return new EnsembleSpec(trajectories, steps, seed, threshold);
+    }
+
+    private static RecordSpec ReadRecord(ObjectFields record, int steps)
+    {
+        record.RejectUnknown("every");
+        int every = record.Optional("every") is { } everyField
+            ? (int)everyField.AsInteger(1, int.MaxValue)
+            : steps;
+        return new RecordSpec(every);
+    }
+
+    /// <summary>Reads a d × d covariance and checks that it is symmetric positive semidefinite; returns it symmetrized.</summary>
+    private static Matrix<double> Covariance(JsonField field, int d, string symbol)
+    {
+        var matrix = Symmetrized(field.AsSquareMatrix(d, DimensionReason), field, symbol);
+        var eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+        double smallest = eigenvalues.Min();
+        double scale = Math.Max(1.0, eigenvalues.Max(Math.Abs));
+        if (smallest < -EigenvalueTolerance * scale)
+        {
+            throw field.Error($"not positive semidefinite (smallest eigenvalue {NumberText.Format(smallest, 6)})");
+        }
+
+        return matrix;
+    }
+
+    /// <summary>Checks symmetry within <see cref="SymmetryTolerance"/> and returns (A + Aᵀ) / 2 (equal to A when A is exactly symmetric).</summary>
+    private static Matrix<double> Symmetrized(Matrix<double> matrix, JsonField field, string symbol)
+    {
+        int d = matrix.RowCount;
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i + 1; j < d; j++)
+            {
+                double upper = matrix[i, j];
+                double lower = matrix[j, i];
+                double scale = Math.Max(1.0, Math.Max(Math.Abs(upper), Math.Abs(lower)));
+                if (Math.Abs(upper - lower) > SymmetryTolerance * scale)
+                {
+                    throw field.Error(
+                        $"matrix is not symmetric ({symbol}[{i}][{j}] = {NumberText.Format(upper)}, {symbol}[{j}][{i}] = {NumberText.Format(lower)})");
+                }
+            }
+        }
+
+        return Matrix<double>.Build.Dense(d, d, (i, j) => 0.5 * matrix[i, j] + 0.5 * matrix[j, i]);
+    }
+
+    private static void RequireNonNegative(JsonField field, Vector<double> values)
+    {
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (values[i] < 0)
+            {
+                throw new ScenarioException($"{field.Path}[{i}]", $"must be >= 0 (got {NumberText.Format(values[i])})");
+            }
+        }
+    }
+
+    private static string DescribeSyntaxError(JsonException e)
+    {
+        // System.Text.Json appends " LineNumber: n | BytePositionInLine: m." to its messages; report 1-based positions instead.
+        var reason = e.Message;
+        int suffix = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix >= 0)
+        {
+            reason = reason[..suffix];
+        }
+
+        return e.LineNumber is { } line && e.BytePositionInLine is { } position
+            ? $"line {line + 1}, position {position + 1}: {reason}"
+            : reason;
+    }
+
+    private static string Quote(string text) =>
+        "'" + (text.Length <= 40 ? text : text[..37] + "...").ReplaceLineEndings(" ") + "'";
+}
