@@ -1,0 +1,38 @@
+namespace SgdDynamics.Statistics;
+
+/// <summary>
+/// Ensemble moments of one record, computed by <see cref="MomentAccumulator.ToMoments"/> from exact
+/// sums in rational arithmetic and correctly rounded to double once at the end (so a huge mean
+/// does not cancel digits out of a tiny variance). With raw sums Sₖ = Σ xᵏ over n trajectories:
+/// <list type="bullet">
+/// <item>mean x̄ = S₁/n;</item>
+/// <item>unbiased covariance C = (n S₂ − S₁S₁ᵀ) / (n(n−1));</item>
+/// <item>population central moments m₂ = S₂/n − x̄², m₃ = S₃/n − 3x̄S₂/n + 2x̄³,
+///       m₄ = S₄/n − 4x̄S₃/n + 6x̄²S₂/n − 3x̄⁴;</item>
+/// <item>standard error of the mean √(Cᵢᵢ/n);</item>
+/// <item>standard error of the sample variance √((m₄ − m₂²)/n), the large-n form of
+///       Var(s²) ≈ (μ₄ − σ⁴)/n.</item>
+/// </list>
+/// With n = 0 every statistic is NaN; with n = 1 the mean and central moments are defined and the
+/// covariance and both standard errors are NaN. A standard error whose radicand is negative (only
+/// possible when rounding in the deposited tile sums makes them mutually inconsistent) is 0.
+/// </summary>
+/// <param name="Dimension">Dimension d of a state.</param>
+/// <param name="Count">Number n of trajectories in the statistics (diverged ones excluded).</param>
+/// <param name="Diverged">Number of trajectories excluded because they diverged.</param>
+/// <param name="Mean">Mean x̄ (length d).</param>
+/// <param name="Covariance">Unbiased sample covariance C (d × d, symmetric).</param>
+/// <param name="MeanStandardError">√(Cᵢᵢ/n) per coordinate.</param>
+/// <param name="VarianceStandardError">√((m₄ − m₂²)/n) per coordinate: the standard error of Cᵢᵢ.</param>
+/// <param name="ThirdCentralMoment">m₃ = (1/n) Σ (xᵢ − x̄ᵢ)³ per coordinate.</param>
+/// <param name="FourthCentralMoment">m₄ = (1/n) Σ (xᵢ − x̄ᵢ)⁴ per coordinate.</param>
+public sealed record Moments(
+    int Dimension,
+    long Count,
+    long Diverged,
+    double[] Mean,
+    double[,] Covariance,
+    double[] MeanStandardError,
+    double[] VarianceStandardError,
+    double[] ThirdCentralMoment,
+    double[] FourthCentralMoment);
