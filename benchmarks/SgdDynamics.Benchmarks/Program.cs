@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(SgdDynamics.Benchmarks.EnsembleBenchmarks).Assembly).Run(args);

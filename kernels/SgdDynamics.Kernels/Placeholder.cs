@@ -1,1 +1,0 @@
-namespace SgdDynamics.Kernels; internal static class Placeholder {}

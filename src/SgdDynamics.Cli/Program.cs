@@ -1,0 +1,9 @@
+using System.CommandLine;
+using SgdDynamics.Cli;
+
+var root = new RootCommand("sgdyn: stochastic dynamics of discrete SGD — ensembles, exact moment theory and benchmarks");
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(TheoryCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return root.Parse(args).Invoke();

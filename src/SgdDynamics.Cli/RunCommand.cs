@@ -1,0 +1,128 @@
+using System.CommandLine;
+using SgdDynamics.Backends;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Output;
+using SgdDynamics.Scenarios;
+using Spectre.Console;
+
+namespace SgdDynamics.Cli;
+
+/// <summary><c>sgdyn run SCENARIO.json [--backend B] [--out DIR] [--json]</c>.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Argument<FileInfo>("scenario") { Description = "Scenario file (JSON)" };
+        var backend = BackendOption();
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: runs/<scenario file name>)" };
+        var json = new Option<bool>("--json") { Description = "Print summary.json on stdout instead of a table" };
+        var threads = ThreadsOption();
+        var allowDivergence = new Option<bool>("--allow-divergence") { Description = "Exit 0 even when some trajectories diverged (they are still counted and reported)" };
+        var command = new Command("run", "Run an ensemble of SGD trajectories and write summary.json and timeseries.csv")
+        {
+            scenario, backend, output, json, threads, allowDivergence,
+        };
+        command.SetAction(parse => CliRunner.Guard(() =>
+        {
+            FileInfo file = parse.GetValue(scenario)!;
+            Scenario loaded = ScenarioLoader.LoadFile(file.FullName);
+            string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
+            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence));
+        }));
+        return command;
+    }
+
+    public static Option<string> BackendOption()
+    {
+        var option = new Option<string>("--backend")
+        {
+            Description = "Compute backend: auto (CUDA when present, else managed), managed (SIMD CPU), ilgpu-cpu, cuda, opencl",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong([.. BackendFactory.Names]);
+        return option;
+    }
+
+    public static Option<int> ThreadsOption()
+    {
+        var option = new Option<int>("--threads") { Description = "Worker threads of the managed backend (0: all cores)", DefaultValueFactory = _ => 0 };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--threads must be ≥ 0");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>
+    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence)
+    {
+        using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
+        var problem = scenario.Problem;
+        long total = problem.Ensemble.Trajectories * (long)problem.Ensemble.Steps;
+        EnsembleResult result = ProgressDisplay.Run(
+            $"{backend.Name}: {problem.Ensemble.Trajectories:N0} trajectories × {problem.Ensemble.Steps:N0} steps",
+            total,
+            quiet: false,
+            progress => EnsembleSolver.Solve(problem, backend, progress: progress));
+        EnsembleOutput.Write(directory, scenario, result);
+
+        if (json)
+        {
+            Console.Out.WriteLine(EnsembleOutput.Summary(scenario, result).ToJsonString(Json.Indented));
+        }
+        else
+        {
+            PrintSummary(scenario, result, directory);
+        }
+
+        return DivergenceExit(result, allowDivergence);
+    }
+
+    /// <summary>Exit code for divergence: all diverged is always an error; some diverged unless allowed.</summary>
+    public static int DivergenceExit(EnsembleResult result, bool allowDivergence)
+    {
+        var final = result.Final.Moments;
+        if (final.Diverged == 0)
+        {
+            return ExitCodes.Ok;
+        }
+
+        string what = $"{final.Diverged:N0} of {result.Range.Count:N0} trajectories diverged (NaN, infinity or |x_i| > {result.Problem.Ensemble.DivergenceThreshold:G}), first seen at step {result.FirstDivergedStep}; they are excluded from the moments";
+        if (final.Count == 0)
+        {
+            return CliRunner.Fail(ExitCodes.Diverged, $"the run diverged: {what} — no moments are left (lower the learning rate or the noise)");
+        }
+
+        if (allowDivergence)
+        {
+            Console.Error.WriteLine($"warning: {what}");
+            return ExitCodes.Ok;
+        }
+
+        return CliRunner.Fail(ExitCodes.Diverged, $"{what} (pass --allow-divergence to accept)");
+    }
+
+    private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
+    {
+        var final = result.Final.Moments;
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario.Name ?? "ensemble")}[/] at step {result.Final.Step} (t = {result.Final.Time:G4})");
+        table.AddColumn("coordinate");
+        table.AddColumn(new TableColumn("mean").RightAligned());
+        table.AddColumn(new TableColumn("± SE").RightAligned());
+        table.AddColumn(new TableColumn("variance").RightAligned());
+        table.AddColumn(new TableColumn("± SE").RightAligned());
+        for (int i = 0; i < final.Dimension; i++)
+        {
+            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.MeanStandardError[i]:G2}", $"{final.Covariance[i, i]:G6}", $"{final.VarianceStandardError[i]:G2}");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(
+            $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Problem.Ensemble.Steps:N0} steps " +
+            $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:F1} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
+    }
+}

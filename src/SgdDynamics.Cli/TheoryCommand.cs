@@ -1,0 +1,66 @@
+using System.CommandLine;
+using SgdDynamics.Output;
+using SgdDynamics.Scenarios;
+using SgdDynamics.Theory;
+using Spectre.Console;
+
+namespace SgdDynamics.Cli;
+
+/// <summary><c>sgdyn theory SCENARIO.json [--json]</c>: exact moments at every record and the stationary laws.</summary>
+internal static class TheoryCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Argument<FileInfo>("scenario") { Description = "Scenario file (JSON)" };
+        var json = new Option<bool>("--json") { Description = "Print the theory as JSON" };
+        var command = new Command("theory", "Exact mean and covariance of discrete SGD at every recorded step (closed moment recursion), and the discrete and Langevin stationary covariances")
+        {
+            scenario, json,
+        };
+        command.SetAction(parse => CliRunner.Guard(() =>
+        {
+            Scenario loaded = ScenarioLoader.LoadFile(parse.GetValue(scenario)!.FullName);
+            var problem = loaded.Problem;
+            IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem);
+            StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(TheoryOutput.Build(problem, recorded, stationary).ToJsonString(Json.Indented));
+                return ExitCodes.Ok;
+            }
+
+            Print(loaded, recorded, stationary);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static void Print(Scenario scenario, IReadOnlyList<MomentRecord> recorded, StationaryMoments stationary)
+    {
+        var problem = scenario.Problem;
+        MomentRecord final = recorded[^1];
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"[bold]{Markup.Escape(scenario.Name ?? "theory")}[/]: exact moments of discrete SGD (η = {problem.Optimizer.LearningRate:G4})");
+        table.AddColumn("coordinate");
+        table.AddColumn(new TableColumn($"mean at step {final.Step}").RightAligned());
+        table.AddColumn(new TableColumn($"variance at step {final.Step}").RightAligned());
+        table.AddColumn(new TableColumn("stationary (discrete)").RightAligned());
+        table.AddColumn(new TableColumn("stationary (Langevin)").RightAligned());
+        for (int i = 0; i < problem.Dimension; i++)
+        {
+            table.AddRow(
+                $"x{i}",
+                $"{final.Mean[i]:G6}",
+                $"{final.Covariance[i, i]:G6}",
+                stationary.Discrete.Covariance is { } c ? $"{c[i, i]:G6}" : "none",
+                stationary.Langevin.Covariance is { } l ? $"{l[i, i]:G6}" : "none");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"discrete second-moment map: spectral radius {stationary.SpectralRadius:G6} ({(stationary.Discrete.Stable ? "stable" : "no stationary law")}{Reason(stationary.Discrete)})");
+        AnsiConsole.MarkupLine($"Langevin: spectral abscissa {stationary.SpectralAbscissa:G6} ({(stationary.Langevin.Stable ? "stable" : "no stationary law")}{Reason(stationary.Langevin)})");
+        AnsiConsole.MarkupLine($"[grey]{recorded.Count} recorded steps; --json prints them all[/]");
+    }
+
+    private static string Reason(StationaryCovariance law) => law.Reason is null ? "" : $": {Markup.Escape(law.Reason)}";
+}

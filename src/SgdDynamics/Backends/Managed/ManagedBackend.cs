@@ -1,0 +1,317 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Kernels.Statistics;
+
+namespace SgdDynamics.Backends.Managed;
+
+/// <summary>
+/// The fast CPU backend: <see cref="Parallel.For(long, long, ParallelOptions, Action{long})"/> over tiles of
+/// 256 trajectories, each tile run as blocks of 32 (AVX-512) or 16 SIMD lanes (<see cref="Lane512x2"/> where the CPU has
+/// AVX-512, else <see cref="Lane256x2"/>) through the shared kernel physics. Bit-identical per trajectory to
+/// the ILGPU CPU accelerator.
+/// </summary>
+public sealed class ManagedBackend : IEnsembleBackend
+{
+    private readonly int threads;
+    private readonly int tilesPerBatch;
+    private readonly bool wide;
+
+    /// <summary>
+    /// A managed backend with <paramref name="threads"/> workers (0: all cores) handing out
+    /// <paramref name="tilesPerBatch"/> tiles at a time; <paramref name="forceVector256"/> uses the
+    /// Vector256 lanes even where AVX-512 is present.
+    /// </summary>
+    public ManagedBackend(int threads = 0, int tilesPerBatch = 4, bool forceVector256 = false)
+    {
+        if (threads < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be ≥ 0 (0: all cores)");
+        }
+
+        if (tilesPerBatch < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tilesPerBatch), "tiles per batch must be ≥ 1");
+        }
+
+        this.threads = threads == 0 ? Environment.ProcessorCount : threads;
+        this.tilesPerBatch = tilesPerBatch;
+        wide = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && !forceVector256;
+    }
+
+    /// <inheritdoc/>
+    public string Name => "managed";
+
+    /// <inheritdoc/>
+    public string Device =>
+        $"CPU: {HostInfo.ProcessorName}, {threads} thread{(threads == 1 ? "" : "s")}, {(wide ? "AVX-512 (Vector512)" : "Vector256")} lanes";
+
+    /// <inheritdoc/>
+    public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        if (wide)
+        {
+            Run<Lane512x2>(model, range, statistics, progress, cancellationToken);
+        }
+        else
+        {
+            Run<Lane256x2>(model, range, statistics, progress, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+    }
+
+    private unsafe void Run<T>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+        where T : unmanaged, IBlockLane<T>
+    {
+        long tiles = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize;
+        long batches = (tiles + tilesPerBatch - 1) / tilesPerBatch;
+        using var parameters = new PinnedParameters(model);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+        object gate = new();
+        Parallel.For(
+            0,
+            batches,
+            options,
+            () => new TileWorker<T>(model, parameters, statistics.CreateEmpty()),
+            (batch, _, worker) =>
+            {
+                long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
+                for (long tile = batch * tilesPerBatch; tile < end; tile++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    long first = range.First + tile * TileLayout.TileSize;
+                    int valid = (int)Math.Min(TileLayout.TileSize, range.End - first);
+                    worker.Run(first, valid);
+                    progress?.Invoke((long)valid * model.RecordSteps[^1]);
+                }
+
+                return worker;
+            },
+            worker =>
+            {
+                lock (gate)
+                {
+                    statistics.Merge(worker.Statistics);
+                }
+
+                worker.Dispose();
+            });
+    }
+
+    /// <summary>Float parameters in pinned memory, shared read-only by the workers.</summary>
+    private sealed unsafe class PinnedParameters : IDisposable
+    {
+        private readonly List<GCHandle> handles = [];
+
+        public PinnedParameters(EnsembleModel model)
+        {
+            var hessian = Pin(model.Hessian);
+            var linear = Pin(model.LinearTerm);
+            var noise = Pin(model.NoiseFactor);
+            var curvature = Pin(model.CurvatureStd);
+            Landscape = new QuadraticLandscape<HostParameters>(
+                model.Dimension, model.DiagonalHessian, hessian, model.HasLinearTerm, linear,
+                model.NoiseShape, noise, model.HasCurvatureNoise, curvature);
+            Start = new GaussianStart<HostParameters>(model.Dimension, model.InitialShape, Pin(model.InitialMean), Pin(model.InitialFactor));
+        }
+
+        public QuadraticLandscape<HostParameters> Landscape { get; }
+
+        public GaussianStart<HostParameters> Start { get; }
+
+        public void Dispose()
+        {
+            foreach (GCHandle handle in handles)
+            {
+                handle.Free();
+            }
+        }
+
+        private HostParameters Pin(float[] values)
+        {
+            float[] data = values.Length == 0 ? [0f] : values;
+            GCHandle handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+            handles.Add(handle);
+            return new HostParameters((float*)handle.AddrOfPinnedObject());
+        }
+    }
+
+    /// <summary>One worker's memory: a tile's states, key schedules, the tile-sum buffers and its statistics.</summary>
+    private sealed unsafe class TileWorker<T> : IDisposable where T : unmanaged, IBlockLane<T>
+    {
+        private const int NormalBufferBytes = 16 * 1024;
+
+        private readonly EnsembleModel model;
+        private readonly PinnedParameters parameters;
+        private readonly int d;
+        private readonly int[] statistics;
+        private readonly T* x;
+        private readonly T* v;
+        private readonly T* g;
+        private readonly byte* k0s;
+        private readonly byte* k1s;
+        private readonly double* coordinates;
+        private readonly double[] sums;
+        private readonly int keyBytesPerBlock;
+        private readonly T* normals;
+        private readonly int stepsPerFill;
+
+        public TileWorker(EnsembleModel model, PinnedParameters parameters, EnsembleStatistics local)
+        {
+            this.model = model;
+            this.parameters = parameters;
+            Statistics = local;
+            d = model.Dimension;
+            statistics = TileLayout.Statistics(d);
+            sums = new double[statistics.Length];
+            x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
+            v = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
+            g = (T*)Allocate(d * sizeof(T));
+            keyBytesPerBlock = T.WordVectors * SimdPhilox.Rounds * T.WordBytes;
+            k0s = (byte*)Allocate(SimdPhilox.Rounds * T.WordBytes);
+            k1s = (byte*)Allocate(TileLayout.TileSize / T.Width * keyBytesPerBlock);
+            coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
+
+            // normals of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
+            int perStep = BufferedNormals<T>.Groups(Math.Max(model.NormalsPerStep, d)) * 4;
+            stepsPerFill = Math.Max(1, NormalBufferBytes / (perStep * sizeof(T)));
+            normals = (T*)Allocate(stepsPerFill * perStep * sizeof(T));
+        }
+
+        public EnsembleStatistics Statistics { get; }
+
+        public void Run(long firstTrajectory, int valid)
+        {
+            var landscape = parameters.Landscape;
+            var optimizer = model.Optimizer;
+            bool momentum = optimizer.UsesMomentum;
+            float bound = model.DivergenceBound;
+            int blocks = (valid + T.Width - 1) / T.Width;
+            for (int b = 0; b < blocks; b++)
+            {
+                T.Schedule(k0s, k1s + b * keyBytesPerBlock, model.Seed, (uint)(firstTrajectory + b * T.Width));
+                var xs = new BlockState<T>(x + b * d);
+                var vs = new BlockState<T>(v + b * d);
+                var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, d, Kernels.Random.Philox4x32.InitialStream);
+                Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(parameters.Start, xs, vs, momentum, initial);
+                Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
+            }
+
+            Reduce(0, blocks, valid);
+            int[] steps = model.RecordSteps;
+            for (int r = 1; r < steps.Length; r++)
+            {
+                uint count = (uint)(steps[r] - steps[r - 1]);
+                for (int b = 0; b < blocks; b++)
+                {
+                    var xs = new BlockState<T>(x + b * d);
+                    var vs = new BlockState<T>(v + b * d);
+                    for (uint done = 0; done < count; done += (uint)stepsPerFill)
+                    {
+                        uint first = (uint)steps[r - 1] + done;
+                        uint run = Math.Min((uint)stepsPerFill, count - done);
+                        var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, model.NormalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
+                        Trajectory.Advance<T, QuadraticLandscape<HostParameters>, BlockState<T>, BufferedNormals<T>>(
+                            landscape, optimizer, xs, vs, new BlockState<T>(g), noise, first, run);
+                    }
+                    Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
+                }
+
+                Reduce(r, blocks, valid);
+            }
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(v);
+            NativeMemory.AlignedFree(g);
+            NativeMemory.AlignedFree(k0s);
+            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(coordinates);
+            NativeMemory.AlignedFree(normals);
+        }
+
+        private static void* Allocate(int bytes)
+        {
+            void* p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
+            NativeMemory.Clear(p, (nuint)Math.Max(bytes, 64));
+            return p;
+        }
+
+        private byte* Keys(int block) => k1s + block * keyBytesPerBlock;
+
+        /// <summary>Tile sums of record <paramref name="record"/> in the canonical order of <see cref="TileLayout"/>.</summary>
+        private void Reduce(int record, int blocks, int valid)
+        {
+            long validCount = 0, diverged = 0;
+            for (int b = 0; b < TileLayout.TileSize / T.Width; b++)
+            {
+                var lanes = (float*)(x + b * d);
+                for (int l = 0; l < T.Width; l++)
+                {
+                    int slot = b * T.Width + l;
+                    bool inRange = b < blocks && slot < valid;
+                    bool ok = inRange && !float.IsNaN(lanes[l]);
+                    validCount += ok ? 1 : 0;
+                    diverged += inRange && !ok ? 1 : 0;
+                    for (int i = 0; i < d; i++)
+                    {
+                        coordinates[i * TileLayout.TileSize + slot] = ok ? lanes[i * T.Width + l] : 0.0;
+                    }
+                }
+            }
+
+            for (int s = 0; s < statistics.Length; s++)
+            {
+                int code = statistics[s];
+                sums[s] = TileSum(
+                    coordinates + TileLayout.FirstOf(code) * TileLayout.TileSize,
+                    coordinates + TileLayout.SecondOf(code) * TileLayout.TileSize,
+                    TileLayout.KindOf(code));
+            }
+
+            Statistics.Deposit(record, validCount, diverged, sums);
+        }
+
+        private static double TileSum(double* a, double* b, int kind)
+        {
+            Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
+            for (int block = 0; block < TileLayout.TileSize; block += TileLayout.BlockSize)
+            {
+                Vector256<double> p0 = Value(a + block, b + block, kind);
+                Vector256<double> p1 = Value(a + block + 4, b + block + 4, kind);
+                Vector256<double> p2 = Value(a + block + 8, b + block + 8, kind);
+                Vector256<double> p3 = Value(a + block + 12, b + block + 12, kind);
+                low += p0 + p2;
+                high += p1 + p3;
+            }
+
+            Vector256<double> h = low + high;
+            return (h[0] + h[2]) + (h[1] + h[3]);
+        }
+
+        private static Vector256<double> Value(double* a, double* b, int kind)
+        {
+            Vector256<double> va = Vector256.Load(a);
+            switch (kind)
+            {
+                case TileLayout.Sum:
+                    return va;
+                case TileLayout.Product:
+                    return va * Vector256.Load(b);
+                case TileLayout.Cube:
+                    return va * va * va;
+                default:
+                    Vector256<double> square = va * va;
+                    return square * square;
+            }
+        }
+    }
+}

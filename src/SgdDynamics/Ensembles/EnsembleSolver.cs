@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using SgdDynamics.Backends;
+using SgdDynamics.Kernels.Statistics;
+using SgdDynamics.Problems;
+using SgdDynamics.Statistics;
+
+namespace SgdDynamics.Ensembles;
+
+/// <summary>Moments of the ensemble at one recorded step (time t = step·η).</summary>
+public sealed record EnsembleRecord(int Step, double Time, Moments Moments);
+
+/// <summary>The outcome of an ensemble run.</summary>
+public sealed record EnsembleResult(
+    Problem Problem,
+    string Backend,
+    string Device,
+    TrajectoryRange Range,
+    IReadOnlyList<EnsembleRecord> Records,
+    EnsembleStatistics Statistics,
+    double Seconds)
+{
+    /// <summary>The last record.</summary>
+    public EnsembleRecord Final => Records[^1];
+
+    /// <summary>Trajectory-steps simulated per second of wall time (statistics included).</summary>
+    public double TrajectoryStepsPerSecond => Range.Count * (double)Problem.Ensemble.Steps / Seconds;
+
+    /// <summary>The first recorded step with a diverged trajectory, or null.</summary>
+    public int? FirstDivergedStep => Records.FirstOrDefault(r => r.Moments.Diverged > 0)?.Step;
+}
+
+/// <summary>
+/// Monte-Carlo solver: <c>Solve(problem, backend)</c> runs the ensemble and streams its statistics
+/// (DESIGN principle 1: problem, algorithm and backend are separate values).
+/// </summary>
+public static class EnsembleSolver
+{
+    /// <summary>
+    /// Runs <paramref name="problem"/> on <paramref name="backend"/>: all trajectories, or those of
+    /// <paramref name="range"/> (whose first index must be a multiple of <see cref="TileLayout.TileSize"/>).
+    /// <paramref name="progress"/> receives completed trajectory-steps, from any thread.
+    /// </summary>
+    public static EnsembleResult Solve(
+        Problem problem,
+        IEnsembleBackend backend,
+        TrajectoryRange? range = null,
+        Action<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        TrajectoryRange r = range ?? new TrajectoryRange(0, problem.Ensemble.Trajectories);
+        if (r.First < 0 || r.Count < 1 || r.End > problem.Ensemble.Trajectories)
+        {
+            throw new ArgumentOutOfRangeException(nameof(range), $"range [{r.First}, {r.End}) is not inside the ensemble of {problem.Ensemble.Trajectories}");
+        }
+
+        if (r.First % TileLayout.TileSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(range), $"range must start at a multiple of {TileLayout.TileSize}");
+        }
+
+        var model = EnsembleModel.From(problem);
+        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps);
+        var clock = Stopwatch.StartNew();
+        backend.Run(model, r, statistics, progress, cancellationToken);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var records = model.RecordSteps
+            .Select((step, i) => new EnsembleRecord(step, step * problem.Optimizer.LearningRate, statistics[i].ToMoments()))
+            .ToArray();
+        return new EnsembleResult(problem, backend.Name, backend.Device, r, records, statistics, seconds);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Problems;
+using SgdDynamics.Scenarios;
+
+namespace SgdDynamics.Output;
+
+/// <summary>
+/// Writers of an ensemble run: <c>summary.json</c> (run description, final moments, throughput),
+/// <c>timeseries.csv</c> (every record: step, time = step·η, counts, means, covariances) and
+/// <c>scenario.json</c> (the resolved scenario, every default written out).
+/// </summary>
+public static class EnsembleOutput
+{
+    /// <summary>Summary file name.</summary>
+    public const string SummaryFile = "summary.json";
+
+    /// <summary>Time-series file name.</summary>
+    public const string TimeSeriesFile = "timeseries.csv";
+
+    /// <summary>Resolved-scenario file name.</summary>
+    public const string ScenarioFile = "scenario.json";
+
+    /// <summary>Writes the three files into <paramref name="directory"/> (created if missing).</summary>
+    public static void Write(string directory, Scenario scenario, EnsembleResult result)
+    {
+        Directory.CreateDirectory(directory);
+        Json.WriteFile(Path.Combine(directory, SummaryFile), Summary(scenario, result));
+        File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
+        ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
+    }
+
+    /// <summary>The summary object.</summary>
+    public static JsonObject Summary(Scenario scenario, EnsembleResult result)
+    {
+        Problem p = result.Problem;
+        EnsembleRecord final = result.Final;
+        return new JsonObject
+        {
+            ["scenario"] = scenario.Name,
+            ["solver"] = "ensemble",
+            ["backend"] = result.Backend,
+            ["device"] = result.Device,
+            ["dimension"] = p.Dimension,
+            ["trajectories"] = result.Range.Count,
+            ["firstTrajectory"] = result.Range.First,
+            ["steps"] = p.Ensemble.Steps,
+            ["seed"] = p.Ensemble.Seed,
+            ["optimizer"] = new JsonObject
+            {
+                ["type"] = p.Optimizer.Kind == OptimizerKind.Momentum ? "momentum" : "sgd",
+                ["learningRate"] = p.Optimizer.LearningRate,
+                ["momentum"] = p.Optimizer.Momentum,
+            },
+            ["recordEvery"] = p.Record.Every,
+            ["records"] = result.Records.Count,
+            ["divergenceThreshold"] = p.Ensemble.DivergenceThreshold,
+            ["firstDivergedStep"] = result.FirstDivergedStep,
+            ["final"] = Record(final),
+            ["seconds"] = result.Seconds,
+            ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
+        };
+    }
+
+    /// <summary>One record as JSON: step, time, count, diverged, mean, covariance and their standard errors.</summary>
+    public static JsonObject Record(EnsembleRecord record) => new()
+    {
+        ["step"] = record.Step,
+        ["time"] = record.Time,
+        ["count"] = record.Moments.Count,
+        ["diverged"] = record.Moments.Diverged,
+        ["mean"] = Json.Vector(record.Moments.Mean),
+        ["covariance"] = Json.Matrix(record.Moments.Covariance),
+        ["meanStandardError"] = Json.Vector(record.Moments.MeanStandardError),
+        ["varianceStandardError"] = Json.Vector(record.Moments.VarianceStandardError),
+        ["thirdCentralMoment"] = Json.Vector(record.Moments.ThirdCentralMoment),
+        ["fourthCentralMoment"] = Json.Vector(record.Moments.FourthCentralMoment),
+    };
+
+    /// <summary>The time series as CSV (invariant culture, round-trip precision; empty field for NaN).</summary>
+    public static string TimeSeries(EnsembleResult result)
+    {
+        int d = result.Problem.Dimension;
+        var csv = new StringBuilder();
+        csv.Append("step,time,count,diverged");
+        for (int i = 0; i < d; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",mean_{i}");
+        }
+
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i; j < d; j++)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $",cov_{i}_{j}");
+            }
+        }
+
+        csv.Append('\n');
+        foreach (EnsembleRecord r in result.Records)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{r.Moments.Count},{r.Moments.Diverged}");
+            foreach (double m in r.Moments.Mean)
+            {
+                csv.Append(',').Append(Format(m));
+            }
+
+            for (int i = 0; i < d; i++)
+            {
+                for (int j = i; j < d; j++)
+                {
+                    csv.Append(',').Append(Format(r.Moments.Covariance[i, j]));
+                }
+            }
+
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    private static string Format(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "";
+}

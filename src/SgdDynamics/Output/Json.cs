@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SgdDynamics.Output;
+
+/// <summary>JSON helpers for outputs: non-finite numbers become null (JSON has no NaN).</summary>
+public static class Json
+{
+    /// <summary>Indented, UTF-8 friendly serializer options.</summary>
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A number, or null when it is NaN or infinite.</summary>
+    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
+    /// <summary>A vector.</summary>
+    public static JsonArray Vector(IEnumerable<double> values) => new(values.Select(Number).ToArray());
+
+    /// <summary>A matrix as an array of rows.</summary>
+    public static JsonArray Matrix(double[,] m)
+    {
+        var rows = new JsonArray();
+        for (int i = 0; i < m.GetLength(0); i++)
+        {
+            rows.Add(Vector(Enumerable.Range(0, m.GetLength(1)).Select(j => m[i, j])));
+        }
+
+        return rows;
+    }
+
+    /// <summary>A matrix as an array of rows.</summary>
+    public static JsonArray Matrix(MathNet.Numerics.LinearAlgebra.Matrix<double> m) => Matrix(m.ToArray());
+
+    /// <summary>Writes <paramref name="node"/> to <paramref name="path"/>, indented, with a final newline.</summary>
+    public static void WriteFile(string path, JsonNode node) => File.WriteAllText(path, node.ToJsonString(Indented) + Environment.NewLine);
+}
