@@ -28,7 +28,9 @@ public interface IEnsembleBackend : IDisposable
 
     /// <summary>
     /// Runs <paramref name="range"/> of <paramref name="model"/>, depositing into <paramref name="statistics"/>;
-    /// <paramref name="progress"/> receives completed trajectory-steps (from any thread).
+    /// <paramref name="progress"/> receives completed trajectory-steps (from any thread). When
+    /// <paramref name="finalStates"/> is given (length Count·d) it receives every trajectory's last state,
+    /// trajectory-major: coordinate i of trajectory First + t at <c>[t·d + i]</c> (NaN when diverged).
     /// </summary>
-    void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken);
+    void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null);
 }

@@ -17,13 +17,20 @@ public sealed record EnsembleResult(
     TrajectoryRange Range,
     IReadOnlyList<EnsembleRecord> Records,
     EnsembleStatistics Statistics,
-    double Seconds)
+    double Seconds,
+    float[]? FinalStates = null)
 {
     /// <summary>The last record.</summary>
     public EnsembleRecord Final => Records[^1];
 
     /// <summary>Trajectory-steps simulated per second of wall time (statistics included).</summary>
     public double TrajectoryStepsPerSecond => Range.Count * (double)Problem.Ensemble.Steps / Seconds;
+
+    /// <summary>Last state of trajectory <paramref name="trajectory"/> (an index inside <see cref="Range"/>), when kept.</summary>
+    public ReadOnlySpan<float> FinalState(long trajectory) =>
+        FinalStates is null
+            ? throw new InvalidOperationException("final states were not kept: solve with keepFinalStates")
+            : FinalStates.AsSpan((int)((trajectory - Range.First) * Problem.Dimension), Problem.Dimension);
 
     /// <summary>The first recorded step with a diverged trajectory, or null.</summary>
     public int? FirstDivergedStep => Records.FirstOrDefault(r => r.Moments.Diverged > 0)?.Step;
@@ -39,13 +46,15 @@ public static class EnsembleSolver
     /// Runs <paramref name="problem"/> on <paramref name="backend"/>: all trajectories, or those of
     /// <paramref name="range"/> (whose first index must be a multiple of <see cref="TileLayout.TileSize"/>).
     /// <paramref name="progress"/> receives completed trajectory-steps, from any thread.
+    /// <paramref name="keepFinalStates"/> keeps every trajectory's last state (Count·d floats) in the result.
     /// </summary>
     public static EnsembleResult Solve(
         Problem problem,
         IEnsembleBackend backend,
         TrajectoryRange? range = null,
         Action<long>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        bool keepFinalStates = false)
     {
         TrajectoryRange r = range ?? new TrajectoryRange(0, problem.Ensemble.Trajectories);
         if (r.First < 0 || r.Count < 1 || r.End > problem.Ensemble.Trajectories)
@@ -60,12 +69,13 @@ public static class EnsembleSolver
 
         var model = EnsembleModel.From(problem);
         var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps);
+        float[]? finalStates = keepFinalStates ? new float[checked((int)(r.Count * model.Dimension))] : null;
         var clock = Stopwatch.StartNew();
-        backend.Run(model, r, statistics, progress, cancellationToken);
+        backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
         double seconds = clock.Elapsed.TotalSeconds;
         var records = model.RecordSteps
             .Select((step, i) => new EnsembleRecord(step, step * problem.Optimizer.LearningRate, statistics[i].ToMoments()))
             .ToArray();
-        return new EnsembleResult(problem, backend.Name, backend.Device, r, records, statistics, seconds);
+        return new EnsembleResult(problem, backend.Name, backend.Device, r, records, statistics, seconds, finalStates);
     }
 }

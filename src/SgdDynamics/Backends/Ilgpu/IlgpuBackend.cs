@@ -107,13 +107,13 @@ public sealed class IlgpuBackend : IEnsembleBackend
     }
 
     /// <inheritdoc/>
-    public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+    public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null)
     {
         Type lane = LaneFor(accelerator.AcceleratorType);
         MethodInfo run = typeof(IlgpuBackend).GetMethod(nameof(RunWith), BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(lane);
         try
         {
-            run.Invoke(this, [model, range, statistics, progress, cancellationToken]);
+            run.Invoke(this, [model, range, statistics, progress, cancellationToken, finalStates]);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -134,7 +134,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
         return arguments.Length == 0 ? method : method.MakeGenericMethod(arguments);
     }
 
-    private void RunWith<TLane>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+    private void RunWith<TLane>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where TLane : struct, IScalarLane<TLane>
     {
         IReadOnlyList<MethodInfo> methods = KernelMethods(typeof(TLane));
@@ -189,6 +189,19 @@ public sealed class IlgpuBackend : IEnsembleBackend
                 advance((int)launch, landscape, model.Optimizer, buffers, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]), model.DivergenceBound);
                 Reduce(r);
                 progress?.Invoke(valid * (steps[r] - steps[r - 1]));
+            }
+
+            if (finalStates is not null)
+            {
+                accelerator.Synchronize();
+                float[] rows = x.GetAsArray1D();
+                for (long t = 0; t < valid; t++)
+                {
+                    for (int i = 0; i < d; i++)
+                    {
+                        finalStates[(offset + t) * d + i] = rows[i * slots + t];
+                    }
+                }
             }
 
             void Reduce(int record)

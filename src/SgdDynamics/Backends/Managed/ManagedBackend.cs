@@ -49,15 +49,15 @@ public sealed class ManagedBackend : IEnsembleBackend
         $"CPU: {HostInfo.ProcessorName}, {threads} thread{(threads == 1 ? "" : "s")}, {(wide ? "AVX-512 (Vector512)" : "Vector256")} lanes";
 
     /// <inheritdoc/>
-    public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+    public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null)
     {
         if (wide)
         {
-            Run<Lane512x2>(model, range, statistics, progress, cancellationToken);
+            Run<Lane512x2>(model, range, statistics, progress, cancellationToken, finalStates);
         }
         else
         {
-            Run<Lane256x2>(model, range, statistics, progress, cancellationToken);
+            Run<Lane256x2>(model, range, statistics, progress, cancellationToken, finalStates);
         }
     }
 
@@ -66,7 +66,7 @@ public sealed class ManagedBackend : IEnsembleBackend
     {
     }
 
-    private unsafe void Run<T>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken)
+    private unsafe void Run<T>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where T : unmanaged, IBlockLane<T>
     {
         long tiles = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize;
@@ -88,6 +88,10 @@ public sealed class ManagedBackend : IEnsembleBackend
                     long first = range.First + tile * TileLayout.TileSize;
                     int valid = (int)Math.Min(TileLayout.TileSize, range.End - first);
                     worker.Run(first, valid);
+                    if (finalStates is not null)
+                    {
+                        worker.CopyStates(finalStates.AsSpan((int)(tile * TileLayout.TileSize * model.Dimension), valid * model.Dimension), valid);
+                    }
                     progress?.Invoke((long)valid * model.RecordSteps[^1]);
                 }
 
@@ -224,6 +228,19 @@ public sealed class ManagedBackend : IEnsembleBackend
                 }
 
                 Reduce(r, blocks, valid);
+            }
+        }
+
+        /// <summary>Copies the current states of the tile's first <paramref name="valid"/> trajectories, trajectory-major.</summary>
+        public void CopyStates(Span<float> target, int valid)
+        {
+            for (int slot = 0; slot < valid; slot++)
+            {
+                var lanes = (float*)(x + slot / T.Width * d);
+                for (int i = 0; i < d; i++)
+                {
+                    target[slot * d + i] = lanes[i * T.Width + slot % T.Width];
+                }
             }
         }
 
