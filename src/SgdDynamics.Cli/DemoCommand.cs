@@ -59,6 +59,7 @@ internal static class DemoCommand
     private static int Execute(Scenario scenario, string backendName, int threads, string directory)
     {
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
+        OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
         EnsembleResult result = ProgressDisplay.Run(
             "demo", problem.Ensemble.Trajectories * problem.Ensemble.Steps, quiet: false,
@@ -69,7 +70,7 @@ internal static class DemoCommand
 
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"[bold]discrete SGD, η = {eta}[/]: {result.Range.Count:N0} trajectories on [bold]{Markup.Escape(result.Backend)}[/]");
-        foreach (string column in new[] { "step k", "t = kη", "confined Var x0", "± SE", "exact (discrete)", "flat Var x1", "± SE", "k η² σ²" })
+        foreach (string column in new[] { "step k", "t = kη", "confined Var x0", "± SE", "exact", "flat Var x1", "± SE", "k η² σ²" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }

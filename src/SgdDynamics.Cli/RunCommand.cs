@@ -60,6 +60,7 @@ internal static class RunCommand
     public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence)
     {
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
+        OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
         long total = problem.Ensemble.Trajectories * (long)problem.Ensemble.Steps;
         EnsembleResult result = ProgressDisplay.Run(
@@ -122,7 +123,7 @@ internal static class RunCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Problem.Ensemble.Steps:N0} steps " +
-            $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:F1} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
+            $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
     }
 }

@@ -40,7 +40,7 @@ internal static class TheoryCommand
         var problem = scenario.Problem;
         MomentRecord final = recorded[^1];
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(scenario.Name ?? "theory")}[/]: exact moments of discrete SGD (η = {problem.Optimizer.LearningRate:G4})");
+            .Title($"[bold]{Markup.Escape(scenario.Name ?? "theory")}[/]: exact moments of {Optimizer(problem)}");
         table.AddColumn("coordinate");
         table.AddColumn(new TableColumn($"mean at step {final.Step}").RightAligned());
         table.AddColumn(new TableColumn($"variance at step {final.Step}").RightAligned());
@@ -57,10 +57,15 @@ internal static class TheoryCommand
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"discrete second-moment map: spectral radius {stationary.SpectralRadius:G6} ({(stationary.Discrete.Stable ? "stable" : "no stationary law")}{Reason(stationary.Discrete)})");
-        AnsiConsole.MarkupLine($"Langevin: spectral abscissa {stationary.SpectralAbscissa:G6} ({(stationary.Langevin.Stable ? "stable" : "no stationary law")}{Reason(stationary.Langevin)})");
+        AnsiConsole.MarkupLine($"discrete second-moment map: spectral radius {stationary.SpectralRadius + 0.0:G6} ({(stationary.Discrete.Stable ? "stable" : "no stationary law")}{Reason(stationary.Discrete)})");
+        AnsiConsole.MarkupLine($"Langevin: spectral abscissa {stationary.SpectralAbscissa + 0.0:G6} ({(stationary.Langevin.Stable ? "stable" : "no stationary law")}{Reason(stationary.Langevin)})");
         AnsiConsole.MarkupLine($"[grey]{recorded.Count} recorded steps; --json prints them all[/]");
     }
+
+    private static string Optimizer(SgdDynamics.Problems.Problem problem) =>
+        problem.Optimizer.Kind == SgdDynamics.Problems.OptimizerKind.Momentum
+            ? $"heavy-ball momentum (η = {problem.Optimizer.LearningRate:G4}, β = {problem.Optimizer.Momentum:G4})"
+            : $"discrete SGD (η = {problem.Optimizer.LearningRate:G4})";
 
     private static string Reason(StationaryCovariance law) => law.Reason is null ? "" : $": {Markup.Escape(law.Reason)}";
 }

@@ -94,8 +94,19 @@ public sealed class EnsembleModel
     /// <summary>Normals drawn per step and trajectory.</summary>
     public int NormalsPerStep => (HasCurvatureNoise ? Dimension : 0) + (NoiseShape != MatrixShape.Zero ? Dimension : 0);
 
+    /// <summary>Largest dimension the kernels support (statistic codes hold coordinates in 8 bits; scenarios allow 64).</summary>
+    public const int MaxDimension = 64;
+
     /// <summary>Converts a validated problem.</summary>
-    public static EnsembleModel From(Problem problem) => new(problem);
+    public static EnsembleModel From(Problem problem)
+    {
+        if (problem.Dimension < 1 || problem.Dimension > MaxDimension)
+        {
+            throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {MaxDimension} (got {problem.Dimension})");
+        }
+
+        return new(problem);
+    }
 
     private static float[] RowMajor(Matrix<double> m)
     {

@@ -62,6 +62,11 @@ public static class EnsembleSolver
             throw new ArgumentOutOfRangeException(nameof(range), $"range [{r.First}, {r.End}) is not inside the ensemble of {problem.Ensemble.Trajectories}");
         }
 
+        if (r.End > 1L << 32)
+        {
+            throw new ArgumentOutOfRangeException(nameof(range), "trajectory indices are 32-bit Philox key words: at most 2^32 trajectories");
+        }
+
         if (r.First % TileLayout.TileSize != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(range), $"range must start at a multiple of {TileLayout.TileSize}");

@@ -9,8 +9,8 @@ public static class Json
     /// <summary>Indented, UTF-8 friendly serializer options.</summary>
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>A number, or null when it is NaN or infinite.</summary>
-    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+    /// <summary>A number (−0 written as 0), or null when it is NaN or infinite.</summary>
+    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value + 0.0) : null;
 
     /// <summary>A vector.</summary>
     public static JsonArray Vector(IEnumerable<double> values) => new(values.Select(Number).ToArray());

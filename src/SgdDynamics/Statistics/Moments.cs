@@ -16,6 +16,7 @@ namespace SgdDynamics.Statistics;
 /// With n = 0 every statistic is NaN; with n = 1 the mean and central moments are defined and the
 /// covariance and both standard errors are NaN. A standard error whose radicand is negative (only
 /// possible when rounding in the deposited tile sums makes them mutually inconsistent) is 0.
+/// Record equality compares the arrays by reference; compare <see cref="MomentAccumulator"/>s for exact equality.
 /// </summary>
 /// <param name="Dimension">Dimension d of a state.</param>
 /// <param name="Count">Number n of trajectories in the statistics (diverged ones excluded).</param>

@@ -36,8 +36,11 @@ public static class QuadraticMomentTheory
         foreach (int step in problem.RecordSteps)
         {
             recursion.AdvanceTo(step);
-            records.Add(recursion.Current());
+
+            // step 0 is the initial law itself, without the round trip through the eigenbasis
+            records.Add(step == 0 ? new MomentRecord(0, problem.Initial.Mean.Clone(), problem.Initial.Covariance.Clone()) : recursion.Current());
         }
+
         return records;
     }
 

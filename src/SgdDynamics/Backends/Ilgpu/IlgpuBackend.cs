@@ -92,7 +92,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
         }
     }
 
-    /// <summary>Number of CUDA devices ILGPU sees (0 where there is no driver).</summary>
+    /// <summary>Number of devices ILGPU sees for <paramref name="name"/> (<c>cuda</c> or <c>opencl</c>; 0 where there is no driver).</summary>
     public static int CountDevices(string name)
     {
         try

@@ -1,0 +1,191 @@
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Tests.Kernels;
+
+/// <summary>
+/// Small quadratic problems that together exercise every branch of the shared kernel physics: curvature
+/// and additive noise, dense H, lower-triangular and dense noise factors, a linear term, Gaussian starts of
+/// every factor shape, heavy-ball momentum and diverging trajectories. N = 300 (one full tile and a partial
+/// one), 40 steps, a record every 7 steps (records 0, 7, 14, 21, 28, 35, 40).
+/// </summary>
+public static class AgreementProblems
+{
+    public const long Trajectories = 300;
+    public const int Steps = 40;
+    public const int RecordEvery = 7;
+
+    /// <summary>Names of the problems, for theories.</summary>
+    public static TheoryData<string> Names
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (string name in All.Keys)
+            {
+                data.Add(name);
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>Names of the problems without diverging trajectories, for theories.</summary>
+    public static TheoryData<string> ConvergingNames
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (string name in All.Keys.Where(n => !Diverges(n)))
+            {
+                data.Add(name);
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>Names of the problems, in order.</summary>
+    public static IReadOnlyList<string> NameList => All.Keys.ToArray();
+
+    /// <summary>Problems that have diverging trajectories by design.</summary>
+    public static bool Diverges(string name) => name.StartsWith("diverging", StringComparison.Ordinal);
+
+    public static Problem Get(string name) => All[name]();
+
+    private static readonly IReadOnlyDictionary<string, Func<Problem>> All = new Dictionary<string, Func<Problem>>
+    {
+        // 1-D, additive + curvature noise, point start (diagonal H, diagonal noise factor)
+        ["additive-curvature-1d"] = () => ProblemBuilder.Quadratic(
+            hessian: new double[,] { { 1.5 } },
+            noiseCovariance: new double[,] { { 0.4 } },
+            learningRate: 0.1,
+            initialMean: [1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 11,
+            recordEvery: RecordEvery,
+            curvatureNoiseStd: [0.5]),
+
+        // 3-D, dense non-diagonal H, full Σ (positive definite: Cholesky, lower-triangular factor), linear
+        // term, curvature noise on two coordinates (6 normals per step: two Philox counters, the second one
+        // using only its first Box–Muller pair)
+        ["dense-3d"] = () => ProblemBuilder.Quadratic(
+            hessian: new[,] { { 2.0, 0.5, 0.2 }, { 0.5, 1.5, -0.3 }, { 0.2, -0.3, 1.0 } },
+            noiseCovariance: new[,] { { 1.0, 0.3, 0.1 }, { 0.3, 0.8, 0.2 }, { 0.1, 0.2, 0.5 } },
+            learningRate: 0.05,
+            initialMean: [1.0, -1.0, 0.5],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 12,
+            recordEvery: RecordEvery,
+            linearTerm: [0.1, -0.2, 0.3],
+            curvatureNoiseStd: [0.2, 0.0, 0.3]),
+
+        // 2-D, singular Σ = [[1, 1], [1, 1]]: CovarianceFactor returns the symmetric square root, a dense
+        // (non-triangular) factor; the Gaussian start has the same dense factor
+        ["dense-factor-2d"] = () => ProblemBuilder.Quadratic(
+            hessian: new[,] { { 1.0, 0.2 }, { 0.2, 0.5 } },
+            noiseCovariance: new[,] { { 1.0, 1.0 }, { 1.0, 1.0 } },
+            learningRate: 0.1,
+            initialMean: [0.5, -0.5],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 13,
+            recordEvery: RecordEvery,
+            initialCovariance: new[,] { { 0.5, 0.5 }, { 0.5, 0.5 } }),
+
+        // 3-D Gaussian start with a lower-triangular (Cholesky) factor, diagonal H, additive noise only
+        ["gaussian-start-3d"] = () => ProblemBuilder.Quadratic(
+            hessian: ProblemBuilder.Diagonal(1.0, 0.5, 0.1),
+            noiseCovariance: ProblemBuilder.Diagonal(0.3, 0.2, 0.1),
+            learningRate: 0.2,
+            initialMean: [1.0, 2.0, -1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 14,
+            recordEvery: RecordEvery,
+            initialCovariance: new[,] { { 1.0, 0.5, 0.2 }, { 0.5, 2.0, -0.3 }, { 0.2, -0.3, 0.7 } }),
+
+        // heavy-ball momentum β = 0.9, dense H, lower-triangular Σ, diagonal Gaussian start
+        ["momentum-2d"] = () => ProblemBuilder.Quadratic(
+            hessian: new[,] { { 1.0, 0.3 }, { 0.3, 0.2 } },
+            noiseCovariance: new[,] { { 0.5, 0.1 }, { 0.1, 0.2 } },
+            learningRate: 0.05,
+            initialMean: [1.0, 1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 15,
+            recordEvery: RecordEvery,
+            curvatureNoiseStd: [0.3, 0.1],
+            momentum: 0.9,
+            initialCovariance: ProblemBuilder.Diagonal(0.2, 0.1)),
+
+        // 5-D with curvature noise on every coordinate and a full Σ: 10 normals per step (two full Philox
+        // counters and the first Box–Muller pair of a third); Gaussian start with a dense factor
+        ["wide-5d"] = () => ProblemBuilder.Quadratic(
+            hessian: ProblemBuilder.Diagonal(2.0, 1.0, 0.5, 0.25, 0.0),
+            noiseCovariance: new[,]
+            {
+                { 1.0, 0.2, 0.0, 0.1, 0.0 },
+                { 0.2, 1.0, 0.2, 0.0, 0.1 },
+                { 0.0, 0.2, 1.0, 0.2, 0.0 },
+                { 0.1, 0.0, 0.2, 1.0, 0.2 },
+                { 0.0, 0.1, 0.0, 0.2, 1.0 },
+            },
+            learningRate: 0.1,
+            initialMean: [1.0, 0.5, 0.0, -0.5, -1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 18,
+            recordEvery: RecordEvery,
+            curvatureNoiseStd: [0.3, 0.3, 0.3, 0.3, 0.3],
+            initialCovariance: new[,]
+            {
+                { 1.0, 1.0, 0.0, 0.0, 0.0 },
+                { 1.0, 1.0, 0.0, 0.0, 0.0 },
+                { 0.0, 0.0, 1.0, 0.0, 0.0 },
+                { 0.0, 0.0, 0.0, 1.0, 0.5 },
+                { 0.0, 0.0, 0.0, 0.5, 1.0 },
+            }),
+
+        // no noise at all and a point start: no normals are drawn and every trajectory is the same
+        ["noiseless-2d"] = () => ProblemBuilder.Quadratic(
+            hessian: new[,] { { 1.0, 0.4 }, { 0.4, 0.8 } },
+            noiseCovariance: new double[2, 2],
+            learningRate: 0.3,
+            initialMean: [1.0, -2.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 19,
+            recordEvery: RecordEvery,
+            linearTerm: [0.5, 0.0]),
+
+        // multiplicative noise with η = 1, a = 2.5: x ← −2.5 ζ x − η s ξ grows like |2.5 ζ|^k, so part of the
+        // population (about 45 %) crosses the divergence bound 1e6 (and is set to NaN) within the run
+        ["diverging-sgd-1d"] = () => ProblemBuilder.Quadratic(
+            hessian: new double[,] { { 1.0 } },
+            noiseCovariance: new double[,] { { 0.1 } },
+            learningRate: 1.0,
+            initialMean: [1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 16,
+            recordEvery: RecordEvery,
+            curvatureNoiseStd: [2.5],
+            divergenceThreshold: 1e6),
+
+        // momentum with a large step and strong curvature noise: about half the population crosses the
+        // default bound 1e12 (checked at records, with the velocity) and stays NaN afterwards
+        ["diverging-momentum-2d"] = () => ProblemBuilder.Quadratic(
+            hessian: ProblemBuilder.Diagonal(1.0, 0.5),
+            noiseCovariance: ProblemBuilder.Diagonal(1.0, 1.0),
+            learningRate: 1.0,
+            initialMean: [1.0, -1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 17,
+            recordEvery: RecordEvery,
+            curvatureNoiseStd: [3.5, 0.875],
+            momentum: 0.5),
+    };
+}

@@ -1,0 +1,125 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using SgdDynamics.Backends.Ilgpu;
+using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Kernels.Lanes;
+
+namespace SgdDynamics.Tests.Kernels;
+
+/// <summary>
+/// Every kernel the ILGPU backend launches compiles, without a GPU: the device specialisations
+/// (<see cref="DeviceFloatLane"/>) to PTX with ILGPU's <see cref="PTXBackend"/>, and the CPU-accelerator
+/// specialisations (<see cref="FloatLane"/>) by loading them on ILGPU's CPU accelerator.
+/// </summary>
+public class PtxCompilationTests
+{
+    public static TheoryData<string, string> Targets => new()
+    {
+        { nameof(CudaArchitecture.SM_70), nameof(CudaInstructionSet.ISA_70) },
+        { nameof(CudaArchitecture.SM_80), nameof(CudaInstructionSet.ISA_70) },
+        { nameof(CudaArchitecture.SM_90), nameof(CudaInstructionSet.ISA_80) },
+        { nameof(CudaArchitecture.SM_90), nameof(CudaInstructionSet.ISA_88) },
+        { nameof(CudaArchitecture.SM_120), nameof(CudaInstructionSet.ISA_88) },
+    };
+
+    [Fact]
+    public void KernelMethodsListsEverySpecialisation()
+    {
+        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane));
+        Assert.Equal(4, methods.Count);
+        Assert.All(methods, m => Assert.False(m.ContainsGenericParameters, $"{m.Name} is not fully specialised"));
+        Assert.All(methods, m => Assert.True(m.IsStatic));
+        Assert.Equal([typeof(DeviceFloatLane)], methods[0].GetGenericArguments());
+        Assert.Equal([typeof(DeviceFloatLane), typeof(QuadraticLandscape<DeviceParameters>)], methods[1].GetGenericArguments());
+        Assert.Equal(typeof(FloatLane), IlgpuBackend.LaneFor(AcceleratorType.CPU));
+        Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.Cuda));
+        Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.OpenCL));
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void DeviceKernelsCompileToLinkablePtx(string architecture, string instructionSet)
+    {
+        // CudaArchitecture and CudaInstructionSet are structs with one static field per value
+        var arch = (CudaArchitecture)typeof(CudaArchitecture).GetField(architecture)!.GetValue(null)!;
+        var isa = (CudaInstructionSet)typeof(CudaInstructionSet).GetField(instructionSet)!.GetValue(null)!;
+
+        // the same context settings as IlgpuBackend.Open("cuda")
+        using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
+        using var backend = new PTXBackend(context, arch, isa, null!);
+        foreach (MethodInfo method in IlgpuBackend.KernelMethods(typeof(DeviceFloatLane)))
+        {
+            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            var kernel = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization());
+            string ptx = kernel.PTXAssembly;
+            string where = $"{method.Name} for {architecture}/{instructionSet}";
+
+            string header = string.Join(" | ", ptx.Split('\n').Where(l => l.TrimStart().StartsWith('.')).Take(3));
+            // .version is the requested ISA; .target is the requested architecture or an older one (ILGPU 1.5.3
+            // emits sm_80 code for SM_90 and SM_120), which the driver JIT-compiles for the newer device
+            string version = instructionSet["ISA_".Length..].Insert(instructionSet.Length - "ISA_".Length - 1, ".");
+            Assert.True(Regex.IsMatch(ptx, $@"^\s*\.version\s+{Regex.Escape(version)}\s*$", RegexOptions.Multiline), $"{where}: not .version {version}: {header}");
+            Match target = Regex.Match(ptx, @"^\s*\.target\s+sm_(\d+)\b", RegexOptions.Multiline);
+            Assert.True(target.Success, $"{where}: no .target line: {header}");
+            Assert.InRange(int.Parse(target.Groups[1].Value), 70, int.Parse(architecture["SM_".Length..]));
+            Assert.True(Regex.IsMatch(ptx, @"\.entry\s+\S+"), $"{where}: no .entry in the PTX");
+
+            // an unresolved external call (e.g. MathF.FusedMultiplyAdd lowered to a libdevice function) is
+            // accepted by the compiler but rejected by the CUDA driver when it links the module
+            Match external = Regex.Match(ptx, @"\.extern\s+\.func[^\r\n]*");
+            Assert.False(external.Success, $"{where}: unresolved external function in the PTX: {external.Value}");
+        }
+    }
+
+    [Fact]
+    public void ExternalCallCheckDetectsTheFusedMultiplyAddLane()
+    {
+        // The check above is not vacuous: the CPU lane (MathF.FusedMultiplyAdd) compiled to PTX by ILGPU 1.5.3
+        // declares an external function (the reason DeviceFloatLane exists). If a later ILGPU lowers the call
+        // to an fma instruction, this test fails and DeviceFloatLane may be revisited.
+        using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
+        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(FloatLane))[1];
+        var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(advance), new KernelSpecialization());
+        Assert.Matches(@"\.extern\s+\.func", kernel.PTXAssembly);
+    }
+
+    [Fact]
+    public void AdvanceKernelUsesSingleFloatArithmeticWithoutExternalCalls()
+    {
+        // The device lane leaves contraction to the device compiler: the PTX of the step kernel has float
+        // multiplies and adds (or fma), a square root for Box–Muller, and no call instruction at all.
+        using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
+        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane))[1];
+        var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(advance), new KernelSpecialization());
+        string ptx = kernel.PTXAssembly;
+
+        Assert.Matches(@"(mul|fma)\.rn\.f32|mul\.f32", ptx);
+        Assert.Contains("sqrt", ptx);
+        Assert.DoesNotMatch(@"\bcall(\.uni)?\s", ptx);
+    }
+
+    [Fact]
+    public void CpuAcceleratorLoadsEveryFloatLaneKernel()
+    {
+        // the same context settings as IlgpuBackend.Open("ilgpu-cpu")
+        using var context = Context.Create(b => b.CPU().Math(MathMode.Default));
+        using var accelerator = context.CreateCPUAccelerator(0);
+        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(FloatLane));
+        Assert.Equal(4, methods.Count);
+        foreach (MethodInfo method in methods)
+        {
+            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            using Kernel kernel = accelerator.LoadAutoGroupedKernel(accelerator.CompileKernel(entry));
+            Assert.NotNull(kernel);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+using SgdDynamics.Backends.Managed;
+using SgdDynamics.Kernels.Lanes;
+using SgdDynamics.Kernels.Random;
+
+// Not "SgdDynamics.Tests.Random": a namespace named Random inside SgdDynamics.Tests would hide System.Random
+// from every other test namespace (CS0118). The test filter "FullyQualifiedName~SgdDynamics.Tests.Random" still matches.
+namespace SgdDynamics.Tests.RandomNumbers;
+
+/// <summary>
+/// The managed SIMD random path (<see cref="SimdPhilox"/> + <see cref="SimdBoxMuller"/> through
+/// <c>BufferedNormals&lt;T&gt;.Fill</c>) against the scalar kernel path (<see cref="PhiloxNormals{T}"/> on
+/// <see cref="FloatLane"/>), bit for bit, lane by lane: lane l of a block whose first trajectory is f draws
+/// the normals of trajectory f + l (mod 2³²).
+/// </summary>
+public unsafe class SimdNormalsTests
+{
+    private const int Steps = 3;
+
+    private static readonly uint[] Seeds = [0u, 1u, 0x9e3779b9u, 0xffffffffu];
+
+    // 2^32 − 8 wraps inside a block of 16 or 32 lanes; 2^32 − 64 is the last tile's neighbourhood
+    private static readonly uint[] FirstTrajectories = [0u, 256u, unchecked((uint)-64), unchecked((uint)-8)];
+
+    // 2^32 − 1 wraps the step counter inside the run of Steps steps
+    private static readonly uint[] FirstSteps = [0u, 1u, 12345u, uint.MaxValue];
+
+    private static readonly uint[] Streams = [Philox4x32.DynamicsStream, Philox4x32.InitialStream];
+
+    public static TheoryData<int> NormalsPerStep => new() { 1, 2, 3, 4, 5, 16, 17 };
+
+    [Avx512Theory]
+    [MemberData(nameof(NormalsPerStep))]
+    public void Lane512x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane512x2>(normalsPerStep);
+
+    [Theory]
+    [MemberData(nameof(NormalsPerStep))]
+    public void Lane256x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256x2>(normalsPerStep);
+
+    private static void CheckAll<T>(int normalsPerStep) where T : unmanaged, IBlockLane<T>
+    {
+        int groups = BufferedNormals<T>.Groups(normalsPerStep);
+        Assert.Equal((normalsPerStep + 3) / 4, groups);
+        Assert.Equal(sizeof(float) * T.Width, sizeof(T));
+
+        // sized as ManagedBackend.TileWorker sizes them: k0s one schedule, k1s one block's schedules
+        int k0Bytes = SimdPhilox.Rounds * T.WordBytes;
+        int k1Bytes = T.WordVectors * SimdPhilox.Rounds * T.WordBytes;
+        int bufferBytes = Steps * groups * 4 * sizeof(T);
+        void* k0s = NativeMemory.AlignedAlloc((nuint)k0Bytes, 64);
+        void* k1s = NativeMemory.AlignedAlloc((nuint)k1Bytes, 64);
+        var buffer = (T*)NativeMemory.AlignedAlloc((nuint)bufferBytes, 64);
+        try
+        {
+            long compared = 0;
+            foreach (uint seed in Seeds)
+            {
+                foreach (uint first in FirstTrajectories)
+                {
+                    T.Schedule(k0s, k1s, seed, first);
+                    foreach (uint firstStep in FirstSteps)
+                    {
+                        foreach (uint stream in Streams)
+                        {
+                            NativeMemory.Fill(buffer, (nuint)bufferBytes, 0xA5);
+                            var source = BufferedNormals<T>.Fill(buffer, k0s, k1s, seed, firstStep, Steps, normalsPerStep, stream);
+                            compared += Compare(buffer, source, seed, first, firstStep, normalsPerStep, stream);
+                        }
+                    }
+                }
+            }
+
+            Assert.Equal((long)Seeds.Length * FirstTrajectories.Length * FirstSteps.Length * Streams.Length * Steps * normalsPerStep * T.Width * 2, compared);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(k0s);
+            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    /// <summary>Compares every lane's normals, read by the documented layout and through the source; returns the count compared.</summary>
+    private static long Compare<T>(T* buffer, BufferedNormals<T> source, uint seed, uint first, uint firstStep, int normalsPerStep, uint stream)
+        where T : unmanaged, IBlockLane<T>
+    {
+        int groups = BufferedNormals<T>.Groups(normalsPerStep);
+        long compared = 0;
+        for (int lane = 0; lane < T.Width; lane++)
+        {
+            uint trajectory = unchecked(first + (uint)lane);
+            var scalar = new PhiloxNormals<FloatLane>(seed, trajectory);
+            for (int s = 0; s < Steps; s++)
+            {
+                uint step = unchecked(firstStep + (uint)s);
+                for (int g = 0; g < groups; g++)
+                {
+                    scalar.Four(step, (uint)g, stream, out var z0, out var z1, out var z2, out var z3);
+                    float[] expected = [z0.Value, z1.Value, z2.Value, z3.Value];
+
+                    // through the source's accessors, as the step loop reads them
+                    T w0, w1, w2, w3;
+                    if (normalsPerStep - 4 * g > 2)
+                    {
+                        source.Four(step, (uint)g, stream, out w0, out w1, out w2, out w3);
+                    }
+                    else
+                    {
+                        source.Two(step, (uint)g, stream, out w0, out w1);
+                        w2 = w3 = default;
+                    }
+
+                    T[] read = [w0, w1, w2, w3];
+                    for (int j = 0; j < 4 && 4 * g + j < normalsPerStep; j++)
+                    {
+                        int n = 4 * g + j;
+
+                        // documented layout: normal n of step k at buffer[((k − firstStep)·groups + n/4)·4 + n mod 4]
+                        float byLayout = ((float*)(buffer + ((s * groups + n / 4) * 4 + n % 4)))[lane];
+                        T value = read[j];
+                        float bySource = ((float*)&value)[lane];
+                        int want = BitConverter.SingleToInt32Bits(expected[j]);
+                        if (BitConverter.SingleToInt32Bits(byLayout) != want || BitConverter.SingleToInt32Bits(bySource) != want)
+                        {
+                            Assert.Fail(
+                                $"{typeof(T).Name}: seed 0x{seed:x8}, first trajectory 0x{first:x8}, lane {lane}, step 0x{step:x8}, " +
+                                $"normal {n} of {normalsPerStep}, stream {stream}: scalar {expected[j]:R} (0x{want:x8}), " +
+                                $"SIMD buffer {byLayout:R} (0x{BitConverter.SingleToInt32Bits(byLayout):x8}), source {bySource:R}");
+                        }
+
+                        compared += 2;
+                    }
+                }
+            }
+        }
+
+        return compared;
+    }
+}
