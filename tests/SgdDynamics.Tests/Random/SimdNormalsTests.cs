@@ -45,7 +45,7 @@ public unsafe class SimdNormalsTests
 
         // sized as ManagedBackend.TileWorker sizes them: k0s one schedule, k1s one block's schedules
         int k0Bytes = SimdPhilox.Rounds * T.WordBytes;
-        int k1Bytes = T.WordVectors * SimdPhilox.Rounds * T.WordBytes;
+        int k1Bytes = SimdPhilox.Rounds * T.WordBytes;
         int bufferBytes = Steps * groups * 4 * sizeof(T);
         void* k0s = NativeMemory.AlignedAlloc((nuint)k0Bytes, 64);
         void* k1s = NativeMemory.AlignedAlloc((nuint)k1Bytes, 64);

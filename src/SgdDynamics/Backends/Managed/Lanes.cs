@@ -21,10 +21,7 @@ internal interface IBlockLane<T> : ILane<T> where T : unmanaged, IBlockLane<T>
     /// <summary>Trajectories side by side in one lane value.</summary>
     static abstract int Width { get; }
 
-    /// <summary>Word vectors of key schedule per lane value.</summary>
-    static abstract int WordVectors { get; }
-
-    /// <summary>Bytes of one word vector.</summary>
+    /// <summary>Bytes of one Philox word value (a 64-bit lane per trajectory); a key schedule is ten of them.</summary>
     static abstract int WordBytes { get; }
 
     /// <summary>Writes the key schedules of the block whose first trajectory is <paramref name="firstTrajectory"/>.</summary>
@@ -82,36 +79,18 @@ internal readonly struct Lane512x2 : IBlockLane<Lane512x2>
             Vector512.ConditionalSelect(Vector512.Equals(flag.hi, Vector512<float>.Zero), x.hi, nan));
     }
 
-    public static int WordVectors => 1;
-
     public static unsafe int WordBytes => sizeof(Quad<Vector512<ulong>>);
 
     public static unsafe void Schedule(void* k0s, void* k1s, uint seed, uint firstTrajectory) =>
-        SimdPhilox.Schedule((Quad<Vector512<ulong>>*)k0s, (Quad<Vector512<ulong>>*)k1s, 1, seed, firstTrajectory);
+        LockstepRandom.Schedule<Vector512<ulong>>(k0s, k1s, seed, firstTrajectory);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane512x2* words)
-    {
-        SimdPhilox.Generate<Lockstep512, Duo<Vector512<float>>, Duo<Vector512<int>>, Quad<Vector512<ulong>>>(
-            (Quad<Vector512<ulong>>*)k0s, (Quad<Vector512<ulong>>*)k1s, seed, step, sub, stream, allFour, out var c0, out var c1, out var c2, out var c3);
-        var w = (Duo<Vector512<int>>*)words;
-        w[0] = Lockstep512.Pack(c0);
-        w[1] = Lockstep512.Pack(c1);
-        if (allFour)
-        {
-            w[2] = Lockstep512.Pack(c2);
-            w[3] = Lockstep512.Pack(c3);
-        }
-    }
+    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane512x2* words) =>
+        LockstepRandom.Words<Lockstep512, Vector512<float>, Vector512<int>, Vector512<ulong>>(k0s, k1s, seed, step, sub, stream, allFour, words);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Gaussian(Lane512x2* pair)
-    {
-        var p = (Duo<Vector512<int>>*)pair;
-        SimdBoxMuller.Pair<Lockstep512, Duo<Vector512<float>>, Duo<Vector512<int>>, Quad<Vector512<ulong>>>(p[0], p[1], out var za, out var zb);
-        pair[0] = new(za.A, za.B);
-        pair[1] = new(zb.A, zb.B);
-    }
+    public static unsafe void Gaussian(Lane512x2* pair) =>
+        LockstepRandom.Gaussian<Lockstep512, Vector512<float>, Vector512<int>, Vector512<ulong>>(pair);
 }
 
 /// <summary>16 trajectories in two <see cref="Vector256{T}"/> (AVX2, or portable where neither is accelerated).</summary>
@@ -155,36 +134,18 @@ internal readonly struct Lane256x2 : IBlockLane<Lane256x2>
 
     public static int Width => 16;
 
-    public static int WordVectors => 1;
-
     public static unsafe int WordBytes => sizeof(Quad<Vector256<ulong>>);
 
     public static unsafe void Schedule(void* k0s, void* k1s, uint seed, uint firstTrajectory) =>
-        SimdPhilox.Schedule((Quad<Vector256<ulong>>*)k0s, (Quad<Vector256<ulong>>*)k1s, 1, seed, firstTrajectory);
+        LockstepRandom.Schedule<Vector256<ulong>>(k0s, k1s, seed, firstTrajectory);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane256x2* words)
-    {
-        SimdPhilox.Generate<Lockstep256, Duo<Vector256<float>>, Duo<Vector256<int>>, Quad<Vector256<ulong>>>(
-            (Quad<Vector256<ulong>>*)k0s, (Quad<Vector256<ulong>>*)k1s, seed, step, sub, stream, allFour, out var c0, out var c1, out var c2, out var c3);
-        var w = (Duo<Vector256<int>>*)words;
-        w[0] = Lockstep256.Pack(c0);
-        w[1] = Lockstep256.Pack(c1);
-        if (allFour)
-        {
-            w[2] = Lockstep256.Pack(c2);
-            w[3] = Lockstep256.Pack(c3);
-        }
-    }
+    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane256x2* words) =>
+        LockstepRandom.Words<Lockstep256, Vector256<float>, Vector256<int>, Vector256<ulong>>(k0s, k1s, seed, step, sub, stream, allFour, words);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Gaussian(Lane256x2* pair)
-    {
-        var p = (Duo<Vector256<int>>*)pair;
-        SimdBoxMuller.Pair<Lockstep256, Duo<Vector256<float>>, Duo<Vector256<int>>, Quad<Vector256<ulong>>>(p[0], p[1], out var za, out var zb);
-        pair[0] = new(za.A, za.B);
-        pair[1] = new(zb.A, zb.B);
-    }
+    public static unsafe void Gaussian(Lane256x2* pair) =>
+        LockstepRandom.Gaussian<Lockstep256, Vector256<float>, Vector256<int>, Vector256<ulong>>(pair);
 }
 
 /// <summary>

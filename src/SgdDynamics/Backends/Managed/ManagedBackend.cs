@@ -177,7 +177,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             v = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             g = (T*)Allocate(d * sizeof(T));
-            keyBytesPerBlock = T.WordVectors * SimdPhilox.Rounds * T.WordBytes;
+            keyBytesPerBlock = SimdPhilox.Rounds * T.WordBytes;
             k0s = (byte*)Allocate(SimdPhilox.Rounds * T.WordBytes);
             k1s = (byte*)Allocate(TileLayout.TileSize / T.Width * keyBytesPerBlock);
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));

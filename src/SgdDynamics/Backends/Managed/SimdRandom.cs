@@ -13,33 +13,6 @@ internal static unsafe class SimdPhilox
     /// <summary>Number of key-schedule vectors per word vector.</summary>
     public const int Rounds = 10;
 
-    /// <summary>
-    /// Writes the key schedules: <c>k0s[r]</c> = seed + r·W0 (splat) and, for word vector v,
-    /// <c>k1s[v·10 + r]</c> lane l = firstTrajectory + v·lanes + l + r·W1.
-    /// </summary>
-    public static void Schedule<TW>(TW* k0s, TW* k1s, int vectors, uint seed, uint firstTrajectory)
-        where TW : unmanaged
-    {
-        int lanes = sizeof(TW) / sizeof(ulong);
-        for (int r = 0; r < Rounds; r++)
-        {
-            var k0 = (ulong*)(k0s + r);
-            for (int l = 0; l < lanes; l++)
-            {
-                k0[l] = unchecked(seed + (uint)r * Philox4x32.KeyStep0);
-            }
-
-            for (int v = 0; v < vectors; v++)
-            {
-                var k1 = (ulong*)(k1s + v * Rounds + r);
-                for (int l = 0; l < lanes; l++)
-                {
-                    k1[l] = unchecked(firstTrajectory + (uint)(v * lanes + l) + (uint)r * Philox4x32.KeyStep1);
-                }
-            }
-        }
-    }
-
     /// <summary>Philox output words (low 32 bits of each lane) for counter (step, sub, stream, 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Generate<TOps, TF, TI, TW>(
@@ -148,5 +121,68 @@ internal static class SimdBoxMuller
         TI sinSign = TOps.ShiftLeft(TOps.And(q, TOps.SplatInt(2)), 30);
         za = TOps.Mul(radius, TOps.FromBits(TOps.Xor(TOps.Bits(cv), cosSign)));
         zb = TOps.Mul(radius, TOps.FromBits(TOps.Xor(TOps.Bits(sv), sinSign)));
+    }
+}
+
+/// <summary>
+/// The random numbers of one managed lane in <see cref="Lockstep512"/> / <see cref="Lockstep256"/> form:
+/// key schedules, Philox words and Box–Muller, for any vector width.
+/// </summary>
+internal static unsafe class LockstepRandom
+{
+    /// <summary>
+    /// Writes the key schedules of the trajectories firstTrajectory, firstTrajectory + 1, … (one per 64-bit lane
+    /// of a <see cref="Quad{T}"/> of <typeparamref name="TW"/>): <c>k0s[r]</c> = seed + r·W0 in every lane,
+    /// <c>k1s[r]</c> lane l = firstTrajectory + l + r·W1, for the ten rounds r.
+    /// </summary>
+    public static void Schedule<TW>(void* k0s, void* k1s, uint seed, uint firstTrajectory)
+        where TW : unmanaged
+    {
+        int lanes = sizeof(Quad<TW>) / sizeof(ulong);
+        for (int r = 0; r < SimdPhilox.Rounds; r++)
+        {
+            var k0 = (ulong*)((Quad<TW>*)k0s + r);
+            var k1 = (ulong*)((Quad<TW>*)k1s + r);
+            for (int l = 0; l < lanes; l++)
+            {
+                k0[l] = unchecked(seed + (uint)r * Philox4x32.KeyStep0);
+                k1[l] = unchecked(firstTrajectory + (uint)l + (uint)r * Philox4x32.KeyStep1);
+            }
+        }
+    }
+
+    /// <summary>Philox words r0…r3 (r0, r1 unless <paramref name="allFour"/>) of counter (step, sub, stream, 0), packed to 32 bits, into <paramref name="words"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Words<TOps, TF, TI, TW>(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, void* words)
+        where TOps : struct, ISimdOps<Duo<TF>, Duo<TI>, Quad<TW>>
+        where TF : unmanaged
+        where TI : unmanaged
+        where TW : unmanaged
+    {
+        SimdPhilox.Generate<TOps, Duo<TF>, Duo<TI>, Quad<TW>>(
+            (Quad<TW>*)k0s, (Quad<TW>*)k1s, seed, step, sub, stream, allFour, out var c0, out var c1, out var c2, out var c3);
+        var w = (Duo<TI>*)words;
+        w[0] = TOps.Pack(c0);
+        w[1] = TOps.Pack(c1);
+        if (allFour)
+        {
+            w[2] = TOps.Pack(c2);
+            w[3] = TOps.Pack(c3);
+        }
+    }
+
+    /// <summary>Box–Muller in place: the words in <c>pair[0]</c>, <c>pair[1]</c> become two standard normals.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gaussian<TOps, TF, TI, TW>(void* pair)
+        where TOps : struct, ISimdOps<Duo<TF>, Duo<TI>, Quad<TW>>
+        where TF : unmanaged
+        where TI : unmanaged
+        where TW : unmanaged
+    {
+        var words = (Duo<TI>*)pair;
+        SimdBoxMuller.Pair<TOps, Duo<TF>, Duo<TI>, Quad<TW>>(words[0], words[1], out var za, out var zb);
+        var normals = (Duo<TF>*)pair;
+        normals[0] = za;
+        normals[1] = zb;
     }
 }
