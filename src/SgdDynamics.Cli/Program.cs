@@ -1,5 +1,12 @@
 using System.CommandLine;
 using SgdDynamics.Cli;
+using Spectre.Console;
+
+// Redirected output (logs, CI, files) keeps whole table rows instead of wrapping them at 80 columns.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 200;
+}
 
 var root = new RootCommand("sgdyn: stochastic dynamics of discrete SGD — ensembles, exact moment theory and benchmarks");
 root.Subcommands.Add(RunCommand.Create());
