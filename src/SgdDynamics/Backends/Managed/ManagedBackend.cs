@@ -202,7 +202,8 @@ public sealed class ManagedBackend : IEnsembleBackend
                 T.Schedule(k0s, k1s + b * keyBytesPerBlock, model.Seed, (uint)(firstTrajectory + b * T.Width));
                 var xs = new BlockState<T>(x + b * d);
                 var vs = new BlockState<T>(v + b * d);
-                var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, d, Kernels.Random.Philox4x32.InitialStream);
+                int initialNormals = model.InitialShape == MatrixShape.Zero ? 0 : d;
+                var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
                 Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(parameters.Start, xs, vs, momentum, initial);
                 Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
             }
