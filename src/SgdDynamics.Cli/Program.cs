@@ -13,4 +13,5 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,0 +1,16 @@
+using SgdDynamics.Validation.Cases;
+
+namespace SgdDynamics.Validation;
+
+/// <summary>The validation catalog, in report order.</summary>
+public static class Catalog
+{
+    /// <summary>Every case.</summary>
+    public static IReadOnlyList<IValidationCase> All() =>
+    [
+        new EtaScalingCase(),
+        new FullCovarianceCase(),
+        new NonGibbsCase(),
+        new MomentumCase(),
+    ];
+}

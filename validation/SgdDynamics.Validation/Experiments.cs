@@ -1,0 +1,96 @@
+using MathNet.Numerics.LinearAlgebra;
+using SgdDynamics.Backends;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Validation;
+
+/// <summary>A measured value with its Monte-Carlo standard error.</summary>
+public readonly record struct Estimate(double Value, double StandardError);
+
+/// <summary>Ensemble experiments the cases are built from: <c>Run(eta, backend) → (simulated, standard error)</c>.</summary>
+public static class Experiments
+{
+    /// <summary>
+    /// Stationary variance of a 1-D confined mode (curvature λ, additive noise σ², curvature noise a), started at
+    /// 0 and run until the transient (1 − ηλ)^(2k) is below 1e-12. SE: √((m₄ − m₂²)/n) of the sample variance.
+    /// </summary>
+    public static Estimate StationaryVariance1D(double eta, double lambda, double sigma2, IEnsembleBackend backend, long trajectories, uint seed, double curvatureStd = 0)
+    {
+        double contraction = Math.Abs(1 - eta * lambda);
+        int steps = contraction < 1e-12 ? 1 : Math.Max(1, (int)Math.Ceiling(Math.Log(1e-12) / (2 * Math.Log(contraction))));
+        Problem problem = ProblemBuilder.Quadratic(
+            new double[,] { { lambda } }, new double[,] { { sigma2 } }, eta, [0.0], trajectories, steps, seed,
+            curvatureNoiseStd: curvatureStd == 0 ? null : [curvatureStd]);
+        var moments = EnsembleSolver.Solve(problem, backend).Final.Moments;
+        return new Estimate(moments.Covariance[0, 0], moments.VarianceStandardError[0]);
+    }
+
+    /// <summary>
+    /// The variance of <c>vᵀx</c> over the final states of a run (kept states), with the SE √((m₄ − m₂²)/n) of the
+    /// sample variance computed from the projected samples.
+    /// </summary>
+    public static Estimate ProjectedVariance(EnsembleResult result, Vector<double> v)
+    {
+        int d = result.Problem.Dimension;
+        long n = 0;
+        double sum = 0;
+        var projections = new List<double>((int)result.Range.Count);
+        for (long t = result.Range.First; t < result.Range.End; t++)
+        {
+            ReadOnlySpan<float> x = result.FinalState(t);
+            if (float.IsNaN(x[0]))
+            {
+                continue;
+            }
+
+            double p = 0;
+            for (int i = 0; i < d; i++)
+            {
+                p += v[i] * x[i];
+            }
+
+            projections.Add(p);
+            sum += p;
+            n++;
+        }
+
+        double mean = sum / n;
+        double m2 = 0, m4 = 0;
+        foreach (double p in projections)
+        {
+            double c = (p - mean) * (p - mean);
+            m2 += c;
+            m4 += c * c;
+        }
+
+        m2 /= n;
+        m4 /= n;
+        return new Estimate(m2 * n / (n - 1), Math.Sqrt(Math.Max(m4 - m2 * m2, 0) / n));
+    }
+
+    /// <summary>
+    /// Batch means: runs <paramref name="problem"/> as <paramref name="batches"/> equal shards (tile-aligned), evaluates
+    /// <paramref name="statistic"/> on each shard's final moments and returns their mean with SE = sd/√batches.
+    /// </summary>
+    public static Estimate BatchMeans(Problem problem, IEnsembleBackend backend, int batches, Func<Statistics.Moments, double> statistic)
+    {
+        long n = problem.Ensemble.Trajectories;
+        long size = n / batches / Kernels.Statistics.TileLayout.TileSize * Kernels.Statistics.TileLayout.TileSize;
+        if (size < Kernels.Statistics.TileLayout.TileSize)
+        {
+            throw new ArgumentException($"{n} trajectories are too few for {batches} batches", nameof(batches));
+        }
+
+        var values = new double[batches];
+        for (int b = 0; b < batches; b++)
+        {
+            var range = new TrajectoryRange(b * size, size);
+            values[b] = statistic(EnsembleSolver.Solve(problem, backend, range).Final.Moments);
+        }
+
+        double mean = values.Average();
+        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (batches - 1));
+        return new Estimate(mean, sd / Math.Sqrt(batches));
+    }
+}
