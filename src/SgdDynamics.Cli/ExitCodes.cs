@@ -14,4 +14,7 @@ internal static class ExitCodes
 
     /// <summary>Trajectories diverged (outputs are still written; the counts are in them).</summary>
     public const int Diverged = 3;
+
+    /// <summary>A validation case failed (the report is still written).</summary>
+    public const int ValidationFailed = 4;
 }

@@ -12,9 +12,6 @@ namespace SgdDynamics.Cli;
 /// </summary>
 internal static class ValidateCommand
 {
-    /// <summary>Exit code when some validation case fails.</summary>
-    public const int CaseFailed = 4;
-
     public static Command Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Small ensembles (the default): under two minutes on two cores" };
@@ -42,7 +39,7 @@ internal static class ValidateCommand
             var reports = ValidationReport.Run(context, Catalog.All(), c => Console.Error.WriteLine($"validate: {c.Name} ({clock.Elapsed.TotalSeconds:F0} s)"));
             ValidationReport.Write(context, reports);
             Print(reports, directory, clock.Elapsed.TotalSeconds);
-            return reports.All(r => r.Pass) ? ExitCodes.Ok : CaseFailed;
+            return reports.All(r => r.Pass) ? ExitCodes.Ok : ExitCodes.ValidationFailed;
         }));
         return command;
     }
