@@ -9,6 +9,7 @@ public static class Catalog
     public static IReadOnlyList<IValidationCase> All() =>
     [
         new EtaScalingCase(),
+        new FlatModeDiffusionCase(),
         new FullCovarianceCase(),
         new NonGibbsCase(),
         new MomentumCase(),
