@@ -67,12 +67,12 @@ internal static class RunCommand
             $"{backend.Name}: {problem.Ensemble.Trajectories:N0} trajectories × {problem.Ensemble.Steps:N0} steps",
             total,
             quiet: false,
-            progress => EnsembleSolver.Solve(problem, backend, progress: progress));
-        EnsembleOutput.Write(directory, scenario, result);
+            progress => EnsembleSolver.Solve(problem, backend, progress: progress, keepFinalStates: problem.Record.Tails));
+        var summary = EnsembleOutput.Write(directory, scenario, result);
 
         if (json)
         {
-            Console.Out.WriteLine(EnsembleOutput.Summary(scenario, result).ToJsonString(Json.Indented));
+            Console.Out.WriteLine(summary.ToJsonString(Json.Indented));
         }
         else
         {

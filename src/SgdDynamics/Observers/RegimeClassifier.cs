@@ -251,8 +251,14 @@ public static class RegimeClassifier
         int m = times.Count;
         if (m < MinimumFitPoints)
         {
-            throw new ArgumentException(
-                $"the fit window (records {fitStart}…{count - 1}) holds {m} records with a positive standard error; at least {MinimumFitPoints} are needed");
+            var few = new RegimeDiagnostics(count, fitStart, m, zeroErrors, 0, firstDiverged, lastDiverged, [],
+                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
+            return new RegimeClassification(
+                Regime.Undetermined,
+                double.NaN,
+                double.NaN,
+                $"the fit window (records {fitStart}…{count - 1}) holds {m} records with a positive standard error; at least {MinimumFitPoints} are needed (record more often)",
+                few);
         }
 
         ReadOnlySpan<double> t = CollectionsMarshal.AsSpan(times), v = CollectionsMarshal.AsSpan(values), s = CollectionsMarshal.AsSpan(errors);

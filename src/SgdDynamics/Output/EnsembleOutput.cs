@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using SgdDynamics.Ensembles;
+using SgdDynamics.Observers;
 using SgdDynamics.Problems;
 using SgdDynamics.Scenarios;
 
@@ -23,20 +24,60 @@ public static class EnsembleOutput
     /// <summary>Resolved-scenario file name.</summary>
     public const string ScenarioFile = "scenario.json";
 
-    /// <summary>Writes the three files into <paramref name="directory"/> (created if missing).</summary>
-    public static void Write(string directory, Scenario scenario, EnsembleResult result)
+    /// <summary>Writes the three files into <paramref name="directory"/> (created if missing) and returns the summary.</summary>
+    public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result)
     {
         Directory.CreateDirectory(directory);
-        Json.WriteFile(Path.Combine(directory, SummaryFile), Summary(scenario, result));
+        JsonObject summary = Summary(scenario, result);
+        Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
+        return summary;
     }
 
-    /// <summary>The summary object.</summary>
+    /// <summary>
+    /// The summary object: the run, the final moments, per-eigenmode regimes (<c>modes</c>) and, when the
+    /// scenario records tails, tail indices and quantiles of the final states (<c>final.tailIndex</c>,
+    /// <c>final.quantiles</c>).
+    /// </summary>
     public static JsonObject Summary(Scenario scenario, EnsembleResult result)
     {
         Problem p = result.Problem;
         EnsembleRecord final = result.Final;
+        JsonObject finalRecord = Record(final);
+        if (result.FinalStates is not null && p.Record.Tails)
+        {
+            var tails = EnsembleObservations.Tails(result);
+            finalRecord["tailIndex"] = new JsonArray(tails.Select(t => (JsonNode)new JsonObject
+            {
+                ["coordinate"] = t.Coordinate,
+                ["alpha"] = Json.Number(t.Hill.Alpha),
+                ["standardError"] = Json.Number(t.Hill.StandardError),
+                ["k"] = t.Hill.K,
+                ["n"] = t.Hill.N,
+                ["threshold"] = Json.Number(t.Hill.Threshold),
+                ["rule"] = "Hill estimator of |x_i|, k = floor(sqrt(n)), SE = alpha/sqrt(k)",
+            }).ToArray());
+            finalRecord["quantiles"] = new JsonObject
+            {
+                ["probabilities"] = Json.Vector(EnsembleObservations.QuantileProbabilities),
+                ["values"] = new JsonArray(tails.Select(t => (JsonNode)Json.Vector(t.Quantiles.Values)).ToArray()),
+            };
+        }
+
+        var modes = new JsonArray(EnsembleObservations.Modes(result).Select(m => (JsonNode)new JsonObject
+        {
+            ["mode"] = m.Mode,
+            ["eigenvalue"] = m.Eigenvalue,
+            ["eigenvector"] = Json.Vector(m.Eigenvector),
+            ["regime"] = m.Regime.ToString().ToLowerInvariant(),
+            ["quantity"] = m.Quantity,
+            ["fitted"] = Json.Number(m.Fitted),
+            ["standardError"] = Json.Number(m.StandardError),
+            ["predicted"] = m.Predicted is { } predicted ? Json.Number(predicted) : null,
+            ["reason"] = m.Reason,
+        }).ToArray());
+
         return new JsonObject
         {
             ["scenario"] = scenario.Name,
@@ -58,7 +99,8 @@ public static class EnsembleOutput
             ["records"] = result.Records.Count,
             ["divergenceThreshold"] = p.Ensemble.DivergenceThreshold,
             ["firstDivergedStep"] = result.FirstDivergedStep,
-            ["final"] = Record(final),
+            ["final"] = finalRecord,
+            ["modes"] = modes,
             ["seconds"] = result.Seconds,
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
         };

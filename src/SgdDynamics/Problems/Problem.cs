@@ -55,8 +55,11 @@ public sealed record EnsembleSpec(long Trajectories, int Steps, uint Seed, doubl
     public const double DefaultDivergenceThreshold = 1e12;
 }
 
-/// <summary>Recording schedule: statistics at step 0, every <paramref name="Every"/> steps, and at the last step.</summary>
-public sealed record RecordSpec(int Every)
+/// <summary>
+/// Recording schedule: statistics at step 0, every <paramref name="Every"/> steps, and at the last step;
+/// <paramref name="Tails"/> also keeps the final states to estimate tail indices (Hill) and quantiles.
+/// </summary>
+public sealed record RecordSpec(int Every, bool Tails = false)
 {
     /// <summary>The recorded steps for a run of <paramref name="steps"/> steps: 0, every, 2·every, …, and steps.</summary>
     public IReadOnlyList<int> Steps(int steps)

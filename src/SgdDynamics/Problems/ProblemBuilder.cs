@@ -12,7 +12,7 @@ public static class ProblemBuilder
     /// A quadratic problem. <paramref name="linearTerm"/>, <paramref name="curvatureNoiseStd"/> default to 0;
     /// <paramref name="initialCovariance"/> null is a point start at <paramref name="initialMean"/>;
     /// <paramref name="momentum"/> &gt; 0 selects heavy-ball momentum; <paramref name="recordEvery"/> 0 records
-    /// only the start and the end.
+    /// only the start and the end; <paramref name="recordTails"/> keeps final states for tail estimates.
     /// </summary>
     public static Problem Quadratic(
         double[,] hessian,
@@ -27,7 +27,8 @@ public static class ProblemBuilder
         double[]? curvatureNoiseStd = null,
         double momentum = 0,
         double[,]? initialCovariance = null,
-        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold)
+        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
+        bool recordTails = false)
     {
         int d = hessian.GetLength(0);
         var build = Matrix<double>.Build;
@@ -45,7 +46,7 @@ public static class ProblemBuilder
         var optimizer = new OptimizerSpec(momentum > 0 ? OptimizerKind.Momentum : OptimizerKind.Sgd, learningRate, momentum);
         var initial = new InitialLaw(Vector<double>.Build.DenseOfArray(initialMean), c0, f0, lower0);
         var ensemble = new EnsembleSpec(trajectories, steps, seed, divergenceThreshold);
-        return new Problem(landscape, optimizer, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps));
+        return new Problem(landscape, optimizer, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps, recordTails));
     }
 
     /// <summary>A diagonal matrix.</summary>

@@ -23,6 +23,14 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
     public string AsString() =>
         Element.ValueKind == JsonValueKind.String ? Element.GetString()! : throw WrongKind("a string");
 
+    /// <summary>true or false.</summary>
+    public bool AsBoolean() => Element.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw WrongKind("true or false"),
+    };
+
     /// <summary>A finite number.</summary>
     public double AsNumber()
     {

@@ -18,7 +18,7 @@ namespace SgdDynamics.Scenarios;
 ///  "optimizer": {"type": "sgd", "learningRate": 0.1, "momentum": 0.0},
 ///  "initial": {"point": [1,-1]},
 ///  "ensemble": {"trajectories": 1000000, "steps": 500, "seed": 7, "divergenceThreshold": 1e12},
-///  "record": {"every": 10}}
+///  "record": {"every": 10, "tails": false}}
 /// </code>
 /// </example>
 public static class ScenarioLoader
@@ -259,11 +259,12 @@ public static class ScenarioLoader
 
     private static RecordSpec ReadRecord(ObjectFields record, int steps)
     {
-        record.RejectUnknown("every");
+        record.RejectUnknown("every", "tails");
         int every = record.Optional("every") is { } everyField
             ? (int)everyField.AsInteger(1, int.MaxValue)
             : steps;
-        return new RecordSpec(every);
+        bool tails = record.Optional("tails") is { } tailsField && tailsField.AsBoolean();
+        return new RecordSpec(every, tails);
     }
 
     /// <summary>Reads a d × d covariance and checks that it is symmetric positive semidefinite; returns it symmetrized.</summary>

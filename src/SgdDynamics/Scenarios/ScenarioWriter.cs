@@ -103,6 +103,7 @@ public static class ScenarioWriter
 
         writer.WriteStartObject("record");
         writer.WriteNumber("every", problem.Record.Every);
+        writer.WriteBoolean("tails", problem.Record.Tails);
         writer.WriteEndObject();
 
         writer.WriteEndObject();

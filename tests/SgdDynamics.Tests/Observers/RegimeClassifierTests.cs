@@ -332,9 +332,11 @@ public class RegimeClassifierTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => RegimeClassifier.Classify(good with { Diverged = new long[3] }));
         Assert.Throws<ArgumentException>(() => RegimeClassifier.Classify(good, new RegimeOptions(Threshold: 0)));
         Assert.Throws<ArgumentException>(() => RegimeClassifier.Classify(good, new RegimeOptions(FitStartTime: 100)));
-        // 10 records: the last half holds 5; from t = 7 only 3, too few for a quadratic with a χ².
+        // 10 records: the last half holds 5; from t = 7 only 3, too few for a quadratic with a χ²: undetermined.
         Assert.Equal(Regime.Confined, RegimeClassifier.Classify(good).Regime);
-        Assert.Throws<ArgumentException>(() => RegimeClassifier.Classify(good, new RegimeOptions(FitStartTime: 7)));
+        RegimeClassification few = RegimeClassifier.Classify(good, new RegimeOptions(FitStartTime: 7));
+        Assert.Equal(Regime.Undetermined, few.Regime);
+        Assert.Contains("at least 4", few.Reason);
         Assert.Throws<ArgumentException>(() => RegimeClassifier.Classify(new VarianceSeries([], [], [])));
     }
 }

@@ -1,0 +1,91 @@
+using MathNet.Numerics.LinearAlgebra;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Problems;
+using SgdDynamics.Theory;
+
+namespace SgdDynamics.Observers;
+
+/// <summary>
+/// One Hessian eigenmode of a run: its eigenvalue and vector, the regime its variance time series shows
+/// (<see cref="RegimeClassifier"/>), the fitted value (stationary variance vᵀCv when confined, diffusion
+/// coefficient D when diffusive) ± SE, and the theory's prediction for it when one exists.
+/// </summary>
+public sealed record ModeReport(
+    int Mode,
+    double Eigenvalue,
+    double[] Eigenvector,
+    Regime Regime,
+    string Quantity,
+    double Fitted,
+    double StandardError,
+    double? Predicted,
+    string Reason);
+
+/// <summary>Tail index (Hill, k = ⌊√n⌋ of |x_i|) and quantiles of one coordinate's final states.</summary>
+public sealed record TailReport(int Coordinate, HillEstimate Hill, QuantileEstimate Quantiles);
+
+/// <summary>Observers applied to a finished ensemble run (the summary's <c>modes</c> and <c>final.tailIndex</c>).</summary>
+public static class EnsembleObservations
+{
+    /// <summary>Probabilities of the reported quantiles.</summary>
+    public static readonly double[] QuantileProbabilities = [0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999];
+
+    /// <summary>
+    /// Per-eigenmode regimes. Predictions: a confined mode's stationary variance vᵀC v from the exact discrete
+    /// stationary covariance (when it exists); a flat mode's diffusion coefficient D = η vᵀΣv / (2(1 − β)²) per unit
+    /// time t = kη (β = 0 for SGD; heavy ball accumulates the noise over 1/(1 − β) steps), which holds without
+    /// curvature noise along v.
+    /// </summary>
+    public static IReadOnlyList<ModeReport> Modes(EnsembleResult result)
+    {
+        Problem problem = result.Problem;
+        var projection = new EigenmodeProjection(problem.Landscape.Hessian);
+        StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
+        double eta = problem.Optimizer.LearningRate, beta = problem.Optimizer.Momentum;
+        double scale = projection.Eigenvalues.Select(Math.Abs).DefaultIfEmpty(0).Max();
+        var modes = new List<ModeReport>();
+        for (int m = 0; m < projection.Dimension; m++)
+        {
+            Vector<double> v = projection.Eigenvector(m);
+            double lambda = projection.Eigenvalues[m];
+            RegimeClassification regime = RegimeClassifier.Classify(projection.Series(result.Records, m));
+            bool flat = Math.Abs(lambda) <= 1e-12 * Math.Max(scale, 1e-300);
+            bool curvatureAlongV = problem.Landscape.CurvatureNoiseStd.PointwiseMultiply(v).Exists(x => x != 0);
+            double? predicted = regime.Regime switch
+            {
+                Regime.Confined when stationary.Discrete.Covariance is { } c => v * c * v,
+                Regime.Diffusive when flat && !curvatureAlongV => eta * (v * problem.Landscape.NoiseCovariance * v) / (2 * (1 - beta) * (1 - beta)),
+                _ => null,
+            };
+            string quantity = regime.Regime switch
+            {
+                Regime.Confined => "stationaryVariance",
+                Regime.Diffusive => "diffusionCoefficient",
+                _ => "none",
+            };
+            modes.Add(new ModeReport(m, lambda, v.ToArray(), regime.Regime, quantity, regime.Value, regime.StandardError, predicted, regime.Reason));
+        }
+
+        return modes;
+    }
+
+    /// <summary>Tail reports of every coordinate; the run must have kept its final states.</summary>
+    public static IReadOnlyList<TailReport> Tails(EnsembleResult result)
+    {
+        float[] states = result.FinalStates ?? throw new InvalidOperationException("tail estimates need the final states: solve with keepFinalStates");
+        int d = result.Problem.Dimension;
+        var reports = new List<TailReport>();
+        var column = new float[result.Range.Count];
+        for (int i = 0; i < d; i++)
+        {
+            for (long t = 0; t < column.Length; t++)
+            {
+                column[t] = states[t * d + i];
+            }
+
+            reports.Add(new TailReport(i, HillEstimator.Estimate(column), EmpiricalQuantiles.Compute(column, QuantileProbabilities)));
+        }
+
+        return reports;
+    }
+}
