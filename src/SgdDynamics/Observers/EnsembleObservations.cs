@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Problems;
 using SgdDynamics.Theory;
@@ -31,30 +30,31 @@ public static class EnsembleObservations
     public static readonly double[] QuantileProbabilities = [0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999];
 
     /// <summary>
-    /// Per-eigenmode regimes. Predictions: a confined mode's stationary variance vᵀC v from the exact discrete
-    /// stationary covariance (when it exists); a flat mode's diffusion coefficient D = η vᵀΣv / (2(1 − β)²) per unit
-    /// time t = kη (β = 0 for SGD; heavy ball accumulates the noise over 1/(1 − β) steps), which holds without
-    /// curvature noise along v.
+    /// Per-eigenmode regimes, with the theory's prediction for the fitted value: a confined mode's stationary
+    /// variance vᵀCv from the exact discrete stationary covariance (<see cref="EigenmodeTheory"/>; the per-mode
+    /// formula when the full model has no stationary law but the mode is decoupled), a flat mode's diffusion
+    /// coefficient per unit time t = kη, <c>D = η vᵀΣv / 2</c> for SGD (<see cref="FlatModeDiffusion"/>, without
+    /// curvature noise along v) and <c>η vᵀΣv / (2(1 − β)²)</c> for heavy ball, which accumulates each step's
+    /// noise over 1/(1 − β) steps.
     /// </summary>
     public static IReadOnlyList<ModeReport> Modes(EnsembleResult result)
     {
         Problem problem = result.Problem;
         var projection = new EigenmodeProjection(problem.Landscape.Hessian);
-        StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
+        EigenmodeDecomposition theory = EigenmodeTheory.Decompose(problem);
         double eta = problem.Optimizer.LearningRate, beta = problem.Optimizer.Momentum;
-        double scale = projection.Eigenvalues.Select(Math.Abs).DefaultIfEmpty(0).Max();
         var modes = new List<ModeReport>();
         for (int m = 0; m < projection.Dimension; m++)
         {
-            Vector<double> v = projection.Eigenvector(m);
-            double lambda = projection.Eigenvalues[m];
+            Eigenmode mode = theory.Modes[m];
             RegimeClassification regime = RegimeClassifier.Classify(projection.Series(result.Records, m));
-            bool flat = Math.Abs(lambda) <= 1e-12 * Math.Max(scale, 1e-300);
-            bool curvatureAlongV = problem.Landscape.CurvatureNoiseStd.PointwiseMultiply(v).Exists(x => x != 0);
             double? predicted = regime.Regime switch
             {
-                Regime.Confined when stationary.Discrete.Covariance is { } c => v * c * v,
-                Regime.Diffusive when flat && !curvatureAlongV => eta * (v * problem.Landscape.NoiseCovariance * v) / (2 * (1 - beta) * (1 - beta)),
+                Regime.Confined when double.IsFinite(mode.ExactDiscreteVariance) => mode.ExactDiscreteVariance,
+                Regime.Confined when mode.Decoupled && double.IsFinite(mode.DiscreteVariance) => mode.DiscreteVariance,
+                Regime.Diffusive when mode.IsFlat && mode.CurvatureVariance == 0 => problem.Optimizer.Kind == OptimizerKind.Sgd
+                    ? FlatModeDiffusion.FromProblem(problem, mode.Direction).Diffusion
+                    : eta * mode.NoiseVariance / (2 * (1 - beta) * (1 - beta)),
                 _ => null,
             };
             string quantity = regime.Regime switch
@@ -63,7 +63,7 @@ public static class EnsembleObservations
                 Regime.Diffusive => "diffusionCoefficient",
                 _ => "none",
             };
-            modes.Add(new ModeReport(m, lambda, v.ToArray(), regime.Regime, quantity, regime.Value, regime.StandardError, predicted, regime.Reason));
+            modes.Add(new ModeReport(m, mode.Eigenvalue, projection.Eigenvector(m).ToArray(), regime.Regime, quantity, regime.Value, regime.StandardError, predicted, regime.Reason));
         }
 
         return modes;
