@@ -13,5 +13,7 @@ public static class Catalog
         new FullCovarianceCase(),
         new NonGibbsCase(),
         new MomentumCase(),
+        new StabilityPhaseDiagramCase(),
+        new HeavyTailsCase(),
     ];
 }

@@ -52,7 +52,7 @@ public static class ValidationReport
             foreach (Check check in report.Checks)
             {
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {report.Name} | {check.Quantity} | {check.Prediction:G6} | {check.Measured:G6} ± {check.StandardError:G2} | {check.ZText} | {check.ToleranceText} | {(check.Pass ? "pass" : "**FAIL**")} |");
+                    $"| {report.Name} | {Cell(check.Quantity)} | {check.Prediction:G6} | {check.Measured:G6} ± {check.StandardError:G2} | {check.ZText} | {Cell(check.ToleranceText)} | {(check.Pass ? "pass" : "**FAIL**")} |");
             }
         }
 
@@ -79,6 +79,9 @@ public static class ValidationReport
 
         return md.ToString();
     }
+
+    /// <summary>Text for a markdown table cell: pipes escaped.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     /// <summary>The JSON report.</summary>
     public static JsonObject ToJson(ValidationContext context, IReadOnlyList<CaseReport> reports)

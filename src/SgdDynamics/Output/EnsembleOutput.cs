@@ -21,6 +21,9 @@ public static class EnsembleOutput
     /// <summary>Time-series file name.</summary>
     public const string TimeSeriesFile = "timeseries.csv";
 
+    /// <summary>Per-eigenmode variance time-series file name.</summary>
+    public const string ModesFile = "modes.csv";
+
     /// <summary>Resolved-scenario file name.</summary>
     public const string ScenarioFile = "scenario.json";
 
@@ -31,6 +34,7 @@ public static class EnsembleOutput
         JsonObject summary = Summary(scenario, result);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
+        File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result));
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
         return summary;
     }
@@ -155,6 +159,47 @@ public static class EnsembleOutput
                 {
                     csv.Append(',').Append(Format(r.Moments.Covariance[i, j]));
                 }
+            }
+
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// The variance along each Hessian eigenvector v_m (eigenvalues ascending), vᵀCv, at every record, with its
+    /// Gaussian-approximation standard error √(2/(n − 1))·vᵀCv: columns step, time, var_mode_m, se_mode_m, modes in the
+    /// order of summary.json's <c>modes</c> (eigenvalues ascending).
+    /// </summary>
+    public static string ModeSeries(EnsembleResult result)
+    {
+        var projection = new EigenmodeProjection(result.Problem.Landscape.Hessian);
+        int d = projection.Dimension;
+        var series = Enumerable.Range(0, d).Select(m => projection.Series(result.Records, m)).ToArray();
+        var csv = new StringBuilder("step,time");
+        for (int m = 0; m < d; m++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",var_mode_{m}");
+        }
+
+        for (int m = 0; m < d; m++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",se_mode_{m}");
+        }
+
+        csv.Append('\n');
+        for (int r = 0; r < result.Records.Count; r++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{result.Records[r].Step},{Format(result.Records[r].Time)}");
+            foreach (VarianceSeries s in series)
+            {
+                csv.Append(',').Append(Format(s.Variances[r]));
+            }
+
+            foreach (VarianceSeries s in series)
+            {
+                csv.Append(',').Append(Format(s.StandardErrors[r]));
             }
 
             csv.Append('\n');
