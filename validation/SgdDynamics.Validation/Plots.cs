@@ -11,7 +11,10 @@ public static class Plots
     /// <summary>A predicted curve.</summary>
     public sealed record Curve(string Label, double[] X, double[] Y);
 
-    /// <summary>Writes a plot of measured points (with ±1 SE bars) and predicted curves to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes a plot of measured points (with ±1 SE bars) and predicted curves to <paramref name="path"/>; a series with an
+    /// empty label stays out of the legend.
+    /// </summary>
     public static void Save(string path, string title, string xLabel, string yLabel, IEnumerable<Points> points, IEnumerable<Curve> curves)
     {
         var plot = new Plot();

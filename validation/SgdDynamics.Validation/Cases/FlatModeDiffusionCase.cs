@@ -72,7 +72,7 @@ public sealed class FlatModeDiffusionCase : IValidationCase
             "weighted least squares on log D with SE(log D) = SE(D)/D"));
 
         string plot = $"{Name}.png";
-        Plots.Save(Path.Combine(context.OutputDirectory, plot), $"flat direction at {AngleDegrees}° to the axes: Var(vᵀx) vs t = kη, N = {n:N0}", "t = kη", "Var(vᵀx)", series, curves);
+        Plots.Save(Path.Combine(context.OutputDirectory, plot), $"flat direction at {AngleDegrees}° to the axes: variance vs t = kη, N = {n:N0}", "t = kη", "Var(v'x) along the flat direction", series, curves);
         return new CaseReport(
             Name,
             $"Along a flat direction SGD diffuses: the variance grows linearly in t with D = η vᵀΣv/2 (fitted exponent of D(η): {fit.Slope:F3} ± {fit.SlopeError:F3}), even when the flat direction is not a coordinate axis.",
