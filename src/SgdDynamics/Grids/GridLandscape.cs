@@ -1,14 +1,28 @@
+using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Grids;
 
+/// <summary>Receives the landscape struct of a <see cref="GridLandscape"/> with its static type (to launch generic kernels).</summary>
+public interface IGridFieldVisitor<out TResult>
+{
+    /// <summary>Called with the struct.</summary>
+    TResult Visit<TField>(TField field) where TField : struct, IGridField;
+}
+
 /// <summary>
 /// What the grid solvers need of a landscape: at each point x the mean gradient ḡ(x) and the covariance of the
 /// gradient noise Σ(x) (for a quadratic with curvature noise, <c>Σ + diag(a² ⊙ x²)</c>), so that one SGD step from
-/// x is <c>x − η(ḡ(x) + noise)</c> with noise ~ N(0, Σ(x)) for Gaussian noise.
+/// x is <c>x − η(ḡ(x) + noise)</c> with noise ~ N(0, Σ(x)) for Gaussian noise. A host handle on one of the kernel
+/// structs (<see cref="IGridField"/>): the physics is the struct's, written once for ensembles, grids and every
+/// backend; <see cref="Accept{TResult}"/> hands the struct to generic kernel launchers.
 /// </summary>
 public abstract class GridLandscape
 {
+    private protected GridLandscape()
+    {
+    }
+
     /// <summary>Dimension (1 or 2 on grids).</summary>
     public abstract int Dimension { get; }
 
@@ -21,93 +35,75 @@ public abstract class GridLandscape
     /// <summary>The loss L(x) (up to a constant), for Gibbs densities and plots.</summary>
     public abstract double Loss(ReadOnlySpan<double> x);
 
-    /// <summary>The quadratic landscape of a problem: ḡ = Hx + b, Σ(x) = Σ + diag(a² x²), L = xᵀHx/2 + bᵀx.</summary>
-    public static GridLandscape From(QuadraticLandscapeSpec spec) => new Quadratic(spec);
+    /// <summary>Calls <paramref name="visitor"/> with the landscape struct.</summary>
+    public abstract TResult Accept<TResult>(IGridFieldVisitor<TResult> visitor);
 
-    /// <summary>Double well <c>L = (x² − 1)²/4</c> (1-D): ḡ = x³ − x, isotropic additive noise σ².</summary>
-    public static GridLandscape DoubleWell(double sigma2) => new DoubleWellLandscape(sigma2);
-
-    /// <summary>Ring valley <c>L = λ(|x|² − 1)²/4</c> (2-D): ḡ = λ(|x|² − 1)x, isotropic additive noise σ².</summary>
-    public static GridLandscape RingValley(double lambda, double sigma2) => new RingValleyLandscape(lambda, sigma2);
-
-    private sealed class Quadratic(QuadraticLandscapeSpec spec) : GridLandscape
+    /// <summary>The quadratic landscape of a problem (d = 1 or 2): ḡ = Hx + b, Σ(x) = Σ + diag(a² x²), L = xᵀHx/2 + bᵀx.</summary>
+    /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
+    public static GridLandscape From(QuadraticLandscapeSpec spec)
     {
-        public override int Dimension => spec.Dimension;
+        int d = spec.Dimension;
+        if (d is not (1 or 2))
+        {
+            throw new ArgumentException($"grid solvers take landscapes of dimension 1 or 2 (got {d})", nameof(spec));
+        }
+
+        double At(int i, int j, MathNet.Numerics.LinearAlgebra.Matrix<double> m) => i < d && j < d ? m[i, j] : 0;
+        double Of(int i, MathNet.Numerics.LinearAlgebra.Vector<double> v) => i < d ? v[i] : 0;
+        return new Of<QuadraticField>(new QuadraticField(
+            d,
+            At(0, 0, spec.Hessian), At(0, 1, spec.Hessian), At(1, 1, spec.Hessian),
+            Of(0, spec.LinearTerm), Of(1, spec.LinearTerm),
+            At(0, 0, spec.NoiseCovariance), At(0, 1, spec.NoiseCovariance), At(1, 1, spec.NoiseCovariance),
+            Of(0, spec.CurvatureNoiseStd), Of(1, spec.CurvatureNoiseStd)));
+    }
+
+    /// <summary>Double well <c>L = (x² − 1)²/4</c> (1-D): ḡ = x³ − x, isotropic additive noise variance σ².</summary>
+    public static GridLandscape DoubleWell(double sigma2) => new Of<DoubleWellLandscape>(new DoubleWellLandscape(Math.Sqrt(sigma2)));
+
+    /// <summary>Ring valley <c>L = λ(|x|² − 1)²/4</c> (2-D): ḡ = λ(|x|² − 1)x, isotropic additive noise variance σ².</summary>
+    public static GridLandscape RingValley(double lambda, double sigma2) => new Of<RingValleyLandscape>(new RingValleyLandscape(2, lambda, Math.Sqrt(sigma2)));
+
+    /// <summary>A grid landscape over any <see cref="IGridField"/> struct of dimension 1 or 2.</summary>
+    /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
+    public static GridLandscape Wrap<TField>(TField field) where TField : struct, IGridField
+    {
+        if (field.Dimension is not (1 or 2))
+        {
+            throw new ArgumentException($"grid solvers take landscapes of dimension 1 or 2 (got {field.Dimension})", nameof(field));
+        }
+
+        return new Of<TField>(field);
+    }
+
+    private sealed class Of<TField>(TField landscape) : GridLandscape where TField : struct, IGridField
+    {
+        public override int Dimension => landscape.Dimension;
 
         public override void MeanGradient(ReadOnlySpan<double> x, Span<double> gradient)
         {
-            for (int i = 0; i < Dimension; i++)
+            landscape.Field(x[0], Dimension == 2 ? x[1] : 0, out double g0, out double g1, out _, out _, out _);
+            gradient[0] = g0;
+            if (Dimension == 2)
             {
-                double g = spec.LinearTerm[i];
-                for (int j = 0; j < Dimension; j++)
-                {
-                    g += spec.Hessian[i, j] * x[j];
-                }
-
-                gradient[i] = g;
+                gradient[1] = g1;
             }
         }
 
         public override void NoiseCovariance(ReadOnlySpan<double> x, Span<double> covariance)
         {
-            for (int i = 0; i < Dimension; i++)
+            landscape.Field(x[0], Dimension == 2 ? x[1] : 0, out _, out _, out double s00, out double s01, out double s11);
+            covariance[0] = s00;
+            if (Dimension == 2)
             {
-                for (int j = 0; j < Dimension; j++)
-                {
-                    covariance[i * Dimension + j] = spec.NoiseCovariance[i, j];
-                }
-
-                double a = spec.CurvatureNoiseStd[i];
-                covariance[i * Dimension + i] += a * a * x[i] * x[i];
+                covariance[1] = s01;
+                covariance[2] = s01;
+                covariance[3] = s11;
             }
         }
 
-        public override double Loss(ReadOnlySpan<double> x)
-        {
-            double loss = 0;
-            for (int i = 0; i < Dimension; i++)
-            {
-                loss += spec.LinearTerm[i] * x[i];
-                for (int j = 0; j < Dimension; j++)
-                {
-                    loss += 0.5 * x[i] * spec.Hessian[i, j] * x[j];
-                }
-            }
+        public override double Loss(ReadOnlySpan<double> x) => landscape.Loss(x[0], Dimension == 2 ? x[1] : 0);
 
-            return loss;
-        }
-    }
-
-    private sealed class DoubleWellLandscape(double sigma2) : GridLandscape
-    {
-        public override int Dimension => 1;
-
-        public override void MeanGradient(ReadOnlySpan<double> x, Span<double> gradient) => gradient[0] = x[0] * x[0] * x[0] - x[0];
-
-        public override void NoiseCovariance(ReadOnlySpan<double> x, Span<double> covariance) => covariance[0] = sigma2;
-
-        public override double Loss(ReadOnlySpan<double> x) => Math.Pow(x[0] * x[0] - 1, 2) / 4;
-    }
-
-    private sealed class RingValleyLandscape(double lambda, double sigma2) : GridLandscape
-    {
-        public override int Dimension => 2;
-
-        public override void MeanGradient(ReadOnlySpan<double> x, Span<double> gradient)
-        {
-            double factor = lambda * (x[0] * x[0] + x[1] * x[1] - 1);
-            gradient[0] = factor * x[0];
-            gradient[1] = factor * x[1];
-        }
-
-        public override void NoiseCovariance(ReadOnlySpan<double> x, Span<double> covariance)
-        {
-            covariance[0] = sigma2;
-            covariance[1] = 0;
-            covariance[2] = 0;
-            covariance[3] = sigma2;
-        }
-
-        public override double Loss(ReadOnlySpan<double> x) => lambda * Math.Pow(x[0] * x[0] + x[1] * x[1] - 1, 2) / 4;
+        public override TResult Accept<TResult>(IGridFieldVisitor<TResult> visitor) => visitor.Visit(landscape);
     }
 }
