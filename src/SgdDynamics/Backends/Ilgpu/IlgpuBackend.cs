@@ -67,7 +67,18 @@ public sealed class IlgpuBackend : IEnsembleBackend
             throw new ArgumentOutOfRangeException(nameof(chunkSlots), $"chunk must be a positive multiple of {TileLayout.TileSize} slots");
         }
 
-        Context context = name switch
+        Accelerator accelerator = OpenAccelerator(name, out Context context);
+        return new IlgpuBackend(name, context, accelerator, chunkSlots);
+    }
+
+    /// <summary>
+    /// A fresh ILGPU context and accelerator for <paramref name="name"/> (<c>ilgpu-cpu</c>, <c>cuda</c> or
+    /// <c>opencl</c>); the caller disposes both. Throws <see cref="BackendUnavailableException"/> when this machine
+    /// has no such device. Grid solvers open their accelerators here too.
+    /// </summary>
+    public static Accelerator OpenAccelerator(string name, out Context context)
+    {
+        context = name switch
         {
             "ilgpu-cpu" => Context.Create(b => b.CPU().Math(MathMode.Default)),
             "cuda" => Context.Create(b => b.Cuda().Math(MathMode.Default)),
@@ -76,14 +87,13 @@ public sealed class IlgpuBackend : IEnsembleBackend
         };
         try
         {
-            Accelerator accelerator = name switch
+            return name switch
             {
                 "ilgpu-cpu" => context.CreateCPUAccelerator(0),
                 "cuda" when context.GetCudaDevices().Count > 0 => context.CreateCudaAccelerator(0),
                 "opencl" when context.GetCLDevices().Count > 0 => context.CreateCLAccelerator(0),
                 _ => throw new BackendUnavailableException(name, $"no {(name == "cuda" ? "CUDA" : "OpenCL")} device found"),
             };
-            return new IlgpuBackend(name, context, accelerator, chunkSlots);
         }
         catch
         {

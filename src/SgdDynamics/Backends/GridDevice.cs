@@ -1,0 +1,83 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SgdDynamics.Backends.Ilgpu;
+
+namespace SgdDynamics.Backends;
+
+/// <summary>
+/// Where grid kernels run: the managed SIMD CPU (<see cref="Accelerator"/> is null; <see cref="Threads"/> worker
+/// threads) or an ILGPU accelerator (<c>ilgpu-cpu</c>, <c>cuda</c>, <c>opencl</c>). Opened by the same names as
+/// the ensemble backends (<see cref="BackendFactory.Names"/>) and disposed by the caller.
+/// </summary>
+public sealed class GridDevice : IDisposable
+{
+    private readonly Context? context;
+
+    private GridDevice(string name, Context? context, Accelerator? accelerator, int threads)
+    {
+        Name = name;
+        this.context = context;
+        Accelerator = accelerator;
+        Threads = threads > 0 ? threads : Environment.ProcessorCount;
+    }
+
+    /// <summary>Backend name (<c>managed</c>, <c>ilgpu-cpu</c>, <c>cuda</c>, <c>opencl</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The ILGPU accelerator, or null on the managed backend.</summary>
+    public Accelerator? Accelerator { get; }
+
+    /// <summary>Worker threads of the managed backend.</summary>
+    public int Threads { get; }
+
+    /// <summary>True on the managed SIMD backend.</summary>
+    public bool IsManaged => Accelerator is null;
+
+    /// <summary>What runs the kernels, in words (printed in every summary).</summary>
+    public string Device => Accelerator switch
+    {
+        null => $"managed SIMD CPU ({Threads} threads) on {HostInfo.ProcessorName}",
+        { AcceleratorType: AcceleratorType.CPU } a => $"ILGPU CPU accelerator ({a.MaxNumThreads} threads) on {HostInfo.ProcessorName}",
+        var a => $"{a.Name} ({a.AcceleratorType}, {a.MemorySize / (1L << 20)} MiB)",
+    };
+
+    /// <summary>The managed SIMD backend with <paramref name="threads"/> threads (0: one per processor).</summary>
+    public static GridDevice Managed(int threads = 0) => new("managed", null, null, threads);
+
+    /// <summary>
+    /// Opens <paramref name="name"/>; <c>auto</c> is CUDA when a CUDA device is present, else managed. Throws
+    /// <see cref="BackendUnavailableException"/> (listing the available ones) when it cannot run here.
+    /// </summary>
+    public static GridDevice Open(string name, int threads = 0)
+    {
+        switch (name)
+        {
+            case "auto":
+                return IlgpuBackend.CountDevices("cuda") > 0 ? Open("cuda") : Managed(threads);
+            case "managed":
+                return Managed(threads);
+            case "ilgpu-cpu":
+            case "cuda":
+            case "opencl":
+                try
+                {
+                    Accelerator accelerator = IlgpuBackend.OpenAccelerator(name, out Context context);
+                    return new GridDevice(name, context, accelerator, threads);
+                }
+                catch (BackendUnavailableException e)
+                {
+                    throw new BackendUnavailableException(name, $"{e.Reason}; available here: {string.Join(", ", BackendFactory.Available())}");
+                }
+
+            default:
+                throw new BackendUnavailableException(name, $"unknown backend; choose one of {string.Join(", ", BackendFactory.Names)} (available here: {string.Join(", ", BackendFactory.Available())})");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Accelerator?.Dispose();
+        context?.Dispose();
+    }
+}
