@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace SgdDynamics.Cli;
 
 /// <summary>
-/// <c>sgdyn validate [--quick|--full] [--backend B] [--out DIR]</c>: runs the validation catalog (engine vs
+/// <c>sgdyn validate [--quick|--full] [--backend B] [--out DIR] [--case NAME]…</c>: runs the validation catalog (engine vs
 /// theory), writes report.md, report.json and PNG plots, and exits non-zero when a case fails.
 /// </summary>
 internal static class ValidateCommand
@@ -19,9 +19,10 @@ internal static class ValidateCommand
         var backend = RunCommand.BackendOption();
         var output = new Option<DirectoryInfo?>("--out") { Description = "Report folder (default: runs/validation)" };
         var threads = RunCommand.ThreadsOption();
+        var only = new Option<string[]>("--case") { Description = "Run only these cases (repeatable; default: the whole catalog)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("validate", "Run the validation catalog: discrete SGD against the exact theory and the Langevin picture, with error bars")
         {
-            quick, full, backend, output, threads,
+            quick, full, backend, output, threads, only,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -30,13 +31,22 @@ internal static class ValidateCommand
                 throw new CliInputException("--quick and --full exclude each other");
             }
 
+            var all = Catalog.All();
+            string[] names = parse.GetValue(only) ?? [];
+            string? unknown = names.FirstOrDefault(n => all.All(c => c.Name != n));
+            if (unknown is not null)
+            {
+                throw new CliInputException($"--case: no case named '{unknown}'; the catalog has {string.Join(", ", all.Select(c => c.Name))}");
+            }
+
+            var cases = names.Length == 0 ? all : all.Where(c => names.Contains(c.Name)).ToList();
             var mode = parse.GetValue(full) ? ValidationMode.Full : ValidationMode.Quick;
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", "validation");
             using IEnsembleBackend engine = BackendFactory.Open(parse.GetValue(backend)!, parse.GetValue(threads));
             OutputFolder.Prepare(directory);
             var context = new ValidationContext(engine, mode, directory);
             var clock = Stopwatch.StartNew();
-            var reports = ValidationReport.Run(context, Catalog.All(), c => Console.Error.WriteLine($"validate: {c.Name} ({clock.Elapsed.TotalSeconds:F0} s)"));
+            var reports = ValidationReport.Run(context, cases, c => Console.Error.WriteLine($"validate: {c.Name} ({clock.Elapsed.TotalSeconds:F0} s)"));
             ValidationReport.Write(context, reports);
             Print(reports, directory, clock.Elapsed.TotalSeconds);
             return reports.All(r => r.Pass) ? ExitCodes.Ok : ExitCodes.ValidationFailed;

@@ -15,5 +15,6 @@ public static class Catalog
         new MomentumCase(),
         new StabilityPhaseDiagramCase(),
         new HeavyTailsCase(),
+        new GridQuadraticCase(),
     ];
 }
