@@ -39,6 +39,24 @@ public static class GridConvergence
             $"grid accuracy: 2 × Richardson estimate |v_h − v_h/2|/3 = {2 * estimate:G2}, plus {fixedBasis} {fixedTerms:G2}, plus 1e-12 rounding; errors at h, h/2: {coarseError:G3}, {fineError:G3}");
     }
 
+    /// <summary>
+    /// A check that a distance to the exact answer (exact value 0, e.g. a total variation) is within grid accuracy:
+    /// at most <c>2|e_h − e_{h/2}|/3 + 10⁻¹²</c> at h/2 (Richardson for order 2).
+    /// </summary>
+    public static Check CheckDistance(string quantity, double coarse, double fine)
+    {
+        double estimate = Math.Abs(coarse - fine) / 3;
+        double order = coarse > 100 * RoundingFloor && fine > 100 * RoundingFloor ? Math.Log2(coarse / fine) : double.NaN;
+        return new Check(
+            $"{quantity} at h/2 ({(double.IsNaN(order) ? "at rounding level" : $"observed order {order:F2}")})",
+            2 * estimate + RoundingFloor,
+            fine,
+            0,
+            Expectation.AtMost,
+            0,
+            $"grid accuracy: 2 × Richardson estimate |e_h − e_h/2|/3 plus 1e-12; distances at h, h/2: {coarse:G3}, {fine:G3}");
+    }
+
     /// <summary>Total variation <c>½ Σ_c |p_c/P − q_c/Q|</c> between the normalised grid masses of two densities on one grid.</summary>
     public static double TotalVariation(GridDensity p, GridDensity q)
     {

@@ -81,6 +81,84 @@ public static class RingValleyDiffusion
         return -Math.Log(sum / total) / learningRate;
     }
 
+    /// <summary>
+    /// The exact stationary radial law of SGD on the 2-D ring valley. The radius is an autonomous Markov chain:
+    /// <c>r' = |ρ(r) e − ησξ|</c> has the Rice law with offset |ρ(r)| and scale s = ησ,
+    /// <c>p(r' | r) = (r'/s²) exp(−(r'² + ρ²)/(2s²)) I₀(r'|ρ|/s²)</c> (evaluated with the exponentially scaled I₀). On
+    /// <paramref name="cells"/> cells of (0, <paramref name="maxRadius"/>] each source cell's row is the Rice density
+    /// at the target centres, normalised over the cells (the mass the chain would send beyond maxRadius is returned
+    /// as <c>Escape</c>, the largest per-step fraction; choose maxRadius so that it is negligible); the stationary
+    /// vector is found by power iteration to an L1 change below <paramref name="tolerance"/>.
+    /// </summary>
+    /// <returns>Cell-centre radii, stationary weights (sum 1) and the largest per-step escape fraction.</returns>
+    /// <exception cref="InvalidOperationException">The iteration did not converge in 10⁶ steps.</exception>
+    public static (double[] Radii, double[] Weights, double Escape) StationaryRadialLaw(
+        double curvature, double noiseStd, double learningRate, double maxRadius, int cells, double tolerance = 1e-14)
+    {
+        double s = learningRate * noiseStd, h = maxRadius / cells;
+        var radii = new double[cells];
+        for (int j = 0; j < cells; j++)
+        {
+            radii[j] = (j + 0.5) * h;
+        }
+
+        var kernel = new double[cells, cells];
+        double escape = 0;
+        for (int i = 0; i < cells; i++)
+        {
+            double rho = Math.Abs(ContractedRadius(radii[i], curvature, learningRate));
+            double row = 0;
+            for (int j = 0; j < cells; j++)
+            {
+                double r = radii[j];
+                double p = r / (s * s) * Math.Exp(-(r - rho) * (r - rho) / (2 * s * s)) * SpecialFunctions.BesselIScaled(0, r * rho / (s * s)) * h;
+                kernel[i, j] = p;
+                row += p;
+            }
+
+            escape = Math.Max(escape, Math.Max(0, 1 - row));
+            for (int j = 0; j < cells; j++)
+            {
+                kernel[i, j] /= row;
+            }
+        }
+
+        var weights = new double[cells];
+        var next = new double[cells];
+        weights[cells / 2] = 1;
+        for (int step = 0; step < 1_000_000; step++)
+        {
+            Array.Clear(next);
+            for (int i = 0; i < cells; i++)
+            {
+                double m = weights[i];
+                if (m == 0)
+                {
+                    continue;
+                }
+
+                for (int j = 0; j < cells; j++)
+                {
+                    next[j] += m * kernel[i, j];
+                }
+            }
+
+            double change = 0;
+            for (int j = 0; j < cells; j++)
+            {
+                change += Math.Abs(next[j] - weights[j]);
+            }
+
+            (weights, next) = (next, weights);
+            if (change < tolerance)
+            {
+                return (radii, weights, escape);
+            }
+        }
+
+        throw new InvalidOperationException("the radial chain did not reach its stationary law in 10⁶ steps");
+    }
+
     /// <summary>Leading order on a ring of radius R: <c>D_θ = ησ²/(2R²)</c>.</summary>
     public static double LeadingOrder(double noiseStd, double learningRate, double radius = 1) =>
         learningRate * noiseStd * noiseStd / (2 * radius * radius);
