@@ -1,3 +1,4 @@
+using System.Numerics;
 using MathNet.Numerics.Statistics;
 
 namespace SgdDynamics.Observers;
@@ -20,34 +21,10 @@ public static class EmpiricalQuantiles
 {
     /// <summary>Quantiles of the finite values of <paramref name="samples"/> at <paramref name="probabilities"/> (each in [0, 1]).</summary>
     /// <exception cref="ArgumentException">No finite value, or a probability outside [0, 1].</exception>
-    public static QuantileEstimate Compute(ReadOnlySpan<double> samples, ReadOnlySpan<double> probabilities)
+    public static QuantileEstimate Compute<T>(ReadOnlySpan<T> samples, ReadOnlySpan<double> probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var values = new double[samples.Length];
-        int n = 0;
-        foreach (double x in samples)
-        {
-            if (double.IsFinite(x))
-            {
-                values[n++] = x;
-            }
-        }
-
-        return FromFinite(values, n, samples.Length - n, probabilities);
-    }
-
-    /// <inheritdoc cref="Compute(ReadOnlySpan{double}, ReadOnlySpan{double})"/>
-    public static QuantileEstimate Compute(ReadOnlySpan<float> samples, ReadOnlySpan<double> probabilities)
-    {
-        var values = new double[samples.Length];
-        int n = 0;
-        foreach (float x in samples)
-        {
-            if (float.IsFinite(x))
-            {
-                values[n++] = x;
-            }
-        }
-
+        (double[] values, int n) = FiniteSamples.Collect(samples);
         return FromFinite(values, n, samples.Length - n, probabilities);
     }
 

@@ -21,7 +21,7 @@ public enum TailCountRule
     /// <summary>k = ⌊√n⌋ (see <see cref="HillEstimator.SquareRootCount"/>).</summary>
     SquareRoot,
 
-    /// <summary>The most stable stretch of the Hill plot (see <see cref="HillEstimator.Estimate(ReadOnlySpan{double}, TailSide, TailCountRule)"/>).</summary>
+    /// <summary>The most stable stretch of the Hill plot (see <see cref="HillEstimator.Estimate{T}(ReadOnlySpan{T}, TailSide, TailCountRule)"/>).</summary>
     Stability,
 
     /// <summary>k given by the caller.</summary>
@@ -94,16 +94,10 @@ public static class HillEstimator
     /// <paramref name="rule"/> (<see cref="TailCountRule.SquareRoot"/> or <see cref="TailCountRule.Stability"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Fewer than 2 finite values; a rule of <see cref="TailCountRule.Fixed"/>
-    /// (use <see cref="EstimateWithCount(ReadOnlySpan{double}, int, TailSide)"/>); or no admissible k (the
+    /// (use <see cref="EstimateWithCount{T}(ReadOnlySpan{T}, int, TailSide)"/>); or no admissible k (the
     /// threshold must be positive and the top values not all tied).</exception>
-    public static HillEstimate Estimate(ReadOnlySpan<double> samples, TailSide side = TailSide.Absolute, TailCountRule rule = TailCountRule.SquareRoot)
-    {
-        var tail = DescendingTail.From(samples, side);
-        return EstimateSorted(tail, side, rule);
-    }
-
-    /// <inheritdoc cref="Estimate(ReadOnlySpan{double}, TailSide, TailCountRule)"/>
-    public static HillEstimate Estimate(ReadOnlySpan<float> samples, TailSide side = TailSide.Absolute, TailCountRule rule = TailCountRule.SquareRoot)
+    public static HillEstimate Estimate<T>(ReadOnlySpan<T> samples, TailSide side = TailSide.Absolute, TailCountRule rule = TailCountRule.SquareRoot)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tail = DescendingTail.From(samples, side);
         return EstimateSorted(tail, side, rule);
@@ -112,14 +106,8 @@ public static class HillEstimator
     /// <summary>Estimates the tail index with a given number <paramref name="k"/> of upper order statistics.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not in [1, n − 1].</exception>
     /// <exception cref="ArgumentException">Fewer than 2 finite values, a threshold Y_(n−k) ≤ 0, or the top k + 1 values all equal.</exception>
-    public static HillEstimate EstimateWithCount(ReadOnlySpan<double> samples, int k, TailSide side = TailSide.Absolute)
-    {
-        var tail = DescendingTail.From(samples, side);
-        return EstimateAt(tail, k, side, TailCountRule.Fixed);
-    }
-
-    /// <inheritdoc cref="EstimateWithCount(ReadOnlySpan{double}, int, TailSide)"/>
-    public static HillEstimate EstimateWithCount(ReadOnlySpan<float> samples, int k, TailSide side = TailSide.Absolute)
+    public static HillEstimate EstimateWithCount<T>(ReadOnlySpan<T> samples, int k, TailSide side = TailSide.Absolute)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tail = DescendingTail.From(samples, side);
         return EstimateAt(tail, k, side, TailCountRule.Fixed);
@@ -287,31 +275,13 @@ public static class HillEstimator
 
         public TailSide Side { get; }
 
-        public static DescendingTail From(ReadOnlySpan<double> samples, TailSide side)
+        public static DescendingTail From<T>(ReadOnlySpan<T> samples, TailSide side)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var values = new double[samples.Length];
-            int n = 0;
-            foreach (double x in samples)
+            (double[] values, int n) = FiniteSamples.Collect(samples);
+            for (int i = 0; i < n; i++)
             {
-                if (double.IsFinite(x))
-                {
-                    values[n++] = Transform(x, side);
-                }
-            }
-
-            return Create(values, n, samples.Length - n, side);
-        }
-
-        public static DescendingTail From(ReadOnlySpan<float> samples, TailSide side)
-        {
-            var values = new double[samples.Length];
-            int n = 0;
-            foreach (float x in samples)
-            {
-                if (float.IsFinite(x))
-                {
-                    values[n++] = Transform(x, side);
-                }
+                values[i] = Transform(values[i], side);
             }
 
             return Create(values, n, samples.Length - n, side);
