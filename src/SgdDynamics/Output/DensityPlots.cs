@@ -32,15 +32,26 @@ public static class DensityPlots
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         var plot = new Plot();
-        foreach (var (record, density) in snapshots)
+        double[] peaks = snapshots.Select(s => Enumerable.Range(0, s.Density.Grid.Count).Max(s.Density.Density)).ToArray();
+        double rest = peaks.Skip(1).DefaultIfEmpty(0).Max();
+
+        // A narrow start (a point mass) would flatten every later curve: clip it at the scale of the others.
+        bool clipFirst = snapshots.Count > 1 && rest > 0 && peaks[0] > 3 * rest;
+        for (int s = 0; s < snapshots.Count; s++)
         {
+            var (record, density) = snapshots[s];
             UniformGrid grid = density.Grid;
             double[] x = Enumerable.Range(0, grid.Count).Select(i => grid.Centre(0, i)).ToArray();
             double[] y = Enumerable.Range(0, grid.Count).Select(density.Density).ToArray();
             var line = plot.Add.Scatter(x, y);
             line.MarkerSize = 0;
             line.LineWidth = 2;
-            line.LegendText = FormattableString.Invariant($"step {record.Step} (t = {record.Time:G4})");
+            line.LegendText = FormattableString.Invariant($"step {record.Step} (t = {record.Time:G4})") + (s == 0 && clipFirst ? " (clipped)" : "");
+        }
+
+        if (clipFirst)
+        {
+            plot.Axes.SetLimitsY(0, 1.15 * rest);
         }
 
         plot.Title(title);
