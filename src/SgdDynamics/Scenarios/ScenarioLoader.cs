@@ -495,8 +495,8 @@ public static class ScenarioLoader
 
         if (!initial.IsPoint)
         {
-            double smallest = initial.Covariance.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).Min();
-            if (!(smallest > 0))
+            double[] eigenvalues = initial.Covariance.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+            if (!(eigenvalues.Min() > EigenvalueTolerance * eigenvalues.Max(Math.Abs)))
             {
                 throw new ScenarioException("$.initial.covariance", "a grid solver needs a positive definite initial covariance (or a point start)");
             }
