@@ -14,4 +14,5 @@ root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return root.Parse(args).Invoke();

@@ -18,7 +18,7 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print summary.json on stdout instead of a table" };
         var threads = ThreadsOption();
         var allowDivergence = new Option<bool>("--allow-divergence") { Description = "Exit 0 even when some trajectories diverged (they are still counted and reported)" };
-        var command = new Command("run", "Run an ensemble of SGD trajectories and write summary.json and timeseries.csv")
+        var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv")
         {
             scenario, backend, output, json, threads, allowDivergence,
         };
@@ -59,16 +59,27 @@ internal static class RunCommand
     /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>
     public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence)
     {
+        if (scenario.Problem.Solver.IsGrid)
+        {
+            return GridRun.Execute(scenario, backendName, threads, directory, json);
+        }
+
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
         OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
         long total = problem.Ensemble.Trajectories * (long)problem.Ensemble.Steps;
+        bool histogram = problem.Solver.Histogram;
         EnsembleResult result = ProgressDisplay.Run(
             $"{backend.Name}: {problem.Ensemble.Trajectories:N0} trajectories × {problem.Ensemble.Steps:N0} steps",
             total,
             quiet: false,
-            progress => EnsembleSolver.Solve(problem, backend, progress: progress, keepFinalStates: problem.Record.Tails));
+            progress => EnsembleSolver.Solve(problem, backend, progress: progress, keepFinalStates: problem.Record.Tails || histogram));
         var summary = EnsembleOutput.Write(directory, scenario, result);
+        if (histogram)
+        {
+            summary["histogram"] = GridOutput.WriteHistogram(directory, scenario, result);
+            Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
+        }
 
         if (json)
         {
@@ -77,6 +88,10 @@ internal static class RunCommand
         else
         {
             PrintSummary(scenario, result, directory);
+            if (histogram)
+            {
+                AnsiConsole.MarkupLine($"final histogram on the grid: {Markup.Escape(summary["histogram"]!["file"]!.GetValue<string>())} (for sgdyn compare)");
+            }
         }
 
         return DivergenceExit(result, allowDivergence);

@@ -142,4 +142,83 @@ public sealed class GridDensity
 
         return density;
     }
+
+    /// <summary>A copy (masses and lost mass) on the same grid.</summary>
+    public GridDensity Copy()
+    {
+        var copy = new GridDensity(Grid) { LostMass = LostMass };
+        Mass.CopyTo(copy.Mass, 0);
+        return copy;
+    }
+
+    /// <summary>
+    /// The histogram of <paramref name="samples"/> (n points of dimension d stored one after the other, AoS
+    /// <c>[x₀₀, x₀₁, x₁₀, …]</c>) on <paramref name="grid"/>: cell mass = (samples in the cell)/n. Cells are half-open,
+    /// <c>[lower + i h, lower + (i + 1) h)</c>, with the upper face of the box included in the last cell. Finite samples
+    /// outside the box are counted in <paramref name="outside"/>, samples with a NaN or infinite coordinate (diverged
+    /// trajectories) in <paramref name="diverged"/>; both together are the <see cref="LostMass"/>
+    /// <c>(outside + diverged)/n</c>, so mass on the grid + lost mass = 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sample length is not a positive multiple of the grid dimension.</exception>
+    public static GridDensity Histogram(UniformGrid grid, ReadOnlySpan<float> samples, out long outside, out long diverged)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        int d = grid.Dimension;
+        if (samples.Length == 0 || samples.Length % d != 0)
+        {
+            throw new ArgumentException($"need n·{d} sample coordinates with n ≥ 1 (got {samples.Length})", nameof(samples));
+        }
+
+        long n = samples.Length / d;
+        var counts = new long[grid.Count];
+        outside = 0;
+        diverged = 0;
+        Span<int> index = stackalloc int[2];
+        for (long s = 0; s < n; s++)
+        {
+            ReadOnlySpan<float> x = samples.Slice((int)(s * d), d);
+            bool finite = true;
+            bool inside = true;
+            for (int k = 0; k < d; k++)
+            {
+                double v = x[k];
+                if (!double.IsFinite(v))
+                {
+                    finite = false;
+                    break;
+                }
+
+                if (v < grid.Lower[k] || v > grid.Upper[k])
+                {
+                    inside = false;
+                    continue;
+                }
+
+                int i = (int)Math.Floor((v - grid.Lower[k]) / grid.Spacing[k]);
+                index[k] = Math.Clamp(i, 0, grid.Cells[k] - 1);
+            }
+
+            if (!finite)
+            {
+                diverged++;
+            }
+            else if (!inside)
+            {
+                outside++;
+            }
+            else
+            {
+                counts[grid.Index(index[0], d == 2 ? index[1] : 0)]++;
+            }
+        }
+
+        var density = new GridDensity(grid);
+        for (int c = 0; c < grid.Count; c++)
+        {
+            density.Mass[c] = counts[c] / (double)n;
+        }
+
+        density.LostMass = (outside + diverged) / (double)n;
+        return density;
+    }
 }

@@ -82,6 +82,9 @@ public sealed record Problem(
     /// <summary>Dimension d.</summary>
     public int Dimension => Landscape.Dimension;
 
+    /// <summary>The solver (default: an ensemble of trajectories).</summary>
+    public SolverSpec Solver { get; init; } = SolverSpec.Ensemble;
+
     /// <summary>Recorded steps, ascending, starting at 0 and ending at the last step.</summary>
     public IReadOnlyList<int> RecordSteps => Record.Steps(Ensemble.Steps);
 }

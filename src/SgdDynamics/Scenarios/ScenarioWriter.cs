@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using MathNet.Numerics.LinearAlgebra;
+using SgdDynamics.Grids;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Scenarios;
@@ -95,16 +96,72 @@ public static class ScenarioWriter
 
         var ensemble = problem.Ensemble;
         writer.WriteStartObject("ensemble");
-        writer.WriteNumber("trajectories", ensemble.Trajectories);
-        writer.WriteNumber("steps", ensemble.Steps);
-        writer.WriteNumber("seed", ensemble.Seed);
-        WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
+        if (problem.Solver.IsGrid)
+        {
+            writer.WriteNumber("steps", ensemble.Steps);
+        }
+        else
+        {
+            writer.WriteNumber("trajectories", ensemble.Trajectories);
+            writer.WriteNumber("steps", ensemble.Steps);
+            writer.WriteNumber("seed", ensemble.Seed);
+            WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
+        }
+
         writer.WriteEndObject();
 
         writer.WriteStartObject("record");
         writer.WriteNumber("every", problem.Record.Every);
         writer.WriteBoolean("tails", problem.Record.Tails);
         writer.WriteEndObject();
+
+        WriteSolver(writer, problem.Solver);
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The solver section, every default written out.</summary>
+    private static void WriteSolver(Utf8JsonWriter writer, SolverSpec solver)
+    {
+        writer.WriteStartObject("solver");
+        writer.WriteString("type", solver.Kind switch
+        {
+            SolverKind.Ensemble => "ensemble",
+            SolverKind.MasterEquation => "masterEquation",
+            SolverKind.FokkerPlanck => "fokkerPlanck",
+            _ => throw new ArgumentOutOfRangeException(nameof(solver), solver.Kind, "unknown solver kind"),
+        });
+        if (solver.Variant is { } variant)
+        {
+            writer.WriteString("variant", variant == FokkerPlanckVariant.Langevin ? "langevin" : "discrete");
+        }
+
+        if (solver.Grid is { } grid)
+        {
+            writer.WriteStartObject("grid");
+            writer.WritePropertyName("lower");
+            writer.WriteRawValue("[" + string.Join(", ", grid.Lower.Select(v => NumberText.Format(v))) + "]");
+            writer.WritePropertyName("upper");
+            writer.WriteRawValue("[" + string.Join(", ", grid.Upper.Select(v => NumberText.Format(v))) + "]");
+            writer.WritePropertyName("cells");
+            writer.WriteRawValue("[" + string.Join(", ", grid.Cells.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]");
+            writer.WriteEndObject();
+        }
+
+        if (solver.IsGrid)
+        {
+            writer.WriteString("boundary", solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing");
+        }
+
+        if (solver.Kind == SolverKind.MasterEquation)
+        {
+            WriteNumber(writer, "truncationSigmas", solver.TruncationSigmas);
+        }
+
+        if (solver.Kind == SolverKind.Ensemble && solver.Grid is not null)
+        {
+            writer.WriteBoolean("histogram", solver.Histogram);
+        }
 
         writer.WriteEndObject();
     }

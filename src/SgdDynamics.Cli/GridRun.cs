@@ -1,0 +1,75 @@
+using SgdDynamics.Backends;
+using SgdDynamics.Grids;
+using SgdDynamics.Output;
+using SgdDynamics.Problems;
+using SgdDynamics.Scenarios;
+using Spectre.Console;
+
+namespace SgdDynamics.Cli;
+
+/// <summary><c>sgdyn run</c> for a scenario whose solver is the master equation or a Fokker–Planck equation.</summary>
+internal static class GridRun
+{
+    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json)
+    {
+        using GridDevice device = GridDevice.Open(backendName, threads);
+        OutputFolder.Prepare(directory);
+        Problem problem = scenario.Problem;
+        string solverName = GridOutput.SolverName(problem.Solver.Kind);
+        GridSpec grid = problem.Solver.Grid!;
+        var snapshots = new GridOutput.Snapshots(directory, problem, $"{scenario.Name ?? solverName}: {Describe(problem.Solver)}");
+        long total = grid.Count * problem.Ensemble.Steps;
+        GridResult result;
+        try
+        {
+            result = ProgressDisplay.Run(
+                $"{solverName}: {grid.Count:N0} cells × {problem.Ensemble.Steps:N0} steps",
+                total,
+                quiet: false,
+                progress => GridRunner.Run(problem, device, progress, default, snapshots.Add));
+        }
+        catch (ArgumentException e)
+        {
+            // The solvers check their inputs in their constructors (e.g. Fokker–Planck needs D_kk > 0 everywhere).
+            throw new CliInputException($"$.solver: the {solverName} solver cannot run this scenario: {e.Message}");
+        }
+
+        snapshots.Finish();
+        var summary = GridOutput.Write(directory, scenario, result, snapshots);
+        if (json)
+        {
+            Console.Out.WriteLine(summary.ToJsonString(Json.Indented));
+        }
+        else
+        {
+            Print(scenario, result, directory, snapshots);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static string Describe(SolverSpec solver) => solver.Kind == SolverKind.FokkerPlanck
+        ? $"Fokker–Planck ({(solver.Variant == FokkerPlanckVariant.Langevin ? "Langevin" : "discrete")})"
+        : $"master equation ({(solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing")})";
+
+    private static void Print(Scenario scenario, GridResult result, string directory, GridOutput.Snapshots snapshots)
+    {
+        GridRecord final = result.Final;
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: {Markup.Escape(Describe(result.Problem.Solver))} at step {final.Step} (t = {final.Time:G4})");
+        table.AddColumn("coordinate");
+        table.AddColumn(new TableColumn("mean").RightAligned());
+        table.AddColumn(new TableColumn("variance").RightAligned());
+        for (int i = 0; i < final.Mean.Length; i++)
+        {
+            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.Covariance[i, i]:G6}");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(
+            $"mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}; {result.Grid.Count:N0} cells × {result.Problem.Ensemble.Steps:N0} steps in {result.Seconds:F2} s = " +
+            $"[bold]{result.CellUpdatesPerSecond / 1e6:G4} M[/] cell updates/s on {Markup.Escape(result.Device)}");
+        AnsiConsole.MarkupLine(
+            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
+    }
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using SgdDynamics.Backends;
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Grids;
+
+/// <summary>Moments of a grid density at one recorded step (time t = step·η).</summary>
+/// <param name="Step">SGD step k.</param>
+/// <param name="Time">t = kη.</param>
+/// <param name="Mass">Probability mass on the grid.</param>
+/// <param name="LostMass">Mass that has left through an absorbing boundary.</param>
+/// <param name="Mean">Mean of x over the grid mass (normalised by <paramref name="Mass"/>).</param>
+/// <param name="Covariance">Covariance of x over the grid mass (cell centres).</param>
+public sealed record GridRecord(int Step, double Time, double Mass, double LostMass, double[] Mean, double[,] Covariance);
+
+/// <summary>The outcome of a grid run.</summary>
+/// <param name="Problem">The problem (its <see cref="Problem.Solver"/> is a grid solver).</param>
+/// <param name="Backend">The backend that ran the solver.</param>
+/// <param name="Device">What ran it, in words.</param>
+/// <param name="Grid">The grid.</param>
+/// <param name="Records">Moments at every recorded step.</param>
+/// <param name="FinalDensity">The density after the last step.</param>
+/// <param name="Seconds">Wall time of the set-up (solver construction) and the steps.</param>
+public sealed record GridResult(
+    Problem Problem,
+    string Backend,
+    string Device,
+    UniformGrid Grid,
+    IReadOnlyList<GridRecord> Records,
+    GridDensity FinalDensity,
+    double Seconds)
+{
+    /// <summary>The last record.</summary>
+    public GridRecord Final => Records[^1];
+
+    /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
+    public double CellUpdatesPerSecond => Grid.Count * (double)Problem.Ensemble.Steps / Seconds;
+}
+
+/// <summary>
+/// Runs a problem whose solver is the master equation or a Fokker–Planck equation: builds the grid, the landscape
+/// and the initial density, and advances one SGD step (time η) at a time to every recorded step.
+/// The master equation applies the exact one-step kernel of SGD; the Fokker–Planck solver takes one backward Euler
+/// step of Δt = η per SGD step (first order in time; its stationary law does not depend on Δt).
+/// </summary>
+public static class GridRunner
+{
+    /// <summary>The grid of a grid problem.</summary>
+    /// <exception cref="ArgumentException">The problem has no grid.</exception>
+    public static UniformGrid Grid(Problem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return (problem.Solver.Grid ?? throw new ArgumentException("the problem's solver has no grid", nameof(problem))).ToGrid();
+    }
+
+    /// <summary>
+    /// The grid landscape of a problem: mean gradient ḡ(x) and noise covariance Σ(x). The one place where a landscape
+    /// specification becomes a <see cref="GridLandscape"/>.
+    /// </summary>
+    public static GridLandscape Landscape(Problem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return GridLandscape.From(problem.Landscape);
+    }
+
+    /// <summary>
+    /// The initial density: a point start is <see cref="GridDensity.PointMass"/> (all mass in the cell holding the point), a
+    /// Gaussian start <see cref="GridDensity.Gaussian"/> (sampled at cell centres, normalised to mass 1); a Gaussian too
+    /// narrow to put mass on any cell centre falls back to a point mass at its mean.
+    /// </summary>
+    public static GridDensity InitialDensity(Problem problem, UniformGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(grid);
+        double[] mean = [.. problem.Initial.Mean];
+        if (problem.Initial.IsPoint)
+        {
+            return GridDensity.PointMass(grid, mean);
+        }
+
+        GridDensity density = GridDensity.Gaussian(grid, mean, problem.Initial.Covariance.ToArray());
+        return density.Mass.All(double.IsFinite) ? density : GridDensity.PointMass(grid, mean);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="problem"/>. <paramref name="device"/> is where grid kernels run (null: the managed CPU);
+    /// <paramref name="progress"/> receives completed cell updates (cells per step); <paramref name="onRecord"/> sees every
+    /// recorded step with the live density (copy it to keep it), so snapshots can be written as the run goes without
+    /// keeping them all in memory.
+    /// </summary>
+    /// <exception cref="ArgumentException">The problem's solver is not a grid solver.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static GridResult Run(
+        Problem problem,
+        GridDevice? device = null,
+        Action<long>? progress = null,
+        CancellationToken cancellationToken = default,
+        Action<GridRecord, GridDensity>? onRecord = null)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        SolverSpec spec = problem.Solver;
+        if (!spec.IsGrid)
+        {
+            throw new ArgumentException($"solver {spec.Kind} is not a grid solver", nameof(problem));
+        }
+
+        var clock = Stopwatch.StartNew();
+        UniformGrid grid = Grid(problem);
+        GridLandscape landscape = Landscape(problem);
+        double eta = problem.Optimizer.LearningRate;
+        GridDensity density = InitialDensity(problem, grid);
+
+        // The solvers run on the host CPU for now; the device goes to their constructors once they take one.
+        Action<GridDensity, int> step;
+        if (spec.Kind == SolverKind.MasterEquation)
+        {
+            var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas);
+            step = (p, _) => solver.Step(p);
+        }
+        else
+        {
+            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete);
+            step = (p, k) => solver.Advance(p, k * eta, eta);
+        }
+
+        IReadOnlyList<int> recordSteps = problem.RecordSteps;
+        var records = new List<GridRecord>(recordSteps.Count);
+        int current = 0;
+        foreach (int target in recordSteps)
+        {
+            while (current < target)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                step(density, current);
+                current++;
+                progress?.Invoke(grid.Count);
+            }
+
+            var record = new GridRecord(current, current * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance());
+            records.Add(record);
+            onRecord?.Invoke(record, density);
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        string backend = device?.Name ?? "managed";
+        string described = device is null || device.IsManaged
+            ? $"host CPU ({Environment.ProcessorCount} cores)"
+            : $"host CPU ({Environment.ProcessorCount} cores; the grid solvers do not run on {device.Name} yet)";
+        return new GridResult(problem, device is null || device.IsManaged ? backend : "managed", described, grid, records, density, seconds);
+    }
+}

@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using SgdDynamics.Ensembles;
+using SgdDynamics.Grids;
+using SgdDynamics.Problems;
+using SgdDynamics.Scenarios;
+
+namespace SgdDynamics.Output;
+
+/// <summary>
+/// Writers of a grid run (master equation or Fokker–Planck), beside <see cref="EnsembleOutput"/>:
+/// <c>summary.json</c> (same keys as an ensemble run where they apply — <c>final.step</c>, <c>final.time</c>,
+/// <c>final.mean</c>, <c>final.covariance</c> — plus <c>final.mass</c>, <c>final.lostMass</c>, the solver and the grid),
+/// <c>timeseries.csv</c> (<c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> with i ≤ j), <c>density_&lt;step&gt;.csv</c> at every
+/// record (<see cref="DensityCsv"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
+/// (<see cref="DensityPlots.Thin"/>: 1-D one <c>density.png</c> overlaying them, 2-D one heat map
+/// <c>density_&lt;step&gt;.png</c> each) and <c>scenario.json</c>. Also the final histogram of an ensemble run on a grid.
+/// </summary>
+public static class GridOutput
+{
+    /// <summary>The 1-D overlay plot's file name.</summary>
+    public const string OverlayPlotFile = "density.png";
+
+    /// <summary>Writes summary.json, timeseries.csv and scenario.json; returns the summary.</summary>
+    public static JsonObject Write(string directory, Scenario scenario, GridResult result, Snapshots snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        Directory.CreateDirectory(directory);
+        JsonObject summary = Summary(scenario, result, snapshots);
+        Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
+        File.WriteAllText(Path.Combine(directory, EnsembleOutput.TimeSeriesFile), TimeSeries(result));
+        ScenarioWriter.WriteFile(scenario, Path.Combine(directory, EnsembleOutput.ScenarioFile));
+        return summary;
+    }
+
+    /// <summary>The solver's name as in scenario files: <c>ensemble</c>, <c>masterEquation</c>, <c>fokkerPlanck</c>.</summary>
+    public static string SolverName(SolverKind kind) => kind switch
+    {
+        SolverKind.Ensemble => "ensemble",
+        SolverKind.MasterEquation => "masterEquation",
+        SolverKind.FokkerPlanck => "fokkerPlanck",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown solver"),
+    };
+
+    /// <summary>The summary object of a grid run.</summary>
+    public static JsonObject Summary(Scenario scenario, GridResult result, Snapshots snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        Problem p = result.Problem;
+        SolverSpec solver = p.Solver;
+        return new JsonObject
+        {
+            ["scenario"] = scenario.Name,
+            ["solver"] = SolverName(solver.Kind),
+            ["variant"] = solver.Variant is { } v ? (v == FokkerPlanckVariant.Langevin ? "langevin" : "discrete") : null,
+            ["boundary"] = solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing",
+            ["truncationSigmas"] = solver.Kind == SolverKind.MasterEquation ? solver.TruncationSigmas : null,
+            ["grid"] = GridJson(result.Grid),
+            ["backend"] = result.Backend,
+            ["device"] = result.Device,
+            ["dimension"] = p.Dimension,
+            ["steps"] = p.Ensemble.Steps,
+            ["optimizer"] = new JsonObject
+            {
+                ["type"] = "sgd",
+                ["learningRate"] = p.Optimizer.LearningRate,
+                ["momentum"] = p.Optimizer.Momentum,
+            },
+            ["initial"] = p.Initial.IsPoint ? "point mass (the cell holding the point)" : "Gaussian (sampled at cell centres, normalised on the grid)",
+            ["recordEvery"] = p.Record.Every,
+            ["records"] = result.Records.Count,
+            ["final"] = Record(result.Final),
+            ["densityFiles"] = new JsonArray(snapshots.CsvFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
+            ["plots"] = new JsonArray(snapshots.PlotFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
+            ["seconds"] = result.Seconds,
+            ["cellUpdatesPerSecond"] = Json.Number(result.CellUpdatesPerSecond),
+        };
+    }
+
+    /// <summary>One record: step, time, mass, lostMass, mean, covariance (moments over the grid mass).</summary>
+    public static JsonObject Record(GridRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new JsonObject
+        {
+            ["step"] = record.Step,
+            ["time"] = record.Time,
+            ["mass"] = Json.Number(record.Mass),
+            ["lostMass"] = Json.Number(record.LostMass),
+            ["mean"] = Json.Vector(record.Mean),
+            ["covariance"] = Json.Matrix(record.Covariance),
+        };
+    }
+
+    /// <summary>A grid as JSON: lower, upper, cells, spacing.</summary>
+    public static JsonObject GridJson(UniformGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        return new JsonObject
+        {
+            ["lower"] = Json.Vector(grid.Lower),
+            ["upper"] = Json.Vector(grid.Upper),
+            ["cells"] = new JsonArray(grid.Cells.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()),
+            ["spacing"] = Json.Vector(grid.Spacing),
+        };
+    }
+
+    /// <summary>The moments at every record as CSV: <c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> (i ≤ j).</summary>
+    public static string TimeSeries(GridResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        int d = result.Grid.Dimension;
+        var csv = new StringBuilder("step,time,mass,lostMass");
+        for (int i = 0; i < d; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",mean_{i}");
+        }
+
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = i; j < d; j++)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $",cov_{i}_{j}");
+            }
+        }
+
+        csv.Append('\n');
+        foreach (GridRecord r in result.Records)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{Format(r.Mass)},{Format(r.LostMass)}");
+            foreach (double m in r.Mean)
+            {
+                csv.Append(',').Append(Format(m));
+            }
+
+            for (int i = 0; i < d; i++)
+            {
+                for (int j = i; j < d; j++)
+                {
+                    csv.Append(',').Append(Format(r.Covariance[i, j]));
+                }
+            }
+
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// For an ensemble run whose solver section has a grid and <c>"histogram": true</c>: the histogram of the final states
+    /// on that grid written as <c>density_&lt;finalstep&gt;.csv</c> (states outside the box and diverged ones are lost mass,
+    /// their counts in the header) with its plot (1-D <c>density.png</c>, 2-D <c>density_&lt;step&gt;.png</c>); returns the
+    /// <c>histogram</c> entry for summary.json.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The final states were not kept.</exception>
+    public static JsonObject WriteHistogram(string directory, Scenario scenario, EnsembleResult result)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(result);
+        GridSpec spec = result.Problem.Solver.Grid ?? throw new InvalidOperationException("the solver section has no grid");
+        float[] states = result.FinalStates ?? throw new InvalidOperationException("final states were not kept: solve with keepFinalStates");
+        UniformGrid grid = spec.ToGrid();
+        GridDensity density = GridDensity.Histogram(grid, states, out long outside, out long diverged);
+        EnsembleRecord final = result.Final;
+        string csv = DensityCsv.FileName(final.Step);
+        DensityCsv.Write(Path.Combine(directory, csv), density, final.Step, final.Time, "ensemble histogram",
+        [
+            new("samples", result.Range.Count.ToString(CultureInfo.InvariantCulture)),
+            new("outside", outside.ToString(CultureInfo.InvariantCulture)),
+            new("diverged", diverged.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        string title = $"{scenario.Name ?? "ensemble"}: histogram of {result.Range.Count:N0} final states";
+        var record = new GridRecord(final.Step, final.Time, density.TotalMass, density.LostMass, density.Mean(), density.Covariance());
+        string plot = grid.Dimension == 1 ? OverlayPlotFile : Path.ChangeExtension(csv, ".png");
+        if (grid.Dimension == 1)
+        {
+            DensityPlots.Lines(Path.Combine(directory, plot), title, [(record, density)]);
+        }
+        else
+        {
+            DensityPlots.HeatMap(Path.Combine(directory, plot), title + FormattableString.Invariant($" (step {final.Step})"), density);
+        }
+
+        return new JsonObject
+        {
+            ["file"] = csv,
+            ["plot"] = plot,
+            ["grid"] = GridJson(grid),
+            ["step"] = final.Step,
+            ["mass"] = Json.Number(density.TotalMass),
+            ["lostMass"] = Json.Number(density.LostMass),
+            ["outside"] = outside,
+            ["diverged"] = diverged,
+        };
+    }
+
+    private static string Format(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>
+    /// Writes the snapshots of a grid run as it goes (pass <see cref="Add"/> as the runner's <c>onRecord</c>): a density CSV
+    /// at every record, a 2-D heat map at each thinned record, and the 1-D overlay in <see cref="Finish"/>.
+    /// </summary>
+    public sealed class Snapshots
+    {
+        private readonly string directory;
+        private readonly string title;
+        private readonly HashSet<int> plotted;
+        private readonly string source;
+        private readonly List<(GridRecord, GridDensity)> kept = [];
+        private readonly List<string> csvFiles = [];
+        private readonly List<string> plotFiles = [];
+
+        /// <summary>Snapshots of <paramref name="problem"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.</summary>
+        public Snapshots(string directory, Problem problem, string title, bool plots = true)
+        {
+            ArgumentNullException.ThrowIfNull(problem);
+            this.directory = directory;
+            this.title = title;
+            plotted = plots ? [.. DensityPlots.Thin(problem.RecordSteps)] : [];
+            source = problem.Solver.Kind == SolverKind.FokkerPlanck
+                ? $"fokkerPlanck ({(problem.Solver.Variant == FokkerPlanckVariant.Langevin ? "langevin" : "discrete")})"
+                : SolverName(problem.Solver.Kind);
+        }
+
+        /// <summary>The density CSV files written so far (names relative to the folder).</summary>
+        public IReadOnlyList<string> CsvFiles => csvFiles;
+
+        /// <summary>The PNG files written so far (names relative to the folder).</summary>
+        public IReadOnlyList<string> PlotFiles => plotFiles;
+
+        /// <summary>Writes the snapshot of one record.</summary>
+        public void Add(GridRecord record, GridDensity density)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            ArgumentNullException.ThrowIfNull(density);
+            string csv = DensityCsv.FileName(record.Step);
+            DensityCsv.Write(Path.Combine(directory, csv), density, record.Step, record.Time, source);
+            csvFiles.Add(csv);
+            if (!plotted.Contains(record.Step))
+            {
+                return;
+            }
+
+            if (density.Grid.Dimension == 1)
+            {
+                kept.Add((record, density.Copy()));
+            }
+            else
+            {
+                string png = Path.ChangeExtension(csv, ".png");
+                DensityPlots.HeatMap(Path.Combine(directory, png), title + FormattableString.Invariant($" at step {record.Step} (t = {record.Time:G4})"), density);
+                plotFiles.Add(png);
+            }
+        }
+
+        /// <summary>Writes the 1-D overlay plot of the kept snapshots.</summary>
+        public void Finish()
+        {
+            if (kept.Count > 0)
+            {
+                DensityPlots.Lines(Path.Combine(directory, OverlayPlotFile), title, kept);
+                plotFiles.Add(OverlayPlotFile);
+                kept.Clear();
+            }
+        }
+    }
+}
