@@ -57,18 +57,6 @@ public static class GridConvergence
             $"grid accuracy: 2 × Richardson estimate |e_h − e_h/2|/3 plus 1e-12; distances at h, h/2: {coarse:G3}, {fine:G3}");
     }
 
-    /// <summary>Total variation <c>½ Σ_c |p_c/P − q_c/Q|</c> between the normalised grid masses of two densities on one grid.</summary>
-    public static double TotalVariation(GridDensity p, GridDensity q)
-    {
-        double tp = p.TotalMass, tq = q.TotalMass, sum = 0;
-        for (int c = 0; c < p.Mass.Length; c++)
-        {
-            sum += Math.Abs(p.Mass[c] / tp - q.Mass[c] / tq);
-        }
-
-        return sum / 2;
-    }
-
     /// <summary><c>E[f(x)]</c> under the normalised grid masses of a 1-D density (cell centres).</summary>
     public static double Expectation1D(GridDensity p, Func<double, double> f)
     {

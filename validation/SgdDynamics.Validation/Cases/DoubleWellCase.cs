@@ -62,7 +62,7 @@ public sealed class DoubleWellCase : IValidationCase
                 gibbs.Mass[c] = Math.Exp(-2 * landscape.Loss([g.Centre(0, c)]) / (eta * Sigma2));
             }
 
-            return GridConvergence.TotalVariation(stationary, gibbs);
+            return DensityDistance.TotalVariation(stationary, gibbs);
         }
 
         checks.Add(GridConvergence.CheckDistance("TV(Langevin FP stationary, Gibbs exp(−2L/(ησ²))) at η = 0.1", GibbsDistance(Cells, 0.1), GibbsDistance(2 * Cells, 0.1)));
@@ -85,8 +85,8 @@ public sealed class DoubleWellCase : IValidationCase
             }
 
             GridDensity me = stationary.Density;
-            tvLangevin[i] = GridConvergence.TotalVariation(me, langevin);
-            tvDiscrete[i] = GridConvergence.TotalVariation(me, discrete);
+            tvLangevin[i] = DensityDistance.TotalVariation(me, langevin);
+            tvDiscrete[i] = DensityDistance.TotalVariation(me, discrete);
             double meX2 = GridConvergence.Expectation1D(me, x => x * x);
             gapLangevin[i] = Math.Abs(GridConvergence.Expectation1D(langevin, x => x * x) - meX2);
             gapDiscrete[i] = Math.Abs(GridConvergence.Expectation1D(discrete, x => x * x) - meX2);
