@@ -120,7 +120,15 @@ public static class GridRunner
         else
         {
             var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete);
-            step = (p, k) => solver.Advance(p, k * eta, eta);
+            int substeps = spec.Substeps;
+            double dt = eta / substeps;
+            step = (p, k) =>
+            {
+                for (int j = 0; j < substeps; j++)
+                {
+                    solver.Advance(p, (k + (double)j / substeps) * eta, dt);
+                }
+            };
         }
 
         IReadOnlyList<int> recordSteps = problem.RecordSteps;

@@ -60,6 +60,7 @@ public static class GridOutput
             ["variant"] = solver.Variant is { } v ? (v == FokkerPlanckVariant.Langevin ? "langevin" : "discrete") : null,
             ["boundary"] = solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing",
             ["truncationSigmas"] = solver.Kind == SolverKind.MasterEquation ? solver.TruncationSigmas : null,
+            ["substeps"] = solver.Kind == SolverKind.FokkerPlanck ? solver.Substeps : null,
             ["grid"] = GridJson(result.Grid),
             ["backend"] = result.Backend,
             ["device"] = result.Device,

@@ -341,12 +341,13 @@ public static class ScenarioLoader
         OnlyFor(solver, kind, "histogram", SolverKind.Ensemble, "'ensemble'");
         OnlyFor(solver, kind, "variant", SolverKind.FokkerPlanck, "'fokkerPlanck'");
         OnlyFor(solver, kind, "truncationSigmas", SolverKind.MasterEquation, "'masterEquation'");
+        OnlyFor(solver, kind, "substeps", SolverKind.FokkerPlanck, "'fokkerPlanck'");
         if (kind == SolverKind.Ensemble && solver.Optional("boundary") is { } ensembleBoundary)
         {
             throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
         }
 
-        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas");
+        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps");
 
         GridSpec? grid = null;
         if (solver.Optional("grid") is { } gridField)
@@ -399,7 +400,19 @@ public static class ScenarioLoader
             }
         }
 
-        return new SolverSpec(kind, grid, variant, boundary, truncation, histogram);
+        int substeps = SolverSpec.DefaultSubsteps;
+        if (solver.Optional("substeps") is { } substepsField)
+        {
+            double value = substepsField.AsNumber();
+            if (!(value >= 1 && value <= 1_000_000 && value == Math.Floor(value)))
+            {
+                throw substepsField.Error($"must be an integer between 1 and 1000000 (got {substepsField.Raw})");
+            }
+
+            substeps = (int)value;
+        }
+
+        return new SolverSpec(kind, grid, variant, boundary, truncation, histogram, substeps);
     }
 
     private static GridSpec ReadGrid(ObjectFields grid, int dimension)

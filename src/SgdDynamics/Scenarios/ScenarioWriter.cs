@@ -158,6 +158,11 @@ public static class ScenarioWriter
             WriteNumber(writer, "truncationSigmas", solver.TruncationSigmas);
         }
 
+        if (solver.Kind == SolverKind.FokkerPlanck)
+        {
+            writer.WriteNumber("substeps", solver.Substeps);
+        }
+
         if (solver.Kind == SolverKind.Ensemble && solver.Grid is not null)
         {
             writer.WriteBoolean("histogram", solver.Histogram);

@@ -119,6 +119,9 @@ public class SolverSectionTests
         { With(Grid1D, "solver.boundary", "\"periodic\""), "$.solver.boundary", "unknown boundary" },
         { With(Grid2D, "solver.truncationSigmas", "6"), "$.solver.truncationSigmas", "only for solver type 'masterEquation'" },
         { With(Grid1D, "solver.truncationSigmas", "0"), "$.solver.truncationSigmas", "must be > 0" },
+        { With(Grid1D, "solver.substeps", "2"), "$.solver.substeps", "only for solver type 'fokkerPlanck'" },
+        { With(Grid2D, "solver.substeps", "0"), "$.solver.substeps", "integer between 1 and 1000000" },
+        { With(Grid2D, "solver.substeps", "2.5"), "$.solver.substeps", "integer between 1 and 1000000" },
         { With(Grid1D, "solver.histogram", "true"), "$.solver.histogram", "only for solver type 'ensemble'" },
         { With(Grid1D, "solver.extra", "1"), "$.solver.extra", "unknown field" },
         { With(Grid1D, "initial.point", "[5]"), "$.initial.point[0]", "outside the grid" },
@@ -157,6 +160,7 @@ public class SolverSectionTests
         Grid2D,
         With(Grid1D, "solver", """{"type": "masterEquation", "boundary": "reflecting", "truncationSigmas": 7.5, "grid": {"lower": [-5.25], "upper": [5], "cells": [201]}}"""),
         With(Grid2D, "solver.variant", "\"discrete\""),
+        With(Grid2D, "solver.substeps", "16"),
         With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "histogram": true, "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}"""),
         With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}"""),
     };
