@@ -89,8 +89,14 @@ public static class Experiments
             values[b] = statistic(EnsembleSolver.Solve(problem, backend, range).Final.Moments);
         }
 
+        return MeanOfBatches(values);
+    }
+
+    /// <summary>The mean of independent batch estimates with SE = sd/√(number of batches).</summary>
+    public static Estimate MeanOfBatches(IReadOnlyList<double> values)
+    {
         double mean = values.Average();
-        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (batches - 1));
-        return new Estimate(mean, sd / Math.Sqrt(batches));
+        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return new Estimate(mean, sd / Math.Sqrt(values.Count));
     }
 }
