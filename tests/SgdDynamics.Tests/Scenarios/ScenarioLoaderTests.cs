@@ -177,7 +177,7 @@ public class ScenarioLoaderTests
 
     [Theory]
     // Unknown types.
-    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic)")]
+    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic, doubleWell, ringValley)")]
     [InlineData("optimizer.type", "\"adam\"", "$.optimizer.type", "unknown optimizer type 'adam' (expected: sgd, momentum)")]
     [InlineData("landscape.type", "3", "$.landscape.type", "expected a string, got number 3")]
     // Unknown fields, top level and nested.
@@ -253,7 +253,6 @@ public class ScenarioLoaderTests
     [InlineData("record", "10", "$.record", "expected an object, got number 10")]
     // Missing required fields.
     [InlineData("landscape", null, "$.landscape", "required field is missing")]
-    [InlineData("landscape.type", null, "$.landscape.type", "required field is missing")]
     [InlineData("landscape.hessian", null, "$.landscape.hessian", "required field is missing")]
     [InlineData("optimizer", null, "$.optimizer", "required field is missing")]
     [InlineData("optimizer.type", null, "$.optimizer.type", "required field is missing")]

@@ -158,19 +158,19 @@ public sealed class IlgpuBackend : IEnsembleBackend
             var quadratic = new QuadraticLandscape<DeviceParameters>(
                 model.Dimension, model.DiagonalHessian, new(hessian.View), model.HasLinearTerm, new(linear.View),
                 model.NoiseShape, new(noise.View), model.HasCurvatureNoise, new(curvature.View));
-            RunWith<TLane, QuadraticLandscape<DeviceParameters>>(quadratic, model, range, statistics, progress, cancellationToken, finalStates);
+            RunLandscape<TLane, QuadraticLandscape<DeviceParameters>>(quadratic, model, range, statistics, progress, cancellationToken, finalStates);
         }
         else if (model.LandscapeKind == EnsembleLandscapeKind.DoubleWell)
         {
-            RunWith<TLane, DoubleWellLandscape>(model.DoubleWell, model, range, statistics, progress, cancellationToken, finalStates);
+            RunLandscape<TLane, DoubleWellLandscape>(model.DoubleWell, model, range, statistics, progress, cancellationToken, finalStates);
         }
         else
         {
-            RunWith<TLane, RingValleyLandscape>(model.RingValley, model, range, statistics, progress, cancellationToken, finalStates);
+            RunLandscape<TLane, RingValleyLandscape>(model.RingValley, model, range, statistics, progress, cancellationToken, finalStates);
         }
     }
 
-    private void RunWith<TLane, TLandscape>(
+    private void RunLandscape<TLane, TLandscape>(
         TLandscape landscape, EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where TLane : struct, IScalarLane<TLane>
         where TLandscape : struct, ILandscape
