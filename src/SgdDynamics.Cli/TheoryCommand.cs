@@ -19,8 +19,17 @@ internal static class TheoryCommand
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
-            Scenario loaded = ScenarioLoader.LoadFile(parse.GetValue(scenario)!.FullName);
+            string path = parse.GetValue(scenario)!.FullName;
+            Scenario loaded = ScenarioLoader.LoadFile(path);
             var problem = loaded.Problem;
+            if (!problem.IsQuadratic)
+            {
+                throw new ScenarioException(
+                    "$.landscape.type",
+                    $"the moment theory needs a quadratic landscape, this scenario's is '{problem.Landscape.TypeName}' (use 'sgdyn run' to simulate it)",
+                    path);
+            }
+
             IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem);
             StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
             if (parse.GetValue(json))

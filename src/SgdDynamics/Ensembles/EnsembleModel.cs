@@ -1,30 +1,64 @@
 using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Ensembles;
 
+/// <summary>Which landscape struct the ensemble kernels run (backends dispatch on it once per run).</summary>
+public enum EnsembleLandscapeKind
+{
+    /// <summary><see cref="QuadraticLandscape{TP}"/> with the model's float parameters.</summary>
+    Quadratic,
+
+    /// <summary><see cref="Kernels.Landscapes.DoubleWellLandscape"/>.</summary>
+    DoubleWell,
+
+    /// <summary><see cref="Kernels.Landscapes.RingValleyLandscape"/>.</summary>
+    RingValley,
+}
+
 /// <summary>
-/// A <see cref="Problem"/> in the form the kernels take: float32 parameters (row-major), the shape of each
-/// matrix (so zero, diagonal and triangular structure costs nothing), optimizer constants and the
-/// recording schedule. Trajectory states are float32; every statistic is accumulated in double and exact
+/// A <see cref="Problem"/> in the form the kernels take: which landscape struct to run
+/// (<see cref="LandscapeKind"/>), for a quadratic its float32 parameters (row-major) and the shape of each
+/// matrix (so zero, diagonal and triangular structure costs nothing), for the double well and the ring valley
+/// the landscape structs themselves, optimizer constants and the recording schedule. Trajectory states are float32; every statistic is accumulated in double and exact
 /// fixed point.
 /// </summary>
 public sealed class EnsembleModel
 {
     private EnsembleModel(Problem problem)
     {
-        QuadraticLandscapeSpec landscape = problem.Landscape;
         Problem = problem;
         Dimension = problem.Dimension;
-        Hessian = RowMajor(landscape.Hessian);
-        DiagonalHessian = ShapeOf(landscape.Hessian) <= MatrixShape.Diagonal;
-        LinearTerm = landscape.LinearTerm.Select(v => (float)v).ToArray();
-        HasLinearTerm = LinearTerm.Any(v => v != 0f);
-        NoiseFactor = RowMajor(landscape.NoiseFactor);
-        NoiseShape = ShapeOf(landscape.NoiseFactor);
-        CurvatureStd = landscape.CurvatureNoiseStd.Select(v => (float)v).ToArray();
-        HasCurvatureNoise = CurvatureStd.Any(v => v != 0f);
+        switch (problem.Landscape)
+        {
+            case QuadraticLandscapeSpec landscape:
+                LandscapeKind = EnsembleLandscapeKind.Quadratic;
+                Hessian = RowMajor(landscape.Hessian);
+                DiagonalHessian = ShapeOf(landscape.Hessian) <= MatrixShape.Diagonal;
+                LinearTerm = landscape.LinearTerm.Select(v => (float)v).ToArray();
+                HasLinearTerm = LinearTerm.Any(v => v != 0f);
+                NoiseFactor = RowMajor(landscape.NoiseFactor);
+                NoiseShape = ShapeOf(landscape.NoiseFactor);
+                CurvatureStd = landscape.CurvatureNoiseStd.Select(v => (float)v).ToArray();
+                HasCurvatureNoise = CurvatureStd.Any(v => v != 0f);
+                NormalsPerStep = (HasCurvatureNoise ? Dimension : 0) + (NoiseShape != MatrixShape.Zero ? Dimension : 0);
+                break;
+            case DoubleWellLandscapeSpec doubleWell:
+                LandscapeKind = EnsembleLandscapeKind.DoubleWell;
+                DoubleWell = new DoubleWellLandscape(doubleWell.NoiseStd);
+                NormalsPerStep = DoubleWell.NormalsPerStep;
+                break;
+            case RingValleyLandscapeSpec ringValley:
+                LandscapeKind = EnsembleLandscapeKind.RingValley;
+                RingValley = new RingValleyLandscape(ringValley.Dimension, ringValley.Curvature, ringValley.NoiseStd);
+                NormalsPerStep = RingValley.NormalsPerStep;
+                break;
+            default:
+                throw new ArgumentException($"the ensemble kernels cannot run landscape type '{problem.Landscape.TypeName}'", nameof(problem));
+        }
+
         InitialMean = problem.Initial.Mean.Select(v => (float)v).ToArray();
         InitialFactor = RowMajor(problem.Initial.Factor);
         InitialShape = ShapeOf(problem.Initial.Factor);
@@ -43,26 +77,35 @@ public sealed class EnsembleModel
     /// <summary>Dimension d.</summary>
     public int Dimension { get; }
 
-    /// <summary>H, row-major.</summary>
-    public float[] Hessian { get; }
+    /// <summary>Which landscape struct the kernels run.</summary>
+    public EnsembleLandscapeKind LandscapeKind { get; }
+
+    /// <summary>The double-well struct (meaningful when <see cref="LandscapeKind"/> is <see cref="EnsembleLandscapeKind.DoubleWell"/>).</summary>
+    public DoubleWellLandscape DoubleWell { get; }
+
+    /// <summary>The ring-valley struct (meaningful when <see cref="LandscapeKind"/> is <see cref="EnsembleLandscapeKind.RingValley"/>).</summary>
+    public RingValleyLandscape RingValley { get; }
+
+    /// <summary>H, row-major (empty unless the landscape is quadratic).</summary>
+    public float[] Hessian { get; } = [];
 
     /// <summary>True when H is diagonal.</summary>
     public bool DiagonalHessian { get; }
 
-    /// <summary>b.</summary>
-    public float[] LinearTerm { get; }
+    /// <summary>b (empty unless the landscape is quadratic).</summary>
+    public float[] LinearTerm { get; } = [];
 
     /// <summary>True when b ≠ 0.</summary>
     public bool HasLinearTerm { get; }
 
-    /// <summary>L with L Lᵀ = Σ, row-major.</summary>
-    public float[] NoiseFactor { get; }
+    /// <summary>L with L Lᵀ = Σ, row-major (empty unless the landscape is quadratic).</summary>
+    public float[] NoiseFactor { get; } = [];
 
     /// <summary><see cref="MatrixShape"/> of L.</summary>
     public int NoiseShape { get; }
 
-    /// <summary>Curvature-noise standard deviations a.</summary>
-    public float[] CurvatureStd { get; }
+    /// <summary>Curvature-noise standard deviations a (empty unless the landscape is quadratic).</summary>
+    public float[] CurvatureStd { get; } = [];
 
     /// <summary>True when a ≠ 0.</summary>
     public bool HasCurvatureNoise { get; }
@@ -91,8 +134,8 @@ public sealed class EnsembleModel
     /// <summary>Statistics per record (see <see cref="Kernels.Statistics.TileLayout.Statistics"/>).</summary>
     public int StatisticCount => Kernels.Statistics.TileLayout.StatisticCount(Dimension);
 
-    /// <summary>Normals drawn per step and trajectory.</summary>
-    public int NormalsPerStep => (HasCurvatureNoise ? Dimension : 0) + (NoiseShape != MatrixShape.Zero ? Dimension : 0);
+    /// <summary>Normals drawn per step and trajectory (the landscape struct's <see cref="ILandscape.NormalsPerStep"/>).</summary>
+    public int NormalsPerStep { get; }
 
     /// <summary>Largest dimension the kernels support (statistic codes hold coordinates in 8 bits; scenarios allow 64).</summary>
     public const int MaxDimension = 64;

@@ -38,6 +38,16 @@ public abstract class GridLandscape
     /// <summary>Calls <paramref name="visitor"/> with the landscape struct.</summary>
     public abstract TResult Accept<TResult>(IGridFieldVisitor<TResult> visitor);
 
+    /// <summary>The grid landscape of any landscape spec of dimension 1 or 2 (the structs the ensemble kernels run, or <see cref="QuadraticField"/>).</summary>
+    /// <exception cref="ArgumentException">The dimension is not 1 or 2, or the landscape type has no grid form.</exception>
+    public static GridLandscape From(LandscapeSpec spec) => spec switch
+    {
+        QuadraticLandscapeSpec quadratic => From(quadratic),
+        DoubleWellLandscapeSpec well => Wrap(new DoubleWellLandscape(well.NoiseStd)),
+        RingValleyLandscapeSpec ring => Wrap(new RingValleyLandscape(ring.Dimension, ring.Curvature, ring.NoiseStd)),
+        _ => throw new ArgumentException($"the landscape type '{spec.TypeName}' has no grid form", nameof(spec)),
+    };
+
     /// <summary>The quadratic landscape of a problem (d = 1 or 2): ḡ = Hx + b, Σ(x) = Σ + diag(a² x²), L = xᵀHx/2 + bᵀx.</summary>
     /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
     public static GridLandscape From(QuadraticLandscapeSpec spec)

@@ -27,14 +27,21 @@ public static class EnsembleOutput
     /// <summary>Resolved-scenario file name.</summary>
     public const string ScenarioFile = "scenario.json";
 
-    /// <summary>Writes the three files into <paramref name="directory"/> (created if missing) and returns the summary.</summary>
+    /// <summary>
+    /// Writes summary.json, timeseries.csv, scenario.json and (quadratic landscapes only) modes.csv into
+    /// <paramref name="directory"/> (created if missing) and returns the summary.
+    /// </summary>
     public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result)
     {
         Directory.CreateDirectory(directory);
         JsonObject summary = Summary(scenario, result);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
-        File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result));
+        if (result.Problem.IsQuadratic)
+        {
+            File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result));
+        }
+
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
         return summary;
     }
@@ -42,7 +49,8 @@ public static class EnsembleOutput
     /// <summary>
     /// The summary object: the run, the final moments, per-eigenmode regimes (<c>modes</c>) and, when the
     /// scenario records tails, tail indices and quantiles of the final states (<c>final.tailIndex</c>,
-    /// <c>final.quantiles</c>).
+    /// <c>final.quantiles</c>). <c>modes</c> (Hessian eigenmodes with the theory's predictions) is written for
+    /// quadratic landscapes only; <c>landscape</c> names the landscape type.
     /// </summary>
     public static JsonObject Summary(Scenario scenario, EnsembleResult result)
     {
@@ -82,10 +90,11 @@ public static class EnsembleOutput
             ["reason"] = m.Reason,
         }).ToArray());
 
-        return new JsonObject
+        var summary = new JsonObject
         {
             ["scenario"] = scenario.Name,
             ["solver"] = "ensemble",
+            ["landscape"] = p.Landscape.TypeName,
             ["backend"] = result.Backend,
             ["device"] = result.Device,
             ["dimension"] = p.Dimension,
@@ -108,6 +117,12 @@ public static class EnsembleOutput
             ["seconds"] = result.Seconds,
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
         };
+        if (!p.IsQuadratic)
+        {
+            summary.Remove("modes");
+        }
+
+        return summary;
     }
 
     /// <summary>One record as JSON: step, time, count, diverged, mean, covariance and their standard errors.</summary>
@@ -170,11 +185,12 @@ public static class EnsembleOutput
     /// <summary>
     /// The variance along each Hessian eigenvector v_m (eigenvalues ascending), vᵀCv, at every record, with its
     /// Gaussian-approximation standard error √(2/(n − 1))·vᵀCv: columns step, time, var_mode_m, se_mode_m, modes in the
-    /// order of summary.json's <c>modes</c> (eigenvalues ascending).
+    /// order of summary.json's <c>modes</c> (eigenvalues ascending). Quadratic landscapes only
+    /// (<see cref="InvalidOperationException"/> otherwise).
     /// </summary>
     public static string ModeSeries(EnsembleResult result)
     {
-        var projection = new EigenmodeProjection(result.Problem.Landscape.Hessian);
+        var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
         int d = projection.Dimension;
         var series = Enumerable.Range(0, d).Select(m => projection.Series(result.Records, m)).ToArray();
         var csv = new StringBuilder("step,time");

@@ -16,6 +16,20 @@ public enum OptimizerKind
 public sealed record OptimizerSpec(OptimizerKind Kind, double LearningRate, double Momentum);
 
 /// <summary>
+/// A loss landscape with noisy gradients, as a problem describes it: <see cref="QuadraticLandscapeSpec"/>,
+/// <see cref="DoubleWellLandscapeSpec"/> or <see cref="RingValleyLandscapeSpec"/>. Theory and the Hessian eigenmodes
+/// exist for the quadratic only (<see cref="Problem.Quadratic"/>).
+/// </summary>
+public abstract record LandscapeSpec
+{
+    /// <summary>Dimension d of the parameter space.</summary>
+    public abstract int Dimension { get; }
+
+    /// <summary>The scenario name of the landscape type (<c>quadratic</c>, <c>doubleWell</c>, <c>ringValley</c>).</summary>
+    public abstract string TypeName { get; }
+}
+
+/// <summary>
 /// Quadratic landscape with noisy gradients. One step's gradient at x is
 /// <c>g = (H + diag(a ⊙ ζ)) x + b + L ξ</c>, ζ, ξ independent standard normal vectors,
 /// Σ = L Lᵀ the gradient-noise covariance and a the per-coordinate curvature-noise std.
@@ -32,10 +46,45 @@ public sealed record QuadraticLandscapeSpec(
     Matrix<double> NoiseCovariance,
     Matrix<double> NoiseFactor,
     bool NoiseFactorIsLowerTriangular,
-    Vector<double> CurvatureNoiseStd)
+    Vector<double> CurvatureNoiseStd) : LandscapeSpec
 {
     /// <summary>Dimension d of the parameter space.</summary>
-    public int Dimension => Hessian.RowCount;
+    public override int Dimension => Hessian.RowCount;
+
+    /// <inheritdoc/>
+    public override string TypeName => "quadratic";
+}
+
+/// <summary>
+/// Symmetric double well <c>L(x) = (x² − 1)²/4</c> in one dimension (minima at ±1, curvature L''(±1) = 2, barrier
+/// 1/4 at 0) with additive gradient noise: one step's gradient is <c>g = x³ − x + σ ξ</c>, ξ ~ N(0, 1).
+/// Runs <see cref="Kernels.Landscapes.DoubleWellLandscape"/>.
+/// </summary>
+/// <param name="NoiseStd">Gradient-noise standard deviation σ ≥ 0.</param>
+public sealed record DoubleWellLandscapeSpec(double NoiseStd) : LandscapeSpec
+{
+    /// <summary>Always 1.</summary>
+    public override int Dimension => 1;
+
+    /// <inheritdoc/>
+    public override string TypeName => "doubleWell";
+}
+
+/// <summary>
+/// Ring valley <c>L(x) = λ(|x|² − 1)²/4</c> in d ≥ 2 dimensions: minima on the unit sphere (flat along it,
+/// curvature 2λ across it) with isotropic additive gradient noise: <c>g = λ(|x|² − 1) x + σ ξ</c>, ξ ~ N(0, I_d).
+/// Runs <see cref="Kernels.Landscapes.RingValleyLandscape"/>.
+/// </summary>
+/// <param name="Dimension">Dimension d, 2 … 64.</param>
+/// <param name="Curvature">λ &gt; 0.</param>
+/// <param name="NoiseStd">Gradient-noise standard deviation σ ≥ 0.</param>
+public sealed record RingValleyLandscapeSpec(int Dimension, double Curvature, double NoiseStd) : LandscapeSpec
+{
+    /// <summary>Dimension d, 2 … 64.</summary>
+    public override int Dimension { get; } = Dimension;
+
+    /// <inheritdoc/>
+    public override string TypeName => "ringValley";
 }
 
 /// <summary>
@@ -73,7 +122,7 @@ public sealed record RecordSpec(int Every, bool Tails = false)
 
 /// <summary>A validated, immutable problem: landscape, optimizer, initial law, ensemble and recording schedule.</summary>
 public sealed record Problem(
-    QuadraticLandscapeSpec Landscape,
+    LandscapeSpec Landscape,
     OptimizerSpec Optimizer,
     InitialLaw Initial,
     EnsembleSpec Ensemble,
@@ -84,6 +133,16 @@ public sealed record Problem(
 
     /// <summary>The solver (default: an ensemble of trajectories).</summary>
     public SolverSpec Solver { get; init; } = SolverSpec.Ensemble;
+
+    /// <summary>True when the landscape is a <see cref="QuadraticLandscapeSpec"/> (theory and Hessian eigenmodes exist).</summary>
+    public bool IsQuadratic => Landscape is QuadraticLandscapeSpec;
+
+    /// <summary>
+    /// The quadratic landscape; throws <see cref="InvalidOperationException"/> naming the landscape type when it
+    /// is not quadratic (theory, eigenmodes and grid quadratics need one).
+    /// </summary>
+    public QuadraticLandscapeSpec Quadratic => Landscape as QuadraticLandscapeSpec
+        ?? throw new InvalidOperationException($"this needs a quadratic landscape; the problem's landscape is '{Landscape.TypeName}'");
 
     /// <summary>Recorded steps, ascending, starting at 0 and ending at the last step.</summary>
     public IReadOnlyList<int> RecordSteps => Record.Steps(Ensemble.Steps);

@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace SgdDynamics.Problems;
 
 /// <summary>
-/// Builds quadratic problems in code (benchmarks, the demo, tests), with the same factorisations the
+/// Builds problems (quadratic, double-well, ring-valley) in code (benchmarks, the demo, tests), with the same factorisations the
 /// scenario loader uses. Inputs are assumed valid; scenario files go through the loader's checks.
 /// </summary>
 public static class ProblemBuilder
@@ -34,8 +34,6 @@ public static class ProblemBuilder
         var build = Matrix<double>.Build;
         Matrix<double> sigma = build.DenseOfArray(noiseCovariance);
         (Matrix<double> factor, bool lower) = CovarianceFactor.Compute(sigma);
-        Matrix<double> c0 = initialCovariance is null ? build.Dense(d, d) : build.DenseOfArray(initialCovariance);
-        (Matrix<double> f0, bool lower0) = CovarianceFactor.Compute(c0);
         var landscape = new QuadraticLandscapeSpec(
             build.DenseOfArray(hessian),
             Vector<double>.Build.DenseOfArray(linearTerm ?? new double[d]),
@@ -43,6 +41,69 @@ public static class ProblemBuilder
             factor,
             lower,
             Vector<double>.Build.DenseOfArray(curvatureNoiseStd ?? new double[d]));
+        return Assemble(landscape, learningRate, initialMean, initialCovariance, trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+    }
+
+    /// <summary>
+    /// A double-well problem, <c>L(x) = (x² − 1)²/4</c> with gradient <c>g = x³ − x + σ ξ</c> (σ =
+    /// <paramref name="noiseStd"/>), started at <paramref name="x0"/> (or N(x0, <paramref name="initialVariance"/>)
+    /// when the variance is positive). The other arguments are those of <see cref="Quadratic"/>.
+    /// </summary>
+    public static Problem DoubleWell(
+        double noiseStd,
+        double learningRate,
+        double x0,
+        long trajectories,
+        int steps,
+        uint seed,
+        int recordEvery = 0,
+        double momentum = 0,
+        double initialVariance = 0,
+        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
+        bool recordTails = false) =>
+        Assemble(
+            new DoubleWellLandscapeSpec(noiseStd), learningRate, [x0], initialVariance > 0 ? new[,] { { initialVariance } } : null,
+            trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+
+    /// <summary>
+    /// A ring-valley problem in <paramref name="dimension"/> ≥ 2 dimensions, <c>L(x) = λ(|x|² − 1)²/4</c> with
+    /// gradient <c>g = λ(|x|² − 1) x + σ ξ</c> (λ = <paramref name="curvature"/>, σ = <paramref name="noiseStd"/>).
+    /// <paramref name="initialMean"/> has <paramref name="dimension"/> entries; the other arguments are those of
+    /// <see cref="Quadratic"/>.
+    /// </summary>
+    public static Problem RingValley(
+        int dimension,
+        double curvature,
+        double noiseStd,
+        double learningRate,
+        double[] initialMean,
+        long trajectories,
+        int steps,
+        uint seed,
+        int recordEvery = 0,
+        double momentum = 0,
+        double[,]? initialCovariance = null,
+        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
+        bool recordTails = false)
+    {
+        if (initialMean.Length != dimension)
+        {
+            throw new ArgumentException($"the initial mean has {initialMean.Length} entries, the landscape dimension is {dimension}", nameof(initialMean));
+        }
+
+        return Assemble(
+            new RingValleyLandscapeSpec(dimension, curvature, noiseStd), learningRate, initialMean, initialCovariance,
+            trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+    }
+
+    private static Problem Assemble(
+        LandscapeSpec landscape, double learningRate, double[] initialMean, double[,]? initialCovariance, long trajectories, int steps,
+        uint seed, int recordEvery, double momentum, double divergenceThreshold, bool recordTails)
+    {
+        int d = landscape.Dimension;
+        var build = Matrix<double>.Build;
+        Matrix<double> c0 = initialCovariance is null ? build.Dense(d, d) : build.DenseOfArray(initialCovariance);
+        (Matrix<double> f0, bool lower0) = CovarianceFactor.Compute(c0);
         var optimizer = new OptimizerSpec(momentum > 0 ? OptimizerKind.Momentum : OptimizerKind.Sgd, learningRate, momentum);
         var initial = new InitialLaw(Vector<double>.Build.DenseOfArray(initialMean), c0, f0, lower0);
         var ensemble = new EnsembleSpec(trajectories, steps, seed, divergenceThreshold);

@@ -113,7 +113,7 @@ public static class ScenarioLoader
 
         var landscape = ReadLandscape(root.Required("landscape").AsObject());
         var optimizer = ReadOptimizer(root.Required("optimizer").AsObject());
-        var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension);
+        var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension, DimensionReasonOf(landscape));
         var solver = root.Optional("solver") is { } solverField
             ? ReadSolver(solverField.AsObject(), landscape.Dimension)
             : SolverSpec.Ensemble;
@@ -131,14 +131,82 @@ public static class ScenarioLoader
         return new Scenario(name, description, new Problem(landscape, optimizer, initial, ensemble, record) { Solver = solver });
     }
 
-    private static QuadraticLandscapeSpec ReadLandscape(ObjectFields landscape)
+    /// <summary>Where the dimension of the initial law comes from, for messages.</summary>
+    private static string DimensionReasonOf(LandscapeSpec landscape) => landscape switch
     {
-        var type = landscape.Required("type");
-        if (type.AsString() is var typeName and not "quadratic")
+        DoubleWellLandscapeSpec => "the doubleWell landscape is 1-dimensional",
+        RingValleyLandscapeSpec => "the dimension of the ringValley landscape",
+        _ => DimensionReason,
+    };
+
+    private static LandscapeSpec ReadLandscape(ObjectFields landscape)
+    {
+        // "type" defaults to "quadratic" when absent.
+        string typeName = "quadratic";
+        if (landscape.Optional("type") is { } type)
         {
-            throw type.Error($"unknown landscape type {Quote(typeName)} (expected: quadratic)");
+            typeName = type.AsString();
+            if (typeName is not ("quadratic" or "doubleWell" or "ringValley"))
+            {
+                throw type.Error($"unknown landscape type {Quote(typeName)} (expected: quadratic, doubleWell, ringValley)");
+            }
         }
 
+        return typeName switch
+        {
+            "doubleWell" => ReadDoubleWell(landscape),
+            "ringValley" => ReadRingValley(landscape),
+            _ => ReadQuadratic(landscape),
+        };
+    }
+
+    private static DoubleWellLandscapeSpec ReadDoubleWell(ObjectFields landscape)
+    {
+        landscape.RejectUnknown("type", "noiseStd");
+        return new DoubleWellLandscapeSpec(ReadNoiseStd(landscape));
+    }
+
+    private static RingValleyLandscapeSpec ReadRingValley(ObjectFields landscape)
+    {
+        landscape.RejectUnknown("type", "dimension", "curvature", "noiseStd");
+        int d = 2;
+        if (landscape.Optional("dimension") is { } dimensionField)
+        {
+            long dimension = dimensionField.AsInteger(int.MinValue, MaxDimension);
+            if (dimension < 2)
+            {
+                throw dimensionField.Error($"must be at least 2 (got {dimensionField.Raw}); a ring valley needs 2 or more dimensions (doubleWell is the 1-D landscape)");
+            }
+
+            d = (int)dimension;
+        }
+
+        var curvatureField = landscape.Required("curvature");
+        double curvature = curvatureField.AsNumber();
+        if (!(curvature > 0))
+        {
+            throw curvatureField.Error($"must be > 0 (got {curvatureField.Raw})");
+        }
+
+        return new RingValleyLandscapeSpec(d, curvature, ReadNoiseStd(landscape));
+    }
+
+    /// <summary>The required gradient-noise standard deviation σ ≥ 0 of a non-quadratic landscape.</summary>
+    private static double ReadNoiseStd(ObjectFields landscape)
+    {
+        var field = landscape.Required("noiseStd");
+        double std = field.AsNumber();
+        if (std < 0)
+        {
+            throw field.Error($"must be >= 0 (got {field.Raw})");
+        }
+
+        // Store +0 for a written -0 so that equal landscapes compare equal.
+        return std + 0.0;
+    }
+
+    private static QuadraticLandscapeSpec ReadQuadratic(ObjectFields landscape)
+    {
         landscape.RejectUnknown("type", "hessian", "linearTerm", "gradientNoiseCovariance", "curvatureNoiseStd");
 
         var hessianField = landscape.Required("hessian");
@@ -203,7 +271,7 @@ public static class ScenarioLoader
         return new OptimizerSpec(kind, learningRate, momentum + 0.0);
     }
 
-    private static InitialLaw ReadInitial(ObjectFields initial, int d)
+    private static InitialLaw ReadInitial(ObjectFields initial, int d, string dimensionReason)
     {
         initial.RejectUnknown("point", "mean", "covariance");
         bool hasPoint = initial.Has("point");
@@ -217,7 +285,7 @@ public static class ScenarioLoader
 
         if (hasPoint)
         {
-            var point = initial.Required("point").AsVector(d, DimensionReason);
+            var point = initial.Required("point").AsVector(d, dimensionReason);
             var zero = Matrix<double>.Build.Dense(d, d);
             return new InitialLaw(point, zero, zero.Clone(), true);
         }
@@ -229,10 +297,10 @@ public static class ScenarioLoader
 
         const string gaussianHint = "a Gaussian initial law needs 'mean' and 'covariance'";
         var mean = hasMean
-            ? initial.Required("mean").AsVector(d, DimensionReason)
+            ? initial.Required("mean").AsVector(d, dimensionReason)
             : throw initial.Missing("mean", gaussianHint);
         var covariance = hasCovariance
-            ? Covariance(initial.Required("covariance"), d, "C")
+            ? Covariance(initial.Required("covariance"), d, "C", dimensionReason)
             : throw initial.Missing("covariance", gaussianHint);
 
         var (factor, lowerTriangular) = CovarianceFactor.Compute(covariance);
@@ -278,9 +346,9 @@ public static class ScenarioLoader
     }
 
     /// <summary>Reads a d × d covariance and checks that it is symmetric positive semidefinite; returns it symmetrized.</summary>
-    private static Matrix<double> Covariance(JsonField field, int d, string symbol)
+    private static Matrix<double> Covariance(JsonField field, int d, string symbol, string dimensionReason = DimensionReason)
     {
-        var matrix = Symmetrized(field.AsSquareMatrix(d, DimensionReason), field, symbol);
+        var matrix = Symmetrized(field.AsSquareMatrix(d, dimensionReason), field, symbol);
         var eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
         double smallest = eigenvalues.Min();
         double scale = Math.Max(1.0, eigenvalues.Max(Math.Abs));

@@ -59,13 +59,28 @@ public static class ScenarioWriter
             writer.WriteString("description", scenario.Description);
         }
 
-        var landscape = problem.Landscape;
         writer.WriteStartObject("landscape");
-        writer.WriteString("type", "quadratic");
-        WriteMatrix(writer, "hessian", landscape.Hessian);
-        WriteVector(writer, "linearTerm", landscape.LinearTerm);
-        WriteMatrix(writer, "gradientNoiseCovariance", landscape.NoiseCovariance);
-        WriteVector(writer, "curvatureNoiseStd", landscape.CurvatureNoiseStd);
+        writer.WriteString("type", problem.Landscape.TypeName);
+        switch (problem.Landscape)
+        {
+            case QuadraticLandscapeSpec landscape:
+                WriteMatrix(writer, "hessian", landscape.Hessian);
+                WriteVector(writer, "linearTerm", landscape.LinearTerm);
+                WriteMatrix(writer, "gradientNoiseCovariance", landscape.NoiseCovariance);
+                WriteVector(writer, "curvatureNoiseStd", landscape.CurvatureNoiseStd);
+                break;
+            case DoubleWellLandscapeSpec doubleWell:
+                WriteNumber(writer, "noiseStd", doubleWell.NoiseStd);
+                break;
+            case RingValleyLandscapeSpec ringValley:
+                writer.WriteNumber("dimension", ringValley.Dimension);
+                WriteNumber(writer, "curvature", ringValley.Curvature);
+                WriteNumber(writer, "noiseStd", ringValley.NoiseStd);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scenario), problem.Landscape.TypeName, "unknown landscape type");
+        }
+
         writer.WriteEndObject();
 
         var optimizer = problem.Optimizer;

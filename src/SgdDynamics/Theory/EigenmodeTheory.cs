@@ -126,7 +126,7 @@ public static class EigenmodeTheory
         var modes = HeavyBallModes.FromProblem(problem);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         var flat = modes.FlatModes().ToHashSet();
-        var curvature = problem.Landscape.CurvatureNoiseStd;
+        var curvature = problem.Quadratic.CurvatureNoiseStd;
         double eta = modes.LearningRate;
         double beta = modes.Momentum;
 

@@ -162,7 +162,7 @@ public sealed class FlatModeDiffusion
         ArgumentNullException.ThrowIfNull(direction);
         if (problem.Optimizer.Kind != OptimizerKind.Sgd)
             throw new ArgumentException("Flat-mode diffusion is derived for plain SGD.", nameof(problem));
-        var landscape = problem.Landscape;
+        var landscape = problem.Quadratic;
         if (direction.Count != landscape.Dimension)
             throw new ArgumentException("The direction must have the problem's dimension.", nameof(direction));
         double norm = direction.L2Norm();
@@ -219,7 +219,7 @@ public sealed class FlatModeDiffusion
         var modes = HeavyBallModes.FromProblem(problem);
         // ‖H v‖ = |λ| ≤ 10⁻¹² max|λ_j| for a flat eigenvector, up to the eigensolver's residual
         double spectralScale = modes.Eigenvalues.Max(Math.Abs);
-        double entryScale = problem.Landscape.Hessian.Enumerate().Max(Math.Abs);
+        double entryScale = problem.Quadratic.Hessian.Enumerate().Max(Math.Abs);
         double tolerance = entryScale > 0.0 ? 2e-12 * Math.Max(1.0, spectralScale / entryScale) : 1e-12;
         return modes.FlatModes().Select(i => FromProblem(problem, modes.Basis.Column(i), tolerance)).ToList();
     }

@@ -87,7 +87,7 @@ internal sealed class HeavyBallModes
     /// </summary>
     public static HeavyBallModes FromProblem(Problem problem)
     {
-        var landscape = problem.Landscape;
+        var landscape = problem.Quadratic;
         var hessian = landscape.Hessian;
         double asymmetry = (hessian - hessian.Transpose()).Enumerate().Max(Math.Abs);
         double size = hessian.Enumerate().Max(Math.Abs);

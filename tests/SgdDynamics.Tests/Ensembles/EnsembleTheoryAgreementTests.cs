@@ -85,7 +85,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             seed: 202,
             recordEvery: 6,
             initialCovariance: initialCovariance);
-        Assert.Equal(fullRankNoise, problem.Landscape.NoiseFactorIsLowerTriangular);
+        Assert.Equal(fullRankNoise, problem.Quadratic.NoiseFactorIsLowerTriangular);
         Assert.Equal(fullRankNoise, problem.Initial.FactorIsLowerTriangular);
         var (run, checks) = CompareWithTheory(problem);
         CompareGaussianShape(run, checks);
@@ -289,7 +289,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
     /// </summary>
     private static void CompareGaussianShape(ShardedEnsemble run, StatisticalChecks checks)
     {
-        Assert.True(run.Problem.Landscape.CurvatureNoiseStd.All(a => a == 0.0));
+        Assert.True(run.Problem.Quadratic.CurvatureNoiseStd.All(a => a == 0.0));
         var theory = QuadraticMomentTheory.Recursion(run.Problem);
         for (int r = 0; r < theory.Count; r++)
         {
@@ -314,7 +314,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
         Problem problem = run.Problem;
         var withoutCurvature = problem with
         {
-            Landscape = problem.Landscape with
+            Landscape = problem.Quadratic with
             {
                 CurvatureNoiseStd = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(problem.Dimension),
             },

@@ -59,7 +59,7 @@ public class GridTests
     {
         Problem problem = ProblemBuilder.Quadratic(new[,] { { 2.0, 0.5 }, { 0.5, 1.0 } }, new[,] { { 1.0, 0.3 }, { 0.3, 0.5 } }, 0.1, [0.0, 0.0], 1, 1, 1,
             linearTerm: [0.1, 0.0], curvatureNoiseStd: [0.3, 0.0]);
-        GridLandscape quadratic = GridLandscape.From(problem.Landscape);
+        GridLandscape quadratic = GridLandscape.From(problem.Quadratic);
         double[] x = [1.0, -2.0];
         var g = new double[2];
         var sigma = new double[4];

@@ -10,7 +10,7 @@ public class MasterEquationTests
     private static GridLandscape Quadratic1D(double lambda, double s2, double a = 0, double b = 0) =>
         GridLandscape.From(ProblemBuilder.Quadratic(
             ProblemBuilder.Diagonal(lambda), ProblemBuilder.Diagonal(s2), 0.1, [0.0], 1, 1, 1,
-            linearTerm: [b], curvatureNoiseStd: [a]).Landscape);
+            linearTerm: [b], curvatureNoiseStd: [a]).Quadratic);
 
     private static UniformGrid Grid1D(double lower, double upper, int cells) => new([lower], [upper], [cells]);
 
@@ -73,7 +73,7 @@ public class MasterEquationTests
                     new[,] { { noise * (0.3 + random.NextDouble()), noise * s01 }, { noise * s01, noise * (0.3 + random.NextDouble()) } },
                     eta, [0.0, 0.0], 1, 1, 1,
                     linearTerm: [random.NextDouble() - 0.5, random.NextDouble() - 0.5],
-                    curvatureNoiseStd: [0.3 * random.NextDouble(), 0.3 * random.NextDouble()]).Landscape);
+                    curvatureNoiseStd: [0.3 * random.NextDouble(), 0.3 * random.NextDouble()]).Quadratic);
             }
 
             var solver = new MasterEquationSolver(grid, landscape, eta, boundary);
@@ -143,7 +143,7 @@ public class MasterEquationTests
             linearTerm: [0.2, -0.1]);
         var theory = QuadraticMomentTheory.Stationary(problem).Discrete;
         var grid = new UniformGrid([-4.0, -4.0], [4.0, 4.0], [64, 64]);
-        var solver = new MasterEquationSolver(grid, GridLandscape.From(problem.Landscape), eta, GridBoundary.Reflecting);
+        var solver = new MasterEquationSolver(grid, GridLandscape.From(problem.Quadratic), eta, GridBoundary.Reflecting);
         var start = GridDensity.Gaussian(grid, theory.Mean!.ToArray(), theory.Covariance!.ToArray());
         var result = solver.Stationary(start, 1e-12, 400);
         Assert.True(result.Converged, $"change {result.FinalChange} after {result.Steps} steps");
@@ -188,7 +188,7 @@ public class MasterEquationTests
         var grid2 = new UniformGrid([-2.0, -2.0], [2.0, 2.0], [80, 80]);
         double[,] hessian = { { 1.0, 0.4 }, { 0.4, 0.8 } };
         double[] b = [0.1, -0.2];
-        var landscape = GridLandscape.From(ProblemBuilder.Quadratic(hessian, new double[2, 2], eta, [0.0, 0.0], 1, 1, 1, linearTerm: b).Landscape);
+        var landscape = GridLandscape.From(ProblemBuilder.Quadratic(hessian, new double[2, 2], eta, [0.0, 0.0], 1, 1, 1, linearTerm: b).Quadratic);
         var solver2 = new MasterEquationSolver(grid2, landscape, eta, GridBoundary.Reflecting);
         var density2 = GridDensity.PointMass(grid2, [1.2, -0.9]);
         double[] m = density2.Mean();

@@ -3,9 +3,10 @@ using SgdDynamics.Problems;
 namespace SgdDynamics.Tests.Kernels;
 
 /// <summary>
-/// Small quadratic problems that together exercise every branch of the shared kernel physics: curvature
+/// Small problems that together exercise every branch of the shared kernel physics: curvature
 /// and additive noise, dense H, lower-triangular and dense noise factors, a linear term, Gaussian starts of
-/// every factor shape, heavy-ball momentum and diverging trajectories. N = 300 (one full tile and a partial
+/// every factor shape, heavy-ball momentum and diverging trajectories, and the non-quadratic landscapes
+/// (double well, ring valley) with SGD and momentum. N = 300 (one full tile and a partial
 /// one), 40 steps, a record every 7 steps (records 0, 7, 14, 21, 28, 35, 40).
 /// </summary>
 public static class AgreementProblems
@@ -187,5 +188,79 @@ public static class AgreementProblems
             recordEvery: RecordEvery,
             curvatureNoiseStd: [3.5, 0.875],
             momentum: 0.5),
+
+        // double well from a Gaussian start straddling the barrier: trajectories settle in either well
+        // (1 normal per step: the Two path of the normal stream)
+        ["double-well-1d"] = () => ProblemBuilder.DoubleWell(
+            noiseStd: 0.5,
+            learningRate: 0.1,
+            x0: 0.2,
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 21,
+            recordEvery: RecordEvery,
+            initialVariance: 0.5),
+
+        // double well with heavy-ball momentum from a point start
+        ["double-well-momentum-1d"] = () => ProblemBuilder.DoubleWell(
+            noiseStd: 0.3,
+            learningRate: 0.05,
+            x0: -1.5,
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 22,
+            recordEvery: RecordEvery,
+            momentum: 0.8),
+
+        // 3-D ring valley (3 normals per step: one Philox counter, three of its four normals), Gaussian start
+        // with a lower-triangular factor
+        ["ring-valley-3d"] = () => ProblemBuilder.RingValley(
+            dimension: 3,
+            curvature: 1.5,
+            noiseStd: 0.3,
+            learningRate: 0.05,
+            initialMean: [0.5, -0.5, 1.0],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 23,
+            recordEvery: RecordEvery,
+            initialCovariance: new[,] { { 0.2, 0.05, 0.0 }, { 0.05, 0.1, 0.02 }, { 0.0, 0.02, 0.3 } }),
+
+        // 5-D ring valley with momentum (5 normals per step: a full Philox counter and the first pair of a second)
+        ["ring-valley-momentum-5d"] = () => ProblemBuilder.RingValley(
+            dimension: 5,
+            curvature: 0.7,
+            noiseStd: 0.2,
+            learningRate: 0.1,
+            initialMean: [1.0, 0.5, 0.0, -0.5, 0.2],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 24,
+            recordEvery: RecordEvery,
+            momentum: 0.6),
+
+        // noiseless ring valley from a point: no normals, every trajectory the same
+        ["noiseless-ring-valley-2d"] = () => ProblemBuilder.RingValley(
+            dimension: 2,
+            curvature: 1.0,
+            noiseStd: 0.0,
+            learningRate: 0.2,
+            initialMean: [1.5, 0.5],
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 25,
+            recordEvery: RecordEvery),
+
+        // double well with η = 0.5 from N(0, 4): where |x| is beyond about √(2/η + 1) ≈ 2.2 the cubic step overshoots
+        // and grows like |x|³ until it overflows to infinity and NaN (about a quarter of the population)
+        ["diverging-double-well-1d"] = () => ProblemBuilder.DoubleWell(
+            noiseStd: 0.1,
+            learningRate: 0.5,
+            x0: 0.0,
+            trajectories: Trajectories,
+            steps: Steps,
+            seed: 26,
+            recordEvery: RecordEvery,
+            initialVariance: 4.0),
     };
 }

@@ -28,7 +28,7 @@ public class EnsembleModelTests
             initialCovariance: initial);
 
     private static Problem WithNoiseFactor(Problem problem, double[,] factor) =>
-        problem with { Landscape = problem.Landscape with { NoiseFactor = Matrix<double>.Build.DenseOfArray(factor) } };
+        problem with { Landscape = problem.Quadratic with { NoiseFactor = Matrix<double>.Build.DenseOfArray(factor) } };
 
     private static Problem WithInitialFactor(Problem problem, double[,] factor) =>
         problem with { Initial = problem.Initial with { Factor = Matrix<double>.Build.DenseOfArray(factor) } };

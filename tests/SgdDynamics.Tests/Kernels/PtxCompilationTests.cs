@@ -33,11 +33,13 @@ public class PtxCompilationTests
     public void KernelMethodsListsEverySpecialisation()
     {
         IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane));
-        Assert.Equal(4, methods.Count);
+        Assert.Equal(6, methods.Count);
         Assert.All(methods, m => Assert.False(m.ContainsGenericParameters, $"{m.Name} is not fully specialised"));
         Assert.All(methods, m => Assert.True(m.IsStatic));
         Assert.Equal([typeof(DeviceFloatLane)], methods[0].GetGenericArguments());
         Assert.Equal([typeof(DeviceFloatLane), typeof(QuadraticLandscape<DeviceParameters>)], methods[1].GetGenericArguments());
+        Assert.Equal([typeof(DeviceFloatLane), typeof(DoubleWellLandscape)], methods[4].GetGenericArguments());
+        Assert.Equal([typeof(DeviceFloatLane), typeof(RingValleyLandscape)], methods[5].GetGenericArguments());
         Assert.Equal(typeof(FloatLane), IlgpuBackend.LaneFor(AcceleratorType.CPU));
         Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.Cuda));
         Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.OpenCL));
@@ -91,14 +93,18 @@ public class PtxCompilationTests
         Assert.Matches(@"\.extern\s+\.func", kernel.PTXAssembly);
     }
 
-    [Fact]
-    public void AdvanceKernelUsesSingleFloatArithmeticWithoutExternalCalls()
+    [Theory]
+    [InlineData(1)] // quadratic
+    [InlineData(4)] // double well
+    [InlineData(5)] // ring valley
+    public void AdvanceKernelUsesSingleFloatArithmeticWithoutExternalCalls(int index)
     {
         // The device lane leaves contraction to the device compiler: the PTX of the step kernel has float
         // multiplies and adds (or fma), a square root for Box–Muller, and no call instruction at all.
         using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
-        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane))[1];
+        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane))[index];
+        Assert.Equal(nameof(SgdDynamics.Kernels.EnsembleKernels.Advance), advance.Name);
         var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(advance), new KernelSpecialization());
         string ptx = kernel.PTXAssembly;
 
@@ -114,7 +120,7 @@ public class PtxCompilationTests
         using var context = Context.Create(b => b.CPU().Math(MathMode.Default));
         using var accelerator = context.CreateCPUAccelerator(0);
         IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(FloatLane));
-        Assert.Equal(4, methods.Count);
+        Assert.Equal(6, methods.Count);
         foreach (MethodInfo method in methods)
         {
             var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);

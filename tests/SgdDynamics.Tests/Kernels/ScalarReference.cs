@@ -37,12 +37,24 @@ internal static class ScalarReference
     public static float[] FinalState(EnsembleModel model, uint trajectory) => FinalState<FloatLane>(model, trajectory);
 
     /// <summary>The final state of trajectory <paramref name="trajectory"/> of <paramref name="model"/> on lane <typeparamref name="T"/>.</summary>
-    public static float[] FinalState<T>(EnsembleModel model, uint trajectory) where T : struct, IScalarLane<T>
+    public static float[] FinalState<T>(EnsembleModel model, uint trajectory) where T : struct, IScalarLane<T> =>
+        model.LandscapeKind switch
+        {
+            EnsembleLandscapeKind.DoubleWell => FinalState<T, DoubleWellLandscape>(model, model.DoubleWell, trajectory),
+            EnsembleLandscapeKind.RingValley => FinalState<T, RingValleyLandscape>(model, model.RingValley, trajectory),
+            _ => FinalState<T, QuadraticLandscape<ArrayParameters>>(
+                model,
+                new QuadraticLandscape<ArrayParameters>(
+                    model.Dimension, model.DiagonalHessian, new(model.Hessian), model.HasLinearTerm, new(model.LinearTerm),
+                    model.NoiseShape, new(model.NoiseFactor), model.HasCurvatureNoise, new(model.CurvatureStd)),
+                trajectory),
+        };
+
+    private static float[] FinalState<T, TL>(EnsembleModel model, TL landscape, uint trajectory)
+        where T : struct, IScalarLane<T>
+        where TL : struct, ILandscape
     {
         int d = model.Dimension;
-        var landscape = new QuadraticLandscape<ArrayParameters>(
-            d, model.DiagonalHessian, new(model.Hessian), model.HasLinearTerm, new(model.LinearTerm),
-            model.NoiseShape, new(model.NoiseFactor), model.HasCurvatureNoise, new(model.CurvatureStd));
         var start = new GaussianStart<ArrayParameters>(d, model.InitialShape, new(model.InitialMean), new(model.InitialFactor));
         var normals = new PhiloxNormals<T>(model.Seed, trajectory);
         bool momentum = model.Optimizer.UsesMomentum;
@@ -54,7 +66,7 @@ internal static class ScalarReference
         int[] steps = model.RecordSteps;
         for (int r = 1; r < steps.Length; r++)
         {
-            Trajectory.Advance<T, QuadraticLandscape<ArrayParameters>, ArrayState<T>, PhiloxNormals<T>>(
+            Trajectory.Advance<T, TL, ArrayState<T>, PhiloxNormals<T>>(
                 landscape, model.Optimizer, xs, vs, new ArrayState<T>(g), normals, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]));
             Trajectory.MarkDiverged<T, ArrayState<T>>(xs, vs, d, momentum, model.DivergenceBound);
         }

@@ -34,7 +34,7 @@ public class ObserversOnEnsembleTests(ITestOutputHelper output)
     public void EigenmodesOfARotatedQuadraticAreClassified()
     {
         EnsembleResult result = Run(1 << 16, 200, 5, keepFinalStates: true);
-        var projection = new EigenmodeProjection(result.Problem.Landscape.Hessian);
+        var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
         Assert.Equal(0.0, projection.Eigenvalues[0], 12);
         Assert.Equal(1.0, projection.Eigenvalues[1], 12);
         // The flat eigenvector is (cos 30°, sin 30°), the confined one (−sin 30°, cos 30°) with its largest component positive.
@@ -73,7 +73,7 @@ public class ObserversOnEnsembleTests(ITestOutputHelper output)
     public void FinalStatesAreRequiredForTheFourthMomentError()
     {
         EnsembleResult result = Run(1 << 10, 10, 0, keepFinalStates: false);
-        var projection = new EigenmodeProjection(result.Problem.Landscape.Hessian);
+        var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
         Assert.Throws<InvalidOperationException>(() => projection.FromFinalStates(result));
     }
 }

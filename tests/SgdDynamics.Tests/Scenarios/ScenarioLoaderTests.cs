@@ -21,13 +21,13 @@ public class ScenarioLoaderTests
         Assert.Null(scenario.Name);
         Assert.Null(scenario.Description);
         Assert.Equal(2, p.Dimension);
-        Assert.Equal(M(new[,] { { 2, 0.5 }, { 0.5, 1 } }), p.Landscape.Hessian);
-        Assert.Equal(V(0.1, 0), p.Landscape.LinearTerm);
-        Assert.Equal(M(new[,] { { 1, 0.3 }, { 0.3, 0.5 } }), p.Landscape.NoiseCovariance);
-        Assert.Equal(V(0.3, 0), p.Landscape.CurvatureNoiseStd);
-        Assert.True(p.Landscape.NoiseFactorIsLowerTriangular);
-        Assert.Equal(0.0, p.Landscape.NoiseFactor[0, 1]);
-        AssertFactorizes(p.Landscape.NoiseCovariance, p.Landscape.NoiseFactor);
+        Assert.Equal(M(new[,] { { 2, 0.5 }, { 0.5, 1 } }), p.Quadratic.Hessian);
+        Assert.Equal(V(0.1, 0), p.Quadratic.LinearTerm);
+        Assert.Equal(M(new[,] { { 1, 0.3 }, { 0.3, 0.5 } }), p.Quadratic.NoiseCovariance);
+        Assert.Equal(V(0.3, 0), p.Quadratic.CurvatureNoiseStd);
+        Assert.True(p.Quadratic.NoiseFactorIsLowerTriangular);
+        Assert.Equal(0.0, p.Quadratic.NoiseFactor[0, 1]);
+        AssertFactorizes(p.Quadratic.NoiseCovariance, p.Quadratic.NoiseFactor);
 
         Assert.Equal(new OptimizerSpec(OptimizerKind.Sgd, 0.1, 0.0), p.Optimizer);
 
@@ -73,11 +73,11 @@ public class ScenarioLoaderTests
         var p = ScenarioLoader.Parse(Minimal).Problem;
 
         Assert.Equal(1, p.Dimension);
-        Assert.Equal(V(0), p.Landscape.LinearTerm);
-        Assert.Equal(M(new double[,] { { 0 } }), p.Landscape.NoiseCovariance);
-        Assert.Equal(M(new double[,] { { 0 } }), p.Landscape.NoiseFactor);
-        Assert.True(p.Landscape.NoiseFactorIsLowerTriangular);
-        Assert.Equal(V(0), p.Landscape.CurvatureNoiseStd);
+        Assert.Equal(V(0), p.Quadratic.LinearTerm);
+        Assert.Equal(M(new double[,] { { 0 } }), p.Quadratic.NoiseCovariance);
+        Assert.Equal(M(new double[,] { { 0 } }), p.Quadratic.NoiseFactor);
+        Assert.True(p.Quadratic.NoiseFactorIsLowerTriangular);
+        Assert.Equal(V(0), p.Quadratic.CurvatureNoiseStd);
         Assert.Equal(new OptimizerSpec(OptimizerKind.Sgd, 0.5, 0.0), p.Optimizer);
         Assert.Equal(EnsembleSpec.DefaultDivergenceThreshold, p.Ensemble.DivergenceThreshold);
         Assert.Equal(new RecordSpec(100), p.Record);
@@ -136,7 +136,7 @@ public class ScenarioLoaderTests
     public void NearlySymmetricHessian_IsAcceptedAndSymmetrized()
     {
         var json = WithField("landscape.hessian", "[[2, 0.5], [0.5000000000000001, 1]]");
-        var hessian = ScenarioLoader.Parse(json).Problem.Landscape.Hessian;
+        var hessian = ScenarioLoader.Parse(json).Problem.Quadratic.Hessian;
 
         Assert.Equal(hessian, hessian.Transpose());
     }
@@ -146,14 +146,14 @@ public class ScenarioLoaderTests
     {
         var json = WithField("landscape.hessian", "[[1, 0], [0, -0.5]]");
 
-        Assert.Equal(-0.5, ScenarioLoader.Parse(json).Problem.Landscape.Hessian[1, 1]);
+        Assert.Equal(-0.5, ScenarioLoader.Parse(json).Problem.Quadratic.Hessian[1, 1]);
     }
 
     [Fact]
     public void NoiseCovarianceWithRoundingNegativeEigenvalue_IsAccepted()
     {
         var json = WithField("landscape.gradientNoiseCovariance", "[[1, 1], [1, 0.99999999999999]]");
-        var landscape = ScenarioLoader.Parse(json).Problem.Landscape;
+        var landscape = ScenarioLoader.Parse(json).Problem.Quadratic;
 
         AssertFactorizes(landscape.NoiseCovariance, landscape.NoiseFactor);
     }
@@ -177,7 +177,7 @@ public class ScenarioLoaderTests
 
     [Theory]
     // Unknown types.
-    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic)")]
+    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic, doubleWell, ringValley)")]
     [InlineData("optimizer.type", "\"adam\"", "$.optimizer.type", "unknown optimizer type 'adam' (expected: sgd, momentum)")]
     [InlineData("landscape.type", "3", "$.landscape.type", "expected a string, got number 3")]
     // Unknown fields, top level and nested.
@@ -253,7 +253,6 @@ public class ScenarioLoaderTests
     [InlineData("record", "10", "$.record", "expected an object, got number 10")]
     // Missing required fields.
     [InlineData("landscape", null, "$.landscape", "required field is missing")]
-    [InlineData("landscape.type", null, "$.landscape.type", "required field is missing")]
     [InlineData("landscape.hessian", null, "$.landscape.hessian", "required field is missing")]
     [InlineData("optimizer", null, "$.optimizer", "required field is missing")]
     [InlineData("optimizer.type", null, "$.optimizer.type", "required field is missing")]

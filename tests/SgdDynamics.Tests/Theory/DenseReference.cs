@@ -138,7 +138,7 @@ internal static class DenseReference
 
     private static (Matrix<double> H, Vector<double> B, Matrix<double> Sigma, Vector<double> A2, double Eta) Unpack(Problem problem)
     {
-        var landscape = problem.Landscape;
+        var landscape = problem.Quadratic;
         return (landscape.Hessian, landscape.LinearTerm, landscape.NoiseCovariance,
             landscape.CurvatureNoiseStd.PointwiseMultiply(landscape.CurvatureNoiseStd), problem.Optimizer.LearningRate);
     }

@@ -97,7 +97,7 @@ public class StationaryCovarianceTests
             linear: TheoryProblems.RandomVector(random, 4), curvatureStd: a2.PointwiseSqrt());
         var stationary = QuadraticMomentTheory.Stationary(problem);
         var m = stationary.Discrete.Mean!;
-        Assert.True(TheoryProblems.RelativeError(h * m, -problem.Landscape.LinearTerm) < 1e-13);
+        Assert.True(TheoryProblems.RelativeError(h * m, -problem.Quadratic.LinearTerm) < 1e-13);
 
         Matrix<double> Noise(Matrix<double> c) =>
             sigma + Matrix<double>.Build.DenseOfDiagonalVector(a2.PointwiseMultiply(c.Diagonal() + m.PointwiseMultiply(m)));
@@ -116,7 +116,7 @@ public class StationaryCovarianceTests
         {
             // The augmented fixed point: iterate Z ← M Z Mᵀ + [[Q, Q], [Q, Q]] from its x block until converged.
             var reference = DenseReference.Momentum(TheoryProblems.Create(h, sigma, eta, steps: 3000, every: 3000, beta,
-                linear: problem.Landscape.LinearTerm, curvatureStd: a2.PointwiseSqrt(), mean: m));
+                linear: problem.Quadratic.LinearTerm, curvatureStd: a2.PointwiseSqrt(), mean: m));
             Assert.True(TheoryProblems.RelativeError(reference[^1].Covariance, discrete) < 1e-10);
         }
     }

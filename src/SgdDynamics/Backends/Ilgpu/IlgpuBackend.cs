@@ -54,6 +54,8 @@ public sealed class IlgpuBackend : IEnsembleBackend
         Kernel(nameof(EnsembleKernels.Advance), lane, typeof(QuadraticLandscape<DeviceParameters>)),
         Kernel(nameof(EnsembleKernels.TileSums)),
         Kernel(nameof(EnsembleKernels.TileCounts)),
+        Kernel(nameof(EnsembleKernels.Advance), lane, typeof(DoubleWellLandscape)),
+        Kernel(nameof(EnsembleKernels.Advance), lane, typeof(RingValleyLandscape)),
     ];
 
     /// <summary>
@@ -147,11 +149,38 @@ public sealed class IlgpuBackend : IEnsembleBackend
     private void RunWith<TLane>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where TLane : struct, IScalarLane<TLane>
     {
+        if (model.LandscapeKind == EnsembleLandscapeKind.Quadratic)
+        {
+            using var hessian = Upload(model.Hessian);
+            using var linear = Upload(model.LinearTerm);
+            using var noise = Upload(model.NoiseFactor);
+            using var curvature = Upload(model.CurvatureStd);
+            var quadratic = new QuadraticLandscape<DeviceParameters>(
+                model.Dimension, model.DiagonalHessian, new(hessian.View), model.HasLinearTerm, new(linear.View),
+                model.NoiseShape, new(noise.View), model.HasCurvatureNoise, new(curvature.View));
+            RunLandscape<TLane, QuadraticLandscape<DeviceParameters>>(quadratic, model, range, statistics, progress, cancellationToken, finalStates);
+        }
+        else if (model.LandscapeKind == EnsembleLandscapeKind.DoubleWell)
+        {
+            RunLandscape<TLane, DoubleWellLandscape>(model.DoubleWell, model, range, statistics, progress, cancellationToken, finalStates);
+        }
+        else
+        {
+            RunLandscape<TLane, RingValleyLandscape>(model.RingValley, model, range, statistics, progress, cancellationToken, finalStates);
+        }
+    }
+
+    private void RunLandscape<TLane, TLandscape>(
+        TLandscape landscape, EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
+        where TLane : struct, IScalarLane<TLane>
+        where TLandscape : struct, ILandscape
+    {
         IReadOnlyList<MethodInfo> methods = KernelMethods(typeof(TLane));
         var start = accelerator.LoadAutoGroupedStreamKernel(
             methods[0].CreateDelegate<Action<Index1D, GaussianStart<DeviceParameters>, int, EnsembleBuffers, float>>());
         var advance = accelerator.LoadAutoGroupedStreamKernel(
-            methods[1].CreateDelegate<Action<Index1D, QuadraticLandscape<DeviceParameters>, OptimizerParameters, EnsembleBuffers, uint, uint, float>>());
+            Kernel(nameof(EnsembleKernels.Advance), typeof(TLane), typeof(TLandscape))
+                .CreateDelegate<Action<Index1D, TLandscape, OptimizerParameters, EnsembleBuffers, uint, uint, float>>());
         var tileSums = accelerator.LoadAutoGroupedStreamKernel(
             methods[2].CreateDelegate<Action<Index1D, ArrayView<float>, long, ArrayView<int>, long, ArrayView<double>>>());
         var tileCounts = accelerator.LoadAutoGroupedStreamKernel(
@@ -163,10 +192,6 @@ public sealed class IlgpuBackend : IEnsembleBackend
         long tiles = slots / TileLayout.TileSize;
         int[] codes = TileLayout.Statistics(d);
 
-        using var hessian = Upload(model.Hessian);
-        using var linear = Upload(model.LinearTerm);
-        using var noise = Upload(model.NoiseFactor);
-        using var curvature = Upload(model.CurvatureStd);
         using var mean = Upload(model.InitialMean);
         using var factor = Upload(model.InitialFactor);
         using var statisticCodes = accelerator.Allocate1D(codes);
@@ -178,9 +203,6 @@ public sealed class IlgpuBackend : IEnsembleBackend
         var hostSums = new double[tiles * codes.Length];
         var hostCounts = new int[2 * tiles];
 
-        var landscape = new QuadraticLandscape<DeviceParameters>(
-            d, model.DiagonalHessian, new(hessian.View), model.HasLinearTerm, new(linear.View),
-            model.NoiseShape, new(noise.View), model.HasCurvatureNoise, new(curvature.View));
         var initial = new GaussianStart<DeviceParameters>(d, model.InitialShape, new(mean.View), new(factor.View));
         int[] steps = model.RecordSteps;
 

@@ -190,9 +190,25 @@ public sealed class ManagedBackend : IEnsembleBackend
 
         public EnsembleStatistics Statistics { get; }
 
+        /// <summary>Runs the tile's trajectories through the model's landscape struct (one specialisation per landscape).</summary>
         public void Run(long firstTrajectory, int valid)
         {
-            var landscape = parameters.Landscape;
+            switch (model.LandscapeKind)
+            {
+                case EnsembleLandscapeKind.DoubleWell:
+                    Run(model.DoubleWell, firstTrajectory, valid);
+                    break;
+                case EnsembleLandscapeKind.RingValley:
+                    Run(model.RingValley, firstTrajectory, valid);
+                    break;
+                default:
+                    Run(parameters.Landscape, firstTrajectory, valid);
+                    break;
+            }
+        }
+
+        private void Run<TL>(TL landscape, long firstTrajectory, int valid) where TL : struct, ILandscape
+        {
             var optimizer = model.Optimizer;
             bool momentum = optimizer.UsesMomentum;
             float bound = model.DivergenceBound;
@@ -222,7 +238,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                         uint first = (uint)steps[r - 1] + done;
                         uint run = Math.Min((uint)stepsPerFill, count - done);
                         var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, model.NormalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
-                        Trajectory.Advance<T, QuadraticLandscape<HostParameters>, BlockState<T>, BufferedNormals<T>>(
+                        Trajectory.Advance<T, TL, BlockState<T>, BufferedNormals<T>>(
                             landscape, optimizer, xs, vs, new BlockState<T>(g), noise, first, run);
                     }
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
