@@ -16,5 +16,6 @@ public static class Catalog
         new StabilityPhaseDiagramCase(),
         new HeavyTailsCase(),
         new GridQuadraticCase(),
+        new RingValleyCase(),
     ];
 }

@@ -39,7 +39,7 @@ public sealed record Check(string Quantity, double Prediction, double Measured, 
     public double Z => Expectation is Expectation.Agree or Expectation.Reject ? (Measured - Prediction) / StandardError : double.NaN;
 
     /// <summary>z as text: signed with one decimal, empty for a bound.</summary>
-    public string ZText => double.IsNaN(Z) ? "" : Z.ToString("+0.0;-0.0", System.Globalization.CultureInfo.InvariantCulture);
+    public string ZText => double.IsNaN(Z) ? "" : Math.Round(Z, 1) is var z && z == 0 ? "0.0" : z.ToString("+0.0;-0.0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Whether the expectation holds.</summary>
     public bool Pass => Expectation switch

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.Integration;
+using SgdDynamics.Ensembles;
 using SgdDynamics.Grids;
+using SgdDynamics.Problems;
 
 namespace SgdDynamics.Validation.Cases;
 
@@ -32,6 +34,8 @@ public sealed class DoubleWellCase : IValidationCase
     private const int Cells = 800;
     private static readonly double[] LearningRates = [0.025, 0.05, 0.1, 0.2];
     private const int ExponentPoints = 3;
+    private const double EnsembleEta = 0.1;
+    private const int EnsembleSteps = 100, BinCells = 8, LangevinSubsteps = 16;
 
     /// <inheritdoc/>
     public string Name => "double-well";
@@ -123,6 +127,8 @@ public sealed class DoubleWellCase : IValidationCase
             $"same ratio, lower bound (the discrete FP's TV gap is the larger one at small η)", predictedRatio * (1 - 2 * etaLambda), ratio, 0, Expectation.AtLeast, 0,
             $"lower bound: harmonic ratio × (1 − 2ηλ)"));
 
+        checks.AddRange(EnsembleAgainstGrid(context, landscape, grid, out string ensembleSummary));
+
         var plots = new List<string>();
         string densityPlot = $"{Name}-densities.png";
         double[] x = Enumerable.Range(0, Cells).Select(c => grid.Centre(0, c)).ToArray();
@@ -163,9 +169,62 @@ public sealed class DoubleWellCase : IValidationCase
         return new CaseReport(
             Name,
             $"Langevin FP = Gibbs to grid accuracy; in E[x²] the discrete FP is {gapLangevin[0] / gapDiscrete[0]:F0}× closer to the master equation than Langevin at η = {LearningRates[0]} "
-            + $"(Langevin gap exponent {momentFit.Slope:F2}); in total variation the Langevin gap grows as η^{fit.Slope:F2}, and the discrete FP's TV gap is {ratio:F2}× larger (harmonic limit {predictedRatio:F2}): it fixes the variance, not the shape.",
+            + $"(Langevin gap exponent {momentFit.Slope:F2}); in total variation the Langevin gap grows as η^{fit.Slope:F2}, and the discrete FP's TV gap is {ratio:F2}× larger (harmonic limit {predictedRatio:F2}): it fixes the variance, not the shape. {ensembleSummary}",
             checks,
             plots,
             clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The ensemble's histogram after <see cref="EnsembleSteps"/> steps from x₀ (the centre of the cell holding 1) against
+    /// the master equation and the Langevin FP from the point mass there, on bins of <see cref="BinCells"/> cells: the
+    /// master equation must agree within sampling noise, the Langevin FP must not.
+    /// </summary>
+    private static IEnumerable<Check> EnsembleAgainstGrid(ValidationContext context, GridLandscape landscape, UniformGrid grid, out string summary)
+    {
+        double eta = EnsembleEta;
+        int start = (int)((1.0 - grid.Lower[0]) / grid.Spacing[0]);
+        double x0 = grid.Centre(0, start);
+        long n = context.Trajectories(1 << 18, 1 << 21);
+        Problem problem = ProblemBuilder.DoubleWell(Math.Sqrt(Sigma2), eta, x0, n, EnsembleSteps, seed: 23);
+        EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, keepFinalStates: true);
+        GridDensity histogram = Coarse(GridDensity.Histogram(grid, result.FinalStates, out long outside, out long diverged));
+
+        GridDensity master = GridDensity.PointMass(grid, [x0]);
+        new MasterEquationSolver(grid, landscape, eta, GridBoundary.Reflecting).Advance(master, EnsembleSteps);
+        GridDensity langevin = GridDensity.PointMass(grid, [x0]);
+        var fokkerPlanck = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin);
+        fokkerPlanck.Advance(langevin, eta / LangevinSubsteps, EnsembleSteps * LangevinSubsteps);
+        GridDensity coarseMaster = Coarse(master), coarseLangevin = Coarse(langevin);
+
+        // Multinomial noise of a histogram of n samples against the true bin probabilities p_b:
+        // E[TV] ≈ ½ Σ_b √(2 p_b(1 − p_b)/(π n)); one sample moves TV by at most 1/n, so sd(TV) ≤ 1/√(2n) (Efron–Stein).
+        double total = coarseMaster.TotalMass;
+        double expected = 0.5 * coarseMaster.Mass.Sum(m => Math.Sqrt(2 * (m / total) * (1 - m / total) / (Math.PI * n)));
+        double bound = expected + Check.DefaultZ / Math.Sqrt(2.0 * n);
+        double tvMaster = DensityDistance.TotalVariation(histogram, coarseMaster);
+        double tvLangevin = DensityDistance.TotalVariation(histogram, coarseLangevin);
+        string basis = $"bound: expected multinomial TV {expected:G3} + 5/√(2n) (Efron–Stein), n = {n:N0}, bins of {BinCells} cells; {outside + diverged} samples outside the box";
+        summary = $"After {EnsembleSteps} steps at η = {eta} the ensemble's histogram is within sampling noise of the master equation (TV {tvMaster:G3}, bound {bound:G3}) and not of the Langevin FP (TV {tvLangevin:G3}).";
+        return
+        [
+            new Check($"TV(ensemble histogram, master equation) after {EnsembleSteps} steps, η = {eta}", bound, tvMaster, 0, Expectation.AtMost, 0, basis),
+            new Check($"TV(ensemble histogram, Langevin FP) after {EnsembleSteps} steps, η = {eta}", bound, tvLangevin, 0, Expectation.AtLeast, 0,
+                $"{basis}; the Langevin FP is integrated with {LangevinSubsteps} backward-Euler steps per SGD step"),
+        ];
+    }
+
+    /// <summary>Adds the masses of <see cref="BinCells"/> neighbouring cells (1-D).</summary>
+    private static GridDensity Coarse(GridDensity fine)
+    {
+        UniformGrid g = fine.Grid;
+        var coarse = new GridDensity(new UniformGrid(g.Lower, g.Upper, [g.Cells[0] / BinCells]));
+        for (int c = 0; c < g.Cells[0]; c++)
+        {
+            coarse.Mass[c / BinCells] += fine.Mass[c];
+        }
+
+        coarse.LostMass = fine.LostMass;
+        return coarse;
     }
 }
