@@ -7,7 +7,8 @@ namespace SgdDynamics.Observers;
 /// <summary>
 /// One Hessian eigenmode of a run: its eigenvalue and vector, the regime its variance time series shows
 /// (<see cref="RegimeClassifier"/>), the fitted value (stationary variance vᵀCv when confined, diffusion
-/// coefficient D when diffusive) ± SE, and the theory's prediction for it when one exists.
+/// coefficient D when diffusive) ± SE, the theory's prediction for it when one exists, and the variance series
+/// vᵀCv per record the regime was read from.
 /// </summary>
 public sealed record ModeReport(
     int Mode,
@@ -18,7 +19,8 @@ public sealed record ModeReport(
     double Fitted,
     double StandardError,
     double? Predicted,
-    string Reason);
+    string Reason,
+    VarianceSeries Series);
 
 /// <summary>Tail index (Hill, k = ⌊√n⌋ of |x_i|) and quantiles of one coordinate's final states.</summary>
 public sealed record TailReport(int Coordinate, HillEstimate Hill, QuantileEstimate Quantiles);
@@ -53,7 +55,8 @@ public static class EnsembleObservations
         for (int m = 0; m < projection.Dimension; m++)
         {
             Eigenmode mode = theory.Modes[m];
-            RegimeClassification regime = RegimeClassifier.Classify(projection.Series(result.Records, m));
+            VarianceSeries series = projection.Series(result.Records, m);
+            RegimeClassification regime = RegimeClassifier.Classify(series);
             double? predicted = regime.Regime switch
             {
                 Regime.Confined when double.IsFinite(mode.ExactDiscreteVariance) => mode.ExactDiscreteVariance,
@@ -69,7 +72,7 @@ public static class EnsembleObservations
                 Regime.Diffusive => "diffusionCoefficient",
                 _ => "none",
             };
-            modes.Add(new ModeReport(m, mode.Eigenvalue, projection.Eigenvector(m).ToArray(), regime.Regime, quantity, regime.Value, regime.StandardError, predicted, regime.Reason));
+            modes.Add(new ModeReport(m, mode.Eigenvalue, projection.Eigenvector(m).ToArray(), regime.Regime, quantity, regime.Value, regime.StandardError, predicted, regime.Reason, series));
         }
 
         return modes;

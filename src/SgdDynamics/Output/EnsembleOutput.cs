@@ -34,12 +34,13 @@ public static class EnsembleOutput
     public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result)
     {
         Directory.CreateDirectory(directory);
-        JsonObject summary = Summary(scenario, result);
+        IReadOnlyList<ModeReport> modes = EnsembleObservations.Modes(result);
+        JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
         if (result.Problem.IsQuadratic)
         {
-            File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result));
+            File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));
         }
 
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
@@ -52,7 +53,10 @@ public static class EnsembleOutput
     /// <c>final.quantiles</c>). <c>modes</c> (Hessian eigenmodes with the theory's predictions) is written for
     /// quadratic landscapes only; <c>landscape</c> names the landscape type.
     /// </summary>
-    public static JsonObject Summary(Scenario scenario, EnsembleResult result)
+    public static JsonObject Summary(Scenario scenario, EnsembleResult result) => Summary(scenario, result, EnsembleObservations.Modes(result));
+
+    /// <summary>The summary object with the eigenmode reports already computed (<see cref="EnsembleObservations.Modes"/>).</summary>
+    public static JsonObject Summary(Scenario scenario, EnsembleResult result, IReadOnlyList<ModeReport> modeReports)
     {
         Problem p = result.Problem;
         EnsembleRecord final = result.Final;
@@ -77,7 +81,7 @@ public static class EnsembleOutput
             };
         }
 
-        var modes = new JsonArray(EnsembleObservations.Modes(result).Select(m => (JsonNode)new JsonObject
+        var modes = new JsonArray(modeReports.Select(m => (JsonNode)new JsonObject
         {
             ["mode"] = m.Mode,
             ["eigenvalue"] = m.Eigenvalue,
@@ -188,11 +192,14 @@ public static class EnsembleOutput
     /// order of summary.json's <c>modes</c> (eigenvalues ascending). Quadratic landscapes only
     /// (<see cref="InvalidOperationException"/> otherwise).
     /// </summary>
-    public static string ModeSeries(EnsembleResult result)
+    public static string ModeSeries(EnsembleResult result) => ModeSeries(result, EnsembleObservations.Modes(result));
+
+    /// <summary>modes.csv from eigenmode reports already computed (their variance series).</summary>
+    public static string ModeSeries(EnsembleResult result, IReadOnlyList<ModeReport> modes)
     {
-        var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
-        int d = projection.Dimension;
-        var series = Enumerable.Range(0, d).Select(m => projection.Series(result.Records, m)).ToArray();
+        _ = result.Problem.Quadratic;
+        int d = modes.Count;
+        var series = modes.Select(m => m.Series).ToArray();
         var csv = new StringBuilder("step,time");
         for (int m = 0; m < d; m++)
         {
