@@ -150,35 +150,13 @@ public static class EnsembleOutput
         int d = result.Problem.Dimension;
         var csv = new StringBuilder();
         csv.Append("step,time,count,diverged");
-        for (int i = 0; i < d; i++)
-        {
-            csv.Append(CultureInfo.InvariantCulture, $",mean_{i}");
-        }
-
-        for (int i = 0; i < d; i++)
-        {
-            for (int j = i; j < d; j++)
-            {
-                csv.Append(CultureInfo.InvariantCulture, $",cov_{i}_{j}");
-            }
-        }
+        MomentColumns.AppendHeader(csv, d);
 
         csv.Append('\n');
         foreach (EnsembleRecord r in result.Records)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{r.Moments.Count},{r.Moments.Diverged}");
-            foreach (double m in r.Moments.Mean)
-            {
-                csv.Append(',').Append(Format(m));
-            }
-
-            for (int i = 0; i < d; i++)
-            {
-                for (int j = i; j < d; j++)
-                {
-                    csv.Append(',').Append(Format(r.Moments.Covariance[i, j]));
-                }
-            }
+            MomentColumns.AppendValues(csv, r.Moments.Mean, r.Moments.Covariance);
 
             csv.Append('\n');
         }
@@ -231,5 +209,5 @@ public static class EnsembleOutput
         return csv.ToString();
     }
 
-    private static string Format(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "";
+    private static string Format(double value) => MomentColumns.Format(value);
 }

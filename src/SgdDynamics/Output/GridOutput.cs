@@ -117,35 +117,13 @@ public static class GridOutput
         ArgumentNullException.ThrowIfNull(result);
         int d = result.Grid.Dimension;
         var csv = new StringBuilder("step,time,mass,lostMass");
-        for (int i = 0; i < d; i++)
-        {
-            csv.Append(CultureInfo.InvariantCulture, $",mean_{i}");
-        }
-
-        for (int i = 0; i < d; i++)
-        {
-            for (int j = i; j < d; j++)
-            {
-                csv.Append(CultureInfo.InvariantCulture, $",cov_{i}_{j}");
-            }
-        }
+        MomentColumns.AppendHeader(csv, d);
 
         csv.Append('\n');
         foreach (GridRecord r in result.Records)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{Format(r.Mass)},{Format(r.LostMass)}");
-            foreach (double m in r.Mean)
-            {
-                csv.Append(',').Append(Format(m));
-            }
-
-            for (int i = 0; i < d; i++)
-            {
-                for (int j = i; j < d; j++)
-                {
-                    csv.Append(',').Append(Format(r.Covariance[i, j]));
-                }
-            }
+            MomentColumns.AppendValues(csv, r.Mean, r.Covariance);
 
             csv.Append('\n');
         }
@@ -201,7 +179,7 @@ public static class GridOutput
         };
     }
 
-    private static string Format(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "";
+    private static string Format(double value) => MomentColumns.Format(value);
 
     /// <summary>
     /// Writes the snapshots of a grid run as it goes (pass <see cref="Add"/> as the runner's <c>onRecord</c>): a density CSV
