@@ -29,8 +29,11 @@ public static class GridConvergence
         double estimate = Math.Abs(coarse - fine) / (3 * Math.Abs(exact));
         double bound = 2 * estimate + fixedTerms + RoundingFloor;
         double order = Order(coarseError, fineError);
+        string level = double.IsNaN(order) ? "at rounding level"
+            : Math.Abs(fineError) <= 1.5 * fixedTerms && Math.Abs(coarseError) <= 1.5 * fixedTerms ? "at the level of the fixed terms at both h"
+            : $"observed order {order:F2}";
         return new Check(
-            $"{quantity}: relative error at h/2 ({(double.IsNaN(order) ? "at rounding level" : $"observed order {order:F2}")})",
+            $"{quantity}: relative error at h/2 ({level})",
             bound,
             Math.Abs(fineError),
             0,
