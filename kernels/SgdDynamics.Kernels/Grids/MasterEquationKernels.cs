@@ -220,11 +220,17 @@ public static class MasterEquationKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Fold(double x, double lower, double upper)
     {
+        // r = (x − lower) mod period by floor (no double remainder: PTX has no intrinsic for it)
         double period = 2 * (upper - lower);
-        double r = (x - lower) % period;
-        if (r < 0)
+        double u = x - lower;
+        double r = u - period * Math.Floor(u / period);
+        if (r >= period)
         {
-            r += period;
+            r -= period;
+        }
+        else if (r < 0)
+        {
+            r = 0;
         }
 
         return lower + r;
@@ -383,7 +389,7 @@ public static class MasterEquationKernels
             bool rowOutside = r < 0 || r >= rows;
             if (grid.Dimension == 1)
             {
-                double w = Math.Exp(-0.5 * (z0 * z0));
+                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0));
                 total += w;
                 if (rowOutside)
                 {
@@ -399,7 +405,7 @@ public static class MasterEquationKernels
             for (long q = clo; q <= chi; q++)
             {
                 double zc = (grid.Lower1 + (q + 0.5) * grid.H1 - mc) / sdc;
-                double w = Math.Exp(-0.5 * (z0 * z0 + zc * zc));
+                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
                 total += w;
                 if (rowOutside || q < 0 || q >= columns)
                 {
@@ -436,7 +442,7 @@ public static class MasterEquationKernels
             if (j >= first && j <= last)
             {
                 double z = (lower + (j + 0.5) * h - mu) / s;
-                w = Math.Exp(-0.5 * (z * z));
+                w = KernelMath.ExpNonPositive(-0.5 * (z * z));
             }
 
             return w;
@@ -450,14 +456,14 @@ public static class MasterEquationKernels
             if (v >= first && v <= last)
             {
                 double z = (lower + (v + 0.5) * h - mu) / s;
-                w += Math.Exp(-0.5 * (z * z));
+                w += KernelMath.ExpNonPositive(-0.5 * (z * z));
             }
 
             v = b + period - 1 - j;
             if (v >= first && v <= last)
             {
                 double z = (lower + (v + 0.5) * h - mu) / s;
-                w += Math.Exp(-0.5 * (z * z));
+                w += KernelMath.ExpNonPositive(-0.5 * (z * z));
             }
         }
 
@@ -554,7 +560,7 @@ public static class MasterEquationKernels
             if (q >= clo && q <= chi)
             {
                 double zc = (grid.Lower1 + (q + 0.5) * grid.H1 - mc) / sdc;
-                w = Math.Exp(-0.5 * (z0 * z0 + zc * zc));
+                w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
             }
 
             return w;
@@ -568,14 +574,14 @@ public static class MasterEquationKernels
             if (v >= clo && v <= chi)
             {
                 double zc = (grid.Lower1 + (v + 0.5) * grid.H1 - mc) / sdc;
-                w += Math.Exp(-0.5 * (z0 * z0 + zc * zc));
+                w += KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
             }
 
             v = b + period - 1 - q;
             if (v >= clo && v <= chi)
             {
                 double zc = (grid.Lower1 + (v + 0.5) * grid.H1 - mc) / sdc;
-                w += Math.Exp(-0.5 * (z0 * z0 + zc * zc));
+                w += KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
             }
         }
 
