@@ -81,6 +81,7 @@ public sealed class MasterEquationSolver : IDisposable
     private readonly int lostBlocks;
     private readonly double[] lostSums;
     private readonly DeviceState? gpu;
+    private readonly ManagedGather? gather1;
 
     /// <summary>A solver for SGD with learning rate <paramref name="learningRate"/> on <paramref name="landscape"/>.</summary>
     /// <param name="grid">The grid (1-D or 2-D, same dimension as the landscape).</param>
@@ -138,6 +139,11 @@ public sealed class MasterEquationSolver : IDisposable
         next = new double[grid.Count];
         lostBlocks = (grid.Count + K.LostBlock - 1) / K.LostBlock;
         lostSums = new double[lostBlocks];
+        if (accelerator is null && d == 1)
+        {
+            gather1 = new ManagedGather(table, grid.Count, geometry.Reflecting);
+        }
+
         if (accelerator is not null)
         {
             gpu = new DeviceState(accelerator, table, ranges, grid.Count, lostBlocks);
@@ -289,7 +295,7 @@ public sealed class MasterEquationSolver : IDisposable
             int end = Math.Min(count, (b + 1) * TargetBlock);
             if (g.Dimension == 1)
             {
-                ManagedGather.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
+                gather1!.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
             }
             else
             {
