@@ -85,6 +85,7 @@ public sealed class GridDevice : IDisposable
     public static IReadOnlyList<MethodInfo> KernelMethods()
     {
         MethodInfo prepare = typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Prepare))!;
+        MethodInfo rates = typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.FaceRates))!;
         return
         [
             prepare.MakeGenericMethod(typeof(QuadraticField)),
@@ -92,6 +93,11 @@ public sealed class GridDevice : IDisposable
             prepare.MakeGenericMethod(typeof(RingValleyLandscape)),
             typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Step))!,
             typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.LostBlocks))!,
+            rates.MakeGenericMethod(typeof(QuadraticField)),
+            rates.MakeGenericMethod(typeof(DoubleWellLandscape)),
+            rates.MakeGenericMethod(typeof(RingValleyLandscape)),
+            typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.Apply))!,
+            typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.ExplicitStep))!,
         ];
     }
 

@@ -84,6 +84,81 @@ public class GridKernelAgreementTests
         }
     }
 
+    public static TheoryData<string, string> FokkerPlanckCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string landscape in new[] { "quadratic1", "doublewell", "quadratic2", "ring" })
+        {
+            data.Add(landscape, "langevin");
+            data.Add(landscape, "discrete");
+        }
+
+        return data;
+    }
+
+    private static (UniformGrid Grid, GridLandscape Landscape, double Eta, GridDensity Start) FokkerPlanckCase(string name) => name switch
+    {
+        "quadratic1" => MasterCase("quadratic1"),
+        "doublewell" => MasterCase("doublewell"),
+        "quadratic2" => MasterCase("quadratic2"),
+        "ring" => MasterCase("ring"),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(FokkerPlanckCases))]
+    public void FokkerPlanckOperatorAgreesAcrossBackends(string landscape, string variantName)
+    {
+        var variant = variantName == "discrete" ? FokkerPlanckVariant.Discrete : FokkerPlanckVariant.Langevin;
+        var (grid, field, eta, start) = FokkerPlanckCase(landscape);
+        using var one = GridDevice.Managed(1);
+        using var two = GridDevice.Managed(2);
+        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var a = new FokkerPlanckSolver(grid, field, eta, variant, one);
+        using var b = new FokkerPlanckSolver(grid, field, eta, variant, two);
+        using var c = new FokkerPlanckSolver(grid, field, eta, variant, cpu);
+
+        // the operator: kernel on every backend, and against the assembled sparse generator (to rounding)
+        var ra = new double[grid.Count];
+        var rb = new double[grid.Count];
+        var rc = new double[grid.Count];
+        var reference = new double[grid.Count];
+        a.ApplyOperator(start.Mass, ra);
+        b.ApplyOperator(start.Mass, rb);
+        c.ApplyOperator(start.Mass, rc);
+        a.ApplyGenerator(start.Mass, reference);
+        Assert.Equal(ra, rb);
+        Assert.True(MaxDifference(ra, rc) <= 1e-10, $"operator managed vs ilgpu-cpu {MaxDifference(ra, rc):G3}");
+        // the rate is a difference of face flows of size up to max|A_cc| max m: rounding is relative to that
+        double scale = start.Mass.Max() / a.MaxExplicitStep;
+        Assert.True(MaxDifference(ra, reference) <= 1e-13 * scale, $"operator vs assembled generator {MaxDifference(ra, reference):G3} (scale {scale:G3})");
+
+        // explicit Euler within the stated bound: several steps on each backend
+        double dt = 0.9 * a.MaxExplicitStep;
+        var da = Copy(start);
+        var db = Copy(start);
+        var dc = Copy(start);
+        a.AdvanceExplicit(da, dt, 7);
+        b.AdvanceExplicit(db, dt, 7);
+        c.AdvanceExplicit(dc, dt, 7);
+        Assert.Equal(da.Mass, db.Mass);
+        Assert.True(MaxDifference(da.Mass, dc.Mass) <= 1e-10, $"explicit managed vs ilgpu-cpu {MaxDifference(da.Mass, dc.Mass):G3}");
+        Assert.True(Math.Abs(da.TotalMass - 1) < 1e-12, $"mass {da.TotalMass}");
+        if (a.IsMonotone)
+        {
+            Assert.All(da.Mass, m => Assert.True(m >= 0));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.AdvanceExplicit(da, 1.01 * a.MaxExplicitStep, 1));
+    }
+
+    private static GridDensity Copy(GridDensity density)
+    {
+        var copy = new GridDensity(density.Grid);
+        Array.Copy(density.Mass, copy.Mass, copy.Mass.Length);
+        return copy;
+    }
+
     [Fact]
     public void KernelExpMatchesMathExp()
     {
@@ -116,6 +191,18 @@ public class GridKernelAgreementTests
                 Assert.True(MaxDifference(a.Mass, c.Mass) <= 1e-10, $"{landscape}/{boundary}: managed vs cuda {MaxDifference(a.Mass, c.Mass):G3}");
                 Assert.True(Math.Abs(a.LostMass - c.LostMass) <= 1e-10);
             }
+        }
+
+        foreach (string landscape in new[] { "quadratic1", "quadratic2", "ring" })
+        {
+            var (grid, field, eta, start) = FokkerPlanckCase(landscape);
+            using var a = new FokkerPlanckSolver(grid, field, eta, FokkerPlanckVariant.Discrete, managed);
+            using var c = new FokkerPlanckSolver(grid, field, eta, FokkerPlanckVariant.Discrete, cuda);
+            var da = Copy(start);
+            var dc = Copy(start);
+            a.AdvanceExplicit(da, 0.9 * a.MaxExplicitStep, 7);
+            c.AdvanceExplicit(dc, 0.9 * a.MaxExplicitStep, 7);
+            Assert.True(MaxDifference(da.Mass, dc.Mass) <= 1e-10, $"{landscape}: explicit FP managed vs cuda {MaxDifference(da.Mass, dc.Mass):G3}");
         }
     }
 }
