@@ -154,6 +154,9 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// </summary>
     public bool IsMonotone { get; }
 
+    /// <summary>The assembled generator A (host sparse rows; benchmarks and tests).</summary>
+    internal SparseRowMatrix Generator => _generator;
+
     /// <summary>Where the operator kernels run.</summary>
     public GridDevice Device { get; }
 
