@@ -72,6 +72,9 @@ public class GridBenchmarks
     private double dt;
     private bool implicitStep;
 
+    /// <summary>Cells of the workload (cell updates per operation).</summary>
+    public long Cells => density.Grid.Count;
+
     /// <summary>backend/workload.</summary>
     [ParamsSource(nameof(Cases))]
     public string Case { get; set; } = "managed/me-1d-8192";
@@ -214,17 +217,23 @@ public class SparseSolverBenchmarks
         return matrix.SolveBiCgStab(lu, rhs, x, 1e-12, 10_000).RelativeResidual;
     }
 
-    /// <summary>MathNet ILU(0) + BiCGStab.</summary>
+    /// <summary>The system in MathNet form.</summary>
+    public SparseMatrix MathNetMatrix => mathNet;
+
+    /// <summary>The right-hand side.</summary>
+    public double[] Rhs => rhs;
+
+    /// <summary>MathNet ILU(0) + BiCGStab (at most 2000 iterations).</summary>
     [Benchmark]
-    public double MathNetBiCgStab() => SolveMathNet(mathNet, rhs, out _);
+    public double MathNetBiCgStab() => SolveMathNet(mathNet, rhs, 1e-12, 2000, out _);
 
     /// <summary>Solves with MathNet; returns the L1 relative residual and the iterator's final status.</summary>
-    public static double SolveMathNet(SparseMatrix a, double[] b, out IterationStatus status)
+    public static double SolveMathNet(SparseMatrix a, double[] b, double tolerance, int maxIterations, out IterationStatus status)
     {
         var preconditioner = new ILU0Preconditioner();
         preconditioner.Initialize(a);
-        var residual = new ResidualStopCriterion<double>(1e-12);
-        var iterator = new Iterator<double>(residual, new IterationCountStopCriterion<double>(10_000));
+        var residual = new ResidualStopCriterion<double>(tolerance);
+        var iterator = new Iterator<double>(residual, new IterationCountStopCriterion<double>(maxIterations));
         var input = DenseVector.OfArray(b);
         var result = DenseVector.OfArray((double[])b.Clone());
         new BiCgStab().Solve(a, input, result, iterator, preconditioner);
