@@ -657,10 +657,42 @@ public static class MasterEquationKernels
         return w;
     }
 
+    /// <summary>Contribution <c>m_c w_c,(r,q)</c> of source c to target (r, q) in 2-D (0 for lost or empty sources).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Term2<TTable, TMass>(long c, long r, long q, MasterGrid grid, TTable table, TMass mass)
+        where TTable : struct, IDoubleBuffer
+        where TMass : struct, IDoubleBuffer
+    {
+        double m = mass.Get(c);
+        if (m == 0)
+        {
+            return 0.0;
+        }
+
+        long o = c * Stride;
+        double kind = table.Get(o + Kind);
+        if (kind == KindGaussian)
+        {
+            double w = ImageWeights2(
+                grid, table.Get(o + Mean0), table.Get(o + Mean1), table.Get(o + Sd0), table.Get(o + Slope), table.Get(o + SdCond),
+                (long)table.Get(o + First), (long)table.Get(o + Last), r, q);
+            return m * (w * table.Get(o + InvNorm));
+        }
+
+        if (kind == KindPushForward)
+        {
+            double w0 = CloudWeight(table.Get(o + Mean0), grid.Lower0, grid.H0, grid.Rows, grid.Reflecting, r);
+            return w0 == 0 ? 0.0 : m * (w0 * CloudWeight(table.Get(o + Mean1), grid.Lower1, grid.H1, grid.Columns, grid.Reflecting, q));
+        }
+
+        return 0.0;
+    }
+
     /// <summary>
     /// The gathered mass of target cell (r, q) in 2-D: <c>Σ m_c w_c,(r,q)</c> over source rows
     /// <c>ranges[2r] … ranges[2r+1]</c> and source columns <c>ranges[2R + 2q] … ranges[2R + 2q + 1]</c> (R the
-    /// row count), rows then columns in increasing order.
+    /// row count): row by row, the columns <c>from + 8i + l</c> summed into lane l (in increasing row, then i),
+    /// lanes combined by <see cref="CombineLanes"/> — the managed SIMD order.
     /// </summary>
     public static double Gather2<TTable, TRanges, TMass>(long target, MasterGrid grid, TTable table, TRanges ranges, TMass mass)
         where TTable : struct, IDoubleBuffer
@@ -671,39 +703,60 @@ public static class MasterEquationKernels
         long r = target / columns, q = target - r * columns;
         long rowFrom = ranges.Get(2 * r), rowTo = ranges.Get(2 * r + 1);
         long colFrom = ranges.Get(2 * grid.Rows + 2 * q), colTo = ranges.Get(2 * grid.Rows + 2 * q + 1);
-        double sum = 0;
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
         for (long rs = rowFrom; rs <= rowTo; rs++)
         {
-            for (long cs = colFrom; cs <= colTo; cs++)
+            long c = rs * columns + colFrom, end = rs * columns + colTo;
+            for (; c + 7 <= end; c += 8)
             {
-                long c = rs * columns + cs;
-                double m = mass.Get(c);
-                if (m == 0)
-                {
-                    continue;
-                }
+                a0 += Term2(c, r, q, grid, table, mass);
+                a1 += Term2(c + 1, r, q, grid, table, mass);
+                a2 += Term2(c + 2, r, q, grid, table, mass);
+                a3 += Term2(c + 3, r, q, grid, table, mass);
+                a4 += Term2(c + 4, r, q, grid, table, mass);
+                a5 += Term2(c + 5, r, q, grid, table, mass);
+                a6 += Term2(c + 6, r, q, grid, table, mass);
+                a7 += Term2(c + 7, r, q, grid, table, mass);
+            }
 
-                long o = c * Stride;
-                double kind = table.Get(o + Kind);
-                if (kind == KindGaussian)
-                {
-                    double w = ImageWeights2(
-                        grid, table.Get(o + Mean0), table.Get(o + Mean1), table.Get(o + Sd0), table.Get(o + Slope), table.Get(o + SdCond),
-                        (long)table.Get(o + First), (long)table.Get(o + Last), r, q);
-                    sum += m * (w * table.Get(o + InvNorm));
-                }
-                else if (kind == KindPushForward)
-                {
-                    double w0 = CloudWeight(table.Get(o + Mean0), grid.Lower0, grid.H0, grid.Rows, grid.Reflecting, r);
-                    if (w0 != 0)
-                    {
-                        sum += m * (w0 * CloudWeight(table.Get(o + Mean1), grid.Lower1, grid.H1, columns, grid.Reflecting, q));
-                    }
-                }
+            long left = end - c + 1;
+            if (left > 0)
+            {
+                a0 += Term2(c, r, q, grid, table, mass);
+            }
+
+            if (left > 1)
+            {
+                a1 += Term2(c + 1, r, q, grid, table, mass);
+            }
+
+            if (left > 2)
+            {
+                a2 += Term2(c + 2, r, q, grid, table, mass);
+            }
+
+            if (left > 3)
+            {
+                a3 += Term2(c + 3, r, q, grid, table, mass);
+            }
+
+            if (left > 4)
+            {
+                a4 += Term2(c + 4, r, q, grid, table, mass);
+            }
+
+            if (left > 5)
+            {
+                a5 += Term2(c + 5, r, q, grid, table, mass);
+            }
+
+            if (left > 6)
+            {
+                a6 += Term2(c + 6, r, q, grid, table, mass);
             }
         }
 
-        return sum;
+        return CombineLanes(a0, a1, a2, a3, a4, a5, a6, a7);
     }
 
     /// <summary>One master-equation step, one thread per target cell: <c>next[j] = Σ_c mass[c] w_cj</c>.</summary>

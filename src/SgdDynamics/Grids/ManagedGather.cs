@@ -6,7 +6,8 @@ using K = SgdDynamics.Kernels.Grids.MasterEquationKernels;
 namespace SgdDynamics.Grids;
 
 /// <summary>
-/// Managed backend of the 1-D master-equation gather (<see cref="MasterEquationKernels.Gather1"/>): the same terms
+/// Managed backend of the master-equation gather (<see cref="MasterEquationKernels.Gather1"/>,
+/// <see cref="MasterEquationKernels.Gather2"/>): the same terms
 /// <c>m_c (exp(−z²/2)/Z_c)</c>, <c>z = (x_j − μ_c)/s_c</c>, the same eight-lane summation order and the same
 /// exponential (<see cref="KernelMath.ExpNonPositive"/>, lane by lane in <see cref="Vector512{T}"/>), so it
 /// reproduces the kernel's sums. Blocks of eight sources whose windows need no mirror images run as one vector
@@ -21,16 +22,26 @@ internal sealed class ManagedGather
     private readonly double[] first;
     private readonly double[] last;
     private readonly double[] simple;
+    private readonly double[] mean1;
+    private readonly double[] slope;
+    private readonly double[] sdCond;
 
-    /// <summary>Structure-of-arrays copy of the 1-D source table (padded by 8 for whole-vector loads).</summary>
-    public ManagedGather(double[] table, int count, int reflecting)
+    /// <summary>
+    /// Structure-of-arrays copy of the source table (padded by 8 for whole-vector loads). A source is "simple"
+    /// when it is Gaussian and needs no mirror images (absorbing, or its whole window inside a reflecting box).
+    /// </summary>
+    public ManagedGather(double[] table, MasterGrid grid)
     {
+        int count = (int)grid.Count;
         mean = new double[count + 8];
         sd = new double[count + 8];
         invNorm = new double[count + 8];
         first = new double[count + 8];
         last = new double[count + 8];
         simple = new double[count + 8];
+        mean1 = new double[count + 8];
+        slope = new double[count + 8];
+        sdCond = new double[count + 8];
         for (int c = 0; c < count; c++)
         {
             int o = c * K.Stride;
@@ -39,8 +50,89 @@ internal sealed class ManagedGather
             invNorm[c] = table[o + K.InvNorm];
             first[c] = table[o + K.First];
             last[c] = table[o + K.Last];
+            mean1[c] = table[o + K.Mean1];
+            slope[c] = table[o + K.Slope];
+            sdCond[c] = table[o + K.SdCond];
             bool gaussian = table[o + K.Kind] == K.KindGaussian;
-            simple[c] = gaussian && (reflecting == 0 || (first[c] >= 0 && last[c] < count)) ? 1.0 : 0.0;
+            bool inside = first[c] >= 0 && last[c] < grid.Rows;
+            if (gaussian && inside && grid.Reflecting != 0 && grid.Dimension == 2)
+            {
+                for (long r = (long)first[c]; r <= (long)last[c] && inside; r++)
+                {
+                    double mc = mean1[c] + slope[c] * (grid.Lower0 + (r + 0.5) * grid.H0 - mean[c]);
+                    inside = K.WindowFirst(mc, sdCond[c], grid.Truncation, grid.Lower1, grid.H1) >= 0
+                        && K.WindowLast(mc, sdCond[c], grid.Truncation, grid.Lower1, grid.H1) < grid.Columns;
+                }
+            }
+
+            simple[c] = gaussian && (grid.Reflecting == 0 || inside) ? 1.0 : 0.0;
+        }
+    }
+
+    /// <summary>Targets [start, end) of a 2-D step into <paramref name="output"/> (same terms and lane order as <see cref="MasterEquationKernels.Gather2"/>).</summary>
+    public void Gather2(int start, int end, MasterGrid grid, double[] table, int[] ranges, double[] mass, double[] output)
+    {
+        var t = new ArrayDoubles(table);
+        var rb = new ArrayInts(ranges);
+        var m = new ArrayDoubles(mass);
+        if (!Vectorised)
+        {
+            for (int j = start; j < end; j++)
+            {
+                output[j] = K.Gather2(j, grid, t, rb, m);
+            }
+
+            return;
+        }
+
+        Vector512<double> one = Vector512<double>.One;
+        int columns = grid.Columns;
+        Vector512<double> truncation = Vector512.Create(grid.Truncation);
+        Vector512<double> lower1 = Vector512.Create(grid.Lower1);
+        Vector512<double> h1 = Vector512.Create(grid.H1);
+        Vector512<double> half = Vector512.Create(-0.5);
+        for (int j = start; j < end; j++)
+        {
+            int r = j / columns, q = j - r * columns;
+            int rowFrom = ranges[2 * r], rowTo = ranges[2 * r + 1];
+            int colFrom = ranges[2 * grid.Rows + 2 * q], colTo = ranges[2 * grid.Rows + 2 * q + 1];
+            Vector512<double> x0 = Vector512.Create(grid.Lower0 + (r + 0.5) * grid.H0);
+            Vector512<double> xq = Vector512.Create(grid.Lower1 + (q + 0.5) * grid.H1);
+            Vector512<double> row = Vector512.Create((double)r);
+            Vector512<double> col = Vector512.Create((double)q);
+            Vector512<double> sum = Vector512<double>.Zero;
+            for (int rs = rowFrom; rs <= rowTo; rs++)
+            {
+                int endCell = rs * columns + colTo;
+                for (int c = rs * columns + colFrom; c <= endCell; c += 8)
+                {
+                    if (c + 7 <= endCell && Vector512.EqualsAll(Vector512.Create(simple.AsSpan(c, 8)), one))
+                    {
+                        Vector512<double> d0 = x0 - Vector512.Create(mean.AsSpan(c, 8));
+                        Vector512<double> z0 = d0 / Vector512.Create(sd.AsSpan(c, 8));
+                        Vector512<double> sdc = Vector512.Create(sdCond.AsSpan(c, 8));
+                        Vector512<double> mc = Vector512.Create(mean1.AsSpan(c, 8)) + Vector512.Create(slope.AsSpan(c, 8)) * d0;
+                        Vector512<double> reach = truncation * sdc;
+                        Vector512<double> clo = Vector512.Floor(((mc - reach) - lower1) / h1);
+                        Vector512<double> chi = Vector512.Floor(((mc + reach) - lower1) / h1);
+                        Vector512<double> zc = (xq - mc) / sdc;
+                        Vector512<double> w = Exp(half * (z0 * z0 + zc * zc));
+                        Vector512<double> inside = Vector512.GreaterThanOrEqual(row, Vector512.Create(first.AsSpan(c, 8)))
+                            & Vector512.LessThanOrEqual(row, Vector512.Create(last.AsSpan(c, 8)))
+                            & Vector512.GreaterThanOrEqual(col, clo) & Vector512.LessThanOrEqual(col, chi);
+                        w = Vector512.ConditionalSelect(inside, w, Vector512<double>.Zero);
+                        sum += Vector512.Create(mass.AsSpan(c, 8)) * (w * Vector512.Create(invNorm.AsSpan(c, 8)));
+                    }
+                    else
+                    {
+                        sum += Vector512.Create(
+                            Term2(c, endCell, r, q, grid, t, m), Term2(c + 1, endCell, r, q, grid, t, m), Term2(c + 2, endCell, r, q, grid, t, m), Term2(c + 3, endCell, r, q, grid, t, m),
+                            Term2(c + 4, endCell, r, q, grid, t, m), Term2(c + 5, endCell, r, q, grid, t, m), Term2(c + 6, endCell, r, q, grid, t, m), Term2(c + 7, endCell, r, q, grid, t, m));
+                    }
+                }
+            }
+
+            output[j] = K.CombineLanes(sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6], sum[7]);
         }
     }
 
@@ -117,6 +209,10 @@ internal sealed class ManagedGather
         Vector512<long> bits = Vector512.ShiftLeft(Vector512.ConvertToInt64(k) + Vector512.Create(1023L), 52);
         return Vector512.ConditionalSelect(valid, p * bits.AsDouble(), Vector512<double>.Zero);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Term2(int c, int end, int r, int q, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>
+        c <= end ? K.Term2(c, r, q, grid, table, mass) : 0.0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Term(int c, int to, int j, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>

@@ -81,7 +81,7 @@ public sealed class MasterEquationSolver : IDisposable
     private readonly int lostBlocks;
     private readonly double[] lostSums;
     private readonly DeviceState? gpu;
-    private readonly ManagedGather? gather1;
+    private readonly ManagedGather? gather;
 
     /// <summary>A solver for SGD with learning rate <paramref name="learningRate"/> on <paramref name="landscape"/>.</summary>
     /// <param name="grid">The grid (1-D or 2-D, same dimension as the landscape).</param>
@@ -139,9 +139,9 @@ public sealed class MasterEquationSolver : IDisposable
         next = new double[grid.Count];
         lostBlocks = (grid.Count + K.LostBlock - 1) / K.LostBlock;
         lostSums = new double[lostBlocks];
-        if (accelerator is null && d == 1)
+        if (accelerator is null)
         {
-            gather1 = new ManagedGather(table, grid.Count, geometry.Reflecting);
+            gather = new ManagedGather(table, geometry);
         }
 
         if (accelerator is not null)
@@ -295,14 +295,11 @@ public sealed class MasterEquationSolver : IDisposable
             int end = Math.Min(count, (b + 1) * TargetBlock);
             if (g.Dimension == 1)
             {
-                gather1!.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
+                gather!.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
             }
             else
             {
-                for (int j = b * TargetBlock; j < end; j++)
-                {
-                    output[j] = K.Gather2(j, g, tableBuffer, rangeBuffer, massBuffer);
-                }
+                gather!.Gather2(b * TargetBlock, end, g, table, ranges, mass, output);
             }
         });
 
