@@ -75,6 +75,9 @@ public class GridBenchmarks
     /// <summary>Cells of the workload (cell updates per operation).</summary>
     public long Cells => density.Grid.Count;
 
+    /// <summary>Weight evaluations (source–target pairs) per master-equation step; 0 for Fokker–Planck.</summary>
+    public long Pairs => master?.PairsPerStep ?? 0;
+
     /// <summary>backend/workload.</summary>
     [ParamsSource(nameof(Cases))]
     public string Case { get; set; } = "managed/me-1d-8192";
@@ -185,15 +188,22 @@ public class MemoryBandwidthBenchmarks
 }
 
 /// <summary>
-/// The 2-D 256² Fokker–Planck backward Euler system <c>(I − η A) m = b</c> (ring valley, Langevin, η = 0.1): the
+/// The 2-D Fokker–Planck backward Euler system <c>(I − η A) m = b</c> (ring valley, Langevin, η = 0.1, on
+/// <see cref="Cells"/>² cells): the
 /// hand-written BiCGStab + ILU(0) of <c>SparseRowMatrix</c> against MathNet.Numerics 5.0.0's
 /// <see cref="BiCgStab"/> with <see cref="ILU0Preconditioner"/> on a <see cref="SparseMatrix"/>, both to a relative
 /// residual of 1e-12 (hand-written: L1 norm of the true residual; MathNet: <see cref="ResidualStopCriterion{T}"/>),
 /// from the same start (the right-hand side). Preconditioner set-up included in each operation, as in a first step.
+/// MathNet's solve grows much faster than n (0.8 s at 32², 150 s at 128²; at 256² it did not finish in 5 minutes),
+/// so the grid sizes here stay small; <c>--quick mathnet</c> prints the scaling.
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class SparseSolverBenchmarks
 {
+    /// <summary>Cells per axis.</summary>
+    [Params(32, 64)]
+    public int Cells { get; set; } = 256;
+
     private SparseRowMatrix matrix = null!;
     private SparseMatrix mathNet = null!;
     private double[] rhs = null!;
@@ -201,7 +211,9 @@ public class SparseSolverBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (solver, density) = GridWorkloads.FokkerPlanck("fp-2d-256", GridDevice.Managed());
+        var grid = new UniformGrid([-2.0, -2.0], [2.0, 2.0], [Cells, Cells]);
+        var solver = new FokkerPlanckSolver(grid, GridLandscape.RingValley(1, 1), 0.1, FokkerPlanckVariant.Langevin);
+        var density = GridWorkloads.Start(grid);
         matrix = solver.Generator.ScaledPlusIdentity(1.0, -solver.LearningRate);
         rhs = (double[])density.Mass.Clone();
         mathNet = (SparseMatrix)Matrix<double>.Build.SparseFromCompressedSparseRowFormat(
