@@ -1,6 +1,9 @@
+using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
 using SgdDynamics.Backends.Ilgpu;
+using SgdDynamics.Kernels.Grids;
+using SgdDynamics.Kernels.Landscapes;
 
 namespace SgdDynamics.Backends;
 
@@ -72,6 +75,30 @@ public sealed class GridDevice : IDisposable
             default:
                 throw new BackendUnavailableException(name, $"unknown backend; choose one of {string.Join(", ", BackendFactory.Names)} (available here: {string.Join(", ", BackendFactory.Available())})");
         }
+    }
+
+    /// <summary>
+    /// Every grid kernel specialisation an ILGPU accelerator may launch (compiled to PTX by the tests without a GPU):
+    /// the master-equation prepare pass per landscape struct, its gather step and lost-mass blocks, and the
+    /// Fokker–Planck operator kernels.
+    /// </summary>
+    public static IReadOnlyList<MethodInfo> KernelMethods()
+    {
+        MethodInfo prepare = typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Prepare))!;
+        MethodInfo rates = typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.FaceRates))!;
+        return
+        [
+            prepare.MakeGenericMethod(typeof(QuadraticField)),
+            prepare.MakeGenericMethod(typeof(DoubleWellLandscape)),
+            prepare.MakeGenericMethod(typeof(RingValleyLandscape)),
+            typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Step))!,
+            typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.LostBlocks))!,
+            rates.MakeGenericMethod(typeof(QuadraticField)),
+            rates.MakeGenericMethod(typeof(DoubleWellLandscape)),
+            rates.MakeGenericMethod(typeof(RingValleyLandscape)),
+            typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.Apply))!,
+            typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.ExplicitStep))!,
+        ];
     }
 
     /// <inheritdoc/>

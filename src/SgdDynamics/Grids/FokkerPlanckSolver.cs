@@ -1,3 +1,5 @@
+using SgdDynamics.Backends;
+
 namespace SgdDynamics.Grids;
 
 /// <summary>
@@ -47,9 +49,17 @@ namespace SgdDynamics.Grids;
 /// stationarity residual <c>‖A m‖₁ / Σ_c |A_cc| m_c ≤ tolerance</c> (the net probability flow against the total
 /// outflow rate).
 /// </para>
+/// <para>
+/// <b>Kernels.</b> The flux operator <c>m ↦ A m</c> also runs as a gather kernel on a <see cref="GridDevice"/>
+/// (<see cref="Kernels.Grids.FokkerPlanckKernels"/>: face rates computed once by a kernel specialised for the landscape
+/// struct, then one thread per cell): <see cref="ApplyOperator"/> and the explicit Euler steps of
+/// <see cref="AdvanceExplicit"/> use it, on the managed backend and ILGPU alike. Its rates use the kernel's portable
+/// exponential, so it equals the assembled generator (<see cref="ApplyGenerator"/>) to rounding. The implicit
+/// (backward Euler) solve and the stationary solve stay on the host with the assembled sparse matrix.
+/// </para>
 /// The solver keeps scratch buffers and is not thread-safe; the landscape is autonomous (time-independent).
 /// </summary>
-public sealed class FokkerPlanckSolver
+public sealed class FokkerPlanckSolver : IDisposable
 {
     private readonly int _n;
     private readonly double[] _cellDiffusionDiagonal0;
@@ -62,12 +72,14 @@ public sealed class FokkerPlanckSolver
     private SparseRowMatrix? _stepMatrix;
     private double[]? _stepFactors;
     private double _stepDt = double.NaN;
+    private readonly FokkerPlanckOperator _operator;
 
     /// <summary>
     /// A solver for <paramref name="landscape"/> on <paramref name="grid"/> at learning rate η. Requires
     /// <c>D_kk(x) &gt; 0</c> at every cell and face centre along each axis (the Scharfetter–Gummel flux divides by it).
+    /// The operator kernels run on <paramref name="device"/> (null: managed on all processors; not disposed here).
     /// </summary>
-    public FokkerPlanckSolver(UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant)
+    public FokkerPlanckSolver(UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant, GridDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(landscape);
@@ -102,6 +114,15 @@ public sealed class FokkerPlanckSolver
             _scratchD = new double[_n];
         }
 
+        Device = device ?? GridDevice.Managed();
+        _operator = new FokkerPlanckOperator(grid, landscape, learningRate, variant, Device);
+        double maxOutflow = 0;
+        for (int c = 0; c < _n; c++)
+        {
+            maxOutflow = Math.Max(maxOutflow, Math.Abs(_generator.Value[_generator.Diagonal[c]]));
+        }
+
+        MaxExplicitStep = maxOutflow > 0 ? 1.0 / maxOutflow : double.PositiveInfinity;
         IsMonotone = true;
         for (int i = 0; i < _n; i++)
         {
@@ -132,6 +153,20 @@ public sealed class FokkerPlanckSolver
     /// non-negative masses to non-negative masses. Always true in 1-D and for diagonal D in 2-D.
     /// </summary>
     public bool IsMonotone { get; }
+
+    /// <summary>The assembled generator A (host sparse rows; benchmarks and tests).</summary>
+    internal SparseRowMatrix Generator => _generator;
+
+    /// <summary>Where the operator kernels run.</summary>
+    public GridDevice Device { get; }
+
+    /// <summary>
+    /// Largest explicit Euler step, <c>Δt_max = 1 / max_c |A_cc|</c>: for a monotone generator (non-negative
+    /// off-diagonal entries, columns summing to 0) <c>I + Δt A</c> is then a column-stochastic matrix, so explicit
+    /// steps keep masses non-negative and the L1 norm non-increasing (stable); without monotonicity (mixed term)
+    /// positivity is not guaranteed.
+    /// </summary>
+    public double MaxExplicitStep { get; }
 
     /// <summary>Relative residual <c>‖b − M m‖₁/‖b‖₁</c> to which the 2-D implicit step is solved (default 1e-12).</summary>
     public double StepTolerance { get; set; } = 1e-12;
@@ -335,7 +370,38 @@ public sealed class FokkerPlanckSolver
         return net / outflow;
     }
 
-    /// <summary>dm/dt = A m: the generator applied to the cell masses.</summary>
+    /// <summary>
+    /// dm/dt = A m by the flux-operator kernel on <see cref="Device"/>: per cell the flows through its faces,
+    /// <c>(A m)_c = Σ_in F − Σ_out F</c> (equal to <see cref="ApplyGenerator"/> to rounding).
+    /// </summary>
+    public void ApplyOperator(ReadOnlySpan<double> mass, Span<double> rate) => _operator.Apply(mass, rate);
+
+    /// <summary>
+    /// <paramref name="steps"/> explicit Euler steps <c>m ← m + Δt A m</c> with the operator kernel on
+    /// <see cref="Device"/> (first order in Δt; columns of A sum to zero, so mass is conserved to rounding).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Δt is not in (0, <see cref="MaxExplicitStep"/>] or steps &lt; 0.</exception>
+    public void AdvanceExplicit(GridDensity density, double dt, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(density);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        if (!(dt > 0) || dt > MaxExplicitStep)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dt), $"explicit steps need 0 < dt <= {MaxExplicitStep:G6} (1/max|A_cc|), got {dt}");
+        }
+
+        if (density.Grid.Count != _n)
+        {
+            throw new ArgumentException("the density lives on a different grid");
+        }
+
+        _operator.Explicit(density.Mass, dt, steps);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _operator.Dispose();
+
+    /// <summary>dm/dt = A m: the assembled generator (sparse rows, on the host) applied to the cell masses.</summary>
     public void ApplyGenerator(ReadOnlySpan<double> mass, Span<double> rate) => _generator.Multiply(mass, rate);
 
     /// <summary>Bernoulli function <c>B(z) = z / (e^z − 1)</c>, B(0) = 1, by its series for |z| &lt; 10⁻².</summary>

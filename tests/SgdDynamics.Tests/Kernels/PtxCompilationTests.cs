@@ -6,6 +6,7 @@ using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
+using SgdDynamics.Backends;
 using SgdDynamics.Backends.Ilgpu;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
@@ -77,6 +78,41 @@ public class PtxCompilationTests
             // accepted by the compiler but rejected by the CUDA driver when it links the module
             Match external = Regex.Match(ptx, @"\.extern\s+\.func[^\r\n]*");
             Assert.False(external.Success, $"{where}: unresolved external function in the PTX: {external.Value}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void GridKernelsCompileToLinkablePtx(string architecture, string instructionSet)
+    {
+        var arch = (CudaArchitecture)typeof(CudaArchitecture).GetField(architecture)!.GetValue(null)!;
+        var isa = (CudaInstructionSet)typeof(CudaInstructionSet).GetField(instructionSet)!.GetValue(null)!;
+        using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
+        using var backend = new PTXBackend(context, arch, isa, null!);
+        IReadOnlyList<MethodInfo> methods = GridDevice.KernelMethods();
+        Assert.NotEmpty(methods);
+        foreach (MethodInfo method in methods)
+        {
+            Assert.False(method.ContainsGenericParameters, $"{method.Name} is not fully specialised");
+            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            var kernel = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization());
+            string ptx = kernel.PTXAssembly;
+            string where = $"{method.Name}<{string.Join(",", method.GetGenericArguments().Select(t => t.Name))}> for {architecture}/{instructionSet}";
+            Assert.True(Regex.IsMatch(ptx, @"\.entry\s+\S+"), $"{where}: no .entry in the PTX");
+            Match external = Regex.Match(ptx, @"\.extern\s+\.func[^\r\n]*");
+            Assert.False(external.Success, $"{where}: unresolved external function in the PTX: {external.Value}");
+        }
+    }
+
+    [Fact]
+    public void CpuAcceleratorLoadsEveryGridKernel()
+    {
+        using var context = Context.Create(b => b.CPU().Math(MathMode.Default));
+        using var accelerator = context.CreateCPUAccelerator(0);
+        foreach (MethodInfo method in GridDevice.KernelMethods())
+        {
+            using Kernel kernel = accelerator.LoadAutoGroupedKernel(accelerator.CompileKernel(EntryPointDescription.FromImplicitlyGroupedKernel(method)));
+            Assert.NotNull(kernel);
         }
     }
 

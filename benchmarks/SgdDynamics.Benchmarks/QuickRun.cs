@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using MathNet.Numerics.LinearAlgebra.Double;
+
+namespace SgdDynamics.Benchmarks;
+
+/// <summary>
+/// <c>--quick [filter]</c>: a Stopwatch pass over the grid cases (best of a few repetitions, no BenchmarkDotNet
+/// statistics) printing cells per second, the triad bandwidth and the two sparse solvers side by side.
+/// </summary>
+public static class QuickRun
+{
+    /// <summary>Runs the cases whose name contains the filter (all when absent).</summary>
+    public static void Run(string[] args)
+    {
+        string filter = args.Length > 0 ? args[0] : "";
+        if ("triad".Contains(filter, StringComparison.Ordinal) || filter.Length == 0)
+        {
+            var triad = new MemoryBandwidthBenchmarks();
+            triad.Triad();
+            double best = Best(10, triad.Triad);
+            Console.WriteLine($"triad: {best * 1e3:F2} ms, {MemoryBandwidthBenchmarks.Bytes / best / 1e9:F1} GB/s");
+        }
+
+        foreach (string name in GridBenchmarks.Cases().Where(c => c.Contains(filter, StringComparison.Ordinal)))
+        {
+            var bench = new GridBenchmarks { Case = name };
+            var setup = Stopwatch.StartNew();
+            bench.Setup();
+            double setupTime = setup.Elapsed.TotalSeconds;
+            Warm(bench.Step);
+            double t = Best(name.Contains("1024", StringComparison.Ordinal) || name.StartsWith("ilgpu", StringComparison.Ordinal) ? 2 : 5, bench.Step);
+            Console.WriteLine($"{name}: setup {setupTime:F2} s, step {t * 1e3:F2} ms, {bench.Cells / t:E3} cell-updates/s" + (bench.Pairs > 0 ? $", {bench.Pairs} pairs/step, {bench.Pairs / t:E3} pairs/s" : ""));
+            bench.Cleanup();
+        }
+
+        if (filter == "mathnet")
+        {
+            // MathNet's ILU0Preconditioner.Initialize scans every (i, k < i) pair: its cost grows as n², so it is timed
+            // on smaller grids of the same system and compared with the hand-written solve there
+            foreach (int cells in new[] { 32, 64, 96, 128 })
+            {
+                var grid = new SgdDynamics.Grids.UniformGrid([-2.0, -2.0], [2.0, 2.0], [cells, cells]);
+                using var solver = new SgdDynamics.Grids.FokkerPlanckSolver(grid, SgdDynamics.Grids.GridLandscape.RingValley(1, 1), 0.1, SgdDynamics.Grids.FokkerPlanckVariant.Langevin);
+                var m = solver.Generator.ScaledPlusIdentity(1.0, -0.1);
+                var b = GridWorkloads.Start(grid).Mass;
+                var a = (SparseMatrix)MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.SparseFromCompressedSparseRowFormat(m.Size, m.Size, m.Value.Length, m.RowStart, m.Column, m.Value);
+                var sw = Stopwatch.StartNew();
+                var pre = new MathNet.Numerics.LinearAlgebra.Double.Solvers.ILU0Preconditioner();
+                pre.Initialize(a);
+                double init = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                double r = SparseSolverBenchmarks.SolveMathNet(a, b, 1e-12, 2000, out var status);
+                double solve = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                var x = (double[])b.Clone();
+                var (iterations, handResidual) = m.SolveBiCgStab(m.IncompleteLu(), b, x, 1e-12, 10_000);
+                double hand = sw.Elapsed.TotalMilliseconds;
+                Console.WriteLine($"{cells}²: MathNet ILU0 init {init:F1} ms, MathNet init+solve {solve:F1} ms ({status}, L1 residual {r:G3}); hand-written {hand:F2} ms ({iterations} iterations, {handResidual:G3})");
+            }
+
+            return;
+        }
+
+        if ("solver".Contains(filter, StringComparison.Ordinal) || filter.Length == 0)
+        {
+            var solvers = new SparseSolverBenchmarks { Cells = 256 };
+            solvers.Setup();
+            double residual = 0;
+            double hand = Best(3, () => residual = solvers.HandWritten());
+            Console.WriteLine($"hand-written BiCGStab+ILU(0), 256²: {hand * 1e3:F1} ms, L1 relative residual {residual:G3}");
+        }
+    }
+
+    /// <summary>Calls the action until tiered JIT has settled: at least 40 calls or 1.5 s.</summary>
+    private static void Warm(Action action)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        for (int i = 0; i < 40 && stopwatch.Elapsed.TotalSeconds < 1.5; i++)
+        {
+            action();
+        }
+    }
+
+    private static double Best(int repetitions, Action action)
+    {
+        double best = double.PositiveInfinity;
+        for (int i = 0; i < repetitions; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, stopwatch.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+}
