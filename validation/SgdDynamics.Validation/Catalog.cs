@@ -16,6 +16,7 @@ public static class Catalog
         new StabilityPhaseDiagramCase(),
         new HeavyTailsCase(),
         new GridQuadraticCase(),
+        new DoubleWellCase(),
         new RingValleyCase(),
     ];
 }

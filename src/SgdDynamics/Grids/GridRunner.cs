@@ -110,16 +110,22 @@ public static class GridRunner
         double eta = problem.Optimizer.LearningRate;
         GridDensity density = InitialDensity(problem, grid);
 
-        // The solvers run on the host CPU for now; the device goes to their constructors once they take one.
+        // The master equation runs on the device; the Fokker–Planck solver's backward-Euler solves run on the host
+        // (its operator kernels run on the device, the implicit solve does not).
         Action<GridDensity, int> step;
+        IDisposable solverResource;
+        string described;
         if (spec.Kind == SolverKind.MasterEquation)
         {
-            var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas);
+            var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas, device);
+            solverResource = solver;
             step = (p, _) => solver.Step(p);
+            described = solver.Device.Device;
         }
         else
         {
-            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete);
+            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete, device);
+            solverResource = solver;
             int substeps = spec.Substeps;
             double dt = eta / substeps;
             step = (p, k) =>
@@ -129,8 +135,10 @@ public static class GridRunner
                     solver.Advance(p, (k + (double)j / substeps) * eta, dt);
                 }
             };
+            described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
         }
 
+        using IDisposable owned = solverResource;
         IReadOnlyList<int> recordSteps = problem.RecordSteps;
         var records = new List<GridRecord>(recordSteps.Count);
         int current = 0;
@@ -150,10 +158,7 @@ public static class GridRunner
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        string backend = device?.Name ?? "managed";
-        string described = device is null || device.IsManaged
-            ? $"host CPU ({Environment.ProcessorCount} cores)"
-            : $"host CPU ({Environment.ProcessorCount} cores; the grid solvers do not run on {device.Name} yet)";
-        return new GridResult(problem, device is null || device.IsManaged ? backend : "managed", described, grid, records, density, seconds);
+        string backend = spec.Kind == SolverKind.MasterEquation ? device?.Name ?? "managed" : "managed";
+        return new GridResult(problem, backend, described, grid, records, density, seconds);
     }
 }
