@@ -60,6 +60,18 @@ public static class GridConvergence
             $"grid accuracy: 2 × Richardson estimate |e_h − e_h/2|/3 plus 1e-12; distances at h, h/2: {coarse:G3}, {fine:G3}");
     }
 
+    /// <summary>
+    /// Bound on the total variation between a histogram of <paramref name="samples"/> independent draws and the true bin
+    /// probabilities <paramref name="probabilities"/> (sum 1) from sampling noise alone: the multinomial expectation
+    /// <c>E[TV] ≈ ½ Σ_b √(2 p_b(1 − p_b)/(π n))</c> plus 5 standard deviations, <c>sd(TV) ≤ 1/√(2n)</c> by Efron–Stein
+    /// (one sample moves TV by at most 1/n). Returns the bound and the expectation.
+    /// </summary>
+    public static (double Bound, double Expected) HistogramNoiseBound(IEnumerable<double> probabilities, long samples)
+    {
+        double expected = 0.5 * probabilities.Sum(p => Math.Sqrt(2 * p * (1 - p) / (Math.PI * samples)));
+        return (expected + Validation.Check.DefaultZ / Math.Sqrt(2.0 * samples), expected);
+    }
+
     /// <summary><c>E[f(x)]</c> under the normalised grid masses of a 1-D density (cell centres).</summary>
     public static double Expectation1D(GridDensity p, Func<double, double> f)
     {

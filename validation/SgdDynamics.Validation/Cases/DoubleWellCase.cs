@@ -59,7 +59,8 @@ public sealed class DoubleWellCase : IValidationCase
         double GibbsDistance(int cells, double eta)
         {
             var g = new UniformGrid([-Half], [Half], [cells]);
-            GridDensity stationary = new FokkerPlanckSolver(g, landscape, eta, FokkerPlanckVariant.Langevin).Stationary();
+            using var solver = new FokkerPlanckSolver(g, landscape, eta, FokkerPlanckVariant.Langevin);
+            GridDensity stationary = solver.Stationary();
             var gibbs = new GridDensity(g);
             for (int c = 0; c < cells; c++)
             {
@@ -79,9 +80,11 @@ public sealed class DoubleWellCase : IValidationCase
         for (int i = 0; i < LearningRates.Length; i++)
         {
             double eta = LearningRates[i];
-            GridDensity langevin = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin).Stationary();
-            GridDensity discrete = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Discrete).Stationary();
-            var master = new MasterEquationSolver(grid, landscape, eta, GridBoundary.Reflecting);
+            using var langevinSolver = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin);
+            using var discreteSolver = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Discrete);
+            using var master = new MasterEquationSolver(grid, landscape, eta, GridBoundary.Reflecting);
+            GridDensity langevin = langevinSolver.Stationary();
+            GridDensity discrete = discreteSolver.Stationary();
             MasterEquationStationary stationary = master.Stationary(langevin, 1e-13, 200_000);
             if (!stationary.Converged)
             {
@@ -191,17 +194,18 @@ public sealed class DoubleWellCase : IValidationCase
         GridDensity histogram = Coarse(GridDensity.Histogram(grid, result.FinalStates, out long outside, out long diverged));
 
         GridDensity master = GridDensity.PointMass(grid, [x0]);
-        new MasterEquationSolver(grid, landscape, eta, GridBoundary.Reflecting).Advance(master, EnsembleSteps);
+        using (var masterSolver = new MasterEquationSolver(grid, landscape, eta, GridBoundary.Reflecting))
+        {
+            masterSolver.Advance(master, EnsembleSteps);
+        }
+
         GridDensity langevin = GridDensity.PointMass(grid, [x0]);
-        var fokkerPlanck = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin);
+        using var fokkerPlanck = new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin);
         fokkerPlanck.Advance(langevin, eta / LangevinSubsteps, EnsembleSteps * LangevinSubsteps);
         GridDensity coarseMaster = Coarse(master), coarseLangevin = Coarse(langevin);
 
-        // Multinomial noise of a histogram of n samples against the true bin probabilities p_b:
-        // E[TV] ≈ ½ Σ_b √(2 p_b(1 − p_b)/(π n)); one sample moves TV by at most 1/n, so sd(TV) ≤ 1/√(2n) (Efron–Stein).
         double total = coarseMaster.TotalMass;
-        double expected = 0.5 * coarseMaster.Mass.Sum(m => Math.Sqrt(2 * (m / total) * (1 - m / total) / (Math.PI * n)));
-        double bound = expected + Check.DefaultZ / Math.Sqrt(2.0 * n);
+        var (bound, expected) = GridConvergence.HistogramNoiseBound(coarseMaster.Mass.Select(m => m / total), n);
         double tvMaster = DensityDistance.TotalVariation(histogram, coarseMaster);
         double tvLangevin = DensityDistance.TotalVariation(histogram, coarseLangevin);
         string basis = $"bound: expected multinomial TV {expected:G3} + 5/√(2n) (Efron–Stein), n = {n:N0}, bins of {BinCells} cells; {outside + diverged} samples outside the box";

@@ -33,7 +33,7 @@ public sealed class GridQuadraticCase : IValidationCase
         double MasterEquation(int cells)
         {
             var grid = new UniformGrid([-box], [box], [cells]);
-            var solver = new MasterEquationSolver(grid, landscape, Eta, GridBoundary.Reflecting);
+            using var solver = new MasterEquationSolver(grid, landscape, Eta, GridBoundary.Reflecting);
             MasterEquationStationary stationary = solver.Stationary(GridDensity.PointMass(grid, [0.0]), 1e-14, 10_000);
             return stationary.Density.Covariance()[0, 0];
         }
@@ -41,8 +41,11 @@ public sealed class GridQuadraticCase : IValidationCase
         double meCoarse = MasterEquation(512), meFine = MasterEquation(1024);
 
         // Langevin FP: exact 1-D stationary law of the finite-volume scheme, box ±10 sd.
-        double FokkerPlanck(FokkerPlanckVariant variant, double halfWidth, int cells) =>
-            new FokkerPlanckSolver(new UniformGrid([-halfWidth], [halfWidth], [cells]), landscape, Eta, variant).Stationary().Covariance()[0, 0];
+        double FokkerPlanck(FokkerPlanckVariant variant, double halfWidth, int cells)
+        {
+            using var solver = new FokkerPlanckSolver(new UniformGrid([-halfWidth], [halfWidth], [cells]), landscape, Eta, variant);
+            return solver.Stationary().Covariance()[0, 0];
+        }
 
         double langevinBox = 10 * Math.Sqrt(langevin);
         double flCoarse = FokkerPlanck(FokkerPlanckVariant.Langevin, langevinBox, 512), flFine = FokkerPlanck(FokkerPlanckVariant.Langevin, langevinBox, 1024);

@@ -48,8 +48,9 @@ public sealed class RingValleyCase : IValidationCase
             EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, new TrajectoryRange(b * size, size), keepFinalStates: true);
             var fit = result.Records.Where(r => r.Step >= FitFrom).ToArray();
             double[] t = fit.Select(r => r.Time).ToArray();
-            decay[b] = -Slope(t, fit.Select(r => Math.Log(r.Moments.Mean[0])).ToArray());
-            drift[b] = Slope(t, fit.Select(r => SecondMoment(r.Moments)).ToArray());
+            var unit = Enumerable.Repeat(1.0, t.Length).ToArray();
+            decay[b] = -WeightedLine.Fit(t, fit.Select(r => Math.Log(r.Moments.Mean[0])).ToArray(), unit).Slope;
+            drift[b] = WeightedLine.Fit(t, fit.Select(r => SecondMoment(r.Moments)).ToArray(), unit).Slope;
             finalR2[b] = SecondMoment(result.Final.Moments);
             if (b == 0)
             {
@@ -74,8 +75,7 @@ public sealed class RingValleyCase : IValidationCase
         string basis = $"batch means over {Batches} shards of {size:N0} trajectories, SE = sd/√{Batches} (|z| ≤ 5: Student-t(15) false-alarm rate ≈ 2e-4)";
         string fitWindow = $"least-squares slope over records at steps {FitFrom}…{Steps} (t = {FitFrom * Eta}…{Steps * Eta}; the radial transient decays as 0.8^k)";
 
-        // Radial histogram against π coarse-grained to the same bins. Multinomial noise: E[TV] ≈ ½ Σ_b √(2 p_b(1 − p_b)/(π n))
-        // and, by Efron–Stein (one sample moves TV by at most 1/n), sd(TV) ≤ 1/√(2n).
+        // Radial histogram against π coarse-grained to the same bins, within multinomial sampling noise.
         var binned = new double[HistogramBins];
         for (int c = 0; c < RadialCells; c++)
         {
@@ -83,8 +83,7 @@ public sealed class RingValleyCase : IValidationCase
         }
 
         double tv = 0.5 * binned.Select((p, k) => Math.Abs(histogram[k] / (double)samples - p)).Sum() + 0.5 * (samples - histogram.Sum()) / (double)samples;
-        double expectedNoise = 0.5 * binned.Sum(p => Math.Sqrt(2 * p * (1 - p) / (Math.PI * samples)));
-        double tvBound = expectedNoise + Check.DefaultZ / Math.Sqrt(2.0 * samples);
+        var (tvBound, expectedNoise) = GridConvergence.HistogramNoiseBound(binned, samples);
 
         var checks = new List<Check>
         {
@@ -118,16 +117,4 @@ public sealed class RingValleyCase : IValidationCase
 
     private static double SecondMoment(Statistics.Moments m) =>
         m.Covariance[0, 0] + m.Covariance[1, 1] + m.Mean[0] * m.Mean[0] + m.Mean[1] * m.Mean[1];
-
-    private static double Slope(double[] x, double[] y)
-    {
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            sxy += (x[i] - mx) * (y[i] - my);
-            sxx += (x[i] - mx) * (x[i] - mx);
-        }
-
-        return sxy / sxx;
-    }
 }
