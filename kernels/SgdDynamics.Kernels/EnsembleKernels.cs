@@ -7,14 +7,17 @@ using SgdDynamics.Kernels.Statistics;
 
 namespace SgdDynamics.Kernels;
 
-/// <summary>Device buffers of an ensemble: x, v (momentum) and g (scratch), each d rows of <see cref="Stride"/> floats.</summary>
+/// <summary>
+/// Device buffers of an ensemble: x (d rows), the dynamics' auxiliary state (<see cref="IDynamics.AuxiliaryVectors"/>·d
+/// rows) and g (scratch, d rows), each row <see cref="Stride"/> floats.
+/// </summary>
 public readonly struct EnsembleBuffers
 {
     /// <summary>Positions.</summary>
     public readonly ArrayView<float> X;
 
-    /// <summary>Velocities (momentum only).</summary>
-    public readonly ArrayView<float> V;
+    /// <summary>Auxiliary state of the dynamics (velocities for heavy ball; unused by SGD).</summary>
+    public readonly ArrayView<float> Auxiliary;
 
     /// <summary>Gradient scratch.</summary>
     public readonly ArrayView<float> G;
@@ -29,10 +32,10 @@ public readonly struct EnsembleBuffers
     public readonly uint Seed;
 
     /// <summary>Creates the buffer description.</summary>
-    public EnsembleBuffers(ArrayView<float> x, ArrayView<float> v, ArrayView<float> g, long stride, uint firstTrajectory, uint seed)
+    public EnsembleBuffers(ArrayView<float> x, ArrayView<float> auxiliary, ArrayView<float> g, long stride, uint firstTrajectory, uint seed)
     {
         X = x;
-        V = v;
+        Auxiliary = auxiliary;
         G = g;
         Stride = stride;
         FirstTrajectory = firstTrajectory;
@@ -42,35 +45,36 @@ public readonly struct EnsembleBuffers
 
 /// <summary>
 /// ILGPU entry points: one thread per trajectory, all steps between two records inside one launch
-/// (DESIGN principle 3). Generic over the lane (<see cref="FloatLane"/> on the CPU accelerator,
-/// <see cref="DeviceFloatLane"/> on CUDA/OpenCL) and the landscape.
+/// (docs/architecture.md, "Devices and kernels"). Generic over the lane (<see cref="FloatLane"/> on the CPU accelerator,
+/// <see cref="DeviceFloatLane"/> on CUDA/OpenCL), the landscape and the update rule.
 /// </summary>
 public static class EnsembleKernels
 {
-    /// <summary>Draws the initial state of every slot and applies the divergence check.</summary>
-    public static void Start<TLane>(Index1D slot, GaussianStart<DeviceParameters> start, int usesMomentum, EnsembleBuffers buffers, float bound)
+    /// <summary>Draws the initial state of every slot, zeroes the dynamics' auxiliary state and applies the divergence check.</summary>
+    public static void Start<TLane, TDynamics>(Index1D slot, GaussianStart<DeviceParameters> start, TDynamics dynamics, EnsembleBuffers buffers, float bound)
         where TLane : struct, IScalarLane<TLane>
+        where TDynamics : struct, IDynamics
     {
-        bool momentum = usesMomentum != 0;
         var x = new DeviceState<TLane>(buffers.X, slot, buffers.Stride);
-        var v = new DeviceState<TLane>(buffers.V, slot, buffers.Stride);
+        var auxiliary = new DeviceState<TLane>(buffers.Auxiliary, slot, buffers.Stride);
         var normals = new PhiloxNormals<TLane>(buffers.Seed, buffers.FirstTrajectory + (uint)slot.X);
-        Trajectory.Start<TLane, DeviceState<TLane>, PhiloxNormals<TLane>, DeviceParameters>(start, x, v, momentum, normals);
-        Trajectory.MarkDiverged<TLane, DeviceState<TLane>>(x, v, start.Dimension, momentum, bound);
+        Trajectory.Start<TLane, DeviceState<TLane>, PhiloxNormals<TLane>, DeviceParameters>(start, x, auxiliary, dynamics.AuxiliaryVectors, normals);
+        Trajectory.MarkDiverged<TLane, DeviceState<TLane>>(x, auxiliary, start.Dimension, dynamics.AuxiliaryVectors, bound);
     }
 
     /// <summary>Runs <paramref name="count"/> steps from <paramref name="firstStep"/> and applies the divergence check.</summary>
-    public static void Advance<TLane, TLandscape>(
-        Index1D slot, TLandscape landscape, OptimizerParameters optimizer, EnsembleBuffers buffers, uint firstStep, uint count, float bound)
+    public static void Advance<TLane, TLandscape, TDynamics>(
+        Index1D slot, TLandscape landscape, TDynamics dynamics, EnsembleBuffers buffers, uint firstStep, uint count, float bound)
         where TLane : struct, IScalarLane<TLane>
         where TLandscape : struct, ILandscape
+        where TDynamics : struct, IDynamics
     {
         var x = new DeviceState<TLane>(buffers.X, slot, buffers.Stride);
-        var v = new DeviceState<TLane>(buffers.V, slot, buffers.Stride);
+        var auxiliary = new DeviceState<TLane>(buffers.Auxiliary, slot, buffers.Stride);
         var g = new DeviceState<TLane>(buffers.G, slot, buffers.Stride);
         var normals = new PhiloxNormals<TLane>(buffers.Seed, buffers.FirstTrajectory + (uint)slot.X);
-        Trajectory.Advance<TLane, TLandscape, DeviceState<TLane>, PhiloxNormals<TLane>>(landscape, optimizer, x, v, g, normals, firstStep, count);
-        Trajectory.MarkDiverged<TLane, DeviceState<TLane>>(x, v, landscape.Dimension, optimizer.UsesMomentum, bound);
+        Trajectory.Advance<TLane, TLandscape, TDynamics, DeviceState<TLane>, PhiloxNormals<TLane>>(landscape, dynamics, x, auxiliary, g, normals, firstStep, count);
+        Trajectory.MarkDiverged<TLane, DeviceState<TLane>>(x, auxiliary, landscape.Dimension, dynamics.AuxiliaryVectors, bound);
     }
 
     /// <summary>

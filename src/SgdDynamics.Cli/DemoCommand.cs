@@ -66,7 +66,7 @@ internal static class DemoCommand
             progress => EnsembleSolver.Solve(problem, backend, progress: progress));
         EnsembleOutput.Write(directory, scenario, result);
         IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem);
-        double eta = problem.Optimizer.LearningRate;
+        double eta = problem.Dynamics.LearningRate;
 
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"[bold]discrete SGD, η = {eta}[/]: {result.Range.Count:N0} trajectories on [bold]{Markup.Escape(result.Backend)}[/]");

@@ -72,9 +72,9 @@ internal static class TheoryCommand
     }
 
     private static string Optimizer(SgdDynamics.Problems.Problem problem) =>
-        problem.Optimizer.Kind == SgdDynamics.Problems.OptimizerKind.Momentum
-            ? $"heavy-ball momentum (η = {problem.Optimizer.LearningRate:G4}, β = {problem.Optimizer.Momentum:G4})"
-            : $"discrete SGD (η = {problem.Optimizer.LearningRate:G4})";
+        problem.Dynamics is SgdDynamics.Problems.HeavyBallSpec heavyBall
+            ? $"heavy-ball momentum (η = {problem.Dynamics.LearningRate:G4}, β = {heavyBall.Momentum:G4})"
+            : $"discrete SGD (η = {problem.Dynamics.LearningRate:G4})";
 
     private static string Reason(StationaryCovariance law) => law.Reason is null ? "" : $": {Markup.Escape(law.Reason)}";
 }

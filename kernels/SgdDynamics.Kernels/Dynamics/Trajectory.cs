@@ -5,30 +5,6 @@ using SgdDynamics.Kernels.Random;
 
 namespace SgdDynamics.Kernels.Dynamics;
 
-/// <summary>Optimizer constants as the kernels use them.</summary>
-public readonly struct OptimizerParameters
-{
-    /// <summary>Learning rate η.</summary>
-    public readonly float LearningRate;
-
-    /// <summary>Heavy-ball momentum β (0 for SGD).</summary>
-    public readonly float Momentum;
-
-    /// <summary>1 for heavy-ball momentum (the velocity state is used), 0 for SGD (an int: ILGPU rejects bool fields in kernel parameters).</summary>
-    public readonly int MomentumFlag;
-
-    /// <summary>SGD (<paramref name="usesMomentum"/> false) or heavy-ball momentum with β = <paramref name="momentum"/>.</summary>
-    public OptimizerParameters(float learningRate, float momentum, bool usesMomentum)
-    {
-        LearningRate = learningRate;
-        Momentum = momentum;
-        MomentumFlag = usesMomentum ? 1 : 0;
-    }
-
-    /// <summary>True for heavy-ball momentum.</summary>
-    public bool UsesMomentum => MomentumFlag != 0;
-}
-
 /// <summary>Gaussian initial law x₀ = μ + A z (A of <see cref="MatrixShape"/> <see cref="FactorShape"/>; zero for a point start).</summary>
 public readonly struct GaussianStart<TP> where TP : struct, IParameters
 {
@@ -55,16 +31,18 @@ public readonly struct GaussianStart<TP> where TP : struct, IParameters
 }
 
 /// <summary>
-/// The optimizer dynamics of one lane of trajectories, generic over lane, landscape, state storage and
+/// One lane of trajectories, generic over lane, landscape, update rule (<see cref="IDynamics"/>), state storage and
 /// random source: written once, run by every backend.
-/// SGD: <c>x ← x − η g</c>; heavy-ball momentum: <c>v ← β v − η g; x ← x + v</c> (v₀ = 0).
 /// </summary>
 public static class Trajectory
 {
-    /// <summary>Draws x₀ ~ N(μ, A Aᵀ) (normals from counter (0, sub, <see cref="Philox4x32.InitialStream"/>)) and sets v₀ = 0.</summary>
+    /// <summary>
+    /// Draws x₀ ~ N(μ, A Aᵀ) (normals from counter (0, sub, <see cref="Philox4x32.InitialStream"/>)) and sets the
+    /// <paramref name="auxiliaryVectors"/>·d auxiliary coordinates (the dynamics' extra state) to 0.
+    /// </summary>
     // Full optimisation at first call: the managed backend spends its time here, in one long call per tile.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Start<T, TS, TN, TP>(in GaussianStart<TP> start, TS x, TS v, bool usesMomentum, TN normals)
+    public static void Start<T, TS, TN, TP>(in GaussianStart<TP> start, TS x, TS auxiliary, int auxiliaryVectors, TN normals)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
@@ -74,10 +52,11 @@ public static class Trajectory
         for (int i = 0; i < d; i++)
         {
             x.Set(i, T.Splat(start.Mean.Get(i)));
-            if (usesMomentum)
-            {
-                v.Set(i, T.Splat(0f));
-            }
+        }
+
+        for (int i = 0; i < auxiliaryVectors * d; i++)
+        {
+            auxiliary.Set(i, T.Splat(0f));
         }
 
         if (start.FactorShape != MatrixShape.Zero)
@@ -87,68 +66,52 @@ public static class Trajectory
         }
     }
 
-    /// <summary>Runs steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + <paramref name="count"/> − 1 (g is scratch).</summary>
-    // Full optimisation at first call: the managed backend spends its time here, in one long call per tile.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Advance<T, TL, TS, TN>(in TL landscape, in OptimizerParameters optimizer, TS x, TS v, TS g, TN normals, uint firstStep, uint count)
-        where T : struct, ILane<T>
-        where TL : struct, ILandscape
-        where TS : struct, IStateView<T>
-        where TN : struct, INormalSource<T>
-    {
-        int d = landscape.Dimension;
-        T minusEta = T.Splat(-optimizer.LearningRate);
-        T beta = T.Splat(optimizer.Momentum);
-        for (uint k = 0; k < count; k++)
-        {
-            landscape.Gradient<T, TS, TN>(x, g, normals, firstStep + k);
-            if (optimizer.UsesMomentum)
-            {
-                for (int i = 0; i < d; i++)
-                {
-                    T vi = T.MulAdd(beta, v.Get(i), T.Mul(minusEta, g.Get(i)));
-                    v.Set(i, vi);
-                    x.Set(i, T.Add(x.Get(i), vi));
-                }
-            }
-            else
-            {
-                for (int i = 0; i < d; i++)
-                {
-                    x.Set(i, T.MulAdd(minusEta, g.Get(i), x.Get(i)));
-                }
-            }
-        }
-    }
-
     /// <summary>
-    /// Divergence check at a record: a trajectory with a NaN, an infinity or some |x_i| above
-    /// <paramref name="bound"/> is set to NaN in every coordinate (and velocity), so it stays diverged and
-    /// is counted, and excluded from the moments, at every later record.
+    /// Runs steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + <paramref name="count"/> − 1 of the update
+    /// rule <paramref name="dynamics"/> on <paramref name="landscape"/> (g is scratch).
     /// </summary>
     // Full optimisation at first call: the managed backend spends its time here, in one long call per tile.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MarkDiverged<T, TS>(TS x, TS v, int d, bool usesMomentum, float bound)
+    public static void Advance<T, TL, TD, TS, TN>(in TL landscape, in TD dynamics, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
+        where T : struct, ILane<T>
+        where TL : struct, ILandscape
+        where TD : struct, IDynamics
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T> =>
+        dynamics.Advance<T, TL, TS, TN>(landscape, x, auxiliary, g, normals, firstStep, count);
+
+    /// <summary>
+    /// Divergence check at a record: a trajectory with a NaN, an infinity or some |x_i| above
+    /// <paramref name="bound"/> (or a non-finite auxiliary coordinate) is set to NaN in every coordinate of x and of the
+    /// <paramref name="auxiliaryVectors"/>·d auxiliary ones, so it stays diverged and is counted, and excluded from the
+    /// moments, at every later record.
+    /// </summary>
+    // Full optimisation at first call: the managed backend spends its time here, in one long call per tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MarkDiverged<T, TS>(TS x, TS auxiliary, int d, int auxiliaryVectors, float bound)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
+        int extra = auxiliaryVectors * d;
         T flag = T.Splat(0f);
         for (int i = 0; i < d; i++)
         {
             flag = T.CountOutside(flag, x.Get(i), bound);
-            if (usesMomentum)
-            {
-                flag = T.CountOutside(flag, v.Get(i), float.MaxValue);
-            }
+        }
+
+        for (int i = 0; i < extra; i++)
+        {
+            flag = T.CountOutside(flag, auxiliary.Get(i), float.MaxValue);
         }
 
         for (int i = 0; i < d; i++)
         {
             x.Set(i, T.PoisonWhere(x.Get(i), flag));
-            if (usesMomentum)
-            {
-                v.Set(i, T.PoisonWhere(v.Get(i), flag));
-            }
+        }
+
+        for (int i = 0; i < extra; i++)
+        {
+            auxiliary.Set(i, T.PoisonWhere(auxiliary.Get(i), flag));
         }
     }
 

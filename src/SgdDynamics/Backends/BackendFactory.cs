@@ -3,56 +3,52 @@ using SgdDynamics.Backends.Managed;
 
 namespace SgdDynamics.Backends;
 
-/// <summary>Opens backends by name and says which ones this machine has.</summary>
+/// <summary>Opens ensemble backends by device name and says which devices this machine has.</summary>
 public static class BackendFactory
 {
-    /// <summary>Every backend name the command line accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["auto", "managed", "ilgpu-cpu", "cuda", "opencl"];
+    /// <summary>Every backend name the command line accepts (<see cref="ComputeDevice.Names"/>).</summary>
+    public static IReadOnlyList<string> Names => ComputeDevice.Names;
 
     /// <summary>The backends that can run here (managed and ilgpu-cpu always; cuda and opencl when ILGPU sees a device).</summary>
-    public static IReadOnlyList<string> Available()
-    {
-        var names = new List<string> { "managed", "ilgpu-cpu" };
-        if (IlgpuBackend.CountDevices("cuda") > 0)
-        {
-            names.Add("cuda");
-        }
-
-        if (IlgpuBackend.CountDevices("opencl") > 0)
-        {
-            names.Add("opencl");
-        }
-
-        return names;
-    }
+    public static IReadOnlyList<string> Available() => ComputeDevice.Available();
 
     /// <summary>
-    /// Opens backend <paramref name="name"/>; <c>auto</c> is CUDA when a CUDA device is present, else managed.
-    /// Throws <see cref="BackendUnavailableException"/> (listing the available ones) when it cannot run here.
+    /// Opens backend <paramref name="name"/> on a device of its own (<see cref="ComputeDevice.Open"/>; <c>auto</c> is CUDA
+    /// when a CUDA device is present, else managed). Throws <see cref="BackendUnavailableException"/> (listing the
+    /// available ones) when it cannot run here.
     /// </summary>
     public static IEnsembleBackend Open(string name, int threads = 0)
     {
-        switch (name)
-        {
-            case "auto":
-                return IlgpuBackend.CountDevices("cuda") > 0 ? IlgpuBackend.Open("cuda") : new ManagedBackend(threads);
-            case "managed":
-                return new ManagedBackend(threads);
-            case "ilgpu-cpu":
-                return IlgpuBackend.Open(name);
-            case "cuda":
-            case "opencl":
-                try
-                {
-                    return IlgpuBackend.Open(name);
-                }
-                catch (BackendUnavailableException e)
-                {
-                    throw new BackendUnavailableException(name, $"{e.Reason}; available here: {string.Join(", ", Available())}");
-                }
+        ComputeDevice device = ComputeDevice.Open(name, threads);
+        return For(device, ownsDevice: true);
+    }
 
-            default:
-                throw new BackendUnavailableException(name, $"unknown backend; choose one of {string.Join(", ", Names)} (available here: {string.Join(", ", Available())})");
+    /// <summary>The ensemble backend that runs on <paramref name="device"/> (the caller keeps ownership of the device).</summary>
+    public static IEnsembleBackend For(ComputeDevice device) => For(device, ownsDevice: false);
+
+    private static IEnsembleBackend For(ComputeDevice device, bool ownsDevice)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        IEnsembleBackend backend = device.IsManaged ? new ManagedBackend(device) : new IlgpuBackend(device);
+        return ownsDevice ? new Owning(backend, device) : backend;
+    }
+
+    /// <summary>A backend that also disposes its device.</summary>
+    private sealed class Owning(IEnsembleBackend inner, ComputeDevice device) : IEnsembleBackend
+    {
+        public string Name => inner.Name;
+
+        public string Device => inner.Device;
+
+        public ComputeDevice ComputeDevice => device;
+
+        public void Run(Ensembles.EnsembleModel model, TrajectoryRange range, Ensembles.EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null) =>
+            inner.Run(model, range, statistics, progress, cancellationToken, finalStates);
+
+        public void Dispose()
+        {
+            inner.Dispose();
+            device.Dispose();
         }
     }
 }

@@ -26,6 +26,9 @@ public interface IEnsembleBackend : IDisposable
     /// <summary>The device that runs it, in words.</summary>
     string Device { get; }
 
+    /// <summary>The device value the backend runs on.</summary>
+    ComputeDevice ComputeDevice { get; }
+
     /// <summary>
     /// Runs <paramref name="range"/> of <paramref name="model"/>, depositing into <paramref name="statistics"/>;
     /// <paramref name="progress"/> receives completed trajectory-steps (from any thread). When

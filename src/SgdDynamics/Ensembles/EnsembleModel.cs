@@ -1,29 +1,15 @@
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Kernels.Dynamics;
-using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Kernels.Statistics;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Ensembles;
 
-/// <summary>Which landscape struct the ensemble kernels run (backends dispatch on it once per run).</summary>
-public enum EnsembleLandscapeKind
-{
-    /// <summary><see cref="QuadraticLandscape{TP}"/> with the model's float parameters.</summary>
-    Quadratic,
-
-    /// <summary><see cref="Kernels.Landscapes.DoubleWellLandscape"/>.</summary>
-    DoubleWell,
-
-    /// <summary><see cref="Kernels.Landscapes.RingValleyLandscape"/>.</summary>
-    RingValley,
-}
-
 /// <summary>
-/// A <see cref="Problem"/> in the form the kernels take: which landscape struct to run
-/// (<see cref="LandscapeKind"/>), for a quadratic its float32 parameters (row-major) and the shape of each
-/// matrix (so zero, diagonal and triangular structure costs nothing), for the double well and the ring valley
-/// the landscape structs themselves, optimizer constants and the recording schedule. Trajectory states are float32; every statistic is accumulated in double and exact
-/// fixed point.
+/// A <see cref="Problem"/> in the form the ensemble kernels take: the initial law as float32 parameters with the shape
+/// of its factor, the divergence bound, the seed and the recording schedule. The landscape and update-rule kernel
+/// structs come from <see cref="ModelRegistry"/> through <see cref="Bind{TP, TResult}"/>, which a backend calls once per
+/// run with its own parameter storage. Trajectory states are float32; every statistic is accumulated in double and
+/// exact fixed point.
 /// </summary>
 public sealed class EnsembleModel
 {
@@ -31,41 +17,9 @@ public sealed class EnsembleModel
     {
         Problem = problem;
         Dimension = problem.Dimension;
-        switch (problem.Landscape)
-        {
-            case QuadraticLandscapeSpec landscape:
-                LandscapeKind = EnsembleLandscapeKind.Quadratic;
-                Hessian = RowMajor(landscape.Hessian);
-                DiagonalHessian = ShapeOf(landscape.Hessian) <= MatrixShape.Diagonal;
-                LinearTerm = landscape.LinearTerm.Select(v => (float)v).ToArray();
-                HasLinearTerm = LinearTerm.Any(v => v != 0f);
-                NoiseFactor = RowMajor(landscape.NoiseFactor);
-                NoiseShape = ShapeOf(landscape.NoiseFactor);
-                CurvatureStd = landscape.CurvatureNoiseStd.Select(v => (float)v).ToArray();
-                HasCurvatureNoise = CurvatureStd.Any(v => v != 0f);
-                NormalsPerStep = (HasCurvatureNoise ? Dimension : 0) + (NoiseShape != MatrixShape.Zero ? Dimension : 0);
-                break;
-            case DoubleWellLandscapeSpec doubleWell:
-                LandscapeKind = EnsembleLandscapeKind.DoubleWell;
-                DoubleWell = new DoubleWellLandscape(doubleWell.NoiseStd);
-                NormalsPerStep = DoubleWell.NormalsPerStep;
-                break;
-            case RingValleyLandscapeSpec ringValley:
-                LandscapeKind = EnsembleLandscapeKind.RingValley;
-                RingValley = new RingValleyLandscape(ringValley.Dimension, ringValley.Curvature, ringValley.NoiseStd);
-                NormalsPerStep = RingValley.NormalsPerStep;
-                break;
-            default:
-                throw new ArgumentException($"the ensemble kernels cannot run landscape type '{problem.Landscape.TypeName}'", nameof(problem));
-        }
-
-        InitialMean = problem.Initial.Mean.Select(v => (float)v).ToArray();
-        InitialFactor = RowMajor(problem.Initial.Factor);
-        InitialShape = ShapeOf(problem.Initial.Factor);
-        Optimizer = new OptimizerParameters(
-            (float)problem.Optimizer.LearningRate,
-            (float)problem.Optimizer.Momentum,
-            problem.Optimizer.Kind == OptimizerKind.Momentum);
+        InitialMean = KernelMatrix.Floats(problem.Initial.Mean);
+        InitialFactor = KernelMatrix.RowMajor(problem.Initial.Factor);
+        InitialShape = KernelMatrix.ShapeOf(problem.Initial.Factor);
         DivergenceBound = (float)problem.Ensemble.DivergenceThreshold;
         Seed = problem.Ensemble.Seed;
         RecordSteps = problem.RecordSteps.ToArray();
@@ -77,39 +31,6 @@ public sealed class EnsembleModel
     /// <summary>Dimension d.</summary>
     public int Dimension { get; }
 
-    /// <summary>Which landscape struct the kernels run.</summary>
-    public EnsembleLandscapeKind LandscapeKind { get; }
-
-    /// <summary>The double-well struct (meaningful when <see cref="LandscapeKind"/> is <see cref="EnsembleLandscapeKind.DoubleWell"/>).</summary>
-    public DoubleWellLandscape DoubleWell { get; }
-
-    /// <summary>The ring-valley struct (meaningful when <see cref="LandscapeKind"/> is <see cref="EnsembleLandscapeKind.RingValley"/>).</summary>
-    public RingValleyLandscape RingValley { get; }
-
-    /// <summary>H, row-major (empty unless the landscape is quadratic).</summary>
-    public float[] Hessian { get; } = [];
-
-    /// <summary>True when H is diagonal.</summary>
-    public bool DiagonalHessian { get; }
-
-    /// <summary>b (empty unless the landscape is quadratic).</summary>
-    public float[] LinearTerm { get; } = [];
-
-    /// <summary>True when b ≠ 0.</summary>
-    public bool HasLinearTerm { get; }
-
-    /// <summary>L with L Lᵀ = Σ, row-major (empty unless the landscape is quadratic).</summary>
-    public float[] NoiseFactor { get; } = [];
-
-    /// <summary><see cref="MatrixShape"/> of L.</summary>
-    public int NoiseShape { get; }
-
-    /// <summary>Curvature-noise standard deviations a (empty unless the landscape is quadratic).</summary>
-    public float[] CurvatureStd { get; } = [];
-
-    /// <summary>True when a ≠ 0.</summary>
-    public bool HasCurvatureNoise { get; }
-
     /// <summary>Initial mean.</summary>
     public float[] InitialMean { get; }
 
@@ -118,9 +39,6 @@ public sealed class EnsembleModel
 
     /// <summary><see cref="MatrixShape"/> of the initial factor (zero for a point start).</summary>
     public int InitialShape { get; }
-
-    /// <summary>Optimizer constants.</summary>
-    public OptimizerParameters Optimizer { get; }
 
     /// <summary>Divergence threshold on |x_i|.</summary>
     public float DivergenceBound { get; }
@@ -131,69 +49,33 @@ public sealed class EnsembleModel
     /// <summary>Recorded steps (0 first, the last step last).</summary>
     public int[] RecordSteps { get; }
 
-    /// <summary>Statistics per record (see <see cref="Kernels.Statistics.TileLayout.Statistics"/>).</summary>
-    public int StatisticCount => Kernels.Statistics.TileLayout.StatisticCount(Dimension);
-
-    /// <summary>Normals drawn per step and trajectory (the landscape struct's <see cref="ILandscape.NormalsPerStep"/>).</summary>
-    public int NormalsPerStep { get; }
-
-    /// <summary>Largest dimension the kernels support (statistic codes hold coordinates in 8 bits; scenarios allow 64).</summary>
-    public const int MaxDimension = 64;
+    /// <summary>Statistics per record (see <see cref="TileLayout.Statistics"/>).</summary>
+    public int StatisticCount => TileLayout.StatisticCount(Dimension);
 
     /// <summary>Converts a validated problem.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The dimension is outside 1 … <see cref="Limits.MaxDimension"/>.</exception>
     public static EnsembleModel From(Problem problem)
     {
-        if (problem.Dimension < 1 || problem.Dimension > MaxDimension)
+        ArgumentNullException.ThrowIfNull(problem);
+        if (problem.Dimension < 1 || problem.Dimension > Limits.MaxDimension)
         {
-            throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {MaxDimension} (got {problem.Dimension})");
+            throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxDimension} (got {problem.Dimension})");
         }
 
         return new(problem);
     }
 
-    private static float[] RowMajor(Matrix<double> m)
+    /// <summary>The initial law with its parameters in <paramref name="store"/>.</summary>
+    public GaussianStart<TP> Start<TP>(IParameterStore<TP> store) where TP : struct, IParameters
     {
-        var a = new float[m.RowCount * m.ColumnCount];
-        for (int i = 0; i < m.RowCount; i++)
-        {
-            for (int j = 0; j < m.ColumnCount; j++)
-            {
-                a[i * m.ColumnCount + j] = (float)m[i, j];
-            }
-        }
-
-        return a;
+        ArgumentNullException.ThrowIfNull(store);
+        return new GaussianStart<TP>(Dimension, InitialShape, store.Store(InitialMean), store.Store(InitialFactor));
     }
 
-    /// <summary>The cheapest <see cref="MatrixShape"/> that holds every nonzero entry (as float).</summary>
-    private static int ShapeOf(Matrix<double> m)
-    {
-        bool offDiagonal = false, upper = false, any = false;
-        for (int i = 0; i < m.RowCount; i++)
-        {
-            for (int j = 0; j < m.ColumnCount; j++)
-            {
-                if ((float)m[i, j] == 0f)
-                {
-                    continue;
-                }
-
-                any = true;
-                offDiagonal |= i != j;
-                upper |= j > i;
-            }
-        }
-
-        if (!any)
-        {
-            return MatrixShape.Zero;
-        }
-
-        if (!offDiagonal)
-        {
-            return MatrixShape.Diagonal;
-        }
-
-        return upper ? MatrixShape.Dense : MatrixShape.LowerTriangular;
-    }
+    /// <summary>
+    /// Builds the landscape struct (parameters in <paramref name="store"/>) and the update-rule struct of the problem and
+    /// hands both to <paramref name="visitor"/> (<see cref="ModelRegistry.Bind{TP, TResult}"/>).
+    /// </summary>
+    public TResult Bind<TP, TResult>(IParameterStore<TP> store, IEnsembleKernelVisitor<TResult> visitor) where TP : struct, IParameters =>
+        ModelRegistry.Bind(Problem.Landscape, Problem.Dynamics, store, visitor);
 }

@@ -79,7 +79,7 @@ public static class EnsembleSolver
         backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
         double seconds = clock.Elapsed.TotalSeconds;
         var records = model.RecordSteps
-            .Select((step, i) => new EnsembleRecord(step, step * problem.Optimizer.LearningRate, statistics[i].ToMoments()))
+            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments()))
             .ToArray();
         return new EnsembleResult(problem, backend.Name, backend.Device, r, records, statistics, seconds, finalStates);
     }

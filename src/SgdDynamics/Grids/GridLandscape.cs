@@ -38,34 +38,12 @@ public abstract class GridLandscape
     /// <summary>Calls <paramref name="visitor"/> with the landscape struct.</summary>
     public abstract TResult Accept<TResult>(IGridFieldVisitor<TResult> visitor);
 
-    /// <summary>The grid landscape of any landscape spec of dimension 1 or 2 (the structs the ensemble kernels run, or <see cref="QuadraticField"/>).</summary>
+    /// <summary>The grid landscape of any landscape spec of dimension 1 or 2, from its registration (<see cref="ModelRegistry"/>).</summary>
     /// <exception cref="ArgumentException">The dimension is not 1 or 2, or the landscape type has no grid form.</exception>
-    public static GridLandscape From(LandscapeSpec spec) => spec switch
+    public static GridLandscape From(LandscapeSpec spec)
     {
-        QuadraticLandscapeSpec quadratic => From(quadratic),
-        DoubleWellLandscapeSpec well => Wrap(new DoubleWellLandscape(well.NoiseStd)),
-        RingValleyLandscapeSpec ring => Wrap(new RingValleyLandscape(ring.Dimension, ring.Curvature, ring.NoiseStd)),
-        _ => throw new ArgumentException($"the landscape type '{spec.TypeName}' has no grid form", nameof(spec)),
-    };
-
-    /// <summary>The quadratic landscape of a problem (d = 1 or 2): ḡ = Hx + b, Σ(x) = Σ + diag(a² x²), L = xᵀHx/2 + bᵀx.</summary>
-    /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
-    public static GridLandscape From(QuadraticLandscapeSpec spec)
-    {
-        int d = spec.Dimension;
-        if (d is not (1 or 2))
-        {
-            throw new ArgumentException($"grid solvers take landscapes of dimension 1 or 2 (got {d})", nameof(spec));
-        }
-
-        double At(int i, int j, MathNet.Numerics.LinearAlgebra.Matrix<double> m) => i < d && j < d ? m[i, j] : 0;
-        double Of(int i, MathNet.Numerics.LinearAlgebra.Vector<double> v) => i < d ? v[i] : 0;
-        return new Of<QuadraticField>(new QuadraticField(
-            d,
-            At(0, 0, spec.Hessian), At(0, 1, spec.Hessian), At(1, 1, spec.Hessian),
-            Of(0, spec.LinearTerm), Of(1, spec.LinearTerm),
-            At(0, 0, spec.NoiseCovariance), At(0, 1, spec.NoiseCovariance), At(1, 1, spec.NoiseCovariance),
-            Of(0, spec.CurvatureNoiseStd), Of(1, spec.CurvatureNoiseStd)));
+        ArgumentNullException.ThrowIfNull(spec);
+        return ModelRegistry.For(spec).Grid(spec);
     }
 
     /// <summary>Double well <c>L = (x² − 1)²/4</c> (1-D): ḡ = x³ − x, isotropic additive noise variance σ².</summary>

@@ -107,7 +107,7 @@ public static class GridRunner
         var clock = Stopwatch.StartNew();
         UniformGrid grid = Grid(problem);
         GridLandscape landscape = Landscape(problem);
-        double eta = problem.Optimizer.LearningRate;
+        double eta = problem.Dynamics.LearningRate;
         GridDensity density = InitialDensity(problem, grid);
 
         // The master equation runs on the device; the Fokker–Planck solver's backward-Euler solves run on the host

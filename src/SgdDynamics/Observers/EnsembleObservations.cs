@@ -50,7 +50,7 @@ public static class EnsembleObservations
 
         var projection = new EigenmodeProjection(problem.Quadratic.Hessian);
         EigenmodeDecomposition theory = EigenmodeTheory.Decompose(problem);
-        double eta = problem.Optimizer.LearningRate, beta = problem.Optimizer.Momentum;
+        double eta = problem.Dynamics.LearningRate, beta = TheoryDynamics.Momentum(problem.Dynamics);
         var modes = new List<ModeReport>();
         for (int m = 0; m < projection.Dimension; m++)
         {
@@ -61,7 +61,7 @@ public static class EnsembleObservations
             {
                 Regime.Confined when double.IsFinite(mode.ExactDiscreteVariance) => mode.ExactDiscreteVariance,
                 Regime.Confined when mode.Decoupled && double.IsFinite(mode.DiscreteVariance) => mode.DiscreteVariance,
-                Regime.Diffusive when mode.IsFlat && mode.CurvatureVariance == 0 => problem.Optimizer.Kind == OptimizerKind.Sgd
+                Regime.Diffusive when mode.IsFlat && mode.CurvatureVariance == 0 => problem.Dynamics is SgdSpec
                     ? FlatModeDiffusion.FromProblem(problem, mode.Direction).Diffusion
                     : eta * mode.NoiseVariance / (2 * (1 - beta) * (1 - beta)),
                 _ => null,

@@ -106,12 +106,7 @@ public static class EnsembleOutput
             ["firstTrajectory"] = result.Range.First,
             ["steps"] = p.Ensemble.Steps,
             ["seed"] = p.Ensemble.Seed,
-            ["optimizer"] = new JsonObject
-            {
-                ["type"] = p.Optimizer.Kind == OptimizerKind.Momentum ? "momentum" : "sgd",
-                ["learningRate"] = p.Optimizer.LearningRate,
-                ["momentum"] = p.Optimizer.Momentum,
-            },
+            ["optimizer"] = DynamicsJson.Of(p.Dynamics),
             ["recordEvery"] = p.Record.Every,
             ["records"] = result.Records.Count,
             ["divergenceThreshold"] = p.Ensemble.DivergenceThreshold,

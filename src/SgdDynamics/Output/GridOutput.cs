@@ -66,12 +66,7 @@ public static class GridOutput
             ["device"] = result.Device,
             ["dimension"] = p.Dimension,
             ["steps"] = p.Ensemble.Steps,
-            ["optimizer"] = new JsonObject
-            {
-                ["type"] = "sgd",
-                ["learningRate"] = p.Optimizer.LearningRate,
-                ["momentum"] = p.Optimizer.Momentum,
-            },
+            ["optimizer"] = DynamicsJson.Of(p.Dynamics),
             ["initial"] = p.Initial.IsPoint ? "point mass (the cell holding the point)" : "Gaussian (sampled at cell centres, normalised on the grid)",
             ["recordEvery"] = p.Record.Every,
             ["records"] = result.Records.Count,

@@ -2,89 +2,31 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace SgdDynamics.Problems;
 
-/// <summary>Which update rule the ensemble runs.</summary>
-public enum OptimizerKind
+/// <summary>
+/// The optimizer dynamics as a problem describes it: its learning rate and the constants of its update rule. Each
+/// subtype has one <see cref="DynamicsRegistration"/> (in <see cref="ModelRegistry"/>) that names it, reads and writes
+/// it and binds it to its kernel struct: <see cref="SgdSpec"/>, <see cref="HeavyBallSpec"/>.
+/// </summary>
+/// <param name="LearningRate">η &gt; 0.</param>
+public abstract record DynamicsSpec(double LearningRate)
 {
-    /// <summary>Plain SGD: <c>x ← x − η g</c>.</summary>
-    Sgd,
-
-    /// <summary>Heavy-ball momentum: <c>v ← β v − η g; x ← x + v</c> (v₀ = 0).</summary>
-    Momentum,
+    /// <summary>The scenario name of the update rule (<c>sgd</c>, <c>momentum</c>), from its registration.</summary>
+    public string TypeName => ModelRegistry.For(this).TypeName;
 }
 
-/// <summary>Optimizer settings: learning rate η and heavy-ball momentum β (0 for SGD).</summary>
-public sealed record OptimizerSpec(OptimizerKind Kind, double LearningRate, double Momentum);
-
 /// <summary>
-/// A loss landscape with noisy gradients, as a problem describes it: <see cref="QuadraticLandscapeSpec"/>,
-/// <see cref="DoubleWellLandscapeSpec"/> or <see cref="RingValleyLandscapeSpec"/>. Theory and the Hessian eigenmodes
-/// exist for the quadratic only (<see cref="Problem.Quadratic"/>).
+/// A loss landscape with noisy gradients, as a problem describes it. Each subtype has one
+/// <see cref="LandscapeRegistration"/> (in <see cref="ModelRegistry"/>) that names it, reads and writes it, binds it to
+/// its kernel struct and gives its grid form. Theory and the Hessian eigenmodes exist for the quadratic only
+/// (<see cref="Problem.Quadratic"/>).
 /// </summary>
 public abstract record LandscapeSpec
 {
     /// <summary>Dimension d of the parameter space.</summary>
     public abstract int Dimension { get; }
 
-    /// <summary>The scenario name of the landscape type (<c>quadratic</c>, <c>doubleWell</c>, <c>ringValley</c>).</summary>
-    public abstract string TypeName { get; }
-}
-
-/// <summary>
-/// Quadratic landscape with noisy gradients. One step's gradient at x is
-/// <c>g = (H + diag(a ⊙ ζ)) x + b + L ξ</c>, ζ, ξ independent standard normal vectors,
-/// Σ = L Lᵀ the gradient-noise covariance and a the per-coordinate curvature-noise std.
-/// </summary>
-/// <param name="Hessian">Symmetric mean Hessian H (d × d).</param>
-/// <param name="LinearTerm">Linear term b (the gradient at 0 is b).</param>
-/// <param name="NoiseCovariance">Gradient-noise covariance Σ (positive semidefinite).</param>
-/// <param name="NoiseFactor">A factor L with L Lᵀ = Σ (lower triangular when <paramref name="NoiseFactorIsLowerTriangular"/>).</param>
-/// <param name="NoiseFactorIsLowerTriangular">True when <paramref name="NoiseFactor"/> is lower triangular (a Cholesky factor).</param>
-/// <param name="CurvatureNoiseStd">Per-coordinate curvature-noise standard deviation a.</param>
-public sealed record QuadraticLandscapeSpec(
-    Matrix<double> Hessian,
-    Vector<double> LinearTerm,
-    Matrix<double> NoiseCovariance,
-    Matrix<double> NoiseFactor,
-    bool NoiseFactorIsLowerTriangular,
-    Vector<double> CurvatureNoiseStd) : LandscapeSpec
-{
-    /// <summary>Dimension d of the parameter space.</summary>
-    public override int Dimension => Hessian.RowCount;
-
-    /// <inheritdoc/>
-    public override string TypeName => "quadratic";
-}
-
-/// <summary>
-/// Symmetric double well <c>L(x) = (x² − 1)²/4</c> in one dimension (minima at ±1, curvature L''(±1) = 2, barrier
-/// 1/4 at 0) with additive gradient noise: one step's gradient is <c>g = x³ − x + σ ξ</c>, ξ ~ N(0, 1).
-/// Runs <see cref="Kernels.Landscapes.DoubleWellLandscape"/>.
-/// </summary>
-/// <param name="NoiseStd">Gradient-noise standard deviation σ ≥ 0.</param>
-public sealed record DoubleWellLandscapeSpec(double NoiseStd) : LandscapeSpec
-{
-    /// <summary>Always 1.</summary>
-    public override int Dimension => 1;
-
-    /// <inheritdoc/>
-    public override string TypeName => "doubleWell";
-}
-
-/// <summary>
-/// Ring valley <c>L(x) = λ(|x|² − 1)²/4</c> in d ≥ 2 dimensions: minima on the unit sphere (flat along it,
-/// curvature 2λ across it) with isotropic additive gradient noise: <c>g = λ(|x|² − 1) x + σ ξ</c>, ξ ~ N(0, I_d).
-/// Runs <see cref="Kernels.Landscapes.RingValleyLandscape"/>.
-/// </summary>
-/// <param name="Dimension">Dimension d, 2 … 64.</param>
-/// <param name="Curvature">λ &gt; 0.</param>
-/// <param name="NoiseStd">Gradient-noise standard deviation σ ≥ 0.</param>
-public sealed record RingValleyLandscapeSpec(int Dimension, double Curvature, double NoiseStd) : LandscapeSpec
-{
-    /// <summary>Dimension d, 2 … 64.</summary>
-    public override int Dimension { get; } = Dimension;
-
-    /// <inheritdoc/>
-    public override string TypeName => "ringValley";
+    /// <summary>The scenario name of the landscape type (<c>quadratic</c>, <c>doubleWell</c>, …), from its registration.</summary>
+    public string TypeName => ModelRegistry.For(this).TypeName;
 }
 
 /// <summary>
@@ -120,10 +62,10 @@ public sealed record RecordSpec(int Every, bool Tails = false)
     }
 }
 
-/// <summary>A validated, immutable problem: landscape, optimizer, initial law, ensemble and recording schedule.</summary>
+/// <summary>A validated, immutable problem: landscape, dynamics, initial law, ensemble and recording schedule.</summary>
 public sealed record Problem(
     LandscapeSpec Landscape,
-    OptimizerSpec Optimizer,
+    DynamicsSpec Dynamics,
     InitialLaw Initial,
     EnsembleSpec Ensemble,
     RecordSpec Record)

@@ -30,18 +30,28 @@ public static class ProblemBuilder
         double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
         bool recordTails = false)
     {
+        var landscape = QuadraticLandscape(hessian, noiseCovariance, linearTerm, curvatureNoiseStd);
+        return Assemble(landscape, learningRate, initialMean, initialCovariance, trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+    }
+
+    /// <summary>
+    /// The quadratic landscape H, Σ (factorised as the scenario loader does), b and a (both default to 0).
+    /// </summary>
+    public static QuadraticLandscapeSpec QuadraticLandscape(double[,] hessian, double[,] noiseCovariance, double[]? linearTerm = null, double[]? curvatureNoiseStd = null)
+    {
+        ArgumentNullException.ThrowIfNull(hessian);
+        ArgumentNullException.ThrowIfNull(noiseCovariance);
         int d = hessian.GetLength(0);
         var build = Matrix<double>.Build;
         Matrix<double> sigma = build.DenseOfArray(noiseCovariance);
         (Matrix<double> factor, bool lower) = CovarianceFactor.Compute(sigma);
-        var landscape = new QuadraticLandscapeSpec(
+        return new QuadraticLandscapeSpec(
             build.DenseOfArray(hessian),
             Vector<double>.Build.DenseOfArray(linearTerm ?? new double[d]),
             sigma,
             factor,
             lower,
             Vector<double>.Build.DenseOfArray(curvatureNoiseStd ?? new double[d]));
-        return Assemble(landscape, learningRate, initialMean, initialCovariance, trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
     }
 
     /// <summary>
@@ -104,7 +114,7 @@ public static class ProblemBuilder
         var build = Matrix<double>.Build;
         Matrix<double> c0 = initialCovariance is null ? build.Dense(d, d) : build.DenseOfArray(initialCovariance);
         (Matrix<double> f0, bool lower0) = CovarianceFactor.Compute(c0);
-        var optimizer = new OptimizerSpec(momentum > 0 ? OptimizerKind.Momentum : OptimizerKind.Sgd, learningRate, momentum);
+        DynamicsSpec optimizer = momentum > 0 ? new HeavyBallSpec(learningRate, momentum) : new SgdSpec(learningRate);
         var initial = new InitialLaw(Vector<double>.Build.DenseOfArray(initialMean), c0, f0, lower0);
         var ensemble = new EnsembleSpec(trajectories, steps, seed, divergenceThreshold);
         return new Problem(landscape, optimizer, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps, recordTails));

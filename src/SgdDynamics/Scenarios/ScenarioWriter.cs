@@ -15,12 +15,10 @@ namespace SgdDynamics.Scenarios;
 /// </summary>
 public static class ScenarioWriter
 {
-    private const int IndentSize = 2;
-
     private static readonly JsonWriterOptions Options = new()
     {
         Indented = true,
-        IndentSize = IndentSize,
+        IndentSize = ScenarioJson.IndentSize,
         NewLine = "\n",
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
@@ -60,39 +58,20 @@ public static class ScenarioWriter
         }
 
         writer.WriteStartObject("landscape");
-        writer.WriteString("type", problem.Landscape.TypeName);
-        switch (problem.Landscape)
-        {
-            case QuadraticLandscapeSpec landscape:
-                WriteMatrix(writer, "hessian", landscape.Hessian);
-                WriteVector(writer, "linearTerm", landscape.LinearTerm);
-                WriteMatrix(writer, "gradientNoiseCovariance", landscape.NoiseCovariance);
-                WriteVector(writer, "curvatureNoiseStd", landscape.CurvatureNoiseStd);
-                break;
-            case DoubleWellLandscapeSpec doubleWell:
-                WriteNumber(writer, "noiseStd", doubleWell.NoiseStd);
-                break;
-            case RingValleyLandscapeSpec ringValley:
-                writer.WriteNumber("dimension", ringValley.Dimension);
-                WriteNumber(writer, "curvature", ringValley.Curvature);
-                WriteNumber(writer, "noiseStd", ringValley.NoiseStd);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(scenario), problem.Landscape.TypeName, "unknown landscape type");
-        }
-
+        LandscapeRegistration landscape = ModelRegistry.For(problem.Landscape);
+        writer.WriteString("type", landscape.TypeName);
+        landscape.Write(writer, problem.Landscape);
         writer.WriteEndObject();
 
-        var optimizer = problem.Optimizer;
+        DynamicsRegistration dynamics = ModelRegistry.For(problem.Dynamics);
         writer.WriteStartObject("optimizer");
-        writer.WriteString("type", optimizer.Kind switch
+        writer.WriteString("type", dynamics.TypeName);
+        WriteNumber(writer, "learningRate", problem.Dynamics.LearningRate);
+        foreach ((string name, double value) in dynamics.Constants(problem.Dynamics))
         {
-            OptimizerKind.Sgd => "sgd",
-            OptimizerKind.Momentum => "momentum",
-            _ => throw new ArgumentOutOfRangeException(nameof(scenario), optimizer.Kind, "unknown optimizer kind"),
-        });
-        WriteNumber(writer, "learningRate", optimizer.LearningRate);
-        WriteNumber(writer, "momentum", optimizer.Momentum);
+            WriteNumber(writer, name, value);
+        }
+
         writer.WriteEndObject();
 
         var initial = problem.Initial;
@@ -186,28 +165,9 @@ public static class ScenarioWriter
         writer.WriteEndObject();
     }
 
-    /// <summary>A matrix as an array of rows, one row per line.</summary>
-    private static void WriteMatrix(Utf8JsonWriter writer, string name, Matrix<double> matrix)
-    {
-        writer.WritePropertyName(name);
-        var indent = new string(' ', IndentSize * writer.CurrentDepth);
-        var rows = matrix.EnumerateRows().Select(row => indent + new string(' ', IndentSize) + InlineArray(row));
-        writer.WriteRawValue("[\n" + string.Join(",\n", rows) + "\n" + indent + "]");
-    }
+    private static void WriteMatrix(Utf8JsonWriter writer, string name, Matrix<double> matrix) => ScenarioJson.WriteMatrix(writer, name, matrix);
 
-    /// <summary>A vector on one line.</summary>
-    private static void WriteVector(Utf8JsonWriter writer, string name, Vector<double> vector)
-    {
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(InlineArray(vector));
-    }
+    private static void WriteVector(Utf8JsonWriter writer, string name, Vector<double> vector) => ScenarioJson.WriteVector(writer, name, vector);
 
-    private static void WriteNumber(Utf8JsonWriter writer, string name, double value)
-    {
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(NumberText.Format(value));
-    }
-
-    private static string InlineArray(Vector<double> values) =>
-        "[" + string.Join(", ", values.Select(v => NumberText.Format(v))) + "]";
+    private static void WriteNumber(Utf8JsonWriter writer, string name, double value) => ScenarioJson.WriteNumber(writer, name, value);
 }

@@ -160,7 +160,7 @@ public sealed class FlatModeDiffusion
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(direction);
-        if (problem.Optimizer.Kind != OptimizerKind.Sgd)
+        if (problem.Dynamics is not SgdSpec)
             throw new ArgumentException("Flat-mode diffusion is derived for plain SGD.", nameof(problem));
         var landscape = problem.Quadratic;
         if (direction.Count != landscape.Dimension)
@@ -197,7 +197,7 @@ public sealed class FlatModeDiffusion
 
         var initial = problem.Initial;
         return new FlatModeDiffusion(
-            problem.Optimizer.LearningRate,
+            problem.Dynamics.LearningRate,
             Math.Max(v.DotProduct(landscape.NoiseCovariance * v), 0.0),
             v.DotProduct(landscape.LinearTerm),
             curvature,

@@ -104,9 +104,9 @@ internal sealed class HeavyBallModes
         var noise = basis.TransposeThisAndMultiply(landscape.NoiseCovariance).Multiply(basis);
         double[] linear = PadVector(basis.TransposeThisAndMultiply(landscape.LinearTerm), stride);
         double[] curvature = landscape.CurvatureNoiseStd.Select(a => a * a).ToArray();
-        double momentum = problem.Optimizer.Kind == OptimizerKind.Momentum ? problem.Optimizer.Momentum : 0.0;
+        double momentum = TheoryDynamics.Momentum(problem.Dynamics);
 
-        return new HeavyBallModes(problem.Optimizer.LearningRate, momentum, eigenvalues, basis,
+        return new HeavyBallModes(problem.Dynamics.LearningRate, momentum, eigenvalues, basis,
             basisRows, PadSymmetric(noise, stride), linear, curvature);
     }
 

@@ -217,7 +217,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             seed: 707,
             recordEvery: 6,
             momentum: 0.75);
-        Assert.Equal(OptimizerKind.Momentum, problem.Optimizer.Kind);
+        Assert.IsType<HeavyBallSpec>(problem.Dynamics);
         var (run, checks) = CompareWithTheory(problem);
         CompareGaussianShape(run, checks);
         checks.AssertAll(output, nameof(HeavyBall1DMatchesTheory));

@@ -48,10 +48,12 @@ public class EnsembleModelTests
     public void NoiseAndInitialFactorShapesFollowTheCovariance(string label, double[,] covariance, int shape)
     {
         int d = covariance.GetLength(0);
-        var model = EnsembleModel.From(Build(ProblemBuilder.Diagonal(Enumerable.Repeat(1.0, d).ToArray()), covariance, initial: covariance));
-        Assert.True(shape == model.NoiseShape, $"{label}: noise shape {model.NoiseShape}, expected {shape}");
+        Problem problem = Build(ProblemBuilder.Diagonal(Enumerable.Repeat(1.0, d).ToArray()), covariance, initial: covariance);
+        var model = EnsembleModel.From(problem);
+        var quadratic = Quadratic(problem);
+        Assert.True(shape == quadratic.NoiseShape, $"{label}: noise shape {quadratic.NoiseShape}, expected {shape}");
         Assert.True(shape == model.InitialShape, $"{label}: initial shape {model.InitialShape}, expected {shape}");
-        Assert.Equal(shape == MatrixShape.Zero ? 0 : d, model.NormalsPerStep);
+        Assert.Equal(shape == MatrixShape.Zero ? 0 : d, KernelProbe.Of(problem).NormalsPerStep);
     }
 
     [Fact]
@@ -68,29 +70,29 @@ public class EnsembleModelTests
         Problem problem = Build(ProblemBuilder.Diagonal(1.0, 2.0), ProblemBuilder.Diagonal(1.0, 1.0));
 
         // an upper-triangular factor is dense for the kernels (they would skip its upper entries otherwise)
-        Assert.Equal(MatrixShape.Dense, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).NoiseShape);
+        Assert.Equal(MatrixShape.Dense, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).NoiseShape);
         Assert.Equal(MatrixShape.Dense, EnsembleModel.From(WithInitialFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).InitialShape);
 
         // entries that round to 0 as floats do not count: 1e-50 above the diagonal, 1e-46 off the diagonal
-        Assert.Equal(MatrixShape.LowerTriangular, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 1.0, 1e-50 }, { 0.5, 1.0 } })).NoiseShape);
-        Assert.Equal(MatrixShape.Diagonal, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 1.0, 1e-46 }, { -1e-46, 1.0 } })).NoiseShape);
-        Assert.Equal(MatrixShape.Zero, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 1e-50, 0.0 }, { 0.0, -1e-50 } })).NoiseShape);
+        Assert.Equal(MatrixShape.LowerTriangular, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 1e-50 }, { 0.5, 1.0 } })).NoiseShape);
+        Assert.Equal(MatrixShape.Diagonal, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 1e-46 }, { -1e-46, 1.0 } })).NoiseShape);
+        Assert.Equal(MatrixShape.Zero, Quadratic(WithNoiseFactor(problem, new[,] { { 1e-50, 0.0 }, { 0.0, -1e-50 } })).NoiseShape);
 
         // but a float subnormal does
-        Assert.Equal(MatrixShape.Dense, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 1.0, 1e-44 }, { 0.0, 1.0 } })).NoiseShape);
+        Assert.Equal(MatrixShape.Dense, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 1e-44 }, { 0.0, 1.0 } })).NoiseShape);
 
         // only-below-the-diagonal, with a zero diagonal entry, is still lower triangular
-        Assert.Equal(MatrixShape.LowerTriangular, EnsembleModel.From(WithNoiseFactor(problem, new[,] { { 0.0, 0.0 }, { 0.5, 0.0 } })).NoiseShape);
+        Assert.Equal(MatrixShape.LowerTriangular, Quadratic(WithNoiseFactor(problem, new[,] { { 0.0, 0.0 }, { 0.5, 0.0 } })).NoiseShape);
     }
 
     [Fact]
     public void HessianShapeSelectsTheDiagonalPath()
     {
-        Assert.True(EnsembleModel.From(Build(ProblemBuilder.Diagonal(1.0, 2.0), new double[2, 2])).DiagonalHessian);
-        Assert.True(EnsembleModel.From(Build(new double[2, 2], new double[2, 2])).DiagonalHessian);
-        Assert.False(EnsembleModel.From(Build(new[,] { { 1.0, 0.1 }, { 0.1, 2.0 } }, new double[2, 2])).DiagonalHessian);
-        Assert.False(EnsembleModel.From(Build(new[,] { { 1.0, 0.0 }, { 0.1, 2.0 } }, new double[2, 2])).DiagonalHessian);
-        Assert.True(EnsembleModel.From(Build(new[,] { { 1.0, 1e-50 }, { 1e-50, 2.0 } }, new double[2, 2])).DiagonalHessian);
+        Assert.True(Quadratic(Build(ProblemBuilder.Diagonal(1.0, 2.0), new double[2, 2])).DiagonalHessian);
+        Assert.True(Quadratic(Build(new double[2, 2], new double[2, 2])).DiagonalHessian);
+        Assert.False(Quadratic(Build(new[,] { { 1.0, 0.1 }, { 0.1, 2.0 } }, new double[2, 2])).DiagonalHessian);
+        Assert.False(Quadratic(Build(new[,] { { 1.0, 0.0 }, { 0.1, 2.0 } }, new double[2, 2])).DiagonalHessian);
+        Assert.True(Quadratic(Build(new[,] { { 1.0, 1e-50 }, { 1e-50, 2.0 } }, new double[2, 2])).DiagonalHessian);
     }
 
     [Fact]
@@ -101,41 +103,47 @@ public class EnsembleModelTests
             Build(new[,] { { 2.0, 0.1, 0.2 }, { 0.1, 3.0, 0.3 }, { 0.2, 0.3, 4.0 } }, ProblemBuilder.Diagonal(1, 1, 1), linear: [0.1, 0.2, 0.3], curvature: [0, 0.5, 0]),
             new[,] { { 1.0, 0.0, 0.0 }, { 0.25, 2.0, 0.0 }, { 1.0 / 3.0, 0.125, 3.0 } });
         var model = EnsembleModel.From(problem);
+        var quadratic = Quadratic(problem);
 
         Assert.Equal(3, model.Dimension);
-        Assert.Equal([2f, 0.1f, 0.2f, 0.1f, 3f, 0.3f, 0.2f, 0.3f, 4f], model.Hessian);
-        Assert.Equal([1f, 0f, 0f, 0.25f, 2f, 0f, (float)(1.0 / 3.0), 0.125f, 3f], model.NoiseFactor);
-        Assert.Equal(MatrixShape.LowerTriangular, model.NoiseShape);
-        Assert.Equal([0.1f, 0.2f, 0.3f], model.LinearTerm);
-        Assert.True(model.HasLinearTerm);
-        Assert.Equal([0f, 0.5f, 0f], model.CurvatureStd);
-        Assert.True(model.HasCurvatureNoise);
+        Assert.Equal([2f, 0.1f, 0.2f, 0.1f, 3f, 0.3f, 0.2f, 0.3f, 4f], quadratic.Hessian);
+        Assert.Equal([1f, 0f, 0f, 0.25f, 2f, 0f, (float)(1.0 / 3.0), 0.125f, 3f], quadratic.NoiseFactor);
+        Assert.Equal(MatrixShape.LowerTriangular, quadratic.NoiseShape);
+        Assert.Equal([0.1f, 0.2f, 0.3f], quadratic.LinearTerm);
+        Assert.True(quadratic.HasLinearTerm);
+        Assert.Equal([0f, 0.5f, 0f], quadratic.CurvatureStd);
+        Assert.True(quadratic.HasCurvatureNoise);
 
         // curvature normals for every coordinate (a = 0 for some is still drawn), then the noise normals
-        Assert.Equal(6, model.NormalsPerStep);
+        Assert.Equal(6, KernelProbe.Of(problem).NormalsPerStep);
         Assert.Equal(TileLayoutCount(3), model.StatisticCount);
     }
 
     [Fact]
-    public void OptimizerScheduleAndSeedAreCarriedOver()
+    public void DynamicsScheduleAndSeedAreCarriedOver()
     {
-        var sgd = EnsembleModel.From(Build(ProblemBuilder.Diagonal(1.0), ProblemBuilder.Diagonal(1.0)));
-        Assert.False(sgd.Optimizer.UsesMomentum);
-        Assert.Equal(0, sgd.Optimizer.MomentumFlag);
-        Assert.Equal(0.05f, sgd.Optimizer.LearningRate);
+        Problem sgdProblem = Build(ProblemBuilder.Diagonal(1.0), ProblemBuilder.Diagonal(1.0));
+        var sgd = EnsembleModel.From(sgdProblem);
+        KernelProbe sgdProbe = KernelProbe.Of(sgdProblem);
+        Assert.Equal(typeof(Sgd), sgdProbe.DynamicsType);
+        Assert.Equal(0, sgdProbe.AuxiliaryVectors);
+        Assert.Equal(0.05f, ((Sgd)sgdProbe.Dynamics).LearningRate);
         Assert.Equal(99u, sgd.Seed);
         Assert.Equal([0, 10, 20, 30], sgd.RecordSteps);
         Assert.Equal(1e12f, sgd.DivergenceBound);
-        Assert.False(sgd.HasLinearTerm);
-        Assert.False(sgd.HasCurvatureNoise);
-        Assert.Equal(1, sgd.NormalsPerStep);
+        Assert.False(Quadratic(sgdProblem).HasLinearTerm);
+        Assert.False(Quadratic(sgdProblem).HasCurvatureNoise);
+        Assert.Equal(1, sgdProbe.NormalsPerStep);
 
-        var heavyBall = EnsembleModel.From(Build(ProblemBuilder.Diagonal(1.0), new double[1, 1], momentum: 0.9));
-        Assert.True(heavyBall.Optimizer.UsesMomentum);
-        Assert.Equal(1, heavyBall.Optimizer.MomentumFlag);
-        Assert.Equal(0.9f, heavyBall.Optimizer.Momentum);
+        Problem heavyBallProblem = Build(ProblemBuilder.Diagonal(1.0), new double[1, 1], momentum: 0.9);
+        KernelProbe heavyBall = KernelProbe.Of(heavyBallProblem);
+        Assert.Equal(typeof(HeavyBall), heavyBall.DynamicsType);
+        Assert.Equal(1, heavyBall.AuxiliaryVectors);
+        Assert.Equal(0.9f, ((HeavyBall)heavyBall.Dynamics).Momentum);
         Assert.Equal(0, heavyBall.NormalsPerStep);
     }
+
+    private static QuadraticKernelParameters Quadratic(Problem problem) => new(problem.Quadratic);
 
     private static int TileLayoutCount(int d) => 3 * d + d * (d + 1) / 2;
 }

@@ -11,6 +11,7 @@ using SgdDynamics.Backends.Ilgpu;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Lanes;
+using SgdDynamics.Problems;
 
 namespace SgdDynamics.Tests.Kernels;
 
@@ -33,17 +34,22 @@ public class PtxCompilationTests
     [Fact]
     public void KernelMethodsListsEverySpecialisation()
     {
-        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane));
-        Assert.Equal(6, methods.Count);
+        // derived from the registry: the two reductions, then start (one per update rule) and advance (one per
+        // landscape and update rule)
+        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods<DeviceFloatLane>();
+        int landscapes = ModelRegistry.Landscapes.Count, rules = ModelRegistry.Dynamics.Count;
+        Assert.Equal(2 + rules + landscapes * rules, methods.Count);
+        Assert.Equal(methods.Count, methods.Distinct().Count());
         Assert.All(methods, m => Assert.False(m.ContainsGenericParameters, $"{m.Name} is not fully specialised"));
         Assert.All(methods, m => Assert.True(m.IsStatic));
-        Assert.Equal([typeof(DeviceFloatLane)], methods[0].GetGenericArguments());
-        Assert.Equal([typeof(DeviceFloatLane), typeof(QuadraticLandscape<DeviceParameters>)], methods[1].GetGenericArguments());
-        Assert.Equal([typeof(DeviceFloatLane), typeof(DoubleWellLandscape)], methods[4].GetGenericArguments());
-        Assert.Equal([typeof(DeviceFloatLane), typeof(RingValleyLandscape)], methods[5].GetGenericArguments());
-        Assert.Equal(typeof(FloatLane), IlgpuBackend.LaneFor(AcceleratorType.CPU));
-        Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.Cuda));
-        Assert.Equal(typeof(DeviceFloatLane), IlgpuBackend.LaneFor(AcceleratorType.OpenCL));
+        var advance = methods.Where(m => m.Name == nameof(SgdDynamics.Kernels.EnsembleKernels.Advance)).ToList();
+        Assert.Equal(landscapes * rules, advance.Count);
+        Assert.Contains(advance, m => m.GetGenericArguments().SequenceEqual([typeof(DeviceFloatLane), typeof(QuadraticLandscape<DeviceParameters>), typeof(Sgd)]));
+        Assert.Contains(advance, m => m.GetGenericArguments().SequenceEqual([typeof(DeviceFloatLane), typeof(DoubleWellLandscape), typeof(HeavyBall)]));
+        Assert.Contains(advance, m => m.GetGenericArguments().SequenceEqual([typeof(DeviceFloatLane), typeof(RingValleyLandscape), typeof(Sgd)]));
+        Assert.True(IlgpuBackend.UsesFusedLane(AcceleratorType.CPU));
+        Assert.False(IlgpuBackend.UsesFusedLane(AcceleratorType.Cuda));
+        Assert.False(IlgpuBackend.UsesFusedLane(AcceleratorType.OpenCL));
     }
 
     [Theory]
@@ -57,7 +63,7 @@ public class PtxCompilationTests
         // the same context settings as IlgpuBackend.Open("cuda")
         using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
         using var backend = new PTXBackend(context, arch, isa, null!);
-        foreach (MethodInfo method in IlgpuBackend.KernelMethods(typeof(DeviceFloatLane)))
+        foreach (MethodInfo method in IlgpuBackend.KernelMethods<DeviceFloatLane>())
         {
             var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
             var kernel = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization());
@@ -124,22 +130,35 @@ public class PtxCompilationTests
         // to an fma instruction, this test fails and DeviceFloatLane may be revisited.
         using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
-        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(FloatLane))[1];
+        MethodInfo advance = IlgpuBackend.AdvanceMethod<FloatLane>(ModelRegistry.Landscapes[0].Example, ModelRegistry.Dynamics[0].Example);
         var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(advance), new KernelSpecialization());
         Assert.Matches(@"\.extern\s+\.func", kernel.PTXAssembly);
     }
 
+    public static TheoryData<string, string> Pairs()
+    {
+        var pairs = new TheoryData<string, string>();
+        foreach (var landscape in ModelRegistry.Landscapes)
+        {
+            foreach (var dynamics in ModelRegistry.Dynamics)
+            {
+                pairs.Add(landscape.TypeName, dynamics.TypeName);
+            }
+        }
+
+        return pairs;
+    }
+
     [Theory]
-    [InlineData(1)] // quadratic
-    [InlineData(4)] // double well
-    [InlineData(5)] // ring valley
-    public void AdvanceKernelUsesSingleFloatArithmeticWithoutExternalCalls(int index)
+    [MemberData(nameof(Pairs))]
+    public void AdvanceKernelUsesSingleFloatArithmeticWithoutExternalCalls(string landscape, string dynamics)
     {
         // The device lane leaves contraction to the device compiler: the PTX of the step kernel has float
         // multiplies and adds (or fma), a square root for Box–Muller, and no call instruction at all.
         using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null!);
-        MethodInfo advance = IlgpuBackend.KernelMethods(typeof(DeviceFloatLane))[index];
+        MethodInfo advance = IlgpuBackend.AdvanceMethod<DeviceFloatLane>(
+            ModelRegistry.FindLandscape(landscape)!.Example, ModelRegistry.FindDynamics(dynamics)!.Example);
         Assert.Equal(nameof(SgdDynamics.Kernels.EnsembleKernels.Advance), advance.Name);
         var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(advance), new KernelSpecialization());
         string ptx = kernel.PTXAssembly;
@@ -155,8 +174,8 @@ public class PtxCompilationTests
         // the same context settings as IlgpuBackend.Open("ilgpu-cpu")
         using var context = Context.Create(b => b.CPU().Math(MathMode.Default));
         using var accelerator = context.CreateCPUAccelerator(0);
-        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods(typeof(FloatLane));
-        Assert.Equal(6, methods.Count);
+        IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods<FloatLane>();
+        Assert.Equal(2 + ModelRegistry.Dynamics.Count * (1 + ModelRegistry.Landscapes.Count), methods.Count);
         foreach (MethodInfo method in methods)
         {
             var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);

@@ -1,10 +1,41 @@
+using SgdDynamics.Ensembles;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Random;
-using SgdDynamics.Ensembles;
+using SgdDynamics.Problems;
 
 namespace SgdDynamics.Tests.Kernels;
+
+/// <summary>Float parameters in a plain array (host references and probes).</summary>
+internal readonly struct ArrayParameters : IParameters
+{
+    private readonly float[] data;
+
+    public ArrayParameters(float[] data) => this.data = data.Length == 0 ? [0f] : data;
+
+    public float Get(int i) => data[i];
+}
+
+/// <summary>Stores parameters as plain arrays.</summary>
+internal sealed class ArrayStore : IParameterStore<ArrayParameters>
+{
+    public ArrayParameters Store(float[] values) => new(values);
+}
+
+/// <summary>What the registry binds a problem to: the kernel structs, their types and sizes.</summary>
+internal sealed record KernelProbe(Type LandscapeType, Type DynamicsType, object Landscape, object Dynamics, int NormalsPerStep, int AuxiliaryVectors)
+{
+    public static KernelProbe Of(Problem problem) => EnsembleModel.From(problem).Bind(new ArrayStore(), new Visitor());
+
+    private sealed class Visitor : IEnsembleKernelVisitor<KernelProbe>
+    {
+        public KernelProbe Visit<TL, TD>(in TL landscape, in TD dynamics)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics =>
+            new(typeof(TL), typeof(TD), landscape, dynamics, landscape.NormalsPerStep, dynamics.AuxiliaryVectors);
+    }
+}
 
 /// <summary>
 /// One trajectory run on the host with the shared physics on <see cref="FloatLane"/> and the documented
@@ -24,53 +55,37 @@ internal static class ScalarReference
         public void Set(int i, T value) => data[i] = T.ToFloat(value);
     }
 
-    private readonly struct ArrayParameters : IParameters
-    {
-        private readonly float[] data;
-
-        public ArrayParameters(float[] data) => this.data = data.Length == 0 ? [0f] : data;
-
-        public float Get(int i) => data[i];
-    }
-
     /// <summary>The final state of trajectory <paramref name="trajectory"/> of <paramref name="model"/> (CPU lane, fused multiply-add).</summary>
     public static float[] FinalState(EnsembleModel model, uint trajectory) => FinalState<FloatLane>(model, trajectory);
 
     /// <summary>The final state of trajectory <paramref name="trajectory"/> of <paramref name="model"/> on lane <typeparamref name="T"/>.</summary>
     public static float[] FinalState<T>(EnsembleModel model, uint trajectory) where T : struct, IScalarLane<T> =>
-        model.LandscapeKind switch
-        {
-            EnsembleLandscapeKind.DoubleWell => FinalState<T, DoubleWellLandscape>(model, model.DoubleWell, trajectory),
-            EnsembleLandscapeKind.RingValley => FinalState<T, RingValleyLandscape>(model, model.RingValley, trajectory),
-            _ => FinalState<T, QuadraticLandscape<ArrayParameters>>(
-                model,
-                new QuadraticLandscape<ArrayParameters>(
-                    model.Dimension, model.DiagonalHessian, new(model.Hessian), model.HasLinearTerm, new(model.LinearTerm),
-                    model.NoiseShape, new(model.NoiseFactor), model.HasCurvatureNoise, new(model.CurvatureStd)),
-                trajectory),
-        };
+        model.Bind(new ArrayStore(), new Run<T>(model, trajectory));
 
-    private static float[] FinalState<T, TL>(EnsembleModel model, TL landscape, uint trajectory)
-        where T : struct, IScalarLane<T>
-        where TL : struct, ILandscape
+    private sealed class Run<T>(EnsembleModel model, uint trajectory) : IEnsembleKernelVisitor<float[]> where T : struct, IScalarLane<T>
     {
-        int d = model.Dimension;
-        var start = new GaussianStart<ArrayParameters>(d, model.InitialShape, new(model.InitialMean), new(model.InitialFactor));
-        var normals = new PhiloxNormals<T>(model.Seed, trajectory);
-        bool momentum = model.Optimizer.UsesMomentum;
-        float[] x = new float[d], v = new float[d], g = new float[d];
-        var xs = new ArrayState<T>(x);
-        var vs = new ArrayState<T>(v);
-        Trajectory.Start<T, ArrayState<T>, PhiloxNormals<T>, ArrayParameters>(start, xs, vs, momentum, normals);
-        Trajectory.MarkDiverged<T, ArrayState<T>>(xs, vs, d, momentum, model.DivergenceBound);
-        int[] steps = model.RecordSteps;
-        for (int r = 1; r < steps.Length; r++)
+        public float[] Visit<TL, TD>(in TL landscape, in TD dynamics)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
         {
-            Trajectory.Advance<T, TL, ArrayState<T>, PhiloxNormals<T>>(
-                landscape, model.Optimizer, xs, vs, new ArrayState<T>(g), normals, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]));
-            Trajectory.MarkDiverged<T, ArrayState<T>>(xs, vs, d, momentum, model.DivergenceBound);
-        }
+            int d = model.Dimension;
+            int k = dynamics.AuxiliaryVectors;
+            GaussianStart<ArrayParameters> start = model.Start(new ArrayStore());
+            var normals = new PhiloxNormals<T>(model.Seed, trajectory);
+            float[] x = new float[d], auxiliary = new float[Math.Max(1, k * d)], g = new float[d];
+            var xs = new ArrayState<T>(x);
+            var aux = new ArrayState<T>(auxiliary);
+            Trajectory.Start<T, ArrayState<T>, PhiloxNormals<T>, ArrayParameters>(start, xs, aux, k, normals);
+            Trajectory.MarkDiverged<T, ArrayState<T>>(xs, aux, d, k, model.DivergenceBound);
+            int[] steps = model.RecordSteps;
+            for (int r = 1; r < steps.Length; r++)
+            {
+                Trajectory.Advance<T, TL, TD, ArrayState<T>, PhiloxNormals<T>>(
+                    landscape, dynamics, xs, aux, new ArrayState<T>(g), normals, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]));
+                Trajectory.MarkDiverged<T, ArrayState<T>>(xs, aux, d, k, model.DivergenceBound);
+            }
 
-        return x;
+            return x;
+        }
     }
 }

@@ -50,7 +50,7 @@ public class LandscapeTypeTests
 
         Assert.Equal(new RingValleyLandscapeSpec(3, 1.5, 0.2), p.Landscape);
         Assert.Equal(3, p.Dimension);
-        Assert.Equal(OptimizerKind.Momentum, p.Optimizer.Kind);
+        Assert.IsType<HeavyBallSpec>(p.Dynamics);
         Assert.False(p.Initial.IsPoint);
         Assert.Contains("ringValley", Assert.Throws<InvalidOperationException>(() => p.Quadratic).Message, StringComparison.Ordinal);
     }

@@ -29,7 +29,7 @@ public class ScenarioLoaderTests
         Assert.Equal(0.0, p.Quadratic.NoiseFactor[0, 1]);
         AssertFactorizes(p.Quadratic.NoiseCovariance, p.Quadratic.NoiseFactor);
 
-        Assert.Equal(new OptimizerSpec(OptimizerKind.Sgd, 0.1, 0.0), p.Optimizer);
+        Assert.Equal(new SgdSpec(0.1), p.Dynamics);
 
         Assert.True(p.Initial.IsPoint);
         Assert.Equal(V(1, -1), p.Initial.Mean);
@@ -78,7 +78,7 @@ public class ScenarioLoaderTests
         Assert.Equal(M(new double[,] { { 0 } }), p.Quadratic.NoiseFactor);
         Assert.True(p.Quadratic.NoiseFactorIsLowerTriangular);
         Assert.Equal(V(0), p.Quadratic.CurvatureNoiseStd);
-        Assert.Equal(new OptimizerSpec(OptimizerKind.Sgd, 0.5, 0.0), p.Optimizer);
+        Assert.Equal(new SgdSpec(0.5), p.Dynamics);
         Assert.Equal(EnsembleSpec.DefaultDivergenceThreshold, p.Ensemble.DivergenceThreshold);
         Assert.Equal(new RecordSpec(100), p.Record);
         Assert.Equal([0, 100], p.RecordSteps);
@@ -97,17 +97,16 @@ public class ScenarioLoaderTests
     {
         var json = WithField("optimizer", """{"type": "momentum", "learningRate": 0.05, "momentum": 0.9}""");
 
-        Assert.Equal(new OptimizerSpec(OptimizerKind.Momentum, 0.05, 0.9), ScenarioLoader.Parse(json).Problem.Optimizer);
+        Assert.Equal(new HeavyBallSpec(0.05, 0.9), ScenarioLoader.Parse(json).Problem.Dynamics);
     }
 
     [Fact]
     public void SgdWithExplicitZeroMomentum_Parses()
     {
         var json = WithField("optimizer", """{"type": "sgd", "learningRate": 0.05, "momentum": -0.0}""");
-        var optimizer = ScenarioLoader.Parse(json).Problem.Optimizer;
+        var optimizer = ScenarioLoader.Parse(json).Problem.Dynamics;
 
-        Assert.Equal(OptimizerKind.Sgd, optimizer.Kind);
-        Assert.False(double.IsNegative(optimizer.Momentum));
+        Assert.Equal(new SgdSpec(0.05), optimizer);
     }
 
     [Fact]

@@ -38,7 +38,8 @@ public class ScenarioWriterTests
         Assert.Equal("[0]", written["landscape"]!["linearTerm"]!.ToJsonString());
         Assert.Equal("[[0]]", written["landscape"]!["gradientNoiseCovariance"]!.ToJsonString());
         Assert.Equal("[0]", written["landscape"]!["curvatureNoiseStd"]!.ToJsonString());
-        Assert.Equal(0.0, written["optimizer"]!["momentum"]!.GetValue<double>());
+        Assert.Null(written["optimizer"]!["momentum"]); // sgd has no constants besides η
+        Assert.Equal("sgd", written["optimizer"]!["type"]!.GetValue<string>());
         Assert.Equal(1e12, written["ensemble"]!["divergenceThreshold"]!.GetValue<double>());
         Assert.Equal(100, written["record"]!["every"]!.GetValue<int>());
         Assert.Null(written["name"]);

@@ -1,3 +1,4 @@
+using SgdDynamics.Theory;
 using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Problems;
 
@@ -42,7 +43,7 @@ internal static class DenseReference
     public static List<(Vector<double> Mean, Matrix<double> Covariance)> Momentum(Problem problem)
     {
         var (h, b, sigma, a2, eta) = Unpack(problem);
-        double beta = problem.Optimizer.Momentum;
+        double beta = TheoryDynamics.Momentum(problem.Dynamics);
         int d = h.RowCount;
         var transition = Augmented(h, eta, beta);
         var shift = Vector<double>.Build.Dense(2 * d);
@@ -86,9 +87,9 @@ internal static class DenseReference
     {
         var (h, _, _, a2, eta) = Unpack(problem);
         int d = h.RowCount;
-        bool momentum = problem.Optimizer.Kind == OptimizerKind.Momentum;
+        bool momentum = problem.Dynamics is HeavyBallSpec;
         var transition = momentum
-            ? Augmented(h, eta, problem.Optimizer.Momentum)
+            ? Augmented(h, eta, TheoryDynamics.Momentum(problem.Dynamics))
             : Matrix<double>.Build.DenseIdentity(d) - eta * h;
         Matrix<double> Map(Matrix<double> z)
         {
@@ -104,7 +105,7 @@ internal static class DenseReference
     public static double LangevinSpectralAbscissa(Problem problem)
     {
         var (h, _, _, a2, eta) = Unpack(problem);
-        double kappa = problem.Optimizer.Kind == OptimizerKind.Momentum ? eta / (1.0 - problem.Optimizer.Momentum) : eta;
+        double kappa = problem.Dynamics is HeavyBallSpec ? eta / (1.0 - TheoryDynamics.Momentum(problem.Dynamics)) : eta;
         Matrix<double> Map(Matrix<double> s) =>
             -(h * s + s * h) + kappa * Matrix<double>.Build.DenseOfDiagonalVector(a2.PointwiseMultiply(s.Diagonal()));
         return OperatorSpectrum(Map, h.RowCount).Max(z => z.Real);
@@ -140,6 +141,6 @@ internal static class DenseReference
     {
         var landscape = problem.Quadratic;
         return (landscape.Hessian, landscape.LinearTerm, landscape.NoiseCovariance,
-            landscape.CurvatureNoiseStd.PointwiseMultiply(landscape.CurvatureNoiseStd), problem.Optimizer.LearningRate);
+            landscape.CurvatureNoiseStd.PointwiseMultiply(landscape.CurvatureNoiseStd), problem.Dynamics.LearningRate);
     }
 }

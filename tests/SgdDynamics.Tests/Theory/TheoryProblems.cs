@@ -23,10 +23,9 @@ internal static class TheoryProblems
         curvatureStd ??= Vector<double>.Build.Dense(d);
         mean ??= Vector<double>.Build.Dense(d);
         covariance ??= Matrix<double>.Build.Dense(d, d);
-        var kind = beta == 0.0 ? OptimizerKind.Sgd : OptimizerKind.Momentum;
         return new Problem(
             new QuadraticLandscapeSpec(hessian, linear, noise, Factor(noise, out bool noiseLower), noiseLower, curvatureStd),
-            new OptimizerSpec(kind, eta, beta),
+            beta == 0.0 ? new SgdSpec(eta) : new HeavyBallSpec(eta, beta),
             new InitialLaw(mean, covariance, Factor(covariance, out bool initialLower), initialLower),
             new EnsembleSpec(1, steps, 1, EnsembleSpec.DefaultDivergenceThreshold),
             new RecordSpec(every));

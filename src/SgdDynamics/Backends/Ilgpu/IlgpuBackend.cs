@@ -1,255 +1,288 @@
 using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
-using ILGPU.Runtime.Cuda;
-using ILGPU.Runtime.OpenCL;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Kernels;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Statistics;
+using SgdDynamics.Problems;
 
 namespace SgdDynamics.Backends.Ilgpu;
+
+/// <summary>
+/// The ensemble kernels of one (lane, landscape, update rule) specialisation, written once: the backend loads these
+/// delegates on its device and <see cref="IlgpuBackend.KernelMethods{TLane}"/> lists their methods for the compilation
+/// tests, so the two cannot drift apart.
+/// </summary>
+internal static class EnsembleKernelSet<TLane, TL, TD>
+    where TLane : struct, IScalarLane<TLane>
+    where TL : struct, ILandscape
+    where TD : struct, IDynamics
+{
+    public static readonly Action<Index1D, GaussianStart<DeviceParameters>, TD, EnsembleBuffers, float> Start = EnsembleKernels.Start<TLane, TD>;
+
+    public static readonly Action<Index1D, TL, TD, EnsembleBuffers, uint, uint, float> Advance = EnsembleKernels.Advance<TLane, TL, TD>;
+}
+
+/// <summary>The reduction kernels, the same for every specialisation.</summary>
+internal static class ReductionKernels
+{
+    public static readonly Action<Index1D, ArrayView<float>, long, ArrayView<int>, long, ArrayView<double>> TileSums = EnsembleKernels.TileSums;
+
+    public static readonly Action<Index1D, ArrayView<float>, long, ArrayView<int>> TileCounts = EnsembleKernels.TileCounts;
+}
 
 /// <summary>
 /// ILGPU backends: <c>cuda</c>, <c>opencl</c> and <c>ilgpu-cpu</c> (ILGPU's CPU accelerator, which runs the
 /// very kernels the GPU runs and is how the tests exercise them). One thread per trajectory; all steps
 /// between two records in one launch; tile sums reduced on the device in the canonical order and added
-/// exactly on the host. Kernel loading and launch configuration live here (DESIGN principle 7).
+/// exactly on the host (docs/architecture.md, "Devices and kernels"). Kernels are loaded once per
+/// <see cref="ComputeDevice"/>.
 /// </summary>
 public sealed class IlgpuBackend : IEnsembleBackend
 {
     /// <summary>Largest number of trajectory slots held on the device at once (the ensemble runs in chunks).</summary>
     public const long DefaultChunkSlots = 1L << 22;
 
-    private readonly Context context;
+    private readonly ComputeDevice device;
+    private readonly bool ownsDevice;
     private readonly Accelerator accelerator;
     private readonly long chunkSlots;
 
-    private IlgpuBackend(string name, Context context, Accelerator accelerator, long chunkSlots)
+    /// <summary>The ILGPU backend on <paramref name="device"/> (an ILGPU device; the caller keeps ownership).</summary>
+    public IlgpuBackend(ComputeDevice device, long chunkSlots = DefaultChunkSlots)
+        : this(device, chunkSlots, ownsDevice: false)
     {
-        Name = name;
-        this.context = context;
-        this.accelerator = accelerator;
-        this.chunkSlots = chunkSlots;
     }
 
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <inheritdoc/>
-    public string Device => accelerator.AcceleratorType == AcceleratorType.CPU
-        ? $"ILGPU CPU accelerator ({accelerator.MaxNumThreads} threads) on {HostInfo.ProcessorName}"
-        : $"{accelerator.Name} ({accelerator.AcceleratorType}, {accelerator.MemorySize / (1L << 20)} MiB)";
-
-    /// <summary>The lane type the kernels are specialised for on <paramref name="type"/> (fused FMA on CPU).</summary>
-    public static Type LaneFor(AcceleratorType type) => type == AcceleratorType.CPU ? typeof(FloatLane) : typeof(DeviceFloatLane);
-
-    /// <summary>Every kernel specialisation the backend launches for a lane type (also compiled to PTX by the tests).</summary>
-    public static IReadOnlyList<MethodInfo> KernelMethods(Type lane) =>
-    [
-        Kernel(nameof(EnsembleKernels.Start), lane),
-        Kernel(nameof(EnsembleKernels.Advance), lane, typeof(QuadraticLandscape<DeviceParameters>)),
-        Kernel(nameof(EnsembleKernels.TileSums)),
-        Kernel(nameof(EnsembleKernels.TileCounts)),
-        Kernel(nameof(EnsembleKernels.Advance), lane, typeof(DoubleWellLandscape)),
-        Kernel(nameof(EnsembleKernels.Advance), lane, typeof(RingValleyLandscape)),
-    ];
-
-    /// <summary>
-    /// Opens backend <paramref name="name"/> (<c>ilgpu-cpu</c>, <c>cuda</c> or <c>opencl</c>), or throws
-    /// <see cref="BackendUnavailableException"/> when this machine has no such device.
-    /// </summary>
-    public static IlgpuBackend Open(string name, long chunkSlots = DefaultChunkSlots)
+    private IlgpuBackend(ComputeDevice device, long chunkSlots, bool ownsDevice)
     {
+        ArgumentNullException.ThrowIfNull(device);
         if (chunkSlots < TileLayout.TileSize || chunkSlots % TileLayout.TileSize != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(chunkSlots), $"chunk must be a positive multiple of {TileLayout.TileSize} slots");
         }
 
-        Accelerator accelerator = OpenAccelerator(name, out Context context);
-        return new IlgpuBackend(name, context, accelerator, chunkSlots);
+        this.device = device;
+        this.ownsDevice = ownsDevice;
+        accelerator = device.RequireAccelerator();
+        this.chunkSlots = chunkSlots;
     }
 
+    /// <inheritdoc/>
+    public string Name => device.Name;
+
+    /// <inheritdoc/>
+    public ComputeDevice ComputeDevice => device;
+
+    /// <inheritdoc/>
+    public string Device => device.Description;
+
+    /// <summary>True when the kernels run on <see cref="FloatLane"/> (fused multiply-add, the CPU accelerator), false for <see cref="DeviceFloatLane"/>.</summary>
+    public static bool UsesFusedLane(AcceleratorType type) => type == AcceleratorType.CPU;
+
     /// <summary>
-    /// A fresh ILGPU context and accelerator for <paramref name="name"/> (<c>ilgpu-cpu</c>, <c>cuda</c> or
-    /// <c>opencl</c>); the caller disposes both. Throws <see cref="BackendUnavailableException"/> when this machine
-    /// has no such device. Grid solvers open their accelerators here too.
+    /// Every kernel specialisation the backend may launch for lane <typeparamref name="TLane"/> (also compiled to PTX by
+    /// the tests): the reductions, then start and advance for every registered (landscape, update rule) pair, derived
+    /// from <see cref="ModelRegistry"/>.
     /// </summary>
-    public static Accelerator OpenAccelerator(string name, out Context context)
+    public static IReadOnlyList<MethodInfo> KernelMethods<TLane>() where TLane : struct, IScalarLane<TLane>
     {
-        context = name switch
+        var methods = new List<MethodInfo> { ReductionKernels.TileSums.Method, ReductionKernels.TileCounts.Method };
+        foreach (MethodInfo[] pair in ModelRegistry.EveryPair(new NoParameters(), new MethodList<TLane>()))
         {
-            "ilgpu-cpu" => Context.Create(b => b.CPU().Math(MathMode.Default)),
-            "cuda" => Context.Create(b => b.Cuda().Math(MathMode.Default)),
-            "opencl" => Context.Create(b => b.OpenCL().Math(MathMode.Default)),
-            _ => throw new ArgumentException($"unknown ILGPU backend '{name}'", nameof(name)),
-        };
+            methods.AddRange(pair.Where(m => !methods.Contains(m)));
+        }
+
+        return methods;
+    }
+
+    /// <summary>The <c>Advance</c> kernel of one (lane, landscape, update rule) specialisation.</summary>
+    public static MethodInfo AdvanceMethod<TLane>(LandscapeSpec landscape, DynamicsSpec dynamics) where TLane : struct, IScalarLane<TLane> =>
+        ModelRegistry.Bind(landscape, dynamics, new NoParameters(), new MethodList<TLane>())[1];
+
+    /// <summary>
+    /// Opens backend <paramref name="name"/> (<c>ilgpu-cpu</c>, <c>cuda</c> or <c>opencl</c>) on a device of its own, or
+    /// throws <see cref="BackendUnavailableException"/> when this machine has no such device.
+    /// </summary>
+    public static IlgpuBackend Open(string name, long chunkSlots = DefaultChunkSlots)
+    {
+        if (name is not ("ilgpu-cpu" or "cuda" or "opencl"))
+        {
+            throw new ArgumentException($"unknown ILGPU backend '{name}'", nameof(name));
+        }
+
+        ComputeDevice device = ComputeDevice.Open(name);
         try
         {
-            return name switch
-            {
-                "ilgpu-cpu" => context.CreateCPUAccelerator(0),
-                "cuda" when context.GetCudaDevices().Count > 0 => context.CreateCudaAccelerator(0),
-                "opencl" when context.GetCLDevices().Count > 0 => context.CreateCLAccelerator(0),
-                _ => throw new BackendUnavailableException(name, $"no {(name == "cuda" ? "CUDA" : "OpenCL")} device found"),
-            };
+            return new IlgpuBackend(device, chunkSlots, ownsDevice: true);
         }
         catch
         {
-            context.Dispose();
+            device.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Number of devices ILGPU sees for <paramref name="name"/> (<c>cuda</c> or <c>opencl</c>; 0 where there is no driver).</summary>
-    public static int CountDevices(string name)
-    {
-        try
-        {
-            using Context context = name == "cuda" ? Context.Create(b => b.Cuda()) : Context.Create(b => b.OpenCL());
-            return name == "cuda" ? context.GetCudaDevices().Count : context.GetCLDevices().Count;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return 0;
         }
     }
 
     /// <inheritdoc/>
     public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null)
     {
-        Type lane = LaneFor(accelerator.AcceleratorType);
-        MethodInfo run = typeof(IlgpuBackend).GetMethod(nameof(RunWith), BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(lane);
-        try
+        ArgumentNullException.ThrowIfNull(model);
+        if (UsesFusedLane(accelerator.AcceleratorType))
         {
-            run.Invoke(this, [model, range, statistics, progress, cancellationToken, finalStates]);
+            RunWith<FloatLane>(model, range, statistics, progress, cancellationToken, finalStates);
         }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
+        else
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            RunWith<DeviceFloatLane>(model, range, statistics, progress, cancellationToken, finalStates);
         }
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        accelerator.Dispose();
-        context.Dispose();
-    }
-
-    private static MethodInfo Kernel(string name, params Type[] arguments)
-    {
-        MethodInfo method = typeof(EnsembleKernels).GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
-        return arguments.Length == 0 ? method : method.MakeGenericMethod(arguments);
+        if (ownsDevice)
+        {
+            device.Dispose();
+        }
     }
 
     private void RunWith<TLane>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where TLane : struct, IScalarLane<TLane>
     {
-        if (model.LandscapeKind == EnsembleLandscapeKind.Quadratic)
+        using var parameters = new DeviceParameterStore(accelerator);
+        var run = new ChunkRun<TLane>(this, model, model.Start(parameters), range, statistics, progress, cancellationToken, finalStates);
+        model.Bind(parameters, run);
+    }
+
+    /// <summary>Parameter arrays in device memory, freed when the run ends.</summary>
+    private sealed class DeviceParameterStore(Accelerator accelerator) : IParameterStore<DeviceParameters>, IDisposable
+    {
+        private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> buffers = [];
+
+        public DeviceParameters Store(float[] values)
         {
-            using var hessian = Upload(model.Hessian);
-            using var linear = Upload(model.LinearTerm);
-            using var noise = Upload(model.NoiseFactor);
-            using var curvature = Upload(model.CurvatureStd);
-            var quadratic = new QuadraticLandscape<DeviceParameters>(
-                model.Dimension, model.DiagonalHessian, new(hessian.View), model.HasLinearTerm, new(linear.View),
-                model.NoiseShape, new(noise.View), model.HasCurvatureNoise, new(curvature.View));
-            RunLandscape<TLane, QuadraticLandscape<DeviceParameters>>(quadratic, model, range, statistics, progress, cancellationToken, finalStates);
+            var buffer = accelerator.Allocate1D(values.Length == 0 ? [0f] : values);
+            buffers.Add(buffer);
+            return new DeviceParameters(buffer.View);
         }
-        else if (model.LandscapeKind == EnsembleLandscapeKind.DoubleWell)
+
+        public void Dispose()
         {
-            RunLandscape<TLane, DoubleWellLandscape>(model.DoubleWell, model, range, statistics, progress, cancellationToken, finalStates);
-        }
-        else
-        {
-            RunLandscape<TLane, RingValleyLandscape>(model.RingValley, model, range, statistics, progress, cancellationToken, finalStates);
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
         }
     }
 
-    private void RunLandscape<TLane, TLandscape>(
-        TLandscape landscape, EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
-        where TLane : struct, IScalarLane<TLane>
-        where TLandscape : struct, ILandscape
+    /// <summary>Default device views: builds kernel structs for their static types only (nothing is launched with them).</summary>
+    private sealed class NoParameters : IParameterStore<DeviceParameters>
     {
-        IReadOnlyList<MethodInfo> methods = KernelMethods(typeof(TLane));
-        var start = accelerator.LoadAutoGroupedStreamKernel(
-            methods[0].CreateDelegate<Action<Index1D, GaussianStart<DeviceParameters>, int, EnsembleBuffers, float>>());
-        var advance = accelerator.LoadAutoGroupedStreamKernel(
-            Kernel(nameof(EnsembleKernels.Advance), typeof(TLane), typeof(TLandscape))
-                .CreateDelegate<Action<Index1D, TLandscape, OptimizerParameters, EnsembleBuffers, uint, uint, float>>());
-        var tileSums = accelerator.LoadAutoGroupedStreamKernel(
-            methods[2].CreateDelegate<Action<Index1D, ArrayView<float>, long, ArrayView<int>, long, ArrayView<double>>>());
-        var tileCounts = accelerator.LoadAutoGroupedStreamKernel(
-            methods[3].CreateDelegate<Action<Index1D, ArrayView<float>, long, ArrayView<int>>>());
+        public DeviceParameters Store(float[] values) => default;
+    }
 
-        int d = model.Dimension;
-        long padded = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize * TileLayout.TileSize;
-        long slots = Math.Min(padded, chunkSlots);
-        long tiles = slots / TileLayout.TileSize;
-        int[] codes = TileLayout.Statistics(d);
+    private sealed class MethodList<TLane> : IEnsembleKernelVisitor<MethodInfo[]> where TLane : struct, IScalarLane<TLane>
+    {
+        public MethodInfo[] Visit<TL, TD>(in TL landscape, in TD dynamics)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics =>
+            [EnsembleKernelSet<TLane, TL, TD>.Start.Method, EnsembleKernelSet<TLane, TL, TD>.Advance.Method];
+    }
 
-        using var mean = Upload(model.InitialMean);
-        using var factor = Upload(model.InitialFactor);
-        using var statisticCodes = accelerator.Allocate1D(codes);
-        using var x = accelerator.Allocate1D<float>(d * slots);
-        using var v = accelerator.Allocate1D<float>(model.Optimizer.UsesMomentum ? d * slots : 1);
-        using var g = accelerator.Allocate1D<float>(d * slots);
-        using var sums = accelerator.Allocate1D<double>(tiles * codes.Length);
-        using var counts = accelerator.Allocate1D<int>(2 * tiles);
-        var hostSums = new double[tiles * codes.Length];
-        var hostCounts = new int[2 * tiles];
-
-        var initial = new GaussianStart<DeviceParameters>(d, model.InitialShape, new(mean.View), new(factor.View));
-        int[] steps = model.RecordSteps;
-
-        for (long offset = 0; offset < range.Count; offset += slots)
+    /// <summary>One run in chunks of at most <see cref="chunkSlots"/> slots, specialised by <see cref="Visit{TL, TD}"/>.</summary>
+    private sealed class ChunkRun<TLane>(
+        IlgpuBackend backend,
+        EnsembleModel model,
+        GaussianStart<DeviceParameters> initial,
+        TrajectoryRange range,
+        EnsembleStatistics statistics,
+        Action<long>? progress,
+        CancellationToken cancellationToken,
+        float[]? finalStates) : IEnsembleKernelVisitor<bool>
+        where TLane : struct, IScalarLane<TLane>
+    {
+        public bool Visit<TL, TD>(in TL landscape, in TD dynamics)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
         {
-            long valid = Math.Min(slots, range.Count - offset);
-            long chunkTiles = (valid + TileLayout.TileSize - 1) / TileLayout.TileSize;
-            long launch = chunkTiles * TileLayout.TileSize;
-            var buffers = new EnsembleBuffers(x.View, v.View, g.View, slots, (uint)(range.First + offset), model.Seed);
+            ComputeDevice device = backend.device;
+            Accelerator accelerator = backend.accelerator;
+            var start = device.Load(EnsembleKernelSet<TLane, TL, TD>.Start);
+            var advance = device.Load(EnsembleKernelSet<TLane, TL, TD>.Advance);
+            var tileSums = device.Load(ReductionKernels.TileSums);
+            var tileCounts = device.Load(ReductionKernels.TileCounts);
 
-            start((int)launch, initial, model.Optimizer.UsesMomentum ? 1 : 0, buffers, model.DivergenceBound);
-            Reduce(0);
-            for (int r = 1; r < steps.Length; r++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                advance((int)launch, landscape, model.Optimizer, buffers, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]), model.DivergenceBound);
-                Reduce(r);
-                progress?.Invoke(valid * (steps[r] - steps[r - 1]));
-            }
+            int d = model.Dimension;
+            long padded = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize * TileLayout.TileSize;
+            long slots = Math.Min(padded, backend.chunkSlots);
+            long tiles = slots / TileLayout.TileSize;
+            int[] codes = TileLayout.Statistics(d);
+            int auxiliaryRows = dynamics.AuxiliaryVectors * d;
 
-            if (finalStates is not null)
+            using var statisticCodes = accelerator.Allocate1D(codes);
+            using var x = accelerator.Allocate1D<float>(d * slots);
+            using var auxiliary = accelerator.Allocate1D<float>(Math.Max(1, auxiliaryRows * slots));
+            using var g = accelerator.Allocate1D<float>(d * slots);
+            using var sums = accelerator.Allocate1D<double>(tiles * codes.Length);
+            using var counts = accelerator.Allocate1D<int>(2 * tiles);
+            var hostSums = new double[tiles * codes.Length];
+            var hostCounts = new int[2 * tiles];
+            int[] steps = model.RecordSteps;
+
+            for (long offset = 0; offset < range.Count; offset += slots)
             {
-                accelerator.Synchronize();
-                float[] rows = x.GetAsArray1D();
-                for (long t = 0; t < valid; t++)
+                long valid = Math.Min(slots, range.Count - offset);
+                long chunkTiles = (valid + TileLayout.TileSize - 1) / TileLayout.TileSize;
+                long launch = chunkTiles * TileLayout.TileSize;
+                var buffers = new EnsembleBuffers(x.View, auxiliary.View, g.View, slots, (uint)(range.First + offset), model.Seed);
+
+                start((int)launch, initial, dynamics, buffers, model.DivergenceBound);
+                Reduce(0);
+                for (int r = 1; r < steps.Length; r++)
                 {
-                    for (int i = 0; i < d; i++)
+                    cancellationToken.ThrowIfCancellationRequested();
+                    advance((int)launch, landscape, dynamics, buffers, (uint)steps[r - 1], (uint)(steps[r] - steps[r - 1]), model.DivergenceBound);
+                    Reduce(r);
+                    progress?.Invoke(valid * (steps[r] - steps[r - 1]));
+                }
+
+                if (finalStates is not null)
+                {
+                    accelerator.Synchronize();
+                    float[] rows = x.GetAsArray1D();
+                    for (long t = 0; t < valid; t++)
                     {
-                        finalStates[(offset + t) * d + i] = rows[i * slots + t];
+                        for (int i = 0; i < d; i++)
+                        {
+                            finalStates[(offset + t) * d + i] = rows[i * slots + t];
+                        }
+                    }
+                }
+
+                void Reduce(int record)
+                {
+                    tileCounts((int)chunkTiles, x.View, valid, counts.View);
+                    tileSums((int)(chunkTiles * codes.Length), x.View, slots, statisticCodes.View, valid, sums.View);
+                    accelerator.Synchronize();
+                    ((ArrayView<int>)counts.View).SubView(0, 2 * chunkTiles).CopyToCPU(hostCounts.AsSpan(0, (int)(2 * chunkTiles)));
+                    ((ArrayView<double>)sums.View).SubView(0, chunkTiles * codes.Length).CopyToCPU(hostSums.AsSpan(0, (int)(chunkTiles * codes.Length)));
+                    for (long t = 0; t < chunkTiles; t++)
+                    {
+                        statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], hostSums.AsSpan((int)(t * codes.Length), codes.Length));
                     }
                 }
             }
 
-            void Reduce(int record)
-            {
-                tileCounts((int)chunkTiles, x.View, valid, counts.View);
-                tileSums((int)(chunkTiles * codes.Length), x.View, slots, statisticCodes.View, valid, sums.View);
-                accelerator.Synchronize();
-                ((ArrayView<int>)counts.View).SubView(0, 2 * chunkTiles).CopyToCPU(hostCounts.AsSpan(0, (int)(2 * chunkTiles)));
-                ((ArrayView<double>)sums.View).SubView(0, chunkTiles * codes.Length).CopyToCPU(hostSums.AsSpan(0, (int)(chunkTiles * codes.Length)));
-                for (long t = 0; t < chunkTiles; t++)
-                {
-                    statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], hostSums.AsSpan((int)(t * codes.Length), codes.Length));
-                }
-            }
+            return true;
         }
     }
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values) => accelerator.Allocate1D(values.Length == 0 ? [0f] : values);
+    /// <summary>Kept for the grid device until it becomes a <see cref="ComputeDevice"/>.</summary>
+    internal static Accelerator OpenAccelerator(string name, out Context context) => ComputeDevice.OpenAccelerator(name, out context);
+
+    /// <summary>Kept for the grid device until it becomes a <see cref="ComputeDevice"/>.</summary>
+    internal static int CountDevices(string name) => ComputeDevice.CountDevices(name);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SgdDynamics.Ensembles;
+using SgdDynamics.Problems;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Statistics;
@@ -15,6 +16,8 @@ namespace SgdDynamics.Backends.Managed;
 /// </summary>
 public sealed class ManagedBackend : IEnsembleBackend
 {
+    private readonly ComputeDevice device;
+    private readonly bool ownsDevice;
     private readonly int threads;
     private readonly int tilesPerBatch;
     private readonly bool wide;
@@ -25,10 +28,22 @@ public sealed class ManagedBackend : IEnsembleBackend
     /// Vector256 lanes even where AVX-512 is present.
     /// </summary>
     public ManagedBackend(int threads = 0, int tilesPerBatch = 4, bool forceVector256 = false)
+        : this(ComputeDevice.Managed(threads), tilesPerBatch, forceVector256, ownsDevice: true)
     {
-        if (threads < 0)
+    }
+
+    /// <summary>The managed backend on <paramref name="device"/> (a managed device; the caller keeps ownership).</summary>
+    public ManagedBackend(ComputeDevice device, int tilesPerBatch = 4, bool forceVector256 = false)
+        : this(device, tilesPerBatch, forceVector256, ownsDevice: false)
+    {
+    }
+
+    private ManagedBackend(ComputeDevice device, int tilesPerBatch, bool forceVector256, bool ownsDevice)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!device.IsManaged)
         {
-            throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be ≥ 0 (0: all cores)");
+            throw new ArgumentException($"the managed ensemble backend runs on the managed device, not on '{device.Name}'", nameof(device));
         }
 
         if (tilesPerBatch < 1)
@@ -36,13 +51,18 @@ public sealed class ManagedBackend : IEnsembleBackend
             throw new ArgumentOutOfRangeException(nameof(tilesPerBatch), "tiles per batch must be ≥ 1");
         }
 
-        this.threads = threads == 0 ? Environment.ProcessorCount : threads;
+        this.device = device;
+        this.ownsDevice = ownsDevice;
+        threads = device.Threads;
         this.tilesPerBatch = tilesPerBatch;
         wide = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && !forceVector256;
     }
 
     /// <inheritdoc/>
     public string Name => "managed";
+
+    /// <inheritdoc/>
+    public ComputeDevice ComputeDevice => device;
 
     /// <inheritdoc/>
     public string Device =>
@@ -64,70 +84,32 @@ public sealed class ManagedBackend : IEnsembleBackend
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (ownsDevice)
+        {
+            device.Dispose();
+        }
     }
 
-    private unsafe void Run<T>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
+    private void Run<T>(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates)
         where T : unmanaged, IBlockLane<T>
     {
-        long tiles = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize;
-        long batches = (tiles + tilesPerBatch - 1) / tilesPerBatch;
-        using var parameters = new PinnedParameters(model);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-        object gate = new();
-        Parallel.For(
-            0,
-            batches,
-            options,
-            () => new TileWorker<T>(model, parameters, statistics.CreateEmpty()),
-            (batch, _, worker) =>
-            {
-                long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
-                for (long tile = batch * tilesPerBatch; tile < end; tile++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    long first = range.First + tile * TileLayout.TileSize;
-                    int valid = (int)Math.Min(TileLayout.TileSize, range.End - first);
-                    worker.Run(first, valid);
-                    if (finalStates is not null)
-                    {
-                        worker.CopyStates(finalStates.AsSpan((int)(tile * TileLayout.TileSize * model.Dimension), valid * model.Dimension), valid);
-                    }
-                    progress?.Invoke((long)valid * model.RecordSteps[^1]);
-                }
-
-                return worker;
-            },
-            worker =>
-            {
-                lock (gate)
-                {
-                    statistics.Merge(worker.Statistics);
-                }
-
-                worker.Dispose();
-            });
+        using var parameters = new PinnedParameters();
+        var run = new TileRun<T>(this, model, model.Start(parameters), range, statistics, progress, cancellationToken, finalStates);
+        model.Bind(parameters, run);
     }
 
-    /// <summary>Float parameters in pinned memory, shared read-only by the workers.</summary>
-    private sealed unsafe class PinnedParameters : IDisposable
+    /// <summary>Float parameters in pinned memory, shared read-only by the workers; freed when the run ends.</summary>
+    private sealed unsafe class PinnedParameters : IParameterStore<HostParameters>, IDisposable
     {
         private readonly List<GCHandle> handles = [];
 
-        public PinnedParameters(EnsembleModel model)
+        public HostParameters Store(float[] values)
         {
-            var hessian = Pin(model.Hessian);
-            var linear = Pin(model.LinearTerm);
-            var noise = Pin(model.NoiseFactor);
-            var curvature = Pin(model.CurvatureStd);
-            Landscape = new QuadraticLandscape<HostParameters>(
-                model.Dimension, model.DiagonalHessian, hessian, model.HasLinearTerm, linear,
-                model.NoiseShape, noise, model.HasCurvatureNoise, curvature);
-            Start = new GaussianStart<HostParameters>(model.Dimension, model.InitialShape, Pin(model.InitialMean), Pin(model.InitialFactor));
+            float[] data = values.Length == 0 ? [0f] : values;
+            GCHandle handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+            handles.Add(handle);
+            return new HostParameters((float*)handle.AddrOfPinnedObject());
         }
-
-        public QuadraticLandscape<HostParameters> Landscape { get; }
-
-        public GaussianStart<HostParameters> Start { get; }
 
         public void Dispose()
         {
@@ -136,13 +118,65 @@ public sealed class ManagedBackend : IEnsembleBackend
                 handle.Free();
             }
         }
+    }
 
-        private HostParameters Pin(float[] values)
+    /// <summary>The tile loop of one run, specialised by <see cref="Visit{TL, TD}"/> for the landscape and update rule.</summary>
+    private sealed class TileRun<T>(
+        ManagedBackend backend,
+        EnsembleModel model,
+        GaussianStart<HostParameters> start,
+        TrajectoryRange range,
+        EnsembleStatistics statistics,
+        Action<long>? progress,
+        CancellationToken cancellationToken,
+        float[]? finalStates) : IEnsembleKernelVisitor<bool>
+        where T : unmanaged, IBlockLane<T>
+    {
+        public bool Visit<TL, TD>(in TL landscape, in TD dynamics)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
         {
-            float[] data = values.Length == 0 ? [0f] : values;
-            GCHandle handle = GCHandle.Alloc(data, GCHandleType.Pinned);
-            handles.Add(handle);
-            return new HostParameters((float*)handle.AddrOfPinnedObject());
+            TL l = landscape;
+            TD r = dynamics;
+            int tilesPerBatch = backend.tilesPerBatch;
+            long tiles = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize;
+            long batches = (tiles + tilesPerBatch - 1) / tilesPerBatch;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = backend.threads, CancellationToken = cancellationToken };
+            object gate = new();
+            Parallel.For(
+                0,
+                batches,
+                options,
+                () => new TileWorker<T>(model, start, l.NormalsPerStep, r.AuxiliaryVectors, statistics.CreateEmpty()),
+                (batch, _, worker) =>
+                {
+                    long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
+                    for (long tile = batch * tilesPerBatch; tile < end; tile++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        long first = range.First + tile * TileLayout.TileSize;
+                        int valid = (int)Math.Min(TileLayout.TileSize, range.End - first);
+                        worker.Run(l, r, first, valid);
+                        if (finalStates is not null)
+                        {
+                            worker.CopyStates(finalStates.AsSpan((int)(tile * TileLayout.TileSize * model.Dimension), valid * model.Dimension), valid);
+                        }
+
+                        progress?.Invoke((long)valid * model.RecordSteps[^1]);
+                    }
+
+                    return worker;
+                },
+                worker =>
+                {
+                    lock (gate)
+                    {
+                        statistics.Merge(worker.Statistics);
+                    }
+
+                    worker.Dispose();
+                });
+            return true;
         }
     }
 
@@ -152,11 +186,13 @@ public sealed class ManagedBackend : IEnsembleBackend
         private const int NormalBufferBytes = 16 * 1024;
 
         private readonly EnsembleModel model;
-        private readonly PinnedParameters parameters;
+        private readonly GaussianStart<HostParameters> start;
         private readonly int d;
+        private readonly int auxiliaryVectors;
+        private readonly int normalsPerStep;
         private readonly int[] statistics;
         private readonly T* x;
-        private readonly T* v;
+        private readonly T* auxiliary;
         private readonly T* g;
         private readonly byte* k0s;
         private readonly byte* k1s;
@@ -166,16 +202,18 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly T* normals;
         private readonly int stepsPerFill;
 
-        public TileWorker(EnsembleModel model, PinnedParameters parameters, EnsembleStatistics local)
+        public TileWorker(EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int auxiliaryVectors, EnsembleStatistics local)
         {
             this.model = model;
-            this.parameters = parameters;
+            this.start = start;
+            this.normalsPerStep = normalsPerStep;
+            this.auxiliaryVectors = auxiliaryVectors;
             Statistics = local;
             d = model.Dimension;
             statistics = TileLayout.Statistics(d);
             sums = new double[statistics.Length];
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
-            v = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
+            auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
             g = (T*)Allocate(d * sizeof(T));
             keyBytesPerBlock = SimdPhilox.Rounds * T.WordBytes;
             k0s = (byte*)Allocate(SimdPhilox.Rounds * T.WordBytes);
@@ -183,45 +221,30 @@ public sealed class ManagedBackend : IEnsembleBackend
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
             // normals of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
-            int perStep = BufferedNormals<T>.Groups(Math.Max(model.NormalsPerStep, d)) * 4;
+            int perStep = BufferedNormals<T>.Groups(Math.Max(normalsPerStep, d)) * 4;
             stepsPerFill = Math.Max(1, NormalBufferBytes / (perStep * sizeof(T)));
             normals = (T*)Allocate(stepsPerFill * perStep * sizeof(T));
         }
 
         public EnsembleStatistics Statistics { get; }
 
-        /// <summary>Runs the tile's trajectories through the model's landscape struct (one specialisation per landscape).</summary>
-        public void Run(long firstTrajectory, int valid)
+        /// <summary>Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).</summary>
+        public void Run<TL, TD>(in TL landscape, in TD dynamics, long firstTrajectory, int valid)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
         {
-            switch (model.LandscapeKind)
-            {
-                case EnsembleLandscapeKind.DoubleWell:
-                    Run(model.DoubleWell, firstTrajectory, valid);
-                    break;
-                case EnsembleLandscapeKind.RingValley:
-                    Run(model.RingValley, firstTrajectory, valid);
-                    break;
-                default:
-                    Run(parameters.Landscape, firstTrajectory, valid);
-                    break;
-            }
-        }
-
-        private void Run<TL>(TL landscape, long firstTrajectory, int valid) where TL : struct, ILandscape
-        {
-            var optimizer = model.Optimizer;
-            bool momentum = optimizer.UsesMomentum;
             float bound = model.DivergenceBound;
             int blocks = (valid + T.Width - 1) / T.Width;
+            int auxiliaryPerBlock = auxiliaryVectors * d;
             for (int b = 0; b < blocks; b++)
             {
                 T.Schedule(k0s, k1s + b * keyBytesPerBlock, model.Seed, (uint)(firstTrajectory + b * T.Width));
                 var xs = new BlockState<T>(x + b * d);
-                var vs = new BlockState<T>(v + b * d);
+                var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
                 int initialNormals = model.InitialShape == MatrixShape.Zero ? 0 : d;
                 var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
-                Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(parameters.Start, xs, vs, momentum, initial);
-                Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
+                Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(start, xs, aux, auxiliaryVectors, initial);
+                Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
             }
 
             Reduce(0, blocks, valid);
@@ -232,16 +255,17 @@ public sealed class ManagedBackend : IEnsembleBackend
                 for (int b = 0; b < blocks; b++)
                 {
                     var xs = new BlockState<T>(x + b * d);
-                    var vs = new BlockState<T>(v + b * d);
+                    var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
                     for (uint done = 0; done < count; done += (uint)stepsPerFill)
                     {
                         uint first = (uint)steps[r - 1] + done;
                         uint run = Math.Min((uint)stepsPerFill, count - done);
-                        var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, model.NormalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
-                        Trajectory.Advance<T, TL, BlockState<T>, BufferedNormals<T>>(
-                            landscape, optimizer, xs, vs, new BlockState<T>(g), noise, first, run);
+                        var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
+                        Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(
+                            landscape, dynamics, xs, aux, new BlockState<T>(g), noise, first, run);
                     }
-                    Trajectory.MarkDiverged<T, BlockState<T>>(xs, vs, d, momentum, bound);
+
+                    Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
                 Reduce(r, blocks, valid);
@@ -264,7 +288,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         public void Dispose()
         {
             NativeMemory.AlignedFree(x);
-            NativeMemory.AlignedFree(v);
+            NativeMemory.AlignedFree(auxiliary);
             NativeMemory.AlignedFree(g);
             NativeMemory.AlignedFree(k0s);
             NativeMemory.AlignedFree(k1s);

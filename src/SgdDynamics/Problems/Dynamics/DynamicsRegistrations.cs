@@ -1,0 +1,77 @@
+using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Scenarios;
+
+namespace SgdDynamics.Problems.Dynamics;
+
+/// <summary>Registration of <c>"sgd"</c>.</summary>
+public sealed class SgdRegistration : DynamicsRegistration<SgdSpec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "sgd";
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new SgdSpec(0.1);
+
+    /// <inheritdoc/>
+    public override bool HasGridForm => true;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> Fields { get; } = ["momentum"];
+
+    /// <inheritdoc/>
+    internal override DynamicsSpec Read(ObjectFields optimizer, double learningRate)
+    {
+        // "momentum": 0 is accepted, so that a scenario can switch between sgd and momentum by its type alone.
+        if (optimizer.Optional("momentum") is { } momentumField && momentumField.AsNumber() != 0.0)
+        {
+            throw momentumField.Error(
+                $"must be 0 for optimizer type 'sgd' (got {momentumField.Raw}); use type 'momentum' for heavy-ball momentum");
+        }
+
+        return new SgdSpec(learningRate);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Name, double Value)> Constants(SgdSpec spec) => [];
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TResult>(SgdSpec spec, IDynamicsVisitor<TResult> visitor) =>
+        visitor.Visit(new Sgd((float)spec.LearningRate));
+}
+
+/// <summary>Registration of <c>"momentum"</c> (heavy ball).</summary>
+public sealed class HeavyBallRegistration : DynamicsRegistration<HeavyBallSpec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "momentum";
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new HeavyBallSpec(0.1, 0.9);
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> Fields { get; } = ["momentum"];
+
+    /// <inheritdoc/>
+    internal override DynamicsSpec Read(ObjectFields optimizer, double learningRate)
+    {
+        double momentum = 0.0;
+        if (optimizer.Optional("momentum") is { } momentumField)
+        {
+            momentum = momentumField.AsNumber();
+            if (momentum is < 0.0 or >= 1.0)
+            {
+                throw momentumField.Error($"must be in [0, 1) (got {momentumField.Raw})");
+            }
+        }
+
+        // Store +0 for a written -0 so that equal specs compare equal.
+        return new HeavyBallSpec(learningRate, momentum + 0.0);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Name, double Value)> Constants(HeavyBallSpec spec) => [("momentum", spec.Momentum)];
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TResult>(HeavyBallSpec spec, IDynamicsVisitor<TResult> visitor) =>
+        visitor.Visit(new HeavyBall((float)spec.LearningRate, (float)spec.Momentum));
+}

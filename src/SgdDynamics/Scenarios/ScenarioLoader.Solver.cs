@@ -1,0 +1,209 @@
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
+using SgdDynamics.Grids;
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Scenarios;
+
+/// <summary>The <c>solver</c> section (grid solvers, ensemble histograms) and the checks of a grid problem.</summary>
+public static partial class ScenarioLoader
+{
+    private static SolverSpec ReadSolver(ObjectFields solver, int dimension)
+    {
+        var typeField = solver.Required("type");
+        var kind = typeField.AsString() switch
+        {
+            "ensemble" => SolverKind.Ensemble,
+            "masterEquation" => SolverKind.MasterEquation,
+            "fokkerPlanck" => SolverKind.FokkerPlanck,
+            var other => throw typeField.Error($"unknown solver type {Quote(other)} (expected: ensemble, masterEquation, fokkerPlanck)"),
+        };
+
+        OnlyFor(solver, kind, "histogram", SolverKind.Ensemble, "'ensemble'");
+        OnlyFor(solver, kind, "variant", SolverKind.FokkerPlanck, "'fokkerPlanck'");
+        OnlyFor(solver, kind, "truncationSigmas", SolverKind.MasterEquation, "'masterEquation'");
+        OnlyFor(solver, kind, "substeps", SolverKind.FokkerPlanck, "'fokkerPlanck'");
+        if (kind == SolverKind.Ensemble && solver.Optional("boundary") is { } ensembleBoundary)
+        {
+            throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
+        }
+
+        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps");
+
+        GridSpec? grid = null;
+        if (solver.Optional("grid") is { } gridField)
+        {
+            grid = ReadGrid(gridField.AsObject(), dimension);
+        }
+        else if (kind != SolverKind.Ensemble)
+        {
+            throw solver.Missing("grid", "a grid solver needs {\"lower\": [...], \"upper\": [...], \"cells\": [...]}");
+        }
+
+        bool histogram = solver.Optional("histogram") is { } histogramField && histogramField.AsBoolean();
+        if (histogram && grid is null)
+        {
+            throw solver.Missing("grid", "\"histogram\": true bins the final states on this grid");
+        }
+
+        FokkerPlanckVariant? variant = null;
+        if (kind == SolverKind.FokkerPlanck)
+        {
+            var variantField = solver.Required("variant");
+            variant = variantField.AsString() switch
+            {
+                "langevin" => FokkerPlanckVariant.Langevin,
+                "discrete" => FokkerPlanckVariant.Discrete,
+                var other => throw variantField.Error($"unknown Fokker–Planck variant {Quote(other)} (expected: langevin, discrete)"),
+            };
+        }
+
+        var boundary = kind == SolverKind.FokkerPlanck ? GridBoundary.Reflecting : GridBoundary.Absorbing;
+        if (solver.Optional("boundary") is { } boundaryField)
+        {
+            boundary = boundaryField.AsString() switch
+            {
+                "absorbing" when kind == SolverKind.FokkerPlanck =>
+                    throw boundaryField.Error("the Fokker–Planck solver has zero-flux (reflecting) walls only; use \"reflecting\" or the masterEquation solver"),
+                "absorbing" => GridBoundary.Absorbing,
+                "reflecting" => GridBoundary.Reflecting,
+                var other => throw boundaryField.Error($"unknown boundary {Quote(other)} (expected: absorbing, reflecting)"),
+            };
+        }
+
+        double truncation = SolverSpec.DefaultTruncationSigmas;
+        if (solver.Optional("truncationSigmas") is { } truncationField)
+        {
+            truncation = truncationField.AsNumber();
+            if (!(truncation > 0))
+            {
+                throw truncationField.Error($"must be > 0 (got {truncationField.Raw})");
+            }
+        }
+
+        int substeps = SolverSpec.DefaultSubsteps;
+        if (solver.Optional("substeps") is { } substepsField)
+        {
+            double value = substepsField.AsNumber();
+            if (!(value >= 1 && value <= 1_000_000 && value == Math.Floor(value)))
+            {
+                throw substepsField.Error($"must be an integer between 1 and 1000000 (got {substepsField.Raw})");
+            }
+
+            substeps = (int)value;
+        }
+
+        return new SolverSpec(kind, grid, variant, boundary, truncation, histogram, substeps);
+    }
+
+    private static GridSpec ReadGrid(ObjectFields grid, int dimension)
+    {
+        grid.RejectUnknown("lower", "upper", "cells");
+        if (dimension is not (1 or 2))
+        {
+            throw grid.Error($"grids have 1 or 2 dimensions, the landscape has {dimension}");
+        }
+
+        const string reason = "the dimension of the landscape";
+        var lowerField = grid.Required("lower");
+        var upperField = grid.Required("upper");
+        var cellsField = grid.Required("cells");
+        var lower = lowerField.AsVector(dimension, reason);
+        var upper = upperField.AsVector(dimension, reason);
+        var cellCounts = cellsField.AsVector(dimension, reason);
+        var cells = new int[dimension];
+        for (int k = 0; k < dimension; k++)
+        {
+            string path = $"{cellsField.Path}[{k}]";
+            if (cellCounts[k] != Math.Floor(cellCounts[k]))
+            {
+                throw new ScenarioException(path, $"must be an integer (got {NumberText.Format(cellCounts[k])})");
+            }
+
+            if (cellCounts[k] < 2)
+            {
+                throw new ScenarioException(path, $"must be at least 2 (got {NumberText.Format(cellCounts[k])})");
+            }
+
+            if (cellCounts[k] > SolverSpec.MaxCells)
+            {
+                throw new ScenarioException(path, $"must be at most {SolverSpec.MaxCells} (got {NumberText.Format(cellCounts[k])})");
+            }
+
+            cells[k] = (int)cellCounts[k];
+            if (!(upper[k] > lower[k]))
+            {
+                throw new ScenarioException($"{upperField.Path}[{k}]", $"must be > lower[{k}] = {NumberText.Format(lower[k])} (got {NumberText.Format(upper[k])})");
+            }
+        }
+
+        long count = cells.Aggregate(1L, (a, b) => a * b);
+        if (count > SolverSpec.MaxCells)
+        {
+            throw cellsField.Error(
+                $"{count} cells in all; at most 2^24 = {SolverSpec.MaxCells} (each cell holds doubles in several solver arrays, up to ~200 bytes a cell in 2-D; this keeps a run within a few GiB)");
+        }
+
+        return new GridSpec([.. lower], [.. upper], cells);
+    }
+
+    /// <summary>The "ensemble" section of a grid run: only the number of steps.</summary>
+    private static EnsembleSpec ReadGridSteps(ObjectFields ensemble)
+    {
+        foreach (var field in new[] { "trajectories", "seed", "divergenceThreshold" })
+        {
+            if (ensemble.Optional(field) is { } given)
+            {
+                throw given.Error("only for solver type 'ensemble' (a grid solver evolves the density itself; give only \"steps\")");
+            }
+        }
+
+        ensemble.RejectUnknown("steps");
+        int steps = (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
+        return new EnsembleSpec(0, steps, 0, EnsembleSpec.DefaultDivergenceThreshold);
+    }
+
+    /// <summary>What grid solvers cannot do: update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
+    private static void CheckGridProblem(SolverSpec solver, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
+    {
+        var grid = solver.Grid!;
+        if (!ModelRegistry.For(dynamics).HasGridForm)
+        {
+            throw new ScenarioException(
+                "$.optimizer.type",
+                $"grid solvers evolve plain SGD (type 'sgd'); {ModelRegistry.For(dynamics).TypeName} needs the ensemble solver");
+        }
+
+        if (record.Tails)
+        {
+            throw new ScenarioException("$.record.tails", "tail estimates need trajectories (solver type 'ensemble')");
+        }
+
+        string where = initial.IsPoint ? "$.initial.point" : "$.initial.mean";
+        for (int k = 0; k < grid.Dimension; k++)
+        {
+            double x = initial.Mean[k];
+            if (!(x >= grid.Lower[k] && x < grid.Upper[k]))
+            {
+                throw new ScenarioException($"{where}[{k}]", $"{NumberText.Format(x)} is outside the grid [{NumberText.Format(grid.Lower[k])}, {NumberText.Format(grid.Upper[k])})");
+            }
+        }
+
+        if (!initial.IsPoint)
+        {
+            double[] eigenvalues = initial.Covariance.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+            if (!(eigenvalues.Min() > EigenvalueTolerance * eigenvalues.Max(Math.Abs)))
+            {
+                throw new ScenarioException("$.initial.covariance", "a grid solver needs a positive definite initial covariance (or a point start)");
+            }
+        }
+    }
+
+    private static void OnlyFor(ObjectFields solver, SolverKind kind, string field, SolverKind owner, string ownerName)
+    {
+        if (kind != owner && solver.Optional(field) is { } given)
+        {
+            throw given.Error($"only for solver type {ownerName}");
+        }
+    }
+}
