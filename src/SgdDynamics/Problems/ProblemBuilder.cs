@@ -106,19 +106,45 @@ public static class ProblemBuilder
             trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
     }
 
-    private static Problem Assemble(
-        LandscapeSpec landscape, double learningRate, double[] initialMean, double[,]? initialCovariance, long trajectories, int steps,
-        uint seed, int recordEvery, double momentum, double divergenceThreshold, bool recordTails)
+    /// <summary>
+    /// A problem on any registered landscape with any registered update rule: <paramref name="initialCovariance"/> null is a
+    /// point start at <paramref name="initialMean"/> (of the landscape's dimension); the other arguments are those of
+    /// <see cref="Quadratic"/>.
+    /// </summary>
+    public static Problem Of(
+        LandscapeSpec landscape,
+        DynamicsSpec dynamics,
+        double[] initialMean,
+        long trajectories,
+        int steps,
+        uint seed,
+        int recordEvery = 0,
+        double[,]? initialCovariance = null,
+        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
+        bool recordTails = false)
     {
+        ArgumentNullException.ThrowIfNull(landscape);
+        ArgumentNullException.ThrowIfNull(dynamics);
+        ArgumentNullException.ThrowIfNull(initialMean);
         int d = landscape.Dimension;
+        if (initialMean.Length != d)
+        {
+            throw new ArgumentException($"the initial mean has {initialMean.Length} entries, the landscape dimension is {d}", nameof(initialMean));
+        }
+
         var build = Matrix<double>.Build;
         Matrix<double> c0 = initialCovariance is null ? build.Dense(d, d) : build.DenseOfArray(initialCovariance);
         (Matrix<double> f0, bool lower0) = CovarianceFactor.Compute(c0);
-        DynamicsSpec optimizer = momentum > 0 ? new HeavyBallSpec(learningRate, momentum) : new SgdSpec(learningRate);
         var initial = new InitialLaw(Vector<double>.Build.DenseOfArray(initialMean), c0, f0, lower0);
         var ensemble = new EnsembleSpec(trajectories, steps, seed, divergenceThreshold);
-        return new Problem(landscape, optimizer, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps, recordTails));
+        return new Problem(landscape, dynamics, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps, recordTails));
     }
+
+    private static Problem Assemble(
+        LandscapeSpec landscape, double learningRate, double[] initialMean, double[,]? initialCovariance, long trajectories, int steps,
+        uint seed, int recordEvery, double momentum, double divergenceThreshold, bool recordTails) =>
+        Of(landscape, momentum > 0 ? new HeavyBallSpec(learningRate, momentum) : new SgdSpec(learningRate), initialMean,
+            trajectories, steps, seed, recordEvery, initialCovariance, divergenceThreshold, recordTails);
 
     /// <summary>A diagonal matrix.</summary>
     public static double[,] Diagonal(params double[] values)

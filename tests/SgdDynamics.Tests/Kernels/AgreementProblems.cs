@@ -53,7 +53,7 @@ public static class AgreementProblems
 
     public static Problem Get(string name) => All[name]();
 
-    private static readonly IReadOnlyDictionary<string, Func<Problem>> All = new Dictionary<string, Func<Problem>>
+    private static readonly IReadOnlyDictionary<string, Func<Problem>> All = Registered(new Dictionary<string, Func<Problem>>
     {
         // 1-D, additive + curvature noise, point start (diagonal H, diagonal noise factor)
         ["additive-curvature-1d"] = () => ProblemBuilder.Quadratic(
@@ -262,5 +262,33 @@ public static class AgreementProblems
             seed: 26,
             recordEvery: RecordEvery,
             initialVariance: 4.0),
-    };
+    });
+
+    /// <summary>
+    /// Adds one problem per registered (landscape, update rule) pair, from the registrations' examples, so that every
+    /// landscape and update rule in <see cref="ModelRegistry"/> is covered without being listed here: a Gaussian start
+    /// N(0.3·1, 0.25 I) (dense enough to exercise the start's factor), the rule's example constants.
+    /// </summary>
+    private static Dictionary<string, Func<Problem>> Registered(Dictionary<string, Func<Problem>> problems)
+    {
+        uint seed = 100;
+        foreach (LandscapeRegistration landscape in ModelRegistry.Landscapes)
+        {
+            foreach (DynamicsRegistration dynamics in ModelRegistry.Dynamics)
+            {
+                int d = landscape.Example.Dimension;
+                uint s = seed++;
+                double[,] covariance = new double[d, d];
+                for (int i = 0; i < d; i++)
+                {
+                    covariance[i, i] = 0.25;
+                }
+
+                problems[$"registered-{landscape.TypeName}-{dynamics.TypeName}"] = () => ProblemBuilder.Of(
+                    landscape.Example, dynamics.Example, Enumerable.Repeat(0.3, d).ToArray(), Trajectories, Steps, s, RecordEvery, covariance);
+            }
+        }
+
+        return problems;
+    }
 }

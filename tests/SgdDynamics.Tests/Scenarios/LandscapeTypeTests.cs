@@ -104,7 +104,7 @@ public class LandscapeTypeTests
     [InlineData("""{"type": "doubleWell", "noiseStd": 0.1, "dimension": 1}""", "[1]", "$.landscape.dimension", "unknown field")]
     [InlineData("""{"type": "ringValley", "curvature": 1, "noiseStd": 0.1, "gradientNoiseCovariance": [[1, 0], [0, 1]]}""", "[1, 0]", "$.landscape.gradientNoiseCovariance", "unknown field")]
     [InlineData("""{"type": "quadratic", "hessian": [[1]], "noiseStd": 0.1}""", "[1]", "$.landscape.noiseStd", "unknown field")]
-    [InlineData("""{"type": "doubleWel", "noiseStd": 0.1}""", "[1]", "$.landscape.type", "unknown landscape type 'doubleWel' (expected: quadratic, doubleWell, ringValley)")]
+    [InlineData("""{"type": "doubleWel", "noiseStd": 0.1}""", "[1]", "$.landscape.type", "unknown landscape type 'doubleWel' (expected: quadratic, doubleWell, ringValley")]
     // noise standard deviation
     [InlineData("""{"type": "doubleWell", "noiseStd": -0.1}""", "[1]", "$.landscape.noiseStd", "must be >= 0 (got -0.1)")]
     [InlineData("""{"type": "doubleWell"}""", "[1]", "$.landscape.noiseStd", "required field is missing")]

@@ -176,7 +176,7 @@ public class ScenarioLoaderTests
 
     [Theory]
     // Unknown types.
-    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic, doubleWell, ringValley)")]
+    [InlineData("landscape.type", "\"cubic\"", "$.landscape.type", "unknown landscape type 'cubic' (expected: quadratic, doubleWell, ringValley")]
     [InlineData("optimizer.type", "\"adam\"", "$.optimizer.type", "unknown optimizer type 'adam' (expected: sgd, momentum)")]
     [InlineData("landscape.type", "3", "$.landscape.type", "expected a string, got number 3")]
     // Unknown fields, top level and nested.
