@@ -18,6 +18,7 @@ public static class ModelRegistry
         new QuadraticLandscapeRegistration(),
         new DoubleWellLandscapeRegistration(),
         new RingValleyLandscapeRegistration(),
+        new TiltedCosineLandscapeRegistration(),
     ];
 
     /// <summary>Every update rule, in the order scenario errors list them.</summary>
