@@ -33,9 +33,9 @@ internal static class DemoCommand
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             long n = parse.GetValue(trajectories);
-            if (n < 2 || n > ScenarioLoader.MaxTrajectories)
+            if (n < 2 || n > SgdDynamics.Problems.Limits.MaxTrajectories)
             {
-                throw new CliInputException($"--trajectories must be between 2 and {ScenarioLoader.MaxTrajectories} (got {n})");
+                throw new CliInputException($"--trajectories must be between 2 and {SgdDynamics.Problems.Limits.MaxTrajectories} (got {n})");
             }
 
             var scenario = new Scenario("demo", "confined (λ = 1) and flat (λ = 0) directions, σ² = 1, η = 0.5", Problem(n));

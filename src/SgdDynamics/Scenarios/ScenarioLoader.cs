@@ -24,15 +24,6 @@ namespace SgdDynamics.Scenarios;
 /// </example>
 public static partial class ScenarioLoader
 {
-    /// <summary>Largest supported dimension d (<see cref="Limits.MaxDimension"/>).</summary>
-    public const int MaxDimension = Limits.MaxDimension;
-
-    /// <summary>Largest ensemble size (<see cref="Limits.MaxTrajectories"/>).</summary>
-    public const long MaxTrajectories = Limits.MaxTrajectories;
-
-    /// <summary>Largest divergence threshold (<see cref="Limits.MaxDivergenceThreshold"/>).</summary>
-    public const double MaxDivergenceThreshold = Limits.MaxDivergenceThreshold;
-
     /// <summary>Relative tolerance of the symmetry check: |Aᵢⱼ − Aⱼᵢ| ≤ tol · max(1, |Aᵢⱼ|, |Aⱼᵢ|).</summary>
     public const double SymmetryTolerance = 1e-12;
 
@@ -203,7 +194,7 @@ public static partial class ScenarioLoader
         ensemble.RejectUnknown("trajectories", "steps", "seed", "divergenceThreshold");
 
         long trajectories = ensemble.Required("trajectories")
-            .AsInteger(1, MaxTrajectories, "the trajectory index is a 32-bit Philox key word");
+            .AsInteger(1, Limits.MaxTrajectories, "the trajectory index is a 32-bit Philox key word");
         int steps = (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
         uint seed = (uint)ensemble.Required("seed").AsInteger(0, uint.MaxValue, "the seed is a 32-bit Philox key word");
 
@@ -216,10 +207,10 @@ public static partial class ScenarioLoader
                 throw thresholdField.Error($"must be > 0 (got {thresholdField.Raw})");
             }
 
-            if (threshold > MaxDivergenceThreshold)
+            if (threshold > Limits.MaxDivergenceThreshold)
             {
                 throw thresholdField.Error(
-                    $"must be <= {MaxDivergenceThreshold.ToString("0.###e0", CultureInfo.InvariantCulture)} so that sums of x^4 stay representable (got {thresholdField.Raw})");
+                    $"must be <= {Limits.MaxDivergenceThreshold.ToString("0.###e0", CultureInfo.InvariantCulture)} so that sums of x^4 stay representable (got {thresholdField.Raw})");
             }
         }
 
