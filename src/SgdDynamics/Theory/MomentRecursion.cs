@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Theory;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Theory;
