@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Backends;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Problems;
@@ -24,49 +23,6 @@ public static class Experiments
             curvatureNoiseStd: curvatureStd == 0 ? null : [curvatureStd]);
         var moments = EnsembleSolver.Solve(problem, backend).Final.Moments;
         return new Estimate(moments.Covariance[0, 0], moments.VarianceStandardError[0]);
-    }
-
-    /// <summary>
-    /// The variance of <c>vᵀx</c> over the final states of a run (kept states), with the SE √((m₄ − m₂²)/n) of the
-    /// sample variance computed from the projected samples.
-    /// </summary>
-    public static Estimate ProjectedVariance(EnsembleResult result, Vector<double> v)
-    {
-        int d = result.Problem.Dimension;
-        long n = 0;
-        double sum = 0;
-        var projections = new List<double>((int)result.Range.Count);
-        for (long t = result.Range.First; t < result.Range.End; t++)
-        {
-            ReadOnlySpan<float> x = result.FinalState(t);
-            if (float.IsNaN(x[0]))
-            {
-                continue;
-            }
-
-            double p = 0;
-            for (int i = 0; i < d; i++)
-            {
-                p += v[i] * x[i];
-            }
-
-            projections.Add(p);
-            sum += p;
-            n++;
-        }
-
-        double mean = sum / n;
-        double m2 = 0, m4 = 0;
-        foreach (double p in projections)
-        {
-            double c = (p - mean) * (p - mean);
-            m2 += c;
-            m4 += c * c;
-        }
-
-        m2 /= n;
-        m4 /= n;
-        return new Estimate(m2 * n / (n - 1), Math.Sqrt(Math.Max(m4 - m2 * m2, 0) / n));
     }
 
     /// <summary>

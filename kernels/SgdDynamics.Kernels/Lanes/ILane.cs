@@ -4,7 +4,7 @@ namespace SgdDynamics.Kernels.Lanes;
 /// A lane: the arithmetic type the physics is written in. One value carries the state of one
 /// trajectory (a <see cref="FloatLane"/> in an ILGPU kernel) or of several trajectories side by side
 /// (a SIMD vector in the managed backend). Landscapes and optimizers are generic over the lane, so the
-/// physics is written once and specialised per backend (DESIGN principle 2).
+/// physics is written once and specialised per backend (docs/architecture.md, "Devices and kernels").
 /// </summary>
 /// <typeparam name="T">The lane type itself (curiously recurring).</typeparam>
 public interface ILane<T> where T : struct, ILane<T>

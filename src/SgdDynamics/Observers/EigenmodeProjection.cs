@@ -60,8 +60,8 @@ public sealed class EigenmodeProjection
     private const double SignTieTolerance = 1e-9;
     private const int ProjectionBlockValues = 1 << 16;
 
-    private readonly double[] _eigenvalues;
-    private readonly Matrix<double> _eigenvectors; // columns
+    private readonly double[] eigenvalues;
+    private readonly Matrix<double> eigenvectors; // columns
 
     /// <summary>Decomposes the symmetric matrix <paramref name="hessian"/>.</summary>
     /// <exception cref="ArgumentException">Not square, not finite, or not symmetric to within 1e-12 of its largest entry.</exception>
@@ -98,12 +98,12 @@ public sealed class EigenmodeProjection
 
         var evd = (0.5 * (hessian + hessian.Transpose())).Evd(Symmetricity.Symmetric);
         int[] order = Enumerable.Range(0, d).OrderBy(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
-        _eigenvalues = order.Select(i => evd.EigenValues[i].Real).ToArray();
-        _eigenvectors = Matrix<double>.Build.Dense(d, d);
+        eigenvalues = order.Select(i => evd.EigenValues[i].Real).ToArray();
+        eigenvectors = Matrix<double>.Build.Dense(d, d);
         for (int mode = 0; mode < d; mode++)
         {
             Vector<double> v = evd.EigenVectors.Column(order[mode]);
-            _eigenvectors.SetColumn(mode, FixSign(v / v.L2Norm()));
+            eigenvectors.SetColumn(mode, FixSign(v / v.L2Norm()));
         }
     }
 
@@ -114,16 +114,16 @@ public sealed class EigenmodeProjection
     }
 
     /// <summary>Dimension d.</summary>
-    public int Dimension => _eigenvalues.Length;
+    public int Dimension => eigenvalues.Length;
 
     /// <summary>Eigenvalues λ_0 ≤ λ_1 ≤ … (a copy).</summary>
-    public double[] Eigenvalues => (double[])_eigenvalues.Clone();
+    public double[] Eigenvalues => (double[])eigenvalues.Clone();
 
     /// <summary>Eigenvectors as the columns of V, in the order of <see cref="Eigenvalues"/> (a copy).</summary>
-    public Matrix<double> Eigenvectors => _eigenvectors.Clone();
+    public Matrix<double> Eigenvectors => eigenvectors.Clone();
 
     /// <summary>Eigenvector of mode <paramref name="mode"/> (a copy).</summary>
-    public Vector<double> Eigenvector(int mode) => _eigenvectors.Column(mode);
+    public Vector<double> Eigenvector(int mode) => eigenvectors.Column(mode);
 
     /// <summary>√(2/(n − 1)) · <paramref name="variance"/>: the standard error of a sample variance of n Gaussian samples (NaN for n &lt; 2).</summary>
     public static double GaussianVarianceStandardError(double variance, long count) =>
@@ -136,7 +136,7 @@ public sealed class EigenmodeProjection
         var variances = new double[Dimension];
         for (int mode = 0; mode < Dimension; mode++)
         {
-            Vector<double> v = _eigenvectors.Column(mode);
+            Vector<double> v = eigenvectors.Column(mode);
             variances[mode] = v.DotProduct(c * v);
         }
 
@@ -153,7 +153,7 @@ public sealed class EigenmodeProjection
         double[] variances = Variances(moments.Covariance);
         return variances
             .Select((v, mode) => new ModeVariance(
-                mode, _eigenvalues[mode], v, GaussianVarianceStandardError(v, moments.Count), moments.Count, moments.Diverged,
+                mode, eigenvalues[mode], v, GaussianVarianceStandardError(v, moments.Count), moments.Count, moments.Diverged,
                 VarianceErrorMethod.GaussianApproximation))
             .ToArray();
     }
@@ -251,7 +251,7 @@ public sealed class EigenmodeProjection
         {
             if (filled == blockRows || (row == rows && filled > 0))
             {
-                block.Multiply(_eigenvectors, projected);
+                block.Multiply(eigenvectors, projected);
                 for (int mode = 0; mode < d; mode++)
                 {
                     for (int b = 0; b < filled; b++)
@@ -289,7 +289,7 @@ public sealed class EigenmodeProjection
             (double variance, double error) = n >= 2
                 ? (s2[mode] / (n - 1), Math.Sqrt(Math.Max(0.0, m4 - m2 * m2) / n))
                 : (double.NaN, double.NaN);
-            result[mode] = new ModeVariance(mode, _eigenvalues[mode], variance, error, n, rows - n, VarianceErrorMethod.FourthMoment);
+            result[mode] = new ModeVariance(mode, eigenvalues[mode], variance, error, n, rows - n, VarianceErrorMethod.FourthMoment);
         }
 
         return result;

@@ -257,7 +257,7 @@ public static class HillEstimator
     /// <summary>The finite values of Y sorted in descending order, with prefix sums of their logarithms.</summary>
     private sealed class DescendingTail
     {
-        private double[]? _logPrefix;
+        private double[]? logPrefix;
 
         private DescendingTail(double[] values, int excluded, TailSide side)
         {
@@ -338,7 +338,7 @@ public static class HillEstimator
         /// <summary>Prefix sums of log Values[i] over the leading values, as long as they are positive, up to index <paramref name="count"/>.</summary>
         private double[] LogPrefix(int count)
         {
-            if (_logPrefix is null || _logPrefix.Length <= count)
+            if (logPrefix is null || logPrefix.Length <= count)
             {
                 var prefix = new double[count + 1];
                 for (int i = 0; i < count; i++)
@@ -346,10 +346,10 @@ public static class HillEstimator
                     prefix[i + 1] = prefix[i] + (Values[i] > 0 ? Math.Log(Values[i]) : double.NaN);
                 }
 
-                _logPrefix = prefix;
+                logPrefix = prefix;
             }
 
-            return _logPrefix;
+            return logPrefix;
         }
     }
 }

@@ -40,8 +40,8 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     /// <summary>Sums (and single deposits) must stay below 2^255 in magnitude.</summary>
     public const int OverflowExponent = FixedPointLimbs.OverflowExponent;
 
-    private readonly long[] _limbs = new long[FixedPointLimbs.Count];
-    private long _pending;
+    private readonly long[] limbs = new long[FixedPointLimbs.Count];
+    private long pending;
 
     /// <summary>Creates a zero sum.</summary>
     public FixedPointSum()
@@ -57,7 +57,7 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
         get
         {
             Normalize();
-            return _limbs;
+            return limbs;
         }
     }
 
@@ -66,8 +66,8 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     /// <exception cref="OverflowException">|value| ≥ 2^255.</exception>
     public void Add(double value)
     {
-        FixedPointLimbs.Deposit(ref _limbs[0], value);
-        if (++_pending >= FixedPointLimbs.NormalizeInterval)
+        FixedPointLimbs.Deposit(ref limbs[0], value);
+        if (++pending >= FixedPointLimbs.NormalizeInterval)
         {
             Normalize();
         }
@@ -77,10 +77,10 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     public void Add(FixedPointSum other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        long weight = other._pending + 1; // other's limbs are bounded as if by this many deposits
-        FixedPointLimbs.Merge(_limbs, other._limbs);
-        _pending += weight;
-        if (_pending >= FixedPointLimbs.NormalizeInterval)
+        long weight = other.pending + 1; // other's limbs are bounded as if by this many deposits
+        FixedPointLimbs.Merge(limbs, other.limbs);
+        pending += weight;
+        if (pending >= FixedPointLimbs.NormalizeInterval)
         {
             Normalize();
         }
@@ -89,26 +89,26 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     /// <summary>Propagates carries into the canonical form; the value is unchanged.</summary>
     public void Normalize()
     {
-        if (_pending != 0)
+        if (pending != 0)
         {
-            FixedPointLimbs.Normalize(_limbs);
-            _pending = 0;
+            FixedPointLimbs.Normalize(limbs);
+            pending = 0;
         }
     }
 
     /// <summary>Resets the sum to zero.</summary>
     public void Clear()
     {
-        Array.Clear(_limbs);
-        _pending = 0;
+        Array.Clear(limbs);
+        pending = 0;
     }
 
     /// <summary>An independent copy.</summary>
     public FixedPointSum Clone()
     {
         var copy = new FixedPointSum();
-        _limbs.CopyTo(copy._limbs, 0);
-        copy._pending = _pending;
+        limbs.CopyTo(copy.limbs, 0);
+        copy.pending = pending;
         return copy;
     }
 
@@ -128,7 +128,7 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     public static FixedPointSum FromBigInteger(BigInteger scaled)
     {
         var sum = new FixedPointSum();
-        FixedPointLimbs.FromBigInteger(scaled, sum._limbs);
+        FixedPointLimbs.FromBigInteger(scaled, sum.limbs);
         return sum;
     }
 
@@ -158,7 +158,7 @@ public sealed class FixedPointSum : IEquatable<FixedPointSum>
     public static bool TryParseHex(ReadOnlySpan<char> text, [NotNullWhen(true)] out FixedPointSum? sum)
     {
         var parsed = new FixedPointSum();
-        if (FixedPointLimbs.TryParseHex(text, parsed._limbs))
+        if (FixedPointLimbs.TryParseHex(text, parsed.limbs))
         {
             sum = parsed;
             return true;

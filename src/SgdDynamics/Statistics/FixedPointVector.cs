@@ -19,15 +19,15 @@ namespace SgdDynamics.Statistics;
 public sealed class FixedPointVector : IEquatable<FixedPointVector>
 {
     private const int Stride = FixedPointLimbs.Count;
-    private readonly long[] _limbs;
-    private long _pending;
+    private readonly long[] limbs;
+    private long pending;
 
     /// <summary>Creates <paramref name="length"/> zero sums.</summary>
     public FixedPointVector(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
-        _limbs = new long[checked(length * Stride)];
+        limbs = new long[checked(length * Stride)];
     }
 
     /// <summary>Number of sums.</summary>
@@ -40,7 +40,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Length);
-        FixedPointLimbs.Deposit(ref _limbs[index * Stride], value);
+        FixedPointLimbs.Deposit(ref limbs[index * Stride], value);
         CountDeposits(1);
     }
 
@@ -67,10 +67,10 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
             throw new ArgumentException($"Cannot merge a vector of {other.Length} sums into one of {Length}.", nameof(other));
         }
 
-        long weight = other._pending + 1;
-        for (int offset = 0; offset < _limbs.Length; offset += Stride)
+        long weight = other.pending + 1;
+        for (int offset = 0; offset < limbs.Length; offset += Stride)
         {
-            FixedPointLimbs.Merge(_limbs.AsSpan(offset, Stride), other._limbs.AsSpan(offset, Stride));
+            FixedPointLimbs.Merge(limbs.AsSpan(offset, Stride), other.limbs.AsSpan(offset, Stride));
         }
 
         CountDeposits(weight);
@@ -79,30 +79,30 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
     /// <summary>Propagates carries of every sum into canonical form; values are unchanged.</summary>
     public void Normalize()
     {
-        if (_pending != 0)
+        if (pending != 0)
         {
-            for (int offset = 0; offset < _limbs.Length; offset += Stride)
+            for (int offset = 0; offset < limbs.Length; offset += Stride)
             {
-                FixedPointLimbs.Normalize(_limbs.AsSpan(offset, Stride));
+                FixedPointLimbs.Normalize(limbs.AsSpan(offset, Stride));
             }
 
-            _pending = 0;
+            pending = 0;
         }
     }
 
     /// <summary>Resets every sum to zero.</summary>
     public void Clear()
     {
-        Array.Clear(_limbs);
-        _pending = 0;
+        Array.Clear(limbs);
+        pending = 0;
     }
 
     /// <summary>An independent copy.</summary>
     public FixedPointVector Clone()
     {
         var copy = new FixedPointVector(Length);
-        _limbs.CopyTo(copy._limbs, 0);
-        copy._pending = _pending;
+        limbs.CopyTo(copy.limbs, 0);
+        copy.pending = pending;
         return copy;
     }
 
@@ -177,7 +177,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
         int index = 0;
         foreach (Range range in text.AsSpan().Split(','))
         {
-            if (!FixedPointLimbs.TryParseHex(text.AsSpan(range), vector._limbs.AsSpan(index * Stride, Stride)))
+            if (!FixedPointLimbs.TryParseHex(text.AsSpan(range), vector.limbs.AsSpan(index * Stride, Stride)))
             {
                 throw new FormatException(
                     $"Element {index} of a fixed-point vector is not a signed hexadecimal integer below 2^511.");
@@ -204,7 +204,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
 
         Normalize();
         other.Normalize();
-        return _limbs.AsSpan().SequenceEqual(other._limbs);
+        return limbs.AsSpan().SequenceEqual(other.limbs);
     }
 
     /// <inheritdoc/>
@@ -214,7 +214,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
     public override int GetHashCode()
     {
         Normalize();
-        return FixedPointLimbs.Hash(_limbs);
+        return FixedPointLimbs.Hash(limbs);
     }
 
     /// <summary>Canonical limbs of sum <paramref name="index"/> (normalises first).</summary>
@@ -223,7 +223,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Length);
         Normalize();
-        return _limbs.AsSpan(index * Stride, Stride);
+        return limbs.AsSpan(index * Stride, Stride);
     }
 
     /// <summary>Overwrites sums <paramref name="start"/> … with the sums of <paramref name="source"/>.</summary>
@@ -232,7 +232,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(source.Length, Length - start, nameof(source));
         source.Normalize(); // canonical limbs are below 2^32, within every pending-count bound here
-        source._limbs.CopyTo(_limbs, start * Stride);
+        source.limbs.CopyTo(limbs, start * Stride);
     }
 
     /// <summary>Span deposit without validation: the caller has checked every value.</summary>
@@ -243,7 +243,7 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
             return;
         }
 
-        ref long first = ref _limbs[start * Stride];
+        ref long first = ref limbs[start * Stride];
         for (int i = 0; i < values.Length; i++)
         {
             FixedPointLimbs.Deposit(ref Unsafe.Add(ref first, i * Stride), values[i]);
@@ -254,8 +254,8 @@ public sealed class FixedPointVector : IEquatable<FixedPointVector>
 
     private void CountDeposits(long weight)
     {
-        _pending += weight;
-        if (_pending >= FixedPointLimbs.NormalizeInterval)
+        pending += weight;
+        if (pending >= FixedPointLimbs.NormalizeInterval)
         {
             Normalize();
         }

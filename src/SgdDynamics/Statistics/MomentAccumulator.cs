@@ -29,14 +29,14 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>Value of the "format" entry written by <see cref="ToDictionary"/>.</summary>
     public const string FormatName = "fixed-point-moments/1";
 
-    private readonly FixedPointVector _sums; // [S1 (d) | S2 (d(d+1)/2) | S3 (d) | S4 (d)]
+    private readonly FixedPointVector sums; // [S1 (d) | S2 (d(d+1)/2) | S3 (d) | S4 (d)]
 
     /// <summary>Creates an empty accumulator for states of dimension <paramref name="dimension"/>.</summary>
     public MomentAccumulator(int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         Dimension = dimension;
-        _sums = new FixedPointVector(checked(3 * dimension + UpperTriangleLength(dimension)));
+        sums = new FixedPointVector(checked(3 * dimension + UpperTriangleLength(dimension)));
     }
 
     private MomentAccumulator(int dimension, long count, long diverged, FixedPointVector sums)
@@ -44,7 +44,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         Dimension = dimension;
         Count = count;
         Diverged = diverged;
-        _sums = sums;
+        this.sums = sums;
     }
 
     /// <summary>Dimension d of a state.</summary>
@@ -119,10 +119,10 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         long newCount = checked(Count + count);
         long newDiverged = checked(Diverged + diverged);
 
-        _sums.AddValidated(0, s1);
-        _sums.AddValidated(S2Offset, s2);
-        _sums.AddValidated(S3Offset, s3);
-        _sums.AddValidated(S4Offset, s4);
+        sums.AddValidated(0, s1);
+        sums.AddValidated(S2Offset, s2);
+        sums.AddValidated(S3Offset, s3);
+        sums.AddValidated(S4Offset, s4);
         Count = newCount;
         Diverged = newDiverged;
     }
@@ -141,13 +141,13 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
 
         long newCount = checked(Count + other.Count);
         long newDiverged = checked(Diverged + other.Diverged);
-        _sums.Add(other._sums);
+        sums.Add(other.sums);
         Count = newCount;
         Diverged = newDiverged;
     }
 
     /// <summary>An independent copy.</summary>
-    public MomentAccumulator Clone() => new(Dimension, Count, Diverged, _sums.Clone());
+    public MomentAccumulator Clone() => new(Dimension, Count, Diverged, sums.Clone());
 
     /// <summary>
     /// The moments (see <see cref="Moments"/> for the formulas), each computed exactly from the sums
@@ -157,7 +157,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     public Moments ToMoments()
     {
         int d = Dimension;
-        int overflowed = _sums.FindOverflow();
+        int overflowed = sums.FindOverflow();
         if (overflowed >= 0)
         {
             throw new OverflowException(
@@ -187,7 +187,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         var a1 = new BigInteger[d];
         for (int i = 0; i < d; i++)
         {
-            a1[i] = _sums.ToBigInteger(i);
+            a1[i] = sums.ToBigInteger(i);
             mean[i] = ExactRational.ToDouble(a1[i], (BigInteger)n << f);
         }
 
@@ -200,7 +200,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
             {
                 for (int j = i; j < d; j++)
                 {
-                    BigInteger a2 = _sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, j));
+                    BigInteger a2 = sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, j));
                     double c = ExactRational.ToDouble((bn * a2 << f) - a1[i] * a1[j], covarianceDenominator);
                     covariance[i, j] = c;
                     covariance[j, i] = c;
@@ -215,9 +215,9 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         for (int i = 0; i < d; i++)
         {
             BigInteger s1 = a1[i];
-            BigInteger s2 = _sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i));
-            BigInteger s3 = _sums.ToBigInteger(S3Offset + i);
-            BigInteger s4 = _sums.ToBigInteger(S4Offset + i);
+            BigInteger s2 = sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i));
+            BigInteger s3 = sums.ToBigInteger(S3Offset + i);
+            BigInteger s4 = sums.ToBigInteger(S4Offset + i);
 
             // Scaled numerators: m2 = p2 / (n² 2^512), m3 = p3 / (n³ 2^768), m4 = p4 / (n⁴ 2^1024).
             BigInteger s1Squared = s1 * s1;
@@ -263,10 +263,10 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
             ["dimension"] = d.ToString(CultureInfo.InvariantCulture),
             ["count"] = Count.ToString(CultureInfo.InvariantCulture),
             ["diverged"] = Diverged.ToString(CultureInfo.InvariantCulture),
-            ["s1"] = _sums.ToHexString(0, d),
-            ["s2"] = _sums.ToHexString(S2Offset, t),
-            ["s3"] = _sums.ToHexString(S3Offset, d),
-            ["s4"] = _sums.ToHexString(S4Offset, d),
+            ["s1"] = sums.ToHexString(0, d),
+            ["s2"] = sums.ToHexString(S2Offset, t),
+            ["s3"] = sums.ToHexString(S3Offset, d),
+            ["s4"] = sums.ToHexString(S4Offset, d),
         };
     }
 
@@ -299,13 +299,13 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>True when both hold the same dimension, counts and exact sums.</summary>
     public bool Equals(MomentAccumulator? other) =>
         other is not null && (ReferenceEquals(this, other) ||
-            (other.Dimension == Dimension && other.Count == Count && other.Diverged == Diverged && _sums.Equals(other._sums)));
+            (other.Dimension == Dimension && other.Count == Count && other.Diverged == Diverged && sums.Equals(other.sums)));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as MomentAccumulator);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Dimension, Count, Diverged, _sums.GetHashCode());
+    public override int GetHashCode() => HashCode.Combine(Dimension, Count, Diverged, sums.GetHashCode());
 
     private void ReadSlice(IReadOnlyDictionary<string, string> entries, string key, int offset, int length)
     {
@@ -324,7 +324,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
             throw new FormatException($"Entry '{key}' holds {slice.Length} sums; dimension {Dimension} needs {length}.");
         }
 
-        _sums.CopyFrom(slice, offset);
+        sums.CopyFrom(slice, offset);
     }
 
     private static string Entry(IReadOnlyDictionary<string, string> entries, string key) =>

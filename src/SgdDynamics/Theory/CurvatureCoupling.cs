@@ -166,6 +166,16 @@ internal static class CurvatureCoupling
     }
 
     /// <summary>
+    /// Spectral bound of 𝒦 + 𝒫 for one response (<see cref="DiscreteResponse"/> or <see cref="LangevinResponse"/>):
+    /// <paramref name="lower"/>, the spectral bound of 𝒦, when no coordinate carries curvature noise (𝒫 = 0), else
+    /// <see cref="SpectralThreshold"/> of <c>t ↦ PerronRoot(Coupling(response(t)), κ)</c>.
+    /// </summary>
+    public static double SpectralBound(HeavyBallModes modes, Func<HeavyBallModes, double, double[]> response, double kappa, double lower) =>
+        modes.ActiveCoordinates.Length == 0
+            ? lower
+            : SpectralThreshold(t => PerronRoot(modes, Coupling(modes, response(modes, t)), kappa), lower);
+
+    /// <summary>
     /// Smallest threshold t ≥ <paramref name="lower"/> with <c>perron(t') &lt; 1</c> for all t' &gt; t, where
     /// <paramref name="perron"/> is the decreasing function <c>t ↦ ρ((t − 𝒦)⁻¹ 𝒫)</c> on (lower, ∞) and
     /// <paramref name="lower"/> the spectral bound of 𝒦: the spectral bound of 𝒦 + 𝒫. Brackets the crossing

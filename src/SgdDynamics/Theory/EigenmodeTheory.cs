@@ -84,20 +84,6 @@ public sealed class EigenmodeDecomposition
 
     /// <summary>True when every mode is <see cref="Eigenmode.Decoupled"/>: the per-mode formulas are then exact.</summary>
     public bool PerModeFormulasExact => Modes.All(m => m.Decoupled);
-
-    /// <summary>Mode variances <c>vᵢᵀ C vᵢ</c> of a coordinate covariance C.</summary>
-    public double[] ModeVariances(Matrix<double> covariance)
-    {
-        ArgumentNullException.ThrowIfNull(covariance);
-        return Modes.Select(m => m.Direction.DotProduct(covariance * m.Direction)).ToArray();
-    }
-
-    /// <summary>Mode means <c>vᵢᵀ m</c> of a coordinate mean m.</summary>
-    public double[] ModeMeans(Vector<double> mean)
-    {
-        ArgumentNullException.ThrowIfNull(mean);
-        return Modes.Select(m => m.Direction.DotProduct(mean)).ToArray();
-    }
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace SgdDynamics.Theory;
 /// </summary>
 public sealed class GibbsDensity
 {
-    private readonly Func<double[], double> _loss;
+    private readonly Func<double[], double> loss;
 
     /// <summary>The Gibbs density of <paramref name="loss"/> at learning rate η and isotropic noise variance σ².</summary>
     /// <param name="loss">Loss L(x).</param>
@@ -20,7 +20,7 @@ public sealed class GibbsDensity
     public GibbsDensity(Func<double[], double> loss, double learningRate, double noiseVariance)
     {
         ArgumentNullException.ThrowIfNull(loss);
-        _loss = loss;
+        this.loss = loss;
         Temperature = TemperatureOf(learningRate, noiseVariance);
     }
 
@@ -31,7 +31,7 @@ public sealed class GibbsDensity
     public double LogUnnormalisedDensity(double[] x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return -_loss(x) / Temperature;
+        return -loss(x) / Temperature;
     }
 
     /// <summary>
@@ -64,9 +64,9 @@ public sealed class GibbsDensity
 /// </summary>
 public sealed class GibbsDensity1D
 {
-    private readonly Func<double, double> _loss;
-    private readonly double[] _breakpoints;
-    private readonly double _logShiftedMass;
+    private readonly Func<double, double> loss;
+    private readonly double[] breakpoints;
+    private readonly double logShiftedMass;
 
     /// <summary>The normalised Gibbs density of <paramref name="loss"/> on [<paramref name="lower"/>, <paramref name="upper"/>].</summary>
     /// <param name="loss">Loss L(x), finite on the interval.</param>
@@ -81,16 +81,16 @@ public sealed class GibbsDensity1D
         if (!double.IsFinite(lower) || !double.IsFinite(upper) || !(upper > lower))
             throw new ArgumentException("The interval must be finite with lower < upper.", nameof(upper));
         ArgumentOutOfRangeException.ThrowIfLessThan(cells, 1);
-        _loss = loss;
+        this.loss = loss;
         Temperature = GibbsDensity.TemperatureOf(learningRate, noiseVariance);
         Lower = lower;
         Upper = upper;
-        _breakpoints = PiecewiseQuadrature.Cells(lower, upper, cells).ToArray();
-        ReferenceLoss = _breakpoints.Select(loss).Min();
+        breakpoints = PiecewiseQuadrature.Cells(lower, upper, cells).ToArray();
+        ReferenceLoss = breakpoints.Select(loss).Min();
         if (!double.IsFinite(ReferenceLoss))
             throw new ArgumentException("The loss must be finite on the interval.", nameof(loss));
-        _logShiftedMass = Math.Log(PiecewiseQuadrature.Integrate(ShiftedWeight, _breakpoints));
-        LogNormaliser = -ReferenceLoss / Temperature + _logShiftedMass;
+        logShiftedMass = Math.Log(PiecewiseQuadrature.Integrate(ShiftedWeight, breakpoints));
+        LogNormaliser = -ReferenceLoss / Temperature + logShiftedMass;
     }
 
     /// <summary>Temperature <c>T = η σ² / 2</c>.</summary>
@@ -113,7 +113,7 @@ public sealed class GibbsDensity1D
 
     /// <summary><c>log p(x) = −L(x)/T − log Z</c> inside [a, b]; −∞ outside.</summary>
     public double LogDensity(double x) =>
-        x < Lower || x > Upper ? double.NegativeInfinity : -(_loss(x) - ReferenceLoss) / Temperature - _logShiftedMass;
+        x < Lower || x > Upper ? double.NegativeInfinity : -(loss(x) - ReferenceLoss) / Temperature - logShiftedMass;
 
     /// <summary><c>p(x) = exp(−L(x)/T) / Z</c> inside [a, b]; 0 outside.</summary>
     public double Density(double x) => Math.Exp(LogDensity(x));
@@ -129,7 +129,7 @@ public sealed class GibbsDensity1D
     public double Expectation(Func<double, double> f)
     {
         ArgumentNullException.ThrowIfNull(f);
-        return PiecewiseQuadrature.Integrate(x => f(x) * Density(x), _breakpoints);
+        return PiecewiseQuadrature.Integrate(x => f(x) * Density(x), breakpoints);
     }
 
     /// <summary><c>P(from ≤ X ≤ to) = ∫ p</c> over [from, to] ∩ [a, b].</summary>
@@ -137,7 +137,7 @@ public sealed class GibbsDensity1D
     {
         double lo = Math.Max(from, Lower), hi = Math.Min(to, Upper);
         if (!(hi > lo)) return 0.0;
-        return PiecewiseQuadrature.Integrate(Density, _breakpoints.Where(x => x > lo && x < hi).Append(lo).Append(hi));
+        return PiecewiseQuadrature.Integrate(Density, breakpoints.Where(x => x > lo && x < hi).Append(lo).Append(hi));
     }
 
     /// <summary>Mean <c>E[X]</c>.</summary>
@@ -153,5 +153,5 @@ public sealed class GibbsDensity1D
         }
     }
 
-    private double ShiftedWeight(double x) => Math.Exp(-(_loss(x) - ReferenceLoss) / Temperature);
+    private double ShiftedWeight(double x) => Math.Exp(-(loss(x) - ReferenceLoss) / Temperature);
 }

@@ -14,8 +14,8 @@ namespace SgdDynamics.Theory;
 internal sealed class HeavyBallModes
 {
     // U row-major without padding, and Uᵀ padded to Stride × Stride (zero rows beyond d), for products.
-    private readonly double[] _basisDense;
-    private readonly double[] _basisTransposed;
+    private readonly double[] basisDense;
+    private readonly double[] basisTransposed;
 
     private HeavyBallModes(
         double learningRate, double momentum, double[] eigenvalues, Matrix<double> basis,
@@ -32,13 +32,13 @@ internal sealed class HeavyBallModes
         LinearTerm = linearTerm;
         CurvatureVariance = curvatureVariance;
         ActiveCoordinates = Enumerable.Range(0, Dimension).Where(l => curvatureVariance[l] != 0.0).ToArray();
-        _basisDense = new double[Dimension * Dimension];
-        _basisTransposed = new double[Stride * Stride];
+        basisDense = new double[Dimension * Dimension];
+        basisTransposed = new double[Stride * Stride];
         for (int l = 0; l < Dimension; l++)
             for (int i = 0; i < Dimension; i++)
             {
-                _basisDense[l * Dimension + i] = basisRows[l * Stride + i];
-                _basisTransposed[i * Stride + l] = basisRows[l * Stride + i];
+                basisDense[l * Dimension + i] = basisRows[l * Stride + i];
+                basisTransposed[i * Stride + l] = basisRows[l * Stride + i];
             }
     }
 
@@ -129,9 +129,9 @@ internal sealed class HeavyBallModes
     {
         int d = Dimension;
         var product = new double[d * Stride];
-        DenseKernels.MultiplyAdd(d, d, _basisDense, modeMatrix, product);
+        DenseKernels.MultiplyAdd(d, d, basisDense, modeMatrix, product);
         var coordinates = new double[d * Stride];
-        DenseKernels.MultiplyAdd(d, Stride, product, _basisTransposed, coordinates);
+        DenseKernels.MultiplyAdd(d, Stride, product, basisTransposed, coordinates);
         var values = new double[d * d];
         for (int l = 0; l < d; l++)
             for (int k = l; k < d; k++)

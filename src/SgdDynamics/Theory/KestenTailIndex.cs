@@ -110,14 +110,6 @@ public static class KestenTailIndex
         return new TailIndexResult(TailLaw.PowerLaw, root, logMultiplier, null);
     }
 
-    /// <summary><c>Λ(α) = log E|1 − ηh|^α</c>, <c>h ~ N(λ, a²)</c> (<see cref="LogAbsoluteMoment"/>).</summary>
-    /// <param name="eta">Learning rate η.</param>
-    /// <param name="lambda">Mean curvature λ.</param>
-    /// <param name="a2">Curvature-noise variance a².</param>
-    /// <param name="alpha">Moment order α ≥ 0.</param>
-    public static double LogMomentFunction(double eta, double lambda, double a2, double alpha) =>
-        LogAbsoluteMoment(1.0 - eta * lambda, eta * Math.Sqrt(a2), alpha);
-
     /// <summary><c>E log|1 − ηh|</c>, <c>h ~ N(λ, a²)</c> (<see cref="ExpectedLogAbsolute"/>).</summary>
     /// <param name="eta">Learning rate η.</param>
     /// <param name="lambda">Mean curvature λ.</param>

@@ -85,13 +85,13 @@ internal sealed class ModeMatrices
 /// </summary>
 internal sealed class ModePairBlocks
 {
-    private readonly int _dimension;
-    private readonly int _stride;
+    private readonly int dimension;
+    private readonly int stride;
 
     private ModePairBlocks(int dimension, int stride, bool hasVelocity)
     {
-        _dimension = dimension;
-        _stride = stride;
+        this.dimension = dimension;
+        this.stride = stride;
         Xx = new double[dimension * stride];
         if (!hasVelocity) return;
         Xv = new double[dimension * stride];
@@ -126,7 +126,7 @@ internal sealed class ModePairBlocks
     /// <summary>A copy of these blocks.</summary>
     public ModePairBlocks Clone()
     {
-        var copy = new ModePairBlocks(_dimension, _stride, Xv is not null);
+        var copy = new ModePairBlocks(dimension, stride, Xv is not null);
         foreach (var (source, target) in Blocks().Zip(copy.Blocks())) source.CopyTo(target, 0);
         return copy;
     }
@@ -154,10 +154,10 @@ internal sealed class ModePairBlocks
     private void CongruencePositionOnly(ModeMatrices p, ModePairBlocks add, double[]? scale)
     {
         var right = DenseKernels.Lanes(p.A11.AsSpan());
-        for (int i = 0; i < _dimension; i++)
+        for (int i = 0; i < dimension; i++)
         {
             var left = new Simd(p.A11[i]);
-            var row = new Range(i * _stride, (i + 1) * _stride);
+            var row = new Range(i * stride, (i + 1) * stride);
             var b = DenseKernels.Lanes(Xx.AsSpan(row));
             var g = DenseKernels.Lanes((ReadOnlySpan<double>)add.Xx.AsSpan(row));
             if (scale is null)
@@ -178,13 +178,13 @@ internal sealed class ModePairBlocks
         var c12 = DenseKernels.Lanes((ReadOnlySpan<double>)p.A12);
         var c21 = DenseKernels.Lanes((ReadOnlySpan<double>)p.A21);
         var c22 = DenseKernels.Lanes((ReadOnlySpan<double>)p.A22);
-        for (int i = 0; i < _dimension; i++)
+        for (int i = 0; i < dimension; i++)
         {
             var a11 = new Simd(p.A11[i]);
             var a12 = new Simd(p.A12[i]);
             var a21 = new Simd(p.A21[i]);
             var a22 = new Simd(p.A22[i]);
-            var row = new Range(i * _stride, (i + 1) * _stride);
+            var row = new Range(i * stride, (i + 1) * stride);
             var b11 = DenseKernels.Lanes(Xx.AsSpan(row));
             var b12 = DenseKernels.Lanes(Xv!.AsSpan(row));
             var b21 = DenseKernels.Lanes(Vx!.AsSpan(row));

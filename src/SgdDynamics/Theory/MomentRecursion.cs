@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Theory;
@@ -85,44 +84,44 @@ internal sealed class Transition
 /// </summary>
 internal sealed class MomentRecursion
 {
-    private readonly HeavyBallModes _modes;
-    private readonly double[] _meanX;
-    private readonly double[] _meanV;
-    private readonly ModePairBlocks _covariance;
-    private readonly double[] _shift;
-    private readonly double[] _additiveNoise;
-    private readonly double[] _stepNoise;
-    private readonly Transition _oneStep;
-    private readonly double[] _activeRows;
-    private readonly double[] _activePaddedRows;
-    private readonly double[] _activeProducts;
-    private readonly double[] _weightedLoadings;
-    private readonly Dictionary<int, Transition> _transitions = [];
+    private readonly HeavyBallModes modes;
+    private readonly double[] meanX;
+    private readonly double[] meanV;
+    private readonly ModePairBlocks covariance;
+    private readonly double[] shift;
+    private readonly double[] additiveNoise;
+    private readonly double[] stepNoise;
+    private readonly Transition oneStep;
+    private readonly double[] activeRows;
+    private readonly double[] activePaddedRows;
+    private readonly double[] activeProducts;
+    private readonly double[] weightedLoadings;
+    private readonly Dictionary<int, Transition> transitions = [];
 
     public MomentRecursion(HeavyBallModes modes, InitialLaw initial)
     {
-        _modes = modes;
-        _meanX = modes.ToModeVector(initial.Mean);
-        _meanV = new double[modes.Stride];
-        _covariance = ModePairBlocks.Zero(modes);
-        modes.ToModeMatrix(initial.Covariance).CopyTo(_covariance.Xx, 0);
+        this.modes = modes;
+        meanX = modes.ToModeVector(initial.Mean);
+        meanV = new double[modes.Stride];
+        covariance = ModePairBlocks.Zero(modes);
+        modes.ToModeMatrix(initial.Covariance).CopyTo(covariance.Xx, 0);
         double eta = modes.LearningRate;
-        _shift = modes.LinearTerm.Select(b => -eta * b).ToArray();
-        _additiveNoise = modes.Noise.Select(s => eta * eta * s).ToArray();
-        _stepNoise = new double[_additiveNoise.Length];
-        _oneStep = Transition.OneStep(modes);
+        shift = modes.LinearTerm.Select(b => -eta * b).ToArray();
+        additiveNoise = modes.Noise.Select(s => eta * eta * s).ToArray();
+        stepNoise = new double[additiveNoise.Length];
+        oneStep = Transition.OneStep(modes);
 
         var active = modes.ActiveCoordinates;
-        _activeRows = new double[active.Length * modes.Dimension];
-        _activePaddedRows = new double[active.Length * modes.Stride];
+        activeRows = new double[active.Length * modes.Dimension];
+        activePaddedRows = new double[active.Length * modes.Stride];
         for (int p = 0; p < active.Length; p++)
         {
             var row = modes.BasisRow(active[p]);
-            row[..modes.Dimension].CopyTo(_activeRows.AsSpan(p * modes.Dimension));
-            row.CopyTo(_activePaddedRows.AsSpan(p * modes.Stride));
+            row[..modes.Dimension].CopyTo(activeRows.AsSpan(p * modes.Dimension));
+            row.CopyTo(activePaddedRows.AsSpan(p * modes.Stride));
         }
-        _activeProducts = new double[active.Length * modes.Stride];
-        _weightedLoadings = new double[modes.Dimension * active.Length];
+        activeProducts = new double[active.Length * modes.Stride];
+        weightedLoadings = new double[modes.Dimension * active.Length];
     }
 
     /// <summary>Current step k.</summary>
@@ -134,18 +133,18 @@ internal sealed class MomentRecursion
         ArgumentOutOfRangeException.ThrowIfLessThan(step, Step);
         int steps = step - Step;
         if (steps == 0) return;
-        if (_modes.ActiveCoordinates.Length == 0)
+        if (modes.ActiveCoordinates.Length == 0)
         {
-            if (!_transitions.TryGetValue(steps, out var transition))
-                _transitions[steps] = transition = Transition.Steps(_modes, steps);
-            Apply(transition, _additiveNoise);
+            if (!transitions.TryGetValue(steps, out var transition))
+                transitions[steps] = transition = Transition.Steps(modes, steps);
+            Apply(transition, additiveNoise);
         }
         else
         {
             for (int k = 0; k < steps; k++)
             {
                 UpdateStepNoise();
-                Apply(_oneStep, _stepNoise);
+                Apply(oneStep, stepNoise);
             }
         }
         Step = step;
@@ -153,12 +152,12 @@ internal sealed class MomentRecursion
 
     /// <summary>Mean <c>m = U μ_x</c> and covariance <c>C = U B_xx Uᵀ</c> of x at the current step.</summary>
     public MomentRecord Current() =>
-        new(Step, _modes.ToCoordinateVector(_meanX), _modes.ToCoordinateMatrix(_covariance.Xx));
+        new(Step, modes.ToCoordinateVector(meanX), modes.ToCoordinateMatrix(covariance.Xx));
 
     private void Apply(Transition transition, double[] noise)
     {
-        transition.Powers.Apply(_meanX, _meanV, _shift, transition.DriveX, transition.DriveV);
-        _covariance.Congruence(transition.Powers, transition.PairSum, noise);
+        transition.Powers.Apply(meanX, meanV, shift, transition.DriveX, transition.DriveV);
+        covariance.Congruence(transition.Powers, transition.PairSum, noise);
     }
 
     /// <summary>
@@ -167,25 +166,25 @@ internal sealed class MomentRecursion
     /// </summary>
     private void UpdateStepNoise()
     {
-        var active = _modes.ActiveCoordinates;
-        int d = _modes.Dimension;
-        int stride = _modes.Stride;
-        double etaSquared = _modes.LearningRate * _modes.LearningRate;
+        var active = modes.ActiveCoordinates;
+        int d = modes.Dimension;
+        int stride = modes.Stride;
+        double etaSquared = modes.LearningRate * modes.LearningRate;
 
         // Y = U_active B_xx, so C_ll = Y_l · u_l.
-        Array.Clear(_activeProducts);
-        DenseKernels.MultiplyAdd(active.Length, d, _activeRows, _covariance.Xx, _activeProducts);
+        Array.Clear(activeProducts);
+        DenseKernels.MultiplyAdd(active.Length, d, activeRows, covariance.Xx, activeProducts);
         for (int p = 0; p < active.Length; p++)
         {
-            var u = _modes.BasisRow(active[p]);
-            double mean = DenseKernels.Dot(u, _meanX);
-            double variance = DenseKernels.Dot(_activeProducts.AsSpan(p * stride, stride), u);
-            double weight = etaSquared * _modes.CurvatureVariance[active[p]] * (variance + mean * mean);
-            for (int i = 0; i < d; i++) _weightedLoadings[i * active.Length + p] = weight * _activeRows[p * d + i];
+            var u = modes.BasisRow(active[p]);
+            double mean = DenseKernels.Dot(u, meanX);
+            double variance = DenseKernels.Dot(activeProducts.AsSpan(p * stride, stride), u);
+            double weight = etaSquared * modes.CurvatureVariance[active[p]] * (variance + mean * mean);
+            for (int i = 0; i < d; i++) weightedLoadings[i * active.Length + p] = weight * activeRows[p * d + i];
         }
 
         // Q̃ = η² Σ̃ + (U_activeᵀ diag(weight)) U_active.
-        _additiveNoise.CopyTo(_stepNoise, 0);
-        DenseKernels.MultiplyAdd(d, active.Length, _weightedLoadings, _activePaddedRows, _stepNoise);
+        additiveNoise.CopyTo(stepNoise, 0);
+        DenseKernels.MultiplyAdd(d, active.Length, weightedLoadings, activePaddedRows, stepNoise);
     }
 }

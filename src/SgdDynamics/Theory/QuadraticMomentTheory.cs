@@ -1,5 +1,4 @@
 using System.Globalization;
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Theory;
@@ -118,11 +117,7 @@ public static class QuadraticMomentTheory
         var modeRadii = Enumerable.Range(0, modes.Dimension).Select(modes.ModeSpectralRadius).ToArray();
         double modeRadius = modeRadii.Max();
         double modeBound = modeRadius * modeRadius;
-        double radius = modes.ActiveCoordinates.Length == 0
-            ? modeBound
-            : CurvatureCoupling.SpectralThreshold(
-                r => CurvatureCoupling.PerronRoot(modes, CurvatureCoupling.Coupling(modes, CurvatureCoupling.DiscreteResponse(modes, r)), kappa),
-                modeBound);
+        double radius = CurvatureCoupling.SpectralBound(modes, CurvatureCoupling.DiscreteResponse, kappa, modeBound);
 
         if (FlatReason(modes) is { } flat) return (Unstable(flat), radius);
         if (modeRadius >= 1.0)
@@ -145,11 +140,7 @@ public static class QuadraticMomentTheory
         double kappa = modes.LearningRate / (1.0 - modes.Momentum);
         double smallest = modes.Eigenvalues.Min();
         double modeBound = -2.0 * smallest;
-        double abscissa = modes.ActiveCoordinates.Length == 0
-            ? modeBound
-            : CurvatureCoupling.SpectralThreshold(
-                s => CurvatureCoupling.PerronRoot(modes, CurvatureCoupling.Coupling(modes, CurvatureCoupling.LangevinResponse(modes, s)), kappa),
-                modeBound);
+        double abscissa = CurvatureCoupling.SpectralBound(modes, CurvatureCoupling.LangevinResponse, kappa, modeBound);
 
         if (FlatReason(modes) is { } flat) return (Unstable(flat), abscissa);
         if (smallest <= 0.0)

@@ -3,9 +3,9 @@ namespace SgdDynamics.Tests.Cli;
 /// <summary>Bad scenarios and options: exit 2 and one <c>error: </c> line naming where the problem is, no stack trace.</summary>
 public sealed class BadInputTests : IDisposable
 {
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     /// <summary>Case name, scenario text (null: no file at all), where the message must point, what it must say.</summary>
     public static TheoryData<string, string?, string, string> Cases()
@@ -36,17 +36,17 @@ public sealed class BadInputTests : IDisposable
     [MemberData(nameof(Cases))]
     public void Run_BadScenario_Exit2_OneErrorLineNamingThePath(string name, string? content, string location, string detail)
     {
-        string file = _dir[name + ".json"];
+        string file = dir[name + ".json"];
         if (content is not null)
         {
             File.WriteAllText(file, content);
         }
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", file, "--backend", "managed", "--out", _dir["out"], "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "run", file, "--backend", "managed", "--out", dir["out"], "--json");
 
         AssertOneError(r, location, detail);
         Assert.Contains(file, r.StdErr, StringComparison.Ordinal); // the file is named too
-        Assert.False(Directory.Exists(_dir["out"]), "no outputs for a scenario that did not load");
+        Assert.False(Directory.Exists(dir["out"]), "no outputs for a scenario that did not load");
     }
 
     [Theory]
@@ -55,7 +55,7 @@ public sealed class BadInputTests : IDisposable
     [InlineData("missing-file", "missing-file.json: ", "does not exist")]
     public void Theory_BadScenario_Exit2_OneErrorLine(string name, string location, string detail)
     {
-        string file = _dir[name + ".json"];
+        string file = dir[name + ".json"];
         string? content = name switch
         {
             "malformed-json" => """{"landscape": [""",
@@ -67,7 +67,7 @@ public sealed class BadInputTests : IDisposable
             File.WriteAllText(file, content);
         }
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", file, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "theory", file, "--json");
 
         AssertOneError(r, location, detail);
     }
@@ -75,9 +75,9 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Run_ScenarioIsAFolder_Exit2()
     {
-        Directory.CreateDirectory(_dir["folder.json"]);
+        Directory.CreateDirectory(dir["folder.json"]);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", _dir["folder.json"], "--out", _dir["out"]);
+        CliResult r = Sgdyn.Run(dir.Path, "run", dir["folder.json"], "--out", dir["out"]);
 
         AssertOneError(r, "folder.json: ", "directory");
     }
@@ -85,10 +85,10 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Demo_TooFewTrajectories_Exit2_NamesTheOption()
     {
-        CliResult r = Sgdyn.Run(_dir.Path, "demo", "--trajectories", "1", "--out", _dir["out"]);
+        CliResult r = Sgdyn.Run(dir.Path, "demo", "--trajectories", "1", "--out", dir["out"]);
 
         AssertOneError(r, "--trajectories", "between 2 and");
-        Assert.False(Directory.Exists(_dir["out"]));
+        Assert.False(Directory.Exists(dir["out"]));
     }
 
     private static void AssertOneError(CliResult r, string location, string detail)

@@ -7,14 +7,14 @@ namespace SgdDynamics.Tests.Cli;
 /// <summary><c>sgdyn demo</c> and <c>sgdyn --help</c>.</summary>
 public sealed class DemoAndHelpTests : IDisposable
 {
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Demo_DefaultFolder_IsRunsDemoUnderTheWorkingDirectory()
     {
-        CliResult r = Sgdyn.Run(_dir.Path, "demo", "--trajectories", "4096");
+        CliResult r = Sgdyn.Run(dir.Path, "demo", "--trajectories", "4096");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("discrete", r.StdOut, StringComparison.Ordinal);
@@ -23,24 +23,24 @@ public sealed class DemoAndHelpTests : IDisposable
         Assert.Contains("0.25000", r.StdOut, StringComparison.Ordinal); // Langevin prediction ησ²/(2λ)
         Assert.DoesNotContain("error:", r.StdErr, StringComparison.Ordinal);
 
-        AssertDemoOutputs(_dir[Path.Combine("runs", "demo")]);
+        AssertDemoOutputs(dir[Path.Combine("runs", "demo")]);
     }
 
     [Fact]
     public void Demo_Out_WritesThere()
     {
-        CliResult r = Sgdyn.Run(_dir.Path, "demo", "--trajectories", "4096", "--backend", "managed", "--out", _dir["elsewhere"]);
+        CliResult r = Sgdyn.Run(dir.Path, "demo", "--trajectories", "4096", "--backend", "managed", "--out", dir["elsewhere"]);
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("Langevin", r.StdOut, StringComparison.Ordinal);
-        AssertDemoOutputs(_dir["elsewhere"]);
-        Assert.False(Directory.Exists(_dir["runs"]), "--out was ignored: runs/ was created");
+        AssertDemoOutputs(dir["elsewhere"]);
+        Assert.False(Directory.Exists(dir["runs"]), "--out was ignored: runs/ was created");
     }
 
     [Fact]
     public void Help_ListsTheFourCommands()
     {
-        CliResult r = Sgdyn.Run(_dir.Path, "--help");
+        CliResult r = Sgdyn.Run(dir.Path, "--help");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         foreach (string command in new[] { "run", "theory", "demo", "bench" })
@@ -52,7 +52,7 @@ public sealed class DemoAndHelpTests : IDisposable
     [Fact]
     public void RunHelp_ListsItsOptions()
     {
-        CliResult r = Sgdyn.Run(_dir.Path, "run", "--help");
+        CliResult r = Sgdyn.Run(dir.Path, "run", "--help");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         foreach (string option in new[] { "--backend", "--out", "--json", "--threads", "--allow-divergence" })

@@ -6,22 +6,22 @@ namespace SgdDynamics.Tests.Cli;
 /// <summary>Diverging runs: exit 3 (unless some survive and --allow-divergence), outputs still written.</summary>
 public sealed class DivergenceTests : IDisposable
 {
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void AllDiverge_Exit3_OneErrorLine_OutputsWrittenWithNullMoments()
     {
-        string scenario = _dir.Write("blowup.json", CliScenarios.BlowUp1D);
+        string scenario = dir.Write("blowup.json", CliScenarios.BlowUp1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["out"]);
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"]);
 
         Assert.True(r.ExitCode == 3, r.ToString());
         AssertOneDivergedLine(r, "error: ");
         Assert.DoesNotContain("   at ", r.StdErr, StringComparison.Ordinal);
 
-        JsonObject summary = ReadJson(_dir[Path.Combine("out", "summary.json")]);
+        JsonObject summary = ReadJson(dir[Path.Combine("out", "summary.json")]);
         Assert.Equal(500, summary["trajectories"]!.GetValue<long>());
         JsonObject final = summary["final"]!.AsObject();
         Assert.Equal(500, final["diverged"]!.GetValue<long>());
@@ -33,7 +33,7 @@ public sealed class DivergenceTests : IDisposable
         int firstDiverged = summary["firstDivergedStep"]!.GetValue<int>();
         Assert.InRange(firstDiverged, 1, 100);
 
-        (string[] header, string[][] rows) = ReadCsv(_dir[Path.Combine("out", "timeseries.csv")]);
+        (string[] header, string[][] rows) = ReadCsv(dir[Path.Combine("out", "timeseries.csv")]);
         Assert.Equal(["step", "time", "count", "diverged", "mean_0", "cov_0_0"], header);
         Assert.Equal(11, rows.Length);
         Assert.All(rows, row => Assert.Equal(500, Number(row[2]) + Number(row[3])));
@@ -42,15 +42,15 @@ public sealed class DivergenceTests : IDisposable
         Assert.True(at > 0, $"firstDivergedStep {firstDiverged} is not a recorded step after 0");
         Assert.True(Number(rows[at][3]) > 0, "no diverged trajectories at firstDivergedStep");
         Assert.Equal(0, Number(rows[at - 1][3]));
-        Assert.True(File.Exists(_dir[Path.Combine("out", "scenario.json")]));
+        Assert.True(File.Exists(dir[Path.Combine("out", "scenario.json")]));
     }
 
     [Fact]
     public void AllDiverge_AllowDivergenceDoesNotHelp_Exit3()
     {
-        string scenario = _dir.Write("blowup.json", CliScenarios.BlowUp1D);
+        string scenario = dir.Write("blowup.json", CliScenarios.BlowUp1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["out"], "--allow-divergence");
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"], "--allow-divergence");
 
         Assert.True(r.ExitCode == 3, r.ToString());
         AssertOneDivergedLine(r, "error: ");
@@ -59,9 +59,9 @@ public sealed class DivergenceTests : IDisposable
     [Fact]
     public void SomeDiverge_Exit3_WithoutFlag()
     {
-        string scenario = _dir.Write("partial.json", CliScenarios.PartlyDiverging1D);
+        string scenario = dir.Write("partial.json", CliScenarios.PartlyDiverging1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["out"], "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"], "--json");
 
         Assert.True(r.ExitCode == 3, r.ToString());
         string line = AssertOneDivergedLine(r, "error: ");
@@ -69,7 +69,7 @@ public sealed class DivergenceTests : IDisposable
 
         // The summary is still printed and written, and counts the diverged trajectories.
         JsonObject printed = ParseObject(r.StdOut, "stdout of run --json");
-        JsonObject written = ReadJson(_dir[Path.Combine("out", "summary.json")]);
+        JsonObject written = ReadJson(dir[Path.Combine("out", "summary.json")]);
         Assert.True(JsonNode.DeepEquals(printed, written));
         AssertPartlyDiverged(written);
     }
@@ -77,15 +77,15 @@ public sealed class DivergenceTests : IDisposable
     [Fact]
     public void SomeDiverge_Exit0_WithAllowDivergence_AndAWarning()
     {
-        string scenario = _dir.Write("partial.json", CliScenarios.PartlyDiverging1D);
+        string scenario = dir.Write("partial.json", CliScenarios.PartlyDiverging1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["out"], "--json", "--allow-divergence");
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"], "--json", "--allow-divergence");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         AssertOneDivergedLine(r, "warning: ");
         Assert.DoesNotContain("error:", r.StdErr, StringComparison.Ordinal);
         AssertPartlyDiverged(ParseObject(r.StdOut, "stdout of run --json"));
-        AssertPartlyDiverged(ReadJson(_dir[Path.Combine("out", "summary.json")]));
+        AssertPartlyDiverged(ReadJson(dir[Path.Combine("out", "summary.json")]));
     }
 
     private static void AssertPartlyDiverged(JsonObject summary)

@@ -37,18 +37,18 @@ public sealed class GridRunAndCompareTests : IDisposable
          "solver": {"type": "fokkerPlanck", "variant": "discrete", "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [24, 20]}}}
         """;
 
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void GridRunsAndAnEnsembleHistogramCompare()
     {
-        string me = _dir["me"], fp = _dir["fp"], ens = _dir["ens"];
+        string me = dir["me"], fp = dir["fp"], ens = dir["ens"];
 
-        CliResult r1 = Sgdyn.Run(_dir.Path, "run", _dir.Write("me.json", MasterEquation1D), "--out", me, "--backend", "managed");
-        CliResult r2 = Sgdyn.Run(_dir.Path, "run", _dir.Write("fp.json", FokkerPlanck2D), "--out", fp, "--backend", "managed");
-        CliResult r3 = Sgdyn.Run(_dir.Path, "run", _dir.Write("ens.json", Ensemble1D), "--out", ens, "--backend", "managed");
+        CliResult r1 = Sgdyn.Run(dir.Path, "run", dir.Write("me.json", MasterEquation1D), "--out", me, "--backend", "managed");
+        CliResult r2 = Sgdyn.Run(dir.Path, "run", dir.Write("fp.json", FokkerPlanck2D), "--out", fp, "--backend", "managed");
+        CliResult r3 = Sgdyn.Run(dir.Path, "run", dir.Write("ens.json", Ensemble1D), "--out", ens, "--backend", "managed");
 
         Assert.True(r1.ExitCode == 0, r1.ToString());
         Assert.True(r2.ExitCode == 0, r2.ToString());
@@ -92,7 +92,7 @@ public sealed class GridRunAndCompareTests : IDisposable
         Assert.True(File.Exists(Path.Combine(ens, "density_30.csv")));
 
         // compare: master equation against the ensemble histogram.
-        CliResult c = Sgdyn.Run(_dir.Path, "compare", me, ens, "--json");
+        CliResult c = Sgdyn.Run(dir.Path, "compare", me, ens, "--json");
         Assert.True(c.ExitCode == 0, c.ToString());
         JsonObject comparison = ParseObject(c.StdOut, "compare --json");
         double tv = comparison["totalVariation"]!.GetValue<double>();
@@ -103,48 +103,48 @@ public sealed class GridRunAndCompareTests : IDisposable
         Assert.Equal(30, comparison["a"]!["step"]!.GetValue<int>());
 
         // --step picks a snapshot; a table without --json.
-        CliResult step = Sgdyn.Run(_dir.Path, "compare", me, Path.Combine(me, "density_30.csv"), "--step", "30");
+        CliResult step = Sgdyn.Run(dir.Path, "compare", me, Path.Combine(me, "density_30.csv"), "--step", "30");
         Assert.True(step.ExitCode == 0, step.ToString());
         Assert.Contains("total variation", step.StdOut, StringComparison.Ordinal);
 
-        CliResult self = Sgdyn.Run(_dir.Path, "compare", Path.Combine(me, "density_10.csv"), Path.Combine(me, "density_10.csv"), "--json");
+        CliResult self = Sgdyn.Run(dir.Path, "compare", Path.Combine(me, "density_10.csv"), Path.Combine(me, "density_10.csv"), "--json");
         Assert.True(self.ExitCode == 0, self.ToString());
         Assert.Equal(0.0, ParseObject(self.StdOut, "self")["totalVariation"]!.GetValue<double>());
 
         // 2-D: no Wasserstein-1; grids that differ: exit 2 with a clear message.
-        CliResult fpSelf = Sgdyn.Run(_dir.Path, "compare", fp, fp, "--json");
+        CliResult fpSelf = Sgdyn.Run(dir.Path, "compare", fp, fp, "--json");
         Assert.True(fpSelf.ExitCode == 0, fpSelf.ToString());
         Assert.Null(ParseObject(fpSelf.StdOut, "fp self")["wasserstein1"]);
 
-        CliResult mismatch = Sgdyn.Run(_dir.Path, "compare", me, fp);
+        CliResult mismatch = Sgdyn.Run(dir.Path, "compare", me, fp);
         Assert.True(mismatch.ExitCode == 2, mismatch.ToString());
         Assert.Contains("grids differ", mismatch.StdErr, StringComparison.Ordinal);
 
-        CliResult missingStep = Sgdyn.Run(_dir.Path, "compare", me, ens, "--step", "7");
+        CliResult missingStep = Sgdyn.Run(dir.Path, "compare", me, ens, "--step", "7");
         Assert.True(missingStep.ExitCode == 2, missingStep.ToString());
 
-        CliResult missing = Sgdyn.Run(_dir.Path, "compare", me, _dir["nowhere"]);
+        CliResult missing = Sgdyn.Run(dir.Path, "compare", me, dir["nowhere"]);
         Assert.True(missing.ExitCode == 2, missing.ToString());
     }
 
     [Fact]
     public void BadSolverSectionsExitTwoNamingThePath()
     {
-        string bad = _dir.Write("bad.json", CliScenarios.With(MasterEquation1D, "solver.boundary", "\"sticky\""));
-        CliResult r = Sgdyn.Run(_dir.Path, "run", bad, "--out", _dir["bad"]);
+        string bad = dir.Write("bad.json", CliScenarios.With(MasterEquation1D, "solver.boundary", "\"sticky\""));
+        CliResult r = Sgdyn.Run(dir.Path, "run", bad, "--out", dir["bad"]);
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("$.solver.boundary", r.StdErr, StringComparison.Ordinal);
 
         // A Fokker–Planck run needs diffusion everywhere: zero noise is bad input, not a crash.
-        string noNoise = _dir.Write("nonoise.json", CliScenarios.With(
+        string noNoise = dir.Write("nonoise.json", CliScenarios.With(
             CliScenarios.With(MasterEquation1D, "solver", """{"type": "fokkerPlanck", "variant": "langevin", "grid": {"lower": [-4], "upper": [4], "cells": [16]}}"""),
             "landscape.gradientNoiseCovariance", "[[0]]"));
-        CliResult z = Sgdyn.Run(_dir.Path, "run", noNoise, "--out", _dir["z"]);
+        CliResult z = Sgdyn.Run(dir.Path, "run", noNoise, "--out", dir["z"]);
         Assert.True(z.ExitCode == 2, z.ToString());
         Assert.Contains("$.solver", z.StdErr, StringComparison.Ordinal);
 
-        string notDensity = _dir.Write("x.csv", "a,b\n1,2\n");
-        CliResult n = Sgdyn.Run(_dir.Path, "compare", notDensity, notDensity);
+        string notDensity = dir.Write("x.csv", "a,b\n1,2\n");
+        CliResult n = Sgdyn.Run(dir.Path, "compare", notDensity, notDensity);
         Assert.True(n.ExitCode == 2, n.ToString());
     }
 }

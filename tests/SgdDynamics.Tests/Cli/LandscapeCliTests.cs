@@ -28,17 +28,17 @@ public sealed class LandscapeCliTests : IDisposable
         }
         """;
 
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Run_RingValley_WritesSummaryWithoutModes()
     {
-        string scenario = _dir.Write("ring.json", RingValley3D);
-        string output = _dir["out"];
+        string scenario = dir.Write("ring.json", RingValley3D);
+        string output = dir["out"];
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", output);
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", output);
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.DoesNotContain("error:", r.StdErr, StringComparison.Ordinal);
@@ -66,10 +66,10 @@ public sealed class LandscapeCliTests : IDisposable
     [Fact]
     public void Run_DoubleWellWithMomentum_OnIlgpuCpu_MatchesManaged()
     {
-        string scenario = _dir.Write("well.json", DoubleWell1D);
+        string scenario = dir.Write("well.json", DoubleWell1D);
 
-        CliResult managed = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["managed"], "--json");
-        CliResult ilgpu = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "ilgpu-cpu", "--out", _dir["ilgpu"], "--json");
+        CliResult managed = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["managed"], "--json");
+        CliResult ilgpu = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "ilgpu-cpu", "--out", dir["ilgpu"], "--json");
 
         Assert.True(managed.ExitCode == 0, managed.ToString());
         Assert.True(ilgpu.ExitCode == 0, ilgpu.ToString());
@@ -82,9 +82,9 @@ public sealed class LandscapeCliTests : IDisposable
     [Fact]
     public void Theory_RingValley_Exit2_SaysTheoryNeedsAQuadratic()
     {
-        string scenario = _dir.Write("ring.json", RingValley3D);
+        string scenario = dir.Write("ring.json", RingValley3D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", scenario, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
 
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Equal("", r.StdOut);
@@ -104,14 +104,14 @@ public sealed class LandscapeCliTests : IDisposable
     [InlineData("landscape.hessian", "[[1]]", "$.landscape.hessian: ", "unknown field")]
     public void Run_BadRingValley_Exit2_NamesTheField(string field, string value, string location, string detail)
     {
-        string file = _dir.Write("bad.json", CliScenarios.With(RingValley3D, field, value));
+        string file = dir.Write("bad.json", CliScenarios.With(RingValley3D, field, value));
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", file, "--backend", "managed", "--out", _dir["out"]);
+        CliResult r = Sgdyn.Run(dir.Path, "run", file, "--backend", "managed", "--out", dir["out"]);
 
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.True(r.ErrLines.Length == 1, r.ToString());
         Assert.Contains(location, r.ErrLines[0], StringComparison.Ordinal);
         Assert.Contains(detail, r.ErrLines[0], StringComparison.Ordinal);
-        Assert.False(Directory.Exists(_dir["out"]));
+        Assert.False(Directory.Exists(dir["out"]));
     }
 }

@@ -12,17 +12,17 @@ public sealed class RunCommandTests : IDisposable
     private const int Every = 10;
     private const double LearningRate = 0.1;
 
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Run_Managed_WritesSummaryTimeSeriesAndScenario()
     {
-        string scenario = _dir.Write("example2d.json", CliScenarios.Example2D);
-        string output = _dir["out"];
+        string scenario = dir.Write("example2d.json", CliScenarios.Example2D);
+        string output = dir["out"];
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", output);
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", output);
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.DoesNotContain("error:", r.StdErr, StringComparison.Ordinal);
@@ -44,10 +44,10 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Run_Json_PrintsExactlyTheSummaryOnStdout_ProgressOnStderr()
     {
-        string scenario = _dir.Write("example2d.json", CliScenarios.Example2D);
-        string output = _dir["out"];
+        string scenario = dir.Write("example2d.json", CliScenarios.Example2D);
+        string output = dir["out"];
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", output, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", output, "--json");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         JsonObject printed = ParseObject(r.StdOut, "stdout of run --json"); // fails on anything besides one JSON document
@@ -68,12 +68,12 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Run_DefaultBackendAndOutputFolder_AutoResolvesAndWritesRunsScenarioName()
     {
-        _dir.Write("example2d.json", CliScenarios.Example2D);
+        dir.Write("example2d.json", CliScenarios.Example2D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "run", "example2d.json");
+        CliResult r = Sgdyn.Run(dir.Path, "run", "example2d.json");
 
         Assert.True(r.ExitCode == 0, r.ToString());
-        string output = _dir[Path.Combine("runs", "example2d")];
+        string output = dir[Path.Combine("runs", "example2d")];
         JsonObject summary = ReadJson(Path.Combine(output, "summary.json"));
         Assert.True(File.Exists(Path.Combine(output, "timeseries.csv")));
         Assert.True(File.Exists(Path.Combine(output, "scenario.json")));
@@ -90,10 +90,10 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Run_AgreesWithTheory_WithinFiveStandardErrors()
     {
-        string scenario = _dir.Write("example2d.json", CliScenarios.Example2D);
+        string scenario = dir.Write("example2d.json", CliScenarios.Example2D);
 
-        CliResult run = Sgdyn.Run(_dir.Path, "run", scenario, "--backend", "managed", "--out", _dir["out"], "--json");
-        CliResult theory = Sgdyn.Run(_dir.Path, "theory", scenario, "--json");
+        CliResult run = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"], "--json");
+        CliResult theory = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.True(theory.ExitCode == 0, theory.ToString());

@@ -39,6 +39,9 @@ internal static class Sgdyn
     /// <summary>The backends this machine can run (as the CLI sees them).</summary>
     public static IReadOnlyList<string> Available => AvailableBackends.Value;
 
+    /// <summary>A GPU backend this machine cannot run: cuda, else opencl; null when both are available.</summary>
+    public static string? AbsentGpuBackend => new[] { "cuda", "opencl" }.FirstOrDefault(b => !Available.Contains(b));
+
     /// <summary>Runs <c>sgdyn <paramref name="args"/></c> in <paramref name="workingDirectory"/> and waits for it.</summary>
     public static CliResult Run(string workingDirectory, params string[] args)
     {

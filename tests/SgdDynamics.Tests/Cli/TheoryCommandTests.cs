@@ -6,16 +6,16 @@ namespace SgdDynamics.Tests.Cli;
 /// <summary><c>sgdyn theory SCENARIO --json</c>: exact recorded moments and the stationary laws.</summary>
 public sealed class TheoryCommandTests : IDisposable
 {
-    private readonly TempFolder _dir = new();
+    private readonly TempFolder dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Confined1D_RecordedMomentsAndStationaryVariances_AreExact()
     {
-        string scenario = _dir.Write("confined.json", CliScenarios.Confined1D);
+        string scenario = dir.Write("confined.json", CliScenarios.Confined1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", scenario, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("", r.StdErr);
@@ -51,9 +51,9 @@ public sealed class TheoryCommandTests : IDisposable
     [Fact]
     public void FlatDirection_HasNoStationaryLaw_AndVarianceGrowsLinearly()
     {
-        string scenario = _dir.Write("flat.json", CliScenarios.Flat2D);
+        string scenario = dir.Write("flat.json", CliScenarios.Flat2D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", scenario, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         JsonObject theory = ParseObject(r.StdOut, "stdout of theory --json");
@@ -84,9 +84,9 @@ public sealed class TheoryCommandTests : IDisposable
     [Fact]
     public void Example2D_JsonShape()
     {
-        string scenario = _dir.Write("example2d.json", CliScenarios.Example2D);
+        string scenario = dir.Write("example2d.json", CliScenarios.Example2D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", scenario, "--json");
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
 
         Assert.True(r.ExitCode == 0, r.ToString());
         JsonObject theory = ParseObject(r.StdOut, "stdout of theory --json");
@@ -115,9 +115,9 @@ public sealed class TheoryCommandTests : IDisposable
     [Fact]
     public void WithoutJson_PrintsATable()
     {
-        string scenario = _dir.Write("confined.json", CliScenarios.Confined1D);
+        string scenario = dir.Write("confined.json", CliScenarios.Confined1D);
 
-        CliResult r = Sgdyn.Run(_dir.Path, "theory", scenario);
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario);
 
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("stationary", r.StdOut, StringComparison.Ordinal);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
-using SgdDynamics.Backends;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Problems;

@@ -24,8 +24,8 @@ namespace SgdDynamics.Tests.Ensembles;
 /// double theory describe the same problem (noise factors are rounded to float32: a relative 1e-7 change of
 /// Σ, far below the ~1e-3 relative standard errors). Curvature-noise strengths keep the Kesten tail index
 /// well above 8, so the fourth moments behind the variance standard errors are finite and well estimated.
-/// Sizes are set for the Debug build that the plain test command uses, where the managed backend runs at
-/// only ~6 M trajectory-steps/s (~30 s for this class; ~5 s in Release).
+/// Sizes are set for the test command (Release; the engine and kernel projects are optimised in every
+/// configuration), where this class takes ~6 s on two cores.
 /// </para>
 /// </summary>
 [Collection(EnsembleCollection.Name)]

@@ -83,13 +83,13 @@ public class RingValleyAngularDiffusionExactTests
         var (radii, weights, _) = RingValleyDiffusion.StationaryRadialLaw(lambda, sigma, eta, 3, 600);
         double firstOrder = RingValleyDiffusion.AngularDiffusionFirstOrder(radii, weights, lambda, sigma, eta);
 
-        const int Batches = 20, PerBatch = 20_000;
-        var estimates = new double[Batches];
-        for (int b = 0; b < Batches; b++)
+        const int batches = 20, perBatch = 20_000;
+        var estimates = new double[batches];
+        for (int b = 0; b < batches; b++)
         {
             var rng = new Random(1000 + b);
-            var x = Enumerable.Repeat(1.0, PerBatch).ToArray();
-            var y = new double[PerBatch];
+            var x = Enumerable.Repeat(1.0, perBatch).ToArray();
+            var y = new double[perBatch];
             double early = 0;
             for (int k = 0; k < 300; k++)
             {
@@ -98,7 +98,7 @@ public class RingValleyAngularDiffusionExactTests
                     early = MeanCosine(x, y);
                 }
 
-                for (int i = 0; i < PerBatch; i++)
+                for (int i = 0; i < perBatch; i++)
                 {
                     double f = lambda * (x[i] * x[i] + y[i] * y[i] - 1);
                     double z1 = Normal.Sample(rng, 0, 1), z2 = Normal.Sample(rng, 0, 1);
@@ -111,7 +111,7 @@ public class RingValleyAngularDiffusionExactTests
         }
 
         double mean = estimates.Average();
-        double se = Math.Sqrt(estimates.Sum(e => (e - mean) * (e - mean)) / (Batches - 1) / Batches);
+        double se = Math.Sqrt(estimates.Sum(e => (e - mean) * (e - mean)) / (batches - 1) / batches);
         Assert.InRange(exact - mean, -5 * se, 5 * se);
 
         // The deterministic gaps the class remarks state: first order 3% above, ησ²/2 14% below the exact value.

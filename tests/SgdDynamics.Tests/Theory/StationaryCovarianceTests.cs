@@ -1,5 +1,4 @@
 using MathNet.Numerics.LinearAlgebra;
-using SgdDynamics.Problems;
 using SgdDynamics.Theory;
 
 namespace SgdDynamics.Tests.Theory;

@@ -52,13 +52,13 @@ public sealed class GridQuadraticCase : IValidationCase
 
         // Discrete FP: its stationary law (σ² + λ²x²)^(−1 − 1/(ηλ)) has power-law tails, so the zero-flux box must be
         // wide; the variance the box removes is computed by quadrature and stated.
-        const double DiscreteBox = 400;
+        const double discreteBox = 400;
         double exponent = -1 - 1 / (Eta * Lambda);
         double Density(double x) => Math.Pow(Sigma2 + Lambda * Lambda * x * x, exponent);
-        double truncated = DoubleExponentialTransformation.Integrate(x => x * x * Density(x), 0, DiscreteBox, 1e-14)
-            / DoubleExponentialTransformation.Integrate(Density, 0, DiscreteBox, 1e-14);
+        double truncated = DoubleExponentialTransformation.Integrate(x => x * x * Density(x), 0, discreteBox, 1e-14)
+            / DoubleExponentialTransformation.Integrate(Density, 0, discreteBox, 1e-14);
         double truncation = Math.Abs(truncated / discrete - 1);
-        double fdCoarse = FokkerPlanck(FokkerPlanckVariant.Discrete, DiscreteBox, 40_000), fdFine = FokkerPlanck(FokkerPlanckVariant.Discrete, DiscreteBox, 80_000);
+        double fdCoarse = FokkerPlanck(FokkerPlanckVariant.Discrete, discreteBox, 40_000), fdFine = FokkerPlanck(FokkerPlanckVariant.Discrete, discreteBox, 80_000);
 
         double kernelTruncation = GridConvergence.TruncatedNormalVarianceDeficit(6);
         var checks = new List<Check>
@@ -67,7 +67,7 @@ public sealed class GridQuadraticCase : IValidationCase
             new("master equation stationary variance: relative gap to Langevin ησ²/(2λ) vs 100 × its grid error",
                 100 * Math.Abs(meFine / discrete - 1), Math.Abs(meFine / langevin - 1), 0, Expectation.AtLeast, 0, "the Langevin value is excluded by more than 100 grid errors"),
             GridConvergence.Check("Langevin FP stationary variance vs ησ²/(2λ)", langevin, flCoarse, flFine, 0, "no fixed term: Scharfetter–Gummel fluxes with the drift at face midpoints are exact for a linear gradient (Gibbs masses at cell centres), box truncation at ±10 sd ≈ 1e-20,"),
-            GridConvergence.Check("discrete FP stationary variance vs discrete ησ²/(λ(2 − ηλ))", discrete, fdCoarse, fdFine, truncation, $"the variance the zero-flux box ±{DiscreteBox} removes from the tails (quadrature)"),
+            GridConvergence.Check("discrete FP stationary variance vs discrete ησ²/(λ(2 − ηλ))", discrete, fdCoarse, fdFine, truncation, $"the variance the zero-flux box ±{discreteBox} removes from the tails (quadrature)"),
         };
 
         return new CaseReport(
