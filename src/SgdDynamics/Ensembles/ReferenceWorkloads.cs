@@ -3,7 +3,8 @@ using SgdDynamics.Problems;
 namespace SgdDynamics.Ensembles;
 
 /// <summary>
-/// The two benchmark workloads of the reference programs (shared/refs/README.md), as problems. Same
+/// The two benchmark workloads W1 and W2 of the C++ reference programs that <c>sgdyn bench</c> runs beside the engine
+/// (<c>../shared/refs</c> next to a checkout, with their README), as problems. Same
 /// random stream as the references (Philox key (seed, trajectory), counter (step, sub), Box–Muller of
 /// (r0, r1) then (r2, r3)), so the moments agree with theirs to float rounding.
 /// </summary>

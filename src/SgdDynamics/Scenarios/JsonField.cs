@@ -191,8 +191,8 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
 /// <summary>The fields of a JSON object, with path tracking, duplicate and unknown-field detection.</summary>
 internal sealed class ObjectFields
 {
-    private readonly Dictionary<string, JsonField> _fields = new(StringComparer.Ordinal);
-    private readonly List<string> _order = [];
+    private readonly Dictionary<string, JsonField> fields = new(StringComparer.Ordinal);
+    private readonly List<string> order = [];
 
     public ObjectFields(JsonField field)
     {
@@ -200,12 +200,12 @@ internal sealed class ObjectFields
         foreach (var property in field.Element.EnumerateObject())
         {
             var child = new JsonField(property.Value, JsonField.ChildPath(Path, property.Name));
-            if (!_fields.TryAdd(property.Name, child))
+            if (!fields.TryAdd(property.Name, child))
             {
                 throw child.Error("duplicate field");
             }
 
-            _order.Add(property.Name);
+            order.Add(property.Name);
         }
     }
 
@@ -215,27 +215,27 @@ internal sealed class ObjectFields
     /// <summary>Throws for the first field (in document order) not in <paramref name="allowed"/>.</summary>
     public void RejectUnknown(params ReadOnlySpan<string> allowed)
     {
-        foreach (var name in _order)
+        foreach (var name in order)
         {
             if (!allowed.Contains(name))
             {
-                throw _fields[name].Error("unknown field");
+                throw fields[name].Error("unknown field");
             }
         }
     }
 
     /// <summary>True when the field is present.</summary>
-    public bool Has(string name) => _fields.ContainsKey(name);
+    public bool Has(string name) => fields.ContainsKey(name);
 
     /// <summary>A required field.</summary>
     public JsonField Required(string name) =>
-        _fields.TryGetValue(name, out var field)
+        fields.TryGetValue(name, out var field)
             ? field
             : throw Missing(name);
 
     /// <summary>An optional field, or null when absent.</summary>
     public JsonField? Optional(string name) =>
-        _fields.TryGetValue(name, out var field) ? field : null;
+        fields.TryGetValue(name, out var field) ? field : null;
 
     /// <summary>The error for a missing required field.</summary>
     public ScenarioException Missing(string name, string? hint = null) =>

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
-using SgdDynamics.Grids;
 using SgdDynamics.Problems;
 
 namespace SgdDynamics.Scenarios;
