@@ -200,6 +200,13 @@ public static class FokkerPlanckKernels
         where TField : struct, IGridField
     {
         FaceCoefficients(f, field, grid, out double z, out double dLeft, out double dRight, out _);
+        Rates(f, grid, z, dLeft, dRight, out forward, out backward);
+    }
+
+    /// <summary>The rates of face f from its coefficients (<see cref="FaceCoefficients{TField}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rates(long f, FokkerPlanckGrid grid, double z, double dLeft, double dRight, out double forward, out double backward)
+    {
         double h = f < grid.Faces0 ? grid.H0 : grid.H1;
         forward = Bernoulli(z) * dLeft / (h * h);
         backward = Bernoulli(-z) * dRight / (h * h);

@@ -24,20 +24,18 @@ internal static class FokkerPlanckGenerator
         var slots = new double[count * Slots];
 
         // Adds rate·m_source to dm_target/dt; the slot is the source's offset (−1, 0, +1 per axis, wrapped on a ring).
-        void Add(long target, long source, double rate)
-        {
-            long ti = target / n1, tj = target - ti * n1, si = source / n1, sj = source - si * n1;
-            slots[target * Slots + (Offset(si - ti, n0) + 1) * 3 + (Offset(sj - tj, n1) + 1)] += rate;
-        }
+        void Add(long ti, long tj, long si, long sj, double rate) =>
+            slots[(ti * n1 + tj) * Slots + (Offset(si - ti, n0) + 1) * 3 + (Offset(sj - tj, n1) + 1)] += rate;
 
         for (long f = 0; f < grid.Faces; f++)
         {
             F.FaceCells(f, grid, out long left, out long right);
+            long li = left / n1, lj = left - li * n1, ri = right / n1, rj = right - ri * n1;
             double forward = rates.Forward[f], backward = rates.Backward[f];
-            Add(left, left, -forward);
-            Add(right, left, forward);
-            Add(left, right, backward);
-            Add(right, right, -backward);
+            Add(li, lj, li, lj, -forward);
+            Add(ri, rj, li, lj, forward);
+            Add(li, lj, ri, rj, backward);
+            Add(ri, rj, ri, rj, -backward);
         }
 
         bool hasMixed = false;
@@ -45,22 +43,28 @@ internal static class FokkerPlanckGenerator
         {
             double[] mixed = rates.Mixed;
 
+            // Mass flow left → right gains −sign·mixed_s·m_s from each source s of the face's central difference.
+            void Mixed(long li, long lj, long ri, long rj, long si, long sj, double sign)
+            {
+                double rate = -sign * mixed[si * n1 + sj];
+                if (rate != 0)
+                {
+                    hasMixed = true;
+                    Add(li, lj, si, sj, -rate);
+                    Add(ri, rj, si, sj, rate);
+                }
+            }
+
             // Axis-0 faces (i+½, j): F −= q(i,u) + q(i+1,u) − q(i,d) − q(i+1,d), q = mixed·m, u/d the neighbours j ± 1.
             for (long f = 0; f < grid.Faces0; f++)
             {
                 F.FaceCells(f, grid, out long left, out long right);
-                long i = left / n1, ri = right / n1, j = left - i * n1;
+                long i = left / n1, j = left - i * n1, ri = right / n1;
                 long up = GridWalls.Neighbour(j, 1, n1, grid.Walls), down = GridWalls.Neighbour(j, -1, n1, grid.Walls);
-                foreach (var (source, sign) in new[] { (i * n1 + up, 1.0), (ri * n1 + up, 1.0), (i * n1 + down, -1.0), (ri * n1 + down, -1.0) })
-                {
-                    double rate = -sign * mixed[source];
-                    if (rate != 0)
-                    {
-                        hasMixed = true;
-                        Add(left, source, -rate);
-                        Add(right, source, rate);
-                    }
-                }
+                Mixed(i, j, ri, j, i, up, 1.0);
+                Mixed(i, j, ri, j, ri, up, 1.0);
+                Mixed(i, j, ri, j, i, down, -1.0);
+                Mixed(i, j, ri, j, ri, down, -1.0);
             }
 
             // Axis-1 faces (i, j+½): F −= q(u,j) + q(u,j+1) − q(d,j) − q(d,j+1), u/d the neighbours i ± 1.
@@ -69,16 +73,10 @@ internal static class FokkerPlanckGenerator
                 F.FaceCells(f, grid, out long left, out long right);
                 long i = left / n1, j = left - i * n1, rj = right - i * n1;
                 long up = GridWalls.Neighbour(i, 1, n0, grid.Walls), down = GridWalls.Neighbour(i, -1, n0, grid.Walls);
-                foreach (var (source, sign) in new[] { (up * n1 + j, 1.0), (up * n1 + rj, 1.0), (down * n1 + j, -1.0), (down * n1 + rj, -1.0) })
-                {
-                    double rate = -sign * mixed[source];
-                    if (rate != 0)
-                    {
-                        hasMixed = true;
-                        Add(left, source, -rate);
-                        Add(right, source, rate);
-                    }
-                }
+                Mixed(i, j, i, rj, up, j, 1.0);
+                Mixed(i, j, i, rj, up, rj, 1.0);
+                Mixed(i, j, i, rj, down, j, -1.0);
+                Mixed(i, j, i, rj, down, rj, -1.0);
             }
         }
 

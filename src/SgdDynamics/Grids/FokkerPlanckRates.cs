@@ -6,7 +6,7 @@ namespace SgdDynamics.Grids;
 
 /// <summary>
 /// The face rates of a Fokker–Planck grid, computed once on the host by the kernels' own code
-/// (<see cref="FokkerPlanckKernels.FaceCoefficients{TField}"/>, <see cref="FokkerPlanckKernels.FaceRateValues{TField}"/>,
+/// (<see cref="FokkerPlanckKernels.FaceCoefficients{TField}"/>, <see cref="FokkerPlanckKernels.Rates"/>,
 /// <see cref="FokkerPlanckKernels.MixedCoefficient{TField}"/>) with the landscape struct: the sparse generator is
 /// assembled from them and the device operator runs on the same numbers. In 1-D also the Scharfetter–Gummel z of
 /// every face and D_00 at every cell centre (the stationary solve works in logarithms from them).
@@ -89,7 +89,7 @@ internal sealed class FokkerPlanckRates
                     }
                 }
 
-                F.FaceRateValues(f, field, grid, out forward[f], out backward[f]);
+                F.Rates(f, grid, z, dLeft, dRight, out forward[f], out backward[f]);
                 if (grid.Dimension == 1)
                 {
                     faceZ[f] = z;
