@@ -190,7 +190,7 @@ public class GridKernelAgreementTests
         using var cuda = GridDevice.Open("cuda");
         foreach (string landscape in new[] { "quadratic1", "doublewell", "quadratic2", "ring" })
         {
-            foreach (var boundary in new[] { GridBoundary.Absorbing, GridBoundary.Reflecting })
+            foreach (var boundary in new[] { GridBoundary.Absorbing, GridBoundary.Reflecting, GridBoundary.Periodic })
             {
                 GridDensity a = RunMaster(landscape, boundary, managed, 6);
                 GridDensity c = RunMaster(landscape, boundary, cuda, 6);
