@@ -73,8 +73,8 @@ public readonly struct FokkerPlanckGrid
 /// <summary>
 /// Finite-volume Fokker–Planck operator <c>dm/dt = A m</c> (see FokkerPlanckSolver for the discretisation): per
 /// face the Scharfetter–Gummel rates <c>forward = B(z) D_kk(x_L)/h²</c>, <c>backward = B(−z) D_kk(x_R)/h²</c>,
-/// <c>z = h ḡ_k(x_f)/D_kk(x_f)</c>, <c>B(z) = z/(e^z − 1)</c> (<see cref="FaceCoefficients{TField}"/>,
-/// <see cref="FaceRateValues{TField}"/>, generic over the landscape), and per cell the mixed coefficient
+/// <c>z = h ḡ_k(x_f)/D_kk(x_f)</c>, <c>B(z) = z/(e^z − 1)</c> (<see cref="FaceCoefficients{TField}"/>, generic over the
+/// landscape, then <see cref="Rates"/>), and per cell the mixed coefficient
 /// <c>D_xy(x_c)/(4 h_x h_y)</c> (<see cref="MixedCoefficient{TField}"/>): the host assembles its sparse generator from
 /// these and hands the same rates to the device. Then <see cref="Apply"/> gives each cell
 /// <c>(A m)_c = F_{in,0} − F_{out,0} + F_{in,1} − F_{out,1}</c> from the flows through its four faces,
@@ -195,15 +195,10 @@ public static class FokkerPlanckKernels
         z = h * drift / dFace;
     }
 
-    /// <summary>Forward and backward Scharfetter–Gummel rates of face f: <c>B(z) D_L/h²</c>, <c>B(−z) D_R/h²</c>.</summary>
-    public static void FaceRateValues<TField>(long f, TField field, FokkerPlanckGrid grid, out double forward, out double backward)
-        where TField : struct, IGridField
-    {
-        FaceCoefficients(f, field, grid, out double z, out double dLeft, out double dRight, out _);
-        Rates(f, grid, z, dLeft, dRight, out forward, out backward);
-    }
-
-    /// <summary>The rates of face f from its coefficients (<see cref="FaceCoefficients{TField}"/>).</summary>
+    /// <summary>
+    /// Forward and backward Scharfetter–Gummel rates of face f from its coefficients
+    /// (<see cref="FaceCoefficients{TField}"/>): <c>B(z) D_L/h²</c>, <c>B(−z) D_R/h²</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Rates(long f, FokkerPlanckGrid grid, double z, double dLeft, double dRight, out double forward, out double backward)
     {
