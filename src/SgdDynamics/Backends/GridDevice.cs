@@ -136,6 +136,18 @@ public sealed class GridDevice : IDisposable
         where T6 : struct
         where T7 : struct => Cached(kernel.Method, a => a.LoadAutoGroupedStreamKernel(kernel));
 
+    /// <summary>Kernels loaded on this device so far (tests: each is loaded once).</summary>
+    internal int LoadedKernels
+    {
+        get
+        {
+            lock (kernels)
+            {
+                return kernels.Count;
+            }
+        }
+    }
+
     private TDelegate Cached<TDelegate>(MethodInfo method, Func<Accelerator, TDelegate> load)
         where TDelegate : Delegate
     {

@@ -157,6 +157,9 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// <summary>The assembled generator A (host sparse rows; benchmarks and tests).</summary>
     internal SparseRowMatrix Generator => _generator;
 
+    /// <summary>Whether the operator kernels (and their device buffers) have been set up: on first explicit use only.</summary>
+    internal bool HasOperator => _operator is not null;
+
     /// <summary>Where the operator kernels run.</summary>
     public GridDevice Device { get; }
 

@@ -158,6 +158,35 @@ public class GridKernelAgreementTests
         Assert.Throws<ArgumentOutOfRangeException>(() => a.AdvanceExplicit(da, 1.01 * a.MaxExplicitStep, 1));
     }
 
+    [Fact]
+    public void EachGridKernelIsLoadedOncePerDevice()
+    {
+        using var cpu = GridDevice.Open("ilgpu-cpu");
+        RunMaster("quadratic1", GridBoundary.Absorbing, cpu, 2);
+        int loaded = cpu.LoadedKernels;
+        Assert.Equal(4, loaded); // prepare<QuadraticField>, step, block sums, their accumulation
+        RunMaster("quadratic1", GridBoundary.Absorbing, cpu, 3);
+        RunMaster("pushforward1", GridBoundary.Periodic, cpu, 3);
+        Assert.Equal(loaded, cpu.LoadedKernels);
+        RunMaster("doublewell", GridBoundary.Reflecting, cpu, 1);
+        Assert.Equal(loaded + 1, cpu.LoadedKernels); // prepare<DoubleWellLandscape>
+    }
+
+    [Fact]
+    public void ImplicitStepsAndStationarySolvesNeverBuildTheDeviceOperator()
+    {
+        var (grid, field, eta, start) = FokkerPlanckCase("quadratic2");
+        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var solver = new FokkerPlanckSolver(grid, field, eta, FokkerPlanckVariant.Langevin, cpu);
+        var density = Copy(start);
+        solver.Advance(density, eta, 3);
+        solver.Stationary(1e-8);
+        Assert.False(solver.HasOperator);
+
+        solver.AdvanceExplicit(density, 0.5 * solver.MaxExplicitStep, 1);
+        Assert.True(solver.HasOperator);
+    }
+
     private static GridDensity Copy(GridDensity density)
     {
         var copy = new GridDensity(density.Grid);
