@@ -50,7 +50,7 @@ internal static class GridRun
 
     private static string Describe(SolverSpec solver) => solver.Kind == SolverKind.FokkerPlanck
         ? $"Fokker–Planck ({(solver.Variant == FokkerPlanckVariant.Langevin ? "Langevin" : "discrete")})"
-        : $"master equation ({(solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing")})";
+        : $"master equation ({solver.Boundary.Name()})";
 
     private static void Print(Scenario scenario, GridResult result, string directory, GridOutput.Snapshots snapshots)
     {

@@ -5,8 +5,10 @@ using SgdDynamics.Kernels.Landscapes;
 namespace SgdDynamics.Kernels.Grids;
 
 /// <summary>
-/// Geometry of a Fokker–Planck grid as a kernel argument: cells, box, spacing, η and the variant
-/// (<see cref="Discrete"/> = 1: <c>D = (η/2)(Σ + ḡḡᵀ)</c>; 0: Langevin <c>D = (η/2)Σ</c>; an int flag).
+/// Geometry of a Fokker–Planck grid as a kernel argument: cells, box, spacing, η, the variant
+/// (<see cref="Discrete"/> = 1: <c>D = (η/2)(Σ + ḡḡᵀ)</c>; 0: Langevin <c>D = (η/2)Σ</c>; an int flag) and the walls
+/// (<see cref="GridWalls.Reflecting"/>: zero flux through the box faces; <see cref="GridWalls.Periodic"/>: the
+/// faces wrap, the last cell of a row or column flows into the first).
 /// </summary>
 public readonly struct FokkerPlanckGrid
 {
@@ -21,6 +23,9 @@ public readonly struct FokkerPlanckGrid
 
     /// <summary>1 for the discrete (Kramers–Moyal) variant, 0 for Langevin.</summary>
     public readonly int Discrete;
+
+    /// <summary><see cref="GridWalls.Reflecting"/> or <see cref="GridWalls.Periodic"/>.</summary>
+    public readonly int Walls;
 
     /// <summary>Lower corner, axis 0.</summary>
     public readonly double Lower0;
@@ -38,12 +43,13 @@ public readonly struct FokkerPlanckGrid
     public readonly double Eta;
 
     /// <summary>Creates the description.</summary>
-    public FokkerPlanckGrid(int dimension, int n0, int n1, int discrete, double lower0, double lower1, double h0, double h1, double eta)
+    public FokkerPlanckGrid(int dimension, int n0, int n1, int discrete, int walls, double lower0, double lower1, double h0, double h1, double eta)
     {
         Dimension = dimension;
         N0 = n0;
         N1 = n1;
         Discrete = discrete;
+        Walls = walls;
         Lower0 = lower0;
         Lower1 = lower1;
         H0 = h0;
@@ -51,23 +57,30 @@ public readonly struct FokkerPlanckGrid
         Eta = eta;
     }
 
-    /// <summary>Faces normal to axis 0: <c>(N0 − 1) N1</c>, stored first; then the <c>N0 (N1 − 1)</c> faces normal to axis 1.</summary>
-    public long Faces0 => (long)(N0 - 1) * N1;
+    /// <summary>
+    /// Faces normal to axis 0, stored first: <c>(N0 − 1) N1</c> interior faces, or <c>N0 N1</c> on a ring (face
+    /// (i, j) between cells (i, j) and (i + 1 mod N0, j)); then the faces normal to axis 1.
+    /// </summary>
+    public long Faces0 => (long)(Walls == GridWalls.Periodic ? N0 : N0 - 1) * N1;
 
-    /// <summary>All interior faces.</summary>
-    public long Faces => Faces0 + (Dimension == 2 ? (long)N0 * (N1 - 1) : 0);
+    /// <summary>Faces normal to axis 1 per row i (2-D): <c>N1 − 1</c>, or <c>N1</c> on a ring.</summary>
+    public long FacesPerRow1 => Walls == GridWalls.Periodic ? N1 : N1 - 1;
+
+    /// <summary>All faces that carry flow.</summary>
+    public long Faces => Faces0 + (Dimension == 2 ? N0 * FacesPerRow1 : 0);
 }
 
 /// <summary>
-/// Finite-volume Fokker–Planck operator <c>dm/dt = A m</c> as gather kernels (see FokkerPlanckSolver for the
-/// discretisation): per interior face the Scharfetter–Gummel rates <c>forward = B(z) D_kk(x_L)/h²</c>,
-/// <c>backward = B(−z) D_kk(x_R)/h²</c>, <c>z = h ḡ_k(x_f)/D_kk(x_f)</c>, <c>B(z) = z/(e^z − 1)</c>, computed once by
-/// <see cref="FaceRates{TField}"/> (generic over the landscape) together with the mixed coefficients
-/// <c>D_xy(x_c)/(4 h_x h_y)</c>; then <see cref="Apply"/> gives each cell
+/// Finite-volume Fokker–Planck operator <c>dm/dt = A m</c> (see FokkerPlanckSolver for the discretisation): per
+/// face the Scharfetter–Gummel rates <c>forward = B(z) D_kk(x_L)/h²</c>, <c>backward = B(−z) D_kk(x_R)/h²</c>,
+/// <c>z = h ḡ_k(x_f)/D_kk(x_f)</c>, <c>B(z) = z/(e^z − 1)</c> (<see cref="FaceCoefficients{TField}"/>, generic over the
+/// landscape, then <see cref="Rates"/>), and per cell the mixed coefficient
+/// <c>D_xy(x_c)/(4 h_x h_y)</c> (<see cref="MixedCoefficient{TField}"/>): the host assembles its sparse generator from
+/// these and hands the same rates to the device. Then <see cref="Apply"/> gives each cell
 /// <c>(A m)_c = F_{in,0} − F_{out,0} + F_{in,1} − F_{out,1}</c> from the flows through its four faces,
 /// <c>F = forward·m_L − backward·m_R + F_mixed</c>, <c>F_mixed = −Σ ± D_xy m/(4 h_x h_y)</c> over the four-cell
-/// central difference across the face (mirror ghosts at the box edge), zero on boundary faces. Each thread computes
-/// its own cell from the same data in a fixed order: no atomics.
+/// central difference across the face (mirror ghosts at a zero-flux wall, wrapped neighbours on a ring), zero on
+/// zero-flux walls. Each thread computes its own cell from the same data in a fixed order: no atomics.
 /// </summary>
 public static class FokkerPlanckKernels
 {
@@ -113,31 +126,6 @@ public static class FokkerPlanckKernels
         d01 = half * s01;
     }
 
-    /// <summary>
-    /// Scharfetter–Gummel rates of interior face f (axis-0 faces first, then axis-1 faces) into
-    /// <c>forward[f]</c>, <c>backward[f]</c>; for f &lt; cell count also the mixed coefficient
-    /// <c>mixed[f] = D_xy(x_f)/(4 h_x h_y)</c> of cell f (2-D). One thread per face (or cell, whichever is more).
-    /// </summary>
-    public static void FaceRates<TField>(Index1D index, TField field, FokkerPlanckGrid grid, ArrayView<double> forward, ArrayView<double> backward, ArrayView<double> mixed)
-        where TField : struct, IGridField
-    {
-        long f = index;
-        if (grid.Dimension == 2 && f < (long)grid.N0 * grid.N1)
-        {
-            long i = f / grid.N1, j = f - i * grid.N1;
-            mixed[f] = MixedCoefficient(f, field, grid);
-        }
-
-        if (f >= grid.Faces)
-        {
-            return;
-        }
-
-        FaceRateValues(f, field, grid, out double fw, out double bw);
-        forward[f] = fw;
-        backward[f] = bw;
-    }
-
     /// <summary>Mixed coefficient <c>D_xy(x_c)/(4 h_x h_y)</c> of cell c (2-D).</summary>
     public static double MixedCoefficient<TField>(long c, TField field, FokkerPlanckGrid grid)
         where TField : struct, IGridField
@@ -147,48 +135,82 @@ public static class FokkerPlanckKernels
         return d01 / (4 * grid.H0 * grid.H1);
     }
 
-    /// <summary>Forward and backward Scharfetter–Gummel rates of interior face f.</summary>
-    public static void FaceRateValues<TField>(long f, TField field, FokkerPlanckGrid grid, out double forward, out double backward)
+    /// <summary>The two cells of face f (flow is counted from <paramref name="left"/> to <paramref name="right"/>).</summary>
+    public static void FaceCells(long f, FokkerPlanckGrid grid, out long left, out long right)
+    {
+        long n1 = grid.N1;
+        if (f < grid.Faces0)
+        {
+            long i = f / n1, j = f - i * n1;
+            long ri = i + 1 == grid.N0 ? 0 : i + 1;
+            left = i * n1 + j;
+            right = ri * n1 + j;
+            return;
+        }
+
+        long g = f - grid.Faces0;
+        long row = g / grid.FacesPerRow1, col = g - row * grid.FacesPerRow1;
+        left = row * n1 + col;
+        right = row * n1 + (col + 1 == n1 ? 0 : col + 1);
+    }
+
+    /// <summary>
+    /// Coefficients of face f (axis-0 faces first, then axis-1 faces): the Scharfetter–Gummel
+    /// <c>z = h ḡ_k(x_f)/D_kk(x_f)</c> and the diagonal diffusion at its left cell, right cell and centre. On a ring
+    /// the wrapping face sits at the upper end of the box and its right cell is the first cell of the row.
+    /// </summary>
+    public static void FaceCoefficients<TField>(long f, TField field, FokkerPlanckGrid grid, out double z, out double dLeft, out double dRight, out double dFace)
         where TField : struct, IGridField
     {
         int axis = f < grid.Faces0 ? 0 : 1;
-        long i, j;
         double h;
         double xl0, xl1, xr0, xr1, xf0, xf1;
         if (axis == 0)
         {
-            i = f / grid.N1;
-            j = f - i * grid.N1;
+            long i = f / grid.N1;
+            long j = f - i * grid.N1;
+            long ri = i + 1 == grid.N0 ? 0 : i + 1;
             h = grid.H0;
             xl0 = grid.Lower0 + (i + 0.5) * grid.H0;
-            xr0 = grid.Lower0 + (i + 1.5) * grid.H0;
+            xr0 = grid.Lower0 + (ri + 0.5) * grid.H0;
             xf0 = grid.Lower0 + (i + 1) * grid.H0;
             xl1 = xr1 = xf1 = grid.Dimension == 2 ? grid.Lower1 + (j + 0.5) * grid.H1 : 0.0;
         }
         else
         {
             long g = f - grid.Faces0;
-            i = g / (grid.N1 - 1);
-            j = g - i * (grid.N1 - 1);
+            long i = g / grid.FacesPerRow1;
+            long j = g - i * grid.FacesPerRow1;
+            long rj = j + 1 == grid.N1 ? 0 : j + 1;
             h = grid.H1;
             xl0 = xr0 = xf0 = grid.Lower0 + (i + 0.5) * grid.H0;
             xl1 = grid.Lower1 + (j + 0.5) * grid.H1;
-            xr1 = grid.Lower1 + (j + 1.5) * grid.H1;
+            xr1 = grid.Lower1 + (rj + 0.5) * grid.H1;
             xf1 = grid.Lower1 + (j + 1) * grid.H1;
         }
 
-        Coefficients(field, grid, xf0, xf1, axis, out double drift, out double dFace, out _);
-        Coefficients(field, grid, xl0, xl1, axis, out _, out double dLeft, out _);
-        Coefficients(field, grid, xr0, xr1, axis, out _, out double dRight, out _);
-        double z = h * drift / dFace;
+        Coefficients(field, grid, xf0, xf1, axis, out double drift, out dFace, out _);
+        Coefficients(field, grid, xl0, xl1, axis, out _, out dLeft, out _);
+        Coefficients(field, grid, xr0, xr1, axis, out _, out dRight, out _);
+        z = h * drift / dFace;
+    }
+
+    /// <summary>
+    /// Forward and backward Scharfetter–Gummel rates of face f from its coefficients
+    /// (<see cref="FaceCoefficients{TField}"/>): <c>B(z) D_L/h²</c>, <c>B(−z) D_R/h²</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rates(long f, FokkerPlanckGrid grid, double z, double dLeft, double dRight, out double forward, out double backward)
+    {
+        double h = f < grid.Faces0 ? grid.H0 : grid.H1;
         forward = Bernoulli(z) * dLeft / (h * h);
         backward = Bernoulli(-z) * dRight / (h * h);
     }
 
     /// <summary>
-    /// Net mass flow through the interior face normal to axis 0 between cells (i, j) and (i + 1, j), left to right:
-    /// SG part plus the mixed central difference <c>−s[q(i,u) + q(i+1,u) − q(i,d) − q(i+1,d)]</c>,
-    /// <c>q = D_xy m</c>, u = min(j+1, N1−1), d = max(j−1, 0).
+    /// Net mass flow through the face normal to axis 0 between cells (i, j) and (i + 1, j) (i + 1 wrapped on a ring),
+    /// left to right: SG part plus the mixed central difference <c>−[q(i,u) + q(i+1,u) − q(i,d) − q(i+1,d)]</c>,
+    /// <c>q = (D_xy/(4 h_x h_y)) m</c>, u and d the neighbours j ± 1 (<see cref="GridWalls.Neighbour"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Flow0<TB, TM>(long i, long j, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
@@ -197,11 +219,12 @@ public static class FokkerPlanckKernels
     {
         long n1 = grid.N1;
         long f = i * n1 + j;
-        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get((i + 1) * n1 + j);
+        long ri = i + 1 == grid.N0 ? 0 : i + 1;
+        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(ri * n1 + j);
         if (grid.Dimension == 2)
         {
-            long u = j + 1 < n1 ? j + 1 : n1 - 1, d = j > 0 ? j - 1 : 0;
-            double q = Q(mixed, mass, i * n1 + u) + Q(mixed, mass, (i + 1) * n1 + u) - Q(mixed, mass, i * n1 + d) - Q(mixed, mass, (i + 1) * n1 + d);
+            long u = GridWalls.Neighbour(j, 1, n1, grid.Walls), d = GridWalls.Neighbour(j, -1, n1, grid.Walls);
+            double q = Q(mixed, mass, i * n1 + u) + Q(mixed, mass, ri * n1 + u) - Q(mixed, mass, i * n1 + d) - Q(mixed, mass, ri * n1 + d);
             flow -= q;
         }
 
@@ -215,16 +238,17 @@ public static class FokkerPlanckKernels
         where TM : struct, IDoubleBuffer
     {
         long n1 = grid.N1, n0 = grid.N0;
-        long f = grid.Faces0 + i * (n1 - 1) + j;
-        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(i * n1 + j + 1);
-        long u = i + 1 < n0 ? i + 1 : n0 - 1, d = i > 0 ? i - 1 : 0;
-        double q = Q(mixed, mass, u * n1 + j) + Q(mixed, mass, u * n1 + j + 1) - Q(mixed, mass, d * n1 + j) - Q(mixed, mass, d * n1 + j + 1);
+        long f = grid.Faces0 + i * grid.FacesPerRow1 + j;
+        long rj = j + 1 == n1 ? 0 : j + 1;
+        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(i * n1 + rj);
+        long u = GridWalls.Neighbour(i, 1, n0, grid.Walls), d = GridWalls.Neighbour(i, -1, n0, grid.Walls);
+        double q = Q(mixed, mass, u * n1 + j) + Q(mixed, mass, u * n1 + rj) - Q(mixed, mass, d * n1 + j) - Q(mixed, mass, d * n1 + rj);
         return flow - q;
     }
 
     /// <summary>
     /// <c>(A m)_c</c> for cell c: inflow minus outflow through its faces (axis 0 then axis 1, low face first); zero
-    /// flow through the box walls.
+    /// flow through zero-flux walls, the wrapping faces on a ring.
     /// </summary>
     public static double Rate<TB, TM>(long c, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
         where TB : struct, IDoubleBuffer
@@ -232,13 +256,18 @@ public static class FokkerPlanckKernels
     {
         long n1 = grid.N1;
         long i = c / n1, j = c - i * n1;
+        bool ring = grid.Walls == GridWalls.Periodic;
         double rate = 0;
         if (i > 0)
         {
             rate += Flow0(i - 1, j, grid, forward, backward, mixed, mass);
         }
+        else if (ring)
+        {
+            rate += Flow0(grid.N0 - 1, j, grid, forward, backward, mixed, mass);
+        }
 
-        if (i + 1 < grid.N0)
+        if (i + 1 < grid.N0 || ring)
         {
             rate -= Flow0(i, j, grid, forward, backward, mixed, mass);
         }
@@ -249,8 +278,12 @@ public static class FokkerPlanckKernels
             {
                 rate += Flow1(i, j - 1, grid, forward, backward, mixed, mass);
             }
+            else if (ring)
+            {
+                rate += Flow1(i, n1 - 1, grid, forward, backward, mixed, mass);
+            }
 
-            if (j + 1 < n1)
+            if (j + 1 < n1 || ring)
             {
                 rate -= Flow1(i, j, grid, forward, backward, mixed, mass);
             }

@@ -15,6 +15,7 @@ namespace SgdDynamics.Backends;
 public sealed class GridDevice : IDisposable
 {
     private readonly Context? context;
+    private readonly Dictionary<MethodInfo, Delegate> kernels = [];
 
     private GridDevice(string name, Context? context, Accelerator? accelerator, int threads)
     {
@@ -79,26 +80,88 @@ public sealed class GridDevice : IDisposable
 
     /// <summary>
     /// Every grid kernel specialisation an ILGPU accelerator may launch (compiled to PTX by the tests without a GPU):
-    /// the master-equation prepare pass per landscape struct, its gather step and lost-mass blocks, and the
-    /// Fokker–Planck operator kernels.
+    /// the master-equation prepare pass per landscape struct, its gather step, the weighted block sums and their
+    /// accumulation, and the Fokker–Planck operator kernels.
     /// </summary>
     public static IReadOnlyList<MethodInfo> KernelMethods()
     {
         MethodInfo prepare = typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Prepare))!;
-        MethodInfo rates = typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.FaceRates))!;
         return
         [
             prepare.MakeGenericMethod(typeof(QuadraticField)),
             prepare.MakeGenericMethod(typeof(DoubleWellLandscape)),
             prepare.MakeGenericMethod(typeof(RingValleyLandscape)),
             typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.Step))!,
-            typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.LostBlocks))!,
-            rates.MakeGenericMethod(typeof(QuadraticField)),
-            rates.MakeGenericMethod(typeof(DoubleWellLandscape)),
-            rates.MakeGenericMethod(typeof(RingValleyLandscape)),
+            typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.BlockSums))!,
+            typeof(MasterEquationKernels).GetMethod(nameof(MasterEquationKernels.AddBlockTotal))!,
             typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.Apply))!,
             typeof(FokkerPlanckKernels).GetMethod(nameof(FokkerPlanckKernels.ExplicitStep))!,
         ];
+    }
+
+    /// <summary>
+    /// The loaded stream kernel of <paramref name="kernel"/> on <see cref="Accelerator"/>: each kernel method (each
+    /// specialisation of a generic one) is compiled and loaded once per device and shared by every solver on it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The device is the managed backend.</exception>
+    public Action<Index1D, T1, T2, T3> Kernel<T1, T2, T3>(Action<Index1D, T1, T2, T3> kernel)
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct => Cached(kernel.Method, a => a.LoadAutoGroupedStreamKernel(kernel));
+
+    /// <inheritdoc cref="Kernel{T1, T2, T3}(Action{Index1D, T1, T2, T3})"/>
+    public Action<Index1D, T1, T2, T3, T4, T5> Kernel<T1, T2, T3, T4, T5>(Action<Index1D, T1, T2, T3, T4, T5> kernel)
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct
+        where T4 : struct
+        where T5 : struct => Cached(kernel.Method, a => a.LoadAutoGroupedStreamKernel(kernel));
+
+    /// <inheritdoc cref="Kernel{T1, T2, T3}(Action{Index1D, T1, T2, T3})"/>
+    public Action<Index1D, T1, T2, T3, T4, T5, T6> Kernel<T1, T2, T3, T4, T5, T6>(Action<Index1D, T1, T2, T3, T4, T5, T6> kernel)
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct
+        where T4 : struct
+        where T5 : struct
+        where T6 : struct => Cached(kernel.Method, a => a.LoadAutoGroupedStreamKernel(kernel));
+
+    /// <inheritdoc cref="Kernel{T1, T2, T3}(Action{Index1D, T1, T2, T3})"/>
+    public Action<Index1D, T1, T2, T3, T4, T5, T6, T7> Kernel<T1, T2, T3, T4, T5, T6, T7>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel)
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct
+        where T4 : struct
+        where T5 : struct
+        where T6 : struct
+        where T7 : struct => Cached(kernel.Method, a => a.LoadAutoGroupedStreamKernel(kernel));
+
+    /// <summary>Kernels loaded on this device so far (tests: each is loaded once).</summary>
+    internal int LoadedKernels
+    {
+        get
+        {
+            lock (kernels)
+            {
+                return kernels.Count;
+            }
+        }
+    }
+
+    private TDelegate Cached<TDelegate>(MethodInfo method, Func<Accelerator, TDelegate> load)
+        where TDelegate : Delegate
+    {
+        Accelerator accelerator = Accelerator ?? throw new InvalidOperationException("the managed backend runs no ILGPU kernels");
+        lock (kernels)
+        {
+            if (!kernels.TryGetValue(method, out Delegate? loaded))
+            {
+                loaded = load(accelerator);
+                kernels.Add(method, loaded);
+            }
+
+            return (TDelegate)loaded;
+        }
     }
 
     /// <inheritdoc/>

@@ -11,7 +11,12 @@ namespace SgdDynamics.Grids;
 /// <param name="LostMass">Mass that has left through an absorbing boundary.</param>
 /// <param name="Mean">Mean of x over the grid mass (normalised by <paramref name="Mass"/>).</param>
 /// <param name="Covariance">Covariance of x over the grid mass (cell centres).</param>
-public sealed record GridRecord(int Step, double Time, double Mass, double LostMass, double[] Mean, double[,] Covariance);
+/// <param name="Displacement">
+/// Periodic walls only (null otherwise): the expected displacement of the unwrapped motion since step 0, one entry per
+/// dimension — master equation <c>E[x_k − x_0] = −η Σ_{j&lt;k} Σ_c p_j(c) ḡ(x_c)</c>, Fokker–Planck the time integral
+/// of the face flows times the spacing (<see cref="FokkerPlanckSolver.Drift"/>) over its backward Euler steps.
+/// </param>
+public sealed record GridRecord(int Step, double Time, double Mass, double LostMass, double[] Mean, double[,] Covariance, double[]? Displacement = null);
 
 /// <summary>The outcome of a grid run.</summary>
 /// <param name="Problem">The problem (its <see cref="Problem.Solver"/> is a grid solver).</param>
@@ -39,9 +44,11 @@ public sealed record GridResult(
 
 /// <summary>
 /// Runs a problem whose solver is the master equation or a Fokker–Planck equation: builds the grid, the landscape
-/// and the initial density, and advances one SGD step (time η) at a time to every recorded step.
-/// The master equation applies the exact one-step kernel of SGD; the Fokker–Planck solver takes one backward Euler
-/// step of Δt = η per SGD step (first order in time; its stationary law does not depend on Δt).
+/// and the initial density, and advances it from record to record (on the device, for the master equation on ILGPU,
+/// the density stays there between records). The master equation applies the exact one-step kernel of SGD; the
+/// Fokker–Planck solver takes <c>substeps</c> backward Euler steps of Δt = η/substeps per SGD step (first order in
+/// time; its stationary law does not depend on Δt). With periodic walls every record carries the expected
+/// displacement since step 0.
 /// </summary>
 public static class GridRunner
 {
@@ -84,12 +91,12 @@ public static class GridRunner
 
     /// <summary>
     /// Runs <paramref name="problem"/>. <paramref name="device"/> is where grid kernels run (null: the managed CPU);
-    /// <paramref name="progress"/> receives completed cell updates (cells per step); <paramref name="onRecord"/> sees every
-    /// recorded step with the live density (copy it to keep it), so snapshots can be written as the run goes without
-    /// keeping them all in memory.
+    /// <paramref name="progress"/> receives completed cell updates (cells × steps, after each stretch of steps: at every
+    /// record and at least every fiftieth of the run); <paramref name="onRecord"/> sees every recorded step with the live
+    /// density (copy it to keep it), so snapshots can be written as the run goes without keeping them all in memory.
     /// </summary>
     /// <exception cref="ArgumentException">The problem's solver is not a grid solver.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps).</exception>
     public static GridResult Run(
         Problem problem,
         GridDevice? device = null,
@@ -109,30 +116,42 @@ public static class GridRunner
         GridLandscape landscape = Landscape(problem);
         double eta = problem.Dynamics.LearningRate;
         GridDensity density = InitialDensity(problem, grid);
+        double[]? displacement = spec.Boundary == GridBoundary.Periodic ? new double[grid.Dimension] : null;
 
-        // The master equation runs on the device; the Fokker–Planck solver's backward-Euler solves run on the host
-        // (its operator kernels run on the device, the implicit solve does not).
-        Action<GridDensity, int> step;
+        // advance(density, first step, steps): the master equation runs on the device; the Fokker–Planck solver's
+        // backward-Euler solves run on the host (its operator kernels run on the device, the implicit solve does not).
+        Action<GridDensity, int, int> advance;
         IDisposable solverResource;
         string described;
         if (spec.Kind == SolverKind.MasterEquation)
         {
             var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas, device);
             solverResource = solver;
-            step = (p, _) => solver.Step(p);
+            advance = (p, _, steps) => solver.Advance(p, steps, displacement);
             described = solver.Device.Device;
         }
         else
         {
-            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete, device);
+            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete, device, spec.Boundary);
             solverResource = solver;
             int substeps = spec.Substeps;
             double dt = eta / substeps;
-            step = (p, k) =>
+            advance = (p, first, steps) =>
             {
-                for (int j = 0; j < substeps; j++)
+                for (int k = first; k < first + steps; k++)
                 {
-                    solver.Advance(p, (k + (double)j / substeps) * eta, dt);
+                    for (int j = 0; j < substeps; j++)
+                    {
+                        solver.Advance(p, (k + (double)j / substeps) * eta, dt);
+                        if (displacement is not null)
+                        {
+                            double[] velocity = solver.Drift(p);
+                            for (int axis = 0; axis < velocity.Length; axis++)
+                            {
+                                displacement[axis] += dt * velocity[axis];
+                            }
+                        }
+                    }
                 }
             };
             described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
@@ -141,18 +160,21 @@ public static class GridRunner
         using IDisposable owned = solverResource;
         IReadOnlyList<int> recordSteps = problem.RecordSteps;
         var records = new List<GridRecord>(recordSteps.Count);
+        int stretch = Math.Max(1, (problem.Ensemble.Steps + 49) / 50);
         int current = 0;
         foreach (int target in recordSteps)
         {
             while (current < target)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                step(density, current);
-                current++;
-                progress?.Invoke(grid.Count);
+                int steps = Math.Min(stretch, target - current);
+                advance(density, current, steps);
+                current += steps;
+                progress?.Invoke((long)grid.Count * steps);
             }
 
-            var record = new GridRecord(current, current * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance());
+            var record = new GridRecord(
+                current, current * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance(), (double[]?)displacement?.Clone());
             records.Add(record);
             onRecord?.Invoke(record, density);
         }

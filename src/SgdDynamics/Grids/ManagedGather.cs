@@ -12,7 +12,8 @@ namespace SgdDynamics.Grids;
 /// exponential (<see cref="KernelMath.ExpNonPositive"/>, lane by lane in <see cref="Vector512{T}"/>), so it
 /// reproduces the kernel's sums. Blocks of eight sources whose windows need no mirror images run as one vector
 /// operation; other blocks (push-forwards, windows crossing a reflecting wall) fall back to the kernel's scalar
-/// term per lane.
+/// term per lane. Source ranges are virtual on a ring (<see cref="MasterEquationRanges"/>): a block of eight runs as a
+/// vector only when its sources are contiguous cells.
 /// </summary>
 internal sealed class ManagedGather
 {
@@ -28,7 +29,7 @@ internal sealed class ManagedGather
 
     /// <summary>
     /// Structure-of-arrays copy of the source table (padded by 8 for whole-vector loads). A source is "simple"
-    /// when it is Gaussian and needs no mirror images (absorbing, or its whole window inside a reflecting box).
+    /// when it is Gaussian and needs no images (absorbing, or its whole window inside a reflecting or periodic box).
     /// </summary>
     public ManagedGather(double[] table, MasterGrid grid)
     {
@@ -55,7 +56,7 @@ internal sealed class ManagedGather
             sdCond[c] = table[o + K.SdCond];
             bool gaussian = table[o + K.Kind] == K.KindGaussian;
             bool inside = first[c] >= 0 && last[c] < grid.Rows;
-            if (gaussian && inside && grid.Reflecting != 0 && grid.Dimension == 2)
+            if (gaussian && inside && grid.Walls != GridWalls.Absorbing && grid.Dimension == 2)
             {
                 for (long r = (long)first[c]; r <= (long)last[c] && inside; r++)
                 {
@@ -65,7 +66,7 @@ internal sealed class ManagedGather
                 }
             }
 
-            simple[c] = gaussian && (grid.Reflecting == 0 || inside) ? 1.0 : 0.0;
+            simple[c] = gaussian && (grid.Walls == GridWalls.Absorbing || inside) ? 1.0 : 0.0;
         }
     }
 
@@ -103,10 +104,12 @@ internal sealed class ManagedGather
             Vector512<double> sum = Vector512<double>.Zero;
             for (int rs = rowFrom; rs <= rowTo; rs++)
             {
-                int endCell = rs * columns + colTo;
-                for (int c = rs * columns + colFrom; c <= endCell; c += 8)
+                int rowBase = (int)GridWalls.Wrap(rs, grid.Rows) * columns;
+                for (int v = colFrom; v <= colTo; v += 8)
                 {
-                    if (c + 7 <= endCell && Vector512.EqualsAll(Vector512.Create(simple.AsSpan(c, 8)), one))
+                    int column = (int)GridWalls.Wrap(v, columns);
+                    int c = rowBase + column;
+                    if (v + 7 <= colTo && column + 7 < columns && Vector512.EqualsAll(Vector512.Create(simple.AsSpan(c, 8)), one))
                     {
                         Vector512<double> d0 = x0 - Vector512.Create(mean.AsSpan(c, 8));
                         Vector512<double> z0 = d0 / Vector512.Create(sd.AsSpan(c, 8));
@@ -126,8 +129,8 @@ internal sealed class ManagedGather
                     else
                     {
                         sum += Vector512.Create(
-                            Term2(c, endCell, r, q, grid, t, m), Term2(c + 1, endCell, r, q, grid, t, m), Term2(c + 2, endCell, r, q, grid, t, m), Term2(c + 3, endCell, r, q, grid, t, m),
-                            Term2(c + 4, endCell, r, q, grid, t, m), Term2(c + 5, endCell, r, q, grid, t, m), Term2(c + 6, endCell, r, q, grid, t, m), Term2(c + 7, endCell, r, q, grid, t, m));
+                            Term2(rowBase, v, colTo, r, q, grid, t, m), Term2(rowBase, v + 1, colTo, r, q, grid, t, m), Term2(rowBase, v + 2, colTo, r, q, grid, t, m), Term2(rowBase, v + 3, colTo, r, q, grid, t, m),
+                            Term2(rowBase, v + 4, colTo, r, q, grid, t, m), Term2(rowBase, v + 5, colTo, r, q, grid, t, m), Term2(rowBase, v + 6, colTo, r, q, grid, t, m), Term2(rowBase, v + 7, colTo, r, q, grid, t, m));
                     }
                 }
             }
@@ -162,9 +165,10 @@ internal sealed class ManagedGather
             Vector512<double> x = Vector512.Create(grid.Lower0 + (j + 0.5) * grid.H0);
             Vector512<double> target = Vector512.Create((double)j);
             Vector512<double> sum = Vector512<double>.Zero;
-            for (int c = from; c <= to; c += 8)
+            for (int v = from; v <= to; v += 8)
             {
-                if (c + 7 <= to && Vector512.EqualsAll(Vector512.Create(simple.AsSpan(c, 8)), one))
+                int c = (int)GridWalls.Wrap(v, grid.Rows);
+                if (v + 7 <= to && c + 7 < grid.Rows && Vector512.EqualsAll(Vector512.Create(simple.AsSpan(c, 8)), one))
                 {
                     Vector512<double> z = (x - Vector512.Create(mean.AsSpan(c, 8))) / Vector512.Create(sd.AsSpan(c, 8));
                     Vector512<double> w = Exp(Vector512.Create(-0.5) * (z * z));
@@ -176,8 +180,8 @@ internal sealed class ManagedGather
                 else
                 {
                     sum += Vector512.Create(
-                        Term(c, to, j, grid, t, m), Term(c + 1, to, j, grid, t, m), Term(c + 2, to, j, grid, t, m), Term(c + 3, to, j, grid, t, m),
-                        Term(c + 4, to, j, grid, t, m), Term(c + 5, to, j, grid, t, m), Term(c + 6, to, j, grid, t, m), Term(c + 7, to, j, grid, t, m));
+                        Term(v, to, j, grid, t, m), Term(v + 1, to, j, grid, t, m), Term(v + 2, to, j, grid, t, m), Term(v + 3, to, j, grid, t, m),
+                        Term(v + 4, to, j, grid, t, m), Term(v + 5, to, j, grid, t, m), Term(v + 6, to, j, grid, t, m), Term(v + 7, to, j, grid, t, m));
                 }
             }
 
@@ -210,11 +214,13 @@ internal sealed class ManagedGather
         return Vector512.ConditionalSelect(valid, p * bits.AsDouble(), Vector512<double>.Zero);
     }
 
+    /// <summary>Scalar lane: virtual column v of the source row at <paramref name="rowBase"/> (0 past the range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Term2(int c, int end, int r, int q, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>
-        c <= end ? K.Term2(c, r, q, grid, table, mass) : 0.0;
+    private static double Term2(int rowBase, int v, int end, int r, int q, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>
+        v <= end ? K.Term2(rowBase + GridWalls.Wrap(v, grid.Columns), r, q, grid, table, mass) : 0.0;
 
+    /// <summary>Scalar lane: virtual source v (0 past the range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Term(int c, int to, int j, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>
-        c <= to ? K.Term1(c, j, grid, table, mass) : 0.0;
+    private static double Term(int v, int to, int j, MasterGrid grid, ArrayDoubles table, ArrayDoubles mass) =>
+        v <= to ? K.Term1(GridWalls.Wrap(v, grid.Rows), j, grid, table, mass) : 0.0;
 }

@@ -1,8 +1,5 @@
-using ILGPU;
-using ILGPU.Runtime;
 using SgdDynamics.Backends;
 using SgdDynamics.Kernels.Grids;
-using SgdDynamics.Kernels.Landscapes;
 using K = SgdDynamics.Kernels.Grids.MasterEquationKernels;
 
 namespace SgdDynamics.Grids;
@@ -46,16 +43,21 @@ public sealed record MasterEquationStationary(GridDensity Density, int Steps, do
 /// inside the box within half a cell of a face folds the outer weight onto the face cell.
 /// <see cref="GridBoundary.Reflecting"/>: out-of-box cells of a window (and of a cloud-in-cell stencil) are
 /// mirrored across the faces as often as needed (method of images); μ is first translated by a multiple of the
-/// mirror period 2L, which changes nothing. Nothing is ever renormalised away.
+/// mirror period 2L, which changes nothing. <see cref="GridBoundary.Periodic"/>: the box is a ring (a torus in 2-D),
+/// out-of-box cells land on their translates by multiples of L, the jump μ − x is first translated into
+/// [−L/2, L/2) (a no-op for smaller jumps); nothing is lost, and <see cref="Drift"/> and the displacement of
+/// <see cref="Advance(GridDensity, int, double[])"/> give the mean velocity. Nothing is ever renormalised away.
 /// </para>
 /// <para>
 /// Gather. The step runs as a deterministic gather (<see cref="MasterEquationKernels"/>): a prepare kernel,
 /// generic over the landscape struct, tabulates per source cell μ_c, the marginal/conditional parameters, 1/Z_c,
 /// ℓ_c and the window rows; the host then bounds, for every target cell (1-D) or every target row and column
-/// (2-D), the range of source cells whose stencils reach it (one pass over the windows); each step computes every
+/// (2-D), the range of source cells whose stencils reach it (one pass over the windows,
+/// <see cref="MasterEquationRanges"/>); each step computes every
 /// target as <c>p'_j = Σ_{c ∈ range(j)} m_c w_cj</c> (weights evaluated on the fly, sources in increasing order,
-/// all mirror images of j under reflection), and the lost mass as block sums <c>Σ_{c ∈ block} m_c ℓ_c</c> added on
-/// the host in block order. No atomics: any thread count, the managed backend and ILGPU compute every target by
+/// all images of j under reflection or on a ring), and the lost mass as block sums <c>Σ_{c ∈ block} m_c ℓ_c</c> added
+/// in block order (<see cref="IMasterEquationStepper"/>: on the device the accumulators stay there between records).
+/// No atomics: any thread count, the managed backend and ILGPU compute every target by
 /// the same formula in the same order (they differ only in the last bits of <c>exp</c> across devices). Cost per
 /// step: <c>Σ_j |range(j)|</c> weight evaluations (the window size per target for a monotone map μ(x); a folding
 /// map, e.g. a double well at large η, widens the bounding ranges).
@@ -67,30 +69,25 @@ public sealed class MasterEquationSolver : IDisposable
     /// <summary>A kernel whose conditional sd along an axis is below this fraction of the spacing is a push-forward.</summary>
     public const double ResolutionThreshold = 0.5;
 
-    /// <summary>Target cells per work item of the managed backend (fixed, so the work split is machine-independent).</summary>
-    private const int TargetBlock = 256;
-
     private const long MaxWindowCells = 1L << 26;
 
     private readonly UniformGrid grid;
+    private readonly GridLandscape landscape;
     private readonly MasterGrid geometry;
     private readonly GridDevice device;
     private readonly double[] table;
     private readonly int[] ranges;
-    private readonly double[] next;
-    private readonly int lostBlocks;
-    private readonly double[] lostSums;
-    private readonly DeviceState? gpu;
-    private readonly ManagedGather? gather;
+    private readonly IMasterEquationStepper stepper;
+    private double[]? gradient;
 
     /// <summary>A solver for SGD with learning rate <paramref name="learningRate"/> on <paramref name="landscape"/>.</summary>
     /// <param name="grid">The grid (1-D or 2-D, same dimension as the landscape).</param>
     /// <param name="landscape">Mean gradient ḡ(x) and noise covariance Σ(x).</param>
     /// <param name="learningRate">η &gt; 0.</param>
-    /// <param name="boundary">Absorbing (lost mass reported) or reflecting.</param>
+    /// <param name="boundary">Absorbing (lost mass reported), reflecting or periodic.</param>
     /// <param name="truncationSigmas">T: the Gaussian window spans ± T standard deviations (marginal along axis 0, conditional along axis 1).</param>
     /// <param name="device">Where the kernels run (null: the managed backend on all processors). Not disposed by the solver.</param>
-    /// <exception cref="ArgumentException">Dimensions differ, η or T is not positive and finite, Σ(x) is not finite or not positive semidefinite on the diagonal, μ is not finite under reflection, or a window exceeds 2²⁶ cells.</exception>
+    /// <exception cref="ArgumentException">Dimensions differ, η or T is not positive and finite, Σ(x) is not finite or not positive semidefinite on the diagonal, μ is not finite under reflecting or periodic walls, or a window exceeds 2²⁶ cells.</exception>
     public MasterEquationSolver(
         UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary = GridBoundary.Absorbing, double truncationSigmas = 6,
         GridDevice? device = null)
@@ -113,41 +110,25 @@ public sealed class MasterEquationSolver : IDisposable
         }
 
         this.grid = grid;
+        this.landscape = landscape;
         this.device = device ?? GridDevice.Managed();
         LearningRate = learningRate;
         Boundary = boundary;
         TruncationSigmas = truncationSigmas;
         int d = grid.Dimension;
         geometry = new MasterGrid(
-            d, grid.Cells[0], d == 2 ? grid.Cells[1] : 1, boundary == GridBoundary.Reflecting ? 1 : 0,
+            d, grid.Cells[0], d == 2 ? grid.Cells[1] : 1, boundary.Walls(),
             grid.Lower[0], d == 2 ? grid.Lower[1] : 0, grid.Upper[0], d == 2 ? grid.Upper[1] : 1,
             learningRate, truncationSigmas, ResolutionThreshold, MaxWindowCells);
 
-        table = new double[grid.Count * K.Stride];
-        Accelerator? accelerator = this.device.Accelerator;
-        if (accelerator is null)
-        {
-            landscape.Accept(new ManagedPrepare(geometry, table, Options));
-        }
-        else
-        {
-            landscape.Accept(new DevicePrepare(accelerator, geometry, table));
-        }
-
+        table = this.device.IsManaged
+            ? ManagedMasterStepper.Prepare(landscape, geometry, this.device.Threads)
+            : DeviceMasterStepper.Prepare(this.device, landscape, geometry);
         Validate();
-        ranges = BuildRanges();
-        next = new double[grid.Count];
-        lostBlocks = (grid.Count + K.LostBlock - 1) / K.LostBlock;
-        lostSums = new double[lostBlocks];
-        if (accelerator is null)
-        {
-            gather = new ManagedGather(table, geometry);
-        }
-
-        if (accelerator is not null)
-        {
-            gpu = new DeviceState(accelerator, table, ranges, grid.Count, lostBlocks);
-        }
+        ranges = MasterEquationRanges.Build(geometry, table);
+        stepper = this.device.IsManaged
+            ? new ManagedMasterStepper(geometry, table, ranges, this.device.Threads)
+            : new DeviceMasterStepper(this.device, geometry, table, ranges);
     }
 
     /// <summary>Learning rate η.</summary>
@@ -166,37 +147,7 @@ public sealed class MasterEquationSolver : IDisposable
     /// Weight evaluations per step, <c>Σ_j |range(j)|</c> (1-D) or <c>Σ_{(r,q)} |rows(r)| |columns(q)|</c> (2-D):
     /// the work of the gather.
     /// </summary>
-    public long PairsPerStep
-    {
-        get
-        {
-            long total = 0;
-            if (grid.Dimension == 1)
-            {
-                for (int j = 0; j < grid.Count; j++)
-                {
-                    total += Math.Max(0, ranges[2 * j + 1] - ranges[2 * j] + 1);
-                }
-
-                return total;
-            }
-
-            long rowSum = 0, colSum = 0;
-            for (int r = 0; r < geometry.Rows; r++)
-            {
-                rowSum += Math.Max(0, ranges[2 * r + 1] - ranges[2 * r] + 1);
-            }
-
-            for (int q = 0; q < geometry.Columns; q++)
-            {
-                colSum += Math.Max(0, ranges[2 * geometry.Rows + 2 * q + 1] - ranges[2 * geometry.Rows + 2 * q] + 1);
-            }
-
-            return rowSum * colSum;
-        }
-    }
-
-    private ParallelOptions Options => new() { MaxDegreeOfParallelism = device.Threads };
+    public long PairsPerStep => MasterEquationRanges.Pairs(geometry, ranges);
 
     /// <summary>
     /// One SGD step of the whole density, in place: <c>p ← K p</c>, with the mass that leaves an absorbing box
@@ -204,27 +155,55 @@ public sealed class MasterEquationSolver : IDisposable
     /// </summary>
     public void Step(GridDensity density) => Advance(density, 1);
 
-    /// <summary><paramref name="steps"/> steps of <see cref="Step"/> (kept on the device between steps on ILGPU).</summary>
-    public void Advance(GridDensity density, int steps)
+    /// <summary>
+    /// <paramref name="steps"/> steps of <see cref="Step"/>; on ILGPU the density and the accumulators stay on the
+    /// device for all of them (one copy each way per call). With <paramref name="displacement"/> (one entry per
+    /// dimension) each step also adds <c>−η Σ_c p_k(c) ḡ(x_c)</c> to it, the expected displacement of that step
+    /// from the density before it (<see cref="Drift"/> times η, summed in the same block order on every backend): on a
+    /// periodic grid, <c>E[x_k − x_0]</c> of the unwrapped motion.
+    /// </summary>
+    public void Advance(GridDensity density, int steps, double[]? displacement = null)
     {
         CheckGrid(density);
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        if (displacement is not null && displacement.Length != grid.Dimension)
+        {
+            throw new ArgumentException($"the displacement needs {grid.Dimension} entries (got {displacement.Length})", nameof(displacement));
+        }
+
         if (steps == 0)
         {
             return;
         }
 
-        if (gpu is not null)
+        stepper.Advance(density, steps, displacement is null ? null : Gradient(), displacement);
+    }
+
+    /// <summary>
+    /// The expected drift of one step per unit time (t = kη): <c>−Σ_c p_c ḡ(x_c)</c>, the mean gradient under the grid
+    /// mass (not normalised by it), one entry per dimension; η times it is the mean displacement of the next step.
+    /// Block sums in the order of <see cref="Advance(GridDensity, int, double[])"/>.
+    /// </summary>
+    public double[] Drift(GridDensity density)
+    {
+        CheckGrid(density);
+        double[] g = Gradient();
+        int d = grid.Dimension;
+        int count = grid.Count;
+        int blocks = (count + K.SumBlock - 1) / K.SumBlock;
+        var sums = new double[blocks];
+        var drift = new double[d];
+        for (int axis = 0; axis < d; axis++)
         {
-            gpu.Advance(geometry, density, steps, lostSums);
-            return;
+            for (int block = 0; block < blocks; block++)
+            {
+                sums[block] = K.WeightedBlockSum(block, count, new ArrayDoubles(g), d, axis, new ArrayDoubles(density.Mass));
+            }
+
+            drift[axis] = -K.BlockTotal(new ArrayDoubles(sums), blocks);
         }
 
-        double[] mass = density.Mass;
-        for (int s = 0; s < steps; s++)
-        {
-            density.LostMass += ManagedStep(mass);
-        }
+        return drift;
     }
 
     /// <summary>
@@ -261,7 +240,27 @@ public sealed class MasterEquationSolver : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => gpu?.Dispose();
+    public void Dispose() => stepper.Dispose();
+
+    /// <summary>ḡ at the cell centres, d per cell (from the landscape struct, on the host; built on first use).</summary>
+    private double[] Gradient()
+    {
+        if (gradient is null)
+        {
+            int d = grid.Dimension;
+            var values = new double[grid.Count * d];
+            Span<double> x = stackalloc double[d];
+            for (int c = 0; c < grid.Count; c++)
+            {
+                grid.Centre(c, x);
+                landscape.MeanGradient(x, values.AsSpan(c * d, d));
+            }
+
+            gradient = values;
+        }
+
+        return gradient;
+    }
 
     private void CheckGrid(GridDensity density)
     {
@@ -272,45 +271,6 @@ public sealed class MasterEquationSolver : IDisposable
         {
             throw new ArgumentException("the density lives on a different grid", nameof(density));
         }
-    }
-
-    /// <summary>Managed step: fixed blocks of targets in parallel, then the lost-mass blocks; returns the mass lost.</summary>
-    private double ManagedStep(double[] mass)
-    {
-        var tableBuffer = new ArrayDoubles(table);
-        var rangeBuffer = new ArrayInts(ranges);
-        var massBuffer = new ArrayDoubles(mass);
-        double[] output = next;
-        MasterGrid g = geometry;
-        int count = grid.Count;
-        int blocks = (count + TargetBlock - 1) / TargetBlock;
-        Parallel.For(0, blocks + lostBlocks, Options, b =>
-        {
-            if (b >= blocks)
-            {
-                lostSums[b - blocks] = K.LostInBlock(b - blocks, count, tableBuffer, massBuffer);
-                return;
-            }
-
-            int end = Math.Min(count, (b + 1) * TargetBlock);
-            if (g.Dimension == 1)
-            {
-                gather!.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
-            }
-            else
-            {
-                gather!.Gather2(b * TargetBlock, end, g, table, ranges, mass, output);
-            }
-        });
-
-        Array.Copy(output, mass, count);
-        double lost = 0;
-        for (int b = 0; b < lostBlocks; b++)
-        {
-            lost += lostSums[b];
-        }
-
-        return lost;
     }
 
     private void Validate()
@@ -328,251 +288,4 @@ public sealed class MasterEquationSolver : IDisposable
             }
         }
     }
-
-    /// <summary>
-    /// Bounding source ranges: 1-D <c>ranges[2j], ranges[2j+1]</c> = first and last source cell that can reach
-    /// target j; 2-D the same per target row (source rows) followed by per target column (source columns).
-    /// Empty ranges are (0, −1).
-    /// </summary>
-    private int[] BuildRanges()
-    {
-        int rows = geometry.Rows, columns = geometry.Columns;
-        int d = grid.Dimension;
-        int length = d == 1 ? 2 * rows : 2 * (rows + columns);
-        var result = new int[length];
-        for (int i = 0; i < length; i += 2)
-        {
-            result[i] = int.MaxValue;
-            result[i + 1] = -1;
-        }
-
-        for (int c = 0; c < grid.Count; c++)
-        {
-            int sourceRow = c / columns, sourceColumn = c - sourceRow * columns;
-            if (!TargetBox(c, out long rowLow, out long rowHigh, out long columnLow, out long columnHigh))
-            {
-                continue;
-            }
-
-            for (long r = rowLow; r <= rowHigh; r++)
-            {
-                result[2 * r] = Math.Min(result[2 * r], sourceRow);
-                result[2 * r + 1] = Math.Max(result[2 * r + 1], sourceRow);
-            }
-
-            if (d == 2)
-            {
-                for (long q = columnLow; q <= columnHigh; q++)
-                {
-                    long o = 2 * rows + 2 * q;
-                    result[o] = Math.Min(result[o], sourceColumn);
-                    result[o + 1] = Math.Max(result[o + 1], sourceColumn);
-                }
-            }
-        }
-
-        for (int i = 0; i < length; i += 2)
-        {
-            if (result[i] > result[i + 1])
-            {
-                result[i] = 0;
-                result[i + 1] = -1;
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Bounding box of the target rows and columns (in the box) that source cell c reaches; false when it reaches none.</summary>
-    private bool TargetBox(int c, out long rowLow, out long rowHigh, out long columnLow, out long columnHigh)
-    {
-        int o = c * K.Stride;
-        int kind = (int)table[o + K.Kind];
-        int rows = geometry.Rows, columns = geometry.Columns;
-        int reflecting = geometry.Reflecting;
-        rowLow = columnLow = 0;
-        rowHigh = columnHigh = -1;
-        if (kind == K.KindPushForward)
-        {
-            long i = (long)Math.Floor((table[o + K.Mean0] - geometry.Lower0) / geometry.H0 - 0.5);
-            long a = K.MapIndex(i, rows, reflecting), b = K.MapIndex(i + 1, rows, reflecting);
-            (rowLow, rowHigh) = (Math.Min(a, b), Math.Max(a, b));
-            if (grid.Dimension == 2)
-            {
-                long i1 = (long)Math.Floor((table[o + K.Mean1] - geometry.Lower1) / geometry.H1 - 0.5);
-                long a1 = K.MapIndex(i1, columns, reflecting), b1 = K.MapIndex(i1 + 1, columns, reflecting);
-                (columnLow, columnHigh) = (Math.Min(a1, b1), Math.Max(a1, b1));
-            }
-
-            return true;
-        }
-
-        if (kind != K.KindGaussian)
-        {
-            return false;
-        }
-
-        long lo = (long)table[o + K.First], hi = (long)table[o + K.Last];
-        (rowLow, rowHigh) = MappedRange(lo, hi, rows);
-        if (grid.Dimension == 2)
-        {
-            double mu0 = table[o + K.Mean0], mu1 = table[o + K.Mean1], slope = table[o + K.Slope], sdc = table[o + K.SdCond];
-            long clo = long.MaxValue, chi = long.MinValue;
-            for (long r = lo; r <= hi; r++)
-            {
-                double mc = mu1 + slope * (geometry.Lower0 + (r + 0.5) * geometry.H0 - mu0);
-                clo = Math.Min(clo, K.WindowFirst(mc, sdc, geometry.Truncation, geometry.Lower1, geometry.H1));
-                chi = Math.Max(chi, K.WindowLast(mc, sdc, geometry.Truncation, geometry.Lower1, geometry.H1));
-            }
-
-            (columnLow, columnHigh) = MappedRange(clo, chi, columns);
-        }
-
-        return rowLow <= rowHigh && (grid.Dimension == 1 || columnLow <= columnHigh);
-    }
-
-    /// <summary>Cells of the box that the virtual cells [lo, hi] land on: clipped (absorbing) or mirrored (reflecting), as a bounding range.</summary>
-    private (long Low, long High) MappedRange(long lo, long hi, int n)
-    {
-        if (geometry.Reflecting == 0)
-        {
-            return (Math.Max(lo, 0), Math.Min(hi, n - 1));
-        }
-
-        if (lo >= 0 && hi < n)
-        {
-            return (lo, hi);
-        }
-
-        if (hi - lo + 1 >= 2L * n)
-        {
-            return (0, n - 1);
-        }
-
-        long low = long.MaxValue, high = long.MinValue;
-        for (long v = lo; v <= hi; v++)
-        {
-            long m = K.Mirror(v, n);
-            low = Math.Min(low, m);
-            high = Math.Max(high, m);
-        }
-
-        return (low, high);
-    }
-
-    /// <summary>Runs the prepare pass on the managed backend (Parallel.For over cells, the kernel's own per-cell code).</summary>
-    private sealed class ManagedPrepare(MasterGrid geometry, double[] table, ParallelOptions options) : IGridFieldVisitor<bool>
-    {
-        public bool Visit<TField>(TField field) where TField : struct, IGridField
-        {
-            Parallel.For(0, (int)geometry.Count, options, c =>
-            {
-                K.ComputeSource(c, field, geometry, out double kind, out double mu0, out double mu1, out double sd0, out double slope, out double sdc,
-                    out double invNorm, out double lost, out double first, out double last);
-                int o = c * K.Stride;
-                table[o + K.Kind] = kind;
-                table[o + K.Mean0] = mu0;
-                table[o + K.Mean1] = mu1;
-                table[o + K.Sd0] = sd0;
-                table[o + K.Slope] = slope;
-                table[o + K.SdCond] = sdc;
-                table[o + K.InvNorm] = invNorm;
-                table[o + K.Lost] = lost;
-                table[o + K.First] = first;
-                table[o + K.Last] = last;
-            });
-            return true;
-        }
-    }
-
-    /// <summary>Runs the prepare kernel, specialised for the landscape struct, on an ILGPU accelerator and copies the table back.</summary>
-    private sealed class DevicePrepare(Accelerator accelerator, MasterGrid geometry, double[] table) : IGridFieldVisitor<bool>
-    {
-        public bool Visit<TField>(TField field) where TField : struct, IGridField
-        {
-            var prepare = accelerator.LoadAutoGroupedStreamKernel<Index1D, TField, MasterGrid, ArrayView<double>>(K.Prepare);
-            using var buffer = accelerator.Allocate1D<double>(table.Length);
-            prepare((int)geometry.Count, field, geometry, buffer.View);
-            accelerator.Synchronize();
-            buffer.CopyToCPU(table);
-            return true;
-        }
-    }
-
-    /// <summary>Device buffers and loaded kernels of the ILGPU backend.</summary>
-    private sealed class DeviceState : IDisposable
-    {
-        private readonly Accelerator accelerator;
-        private readonly MemoryBuffer1D<double, Stride1D.Dense> table;
-        private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
-        private readonly MemoryBuffer1D<double, Stride1D.Dense> a;
-        private readonly MemoryBuffer1D<double, Stride1D.Dense> b;
-        private readonly MemoryBuffer1D<double, Stride1D.Dense> sums;
-        private readonly Action<Index1D, MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> step;
-        private readonly Action<Index1D, long, ArrayView<double>, ArrayView<double>, ArrayView<double>> lost;
-        private readonly int count;
-        private readonly int blocks;
-
-        public DeviceState(Accelerator accelerator, double[] table, int[] ranges, int count, int blocks)
-        {
-            this.accelerator = accelerator;
-            this.count = count;
-            this.blocks = blocks;
-            this.table = accelerator.Allocate1D(table);
-            this.ranges = accelerator.Allocate1D(ranges);
-            a = accelerator.Allocate1D<double>(count);
-            b = accelerator.Allocate1D<double>(count);
-            sums = accelerator.Allocate1D<double>(blocks);
-            step = accelerator.LoadAutoGroupedStreamKernel<Index1D, MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(K.Step);
-            lost = accelerator.LoadAutoGroupedStreamKernel<Index1D, long, ArrayView<double>, ArrayView<double>, ArrayView<double>>(K.LostBlocks);
-        }
-
-        /// <summary>Runs the steps with the density resident on the device; adds each step's lost mass (block sums in order).</summary>
-        public void Advance(MasterGrid geometry, GridDensity density, int steps, double[] blockSums)
-        {
-            a.CopyFromCPU(density.Mass);
-            var current = a;
-            var other = b;
-            for (int s = 0; s < steps; s++)
-            {
-                lost(blocks, count, table.View, current.View, sums.View);
-                step(count, geometry, table.View, ranges.View, current.View, other.View);
-                accelerator.Synchronize();
-                sums.CopyToCPU(blockSums);
-                double lostMass = 0;
-                for (int k = 0; k < blocks; k++)
-                {
-                    lostMass += blockSums[k];
-                }
-
-                density.LostMass += lostMass;
-                (current, other) = (other, current);
-            }
-
-            current.CopyToCPU(density.Mass);
-        }
-
-        public void Dispose()
-        {
-            table.Dispose();
-            ranges.Dispose();
-            a.Dispose();
-            b.Dispose();
-            sums.Dispose();
-        }
-    }
-}
-
-/// <summary>A managed array as a kernel <see cref="IDoubleBuffer"/>.</summary>
-internal readonly struct ArrayDoubles(double[] array) : IDoubleBuffer
-{
-    /// <inheritdoc/>
-    public double Get(long index) => array[index];
-}
-
-/// <summary>A managed array as a kernel <see cref="IIntBuffer"/>.</summary>
-internal readonly struct ArrayInts(int[] array) : IIntBuffer
-{
-    /// <inheritdoc/>
-    public int Get(long index) => array[index];
 }

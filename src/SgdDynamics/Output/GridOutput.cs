@@ -58,7 +58,7 @@ public static class GridOutput
             ["scenario"] = scenario.Name,
             ["solver"] = SolverName(solver.Kind),
             ["variant"] = solver.Variant is { } v ? (v == FokkerPlanckVariant.Langevin ? "langevin" : "discrete") : null,
-            ["boundary"] = solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing",
+            ["boundary"] = solver.Boundary.Name(),
             ["truncationSigmas"] = solver.Kind == SolverKind.MasterEquation ? solver.TruncationSigmas : null,
             ["substeps"] = solver.Kind == SolverKind.FokkerPlanck ? solver.Substeps : null,
             ["grid"] = GridJson(result.Grid),
@@ -78,11 +78,11 @@ public static class GridOutput
         };
     }
 
-    /// <summary>One record: step, time, mass, lostMass, mean, covariance (moments over the grid mass).</summary>
+    /// <summary>One record: step, time, mass, lostMass, mean, covariance (moments over the grid mass), and displacement (periodic walls).</summary>
     public static JsonObject Record(GridRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["step"] = record.Step,
             ["time"] = record.Time,
@@ -91,6 +91,12 @@ public static class GridOutput
             ["mean"] = Json.Vector(record.Mean),
             ["covariance"] = Json.Matrix(record.Covariance),
         };
+        if (record.Displacement is { } displacement)
+        {
+            json["displacement"] = Json.Vector(displacement);
+        }
+
+        return json;
     }
 
     /// <summary>A grid as JSON: lower, upper, cells, spacing.</summary>
@@ -106,19 +112,31 @@ public static class GridOutput
         };
     }
 
-    /// <summary>The moments at every record as CSV: <c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> (i ≤ j).</summary>
+    /// <summary>
+    /// The moments at every record as CSV: <c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> (i ≤ j), then
+    /// <c>displacement_i…</c> when the walls are periodic.
+    /// </summary>
     public static string TimeSeries(GridResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         int d = result.Grid.Dimension;
+        bool displaced = result.Final.Displacement is not null;
         var csv = new StringBuilder("step,time,mass,lostMass");
         MomentColumns.AppendHeader(csv, d);
+        for (int i = 0; displaced && i < d; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",displacement_{i}");
+        }
 
         csv.Append('\n');
         foreach (GridRecord r in result.Records)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{Format(r.Mass)},{Format(r.LostMass)}");
             MomentColumns.AppendValues(csv, r.Mean, r.Covariance);
+            foreach (double value in displaced ? r.Displacement! : [])
+            {
+                csv.Append(',').Append(Format(value));
+            }
 
             csv.Append('\n');
         }

@@ -64,10 +64,11 @@ public static partial class ScenarioLoader
             boundary = boundaryField.AsString() switch
             {
                 "absorbing" when kind == SolverKind.FokkerPlanck =>
-                    throw boundaryField.Error("the Fokker–Planck solver has zero-flux (reflecting) walls only; use \"reflecting\" or the masterEquation solver"),
+                    throw boundaryField.Error("the Fokker–Planck solver has zero-flux (reflecting) or periodic walls; use \"reflecting\", \"periodic\" or the masterEquation solver"),
                 "absorbing" => GridBoundary.Absorbing,
                 "reflecting" => GridBoundary.Reflecting,
-                var other => throw boundaryField.Error($"unknown boundary {Quote(other)} (expected: absorbing, reflecting)"),
+                "periodic" => GridBoundary.Periodic,
+                var other => throw boundaryField.Error($"unknown boundary {Quote(other)} (expected: absorbing, reflecting, periodic)"),
             };
         }
 

@@ -144,7 +144,7 @@ public static class ScenarioWriter
 
         if (solver.IsGrid)
         {
-            writer.WriteString("boundary", solver.Boundary == GridBoundary.Reflecting ? "reflecting" : "absorbing");
+            writer.WriteString("boundary", solver.Boundary.Name());
         }
 
         if (solver.Kind == SolverKind.MasterEquation)

@@ -211,11 +211,11 @@ public class FokkerPlanckTests(ITestOutputHelper output)
     {
         foreach (double z in new[] { 9.999e-3, 1.0001e-2, -9.999e-3, -1.0001e-2 })
         {
-            Assert.Equal(z / (Math.Exp(z) - 1), FokkerPlanckSolver.Bernoulli(z), 1e-13);
+            Assert.Equal(z / (Math.Exp(z) - 1), SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(z), 1e-13);
         }
 
-        Assert.Equal(1.0, FokkerPlanckSolver.Bernoulli(0));
-        Assert.Equal(800.0, FokkerPlanckSolver.Bernoulli(-800), 1e-12);
-        Assert.Equal(0.0, FokkerPlanckSolver.Bernoulli(800), 1e-300);
+        Assert.Equal(1.0, SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(0));
+        Assert.Equal(800.0, SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(-800), 1e-12);
+        Assert.Equal(0.0, SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(800), 1e-300);
     }
 }

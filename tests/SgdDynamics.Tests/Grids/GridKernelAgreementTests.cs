@@ -8,7 +8,7 @@ namespace SgdDynamics.Tests.Grids;
 
 /// <summary>
 /// The grid kernels give the same densities on every backend: managed (1 and 2 threads bit-identical) against
-/// ILGPU's CPU accelerator to 1e-10 in max abs cell mass, for every landscape struct and both boundaries; and on
+/// ILGPU's CPU accelerator to 1e-10 in max abs cell mass, for every landscape struct and every boundary; and on
 /// CUDA where a device is present.
 /// </summary>
 public class GridKernelAgreementTests
@@ -20,6 +20,7 @@ public class GridKernelAgreementTests
         {
             data.Add(landscape, "absorbing");
             data.Add(landscape, "reflecting");
+            data.Add(landscape, "periodic");
         }
 
         return data;
@@ -61,7 +62,12 @@ public class GridKernelAgreementTests
     [MemberData(nameof(MasterCases))]
     public void MasterEquationAgreesAcrossBackends(string landscape, string boundaryName)
     {
-        var boundary = boundaryName == "reflecting" ? GridBoundary.Reflecting : GridBoundary.Absorbing;
+        var boundary = boundaryName switch
+        {
+            "reflecting" => GridBoundary.Reflecting,
+            "periodic" => GridBoundary.Periodic,
+            _ => GridBoundary.Absorbing,
+        };
         using var one = GridDevice.Managed(1);
         using var two = GridDevice.Managed(2);
         using var cpu = GridDevice.Open("ilgpu-cpu");
@@ -152,6 +158,35 @@ public class GridKernelAgreementTests
         Assert.Throws<ArgumentOutOfRangeException>(() => a.AdvanceExplicit(da, 1.01 * a.MaxExplicitStep, 1));
     }
 
+    [Fact]
+    public void EachGridKernelIsLoadedOncePerDevice()
+    {
+        using var cpu = GridDevice.Open("ilgpu-cpu");
+        RunMaster("quadratic1", GridBoundary.Absorbing, cpu, 2);
+        int loaded = cpu.LoadedKernels;
+        Assert.Equal(4, loaded); // prepare<QuadraticField>, step, block sums, their accumulation
+        RunMaster("quadratic1", GridBoundary.Absorbing, cpu, 3);
+        RunMaster("pushforward1", GridBoundary.Periodic, cpu, 3);
+        Assert.Equal(loaded, cpu.LoadedKernels);
+        RunMaster("doublewell", GridBoundary.Reflecting, cpu, 1);
+        Assert.Equal(loaded + 1, cpu.LoadedKernels); // prepare<DoubleWellLandscape>
+    }
+
+    [Fact]
+    public void ImplicitStepsAndStationarySolvesNeverBuildTheDeviceOperator()
+    {
+        var (grid, field, eta, start) = FokkerPlanckCase("quadratic2");
+        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var solver = new FokkerPlanckSolver(grid, field, eta, FokkerPlanckVariant.Langevin, cpu);
+        var density = Copy(start);
+        solver.Advance(density, eta, 3);
+        solver.Stationary(1e-8);
+        Assert.False(solver.HasOperator);
+
+        solver.AdvanceExplicit(density, 0.5 * solver.MaxExplicitStep, 1);
+        Assert.True(solver.HasOperator);
+    }
+
     private static GridDensity Copy(GridDensity density)
     {
         var copy = new GridDensity(density.Grid);
@@ -184,7 +219,7 @@ public class GridKernelAgreementTests
         using var cuda = GridDevice.Open("cuda");
         foreach (string landscape in new[] { "quadratic1", "doublewell", "quadratic2", "ring" })
         {
-            foreach (var boundary in new[] { GridBoundary.Absorbing, GridBoundary.Reflecting })
+            foreach (var boundary in new[] { GridBoundary.Absorbing, GridBoundary.Reflecting, GridBoundary.Periodic })
             {
                 GridDensity a = RunMaster(landscape, boundary, managed, 6);
                 GridDensity c = RunMaster(landscape, boundary, cuda, 6);

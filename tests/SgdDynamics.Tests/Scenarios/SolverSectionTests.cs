@@ -116,7 +116,7 @@ public class SolverSectionTests
         { With(Grid2D, "solver.variant", null), "$.solver.variant", "required field is missing" },
         { With(Grid2D, "solver.variant", "\"ito\""), "$.solver.variant", "unknown Fokker–Planck variant" },
         { With(Grid2D, "solver.boundary", "\"absorbing\""), "$.solver.boundary", "zero-flux" },
-        { With(Grid1D, "solver.boundary", "\"periodic\""), "$.solver.boundary", "unknown boundary" },
+        { With(Grid1D, "solver.boundary", "\"open\""), "$.solver.boundary", "unknown boundary" },
         { With(Grid2D, "solver.truncationSigmas", "6"), "$.solver.truncationSigmas", "only for solver type 'masterEquation'" },
         { With(Grid1D, "solver.truncationSigmas", "0"), "$.solver.truncationSigmas", "must be > 0" },
         { With(Grid1D, "solver.substeps", "2"), "$.solver.substeps", "only for solver type 'fokkerPlanck'" },

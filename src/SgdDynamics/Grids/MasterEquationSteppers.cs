@@ -1,0 +1,277 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SgdDynamics.Backends;
+using SgdDynamics.Kernels.Grids;
+using SgdDynamics.Kernels.Landscapes;
+using K = SgdDynamics.Kernels.Grids.MasterEquationKernels;
+
+namespace SgdDynamics.Grids;
+
+/// <summary>
+/// Runs master-equation steps on one backend. Per step: the gather of every target, and from the density before the
+/// step the weighted block sums of the lost mass (absorbing walls only: elsewhere ℓ = 0) and, when a gradient table
+/// is given, of each drift component; the block sums are accumulated step by step by the same kernel functions
+/// (<see cref="MasterEquationKernels.Accumulate"/>), <c>lost += 1·Σ</c>, <c>displacement_k += −η·Σ</c>.
+/// </summary>
+internal interface IMasterEquationStepper : IDisposable
+{
+    /// <summary>
+    /// <paramref name="steps"/> steps of <paramref name="density"/> in place, its lost mass accumulated; with
+    /// <paramref name="gradient"/> (ḡ at the cell centres, d per cell) also <c>−η Σ_c m_c ḡ(x_c)</c> per step into
+    /// <paramref name="displacement"/>.
+    /// </summary>
+    void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement);
+}
+
+/// <summary>The managed backend: Parallel.For over fixed blocks of targets and of sums (the split is machine-independent).</summary>
+internal sealed class ManagedMasterStepper : IMasterEquationStepper
+{
+    /// <summary>Target cells per work item.</summary>
+    private const int TargetBlock = 256;
+
+    private readonly MasterGrid geometry;
+    private readonly double[] table;
+    private readonly int[] ranges;
+    private readonly ManagedGather gather;
+    private readonly ParallelOptions options;
+    private readonly double[] next;
+    private readonly int sumBlocks;
+    private readonly double[] lostSums;
+    private readonly double[][] driftSums;
+
+    public ManagedMasterStepper(MasterGrid geometry, double[] table, int[] ranges, int threads)
+    {
+        this.geometry = geometry;
+        this.table = table;
+        this.ranges = ranges;
+        gather = new ManagedGather(table, geometry);
+        options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        int count = (int)geometry.Count;
+        next = new double[count];
+        sumBlocks = (count + K.SumBlock - 1) / K.SumBlock;
+        lostSums = new double[sumBlocks];
+        driftSums = [new double[sumBlocks], new double[sumBlocks]];
+    }
+
+    /// <summary>The prepare pass on the host (Parallel.For over cells, the kernel's own per-cell code).</summary>
+    public static double[] Prepare(GridLandscape landscape, MasterGrid geometry, int threads)
+    {
+        var table = new double[geometry.Count * K.Stride];
+        landscape.Accept(new PrepareVisitor(geometry, table, new ParallelOptions { MaxDegreeOfParallelism = threads }));
+        return table;
+    }
+
+    public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
+    {
+        for (int s = 0; s < steps; s++)
+        {
+            Step(density, gradient, displacement);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private void Step(GridDensity density, double[]? gradient, double[]? displacement)
+    {
+        double[] mass = density.Mass;
+        var tableBuffer = new ArrayDoubles(table);
+        var massBuffer = new ArrayDoubles(mass);
+        double[] output = next;
+        MasterGrid g = geometry;
+        int count = (int)g.Count;
+        int d = g.Dimension;
+        int targets = (count + TargetBlock - 1) / TargetBlock;
+        int lostBlocks = g.Walls == GridWalls.Absorbing ? sumBlocks : 0;
+        int driftBlocks = gradient is null ? 0 : d * sumBlocks;
+        Parallel.For(0, targets + lostBlocks + driftBlocks, options, b =>
+        {
+            if (b < targets)
+            {
+                int end = Math.Min(count, (b + 1) * TargetBlock);
+                if (g.Dimension == 1)
+                {
+                    gather.Gather1(b * TargetBlock, end, g, table, ranges, mass, output);
+                }
+                else
+                {
+                    gather.Gather2(b * TargetBlock, end, g, table, ranges, mass, output);
+                }
+
+                return;
+            }
+
+            int k = b - targets;
+            if (k < lostBlocks)
+            {
+                lostSums[k] = K.WeightedBlockSum(k, count, tableBuffer, K.Stride, K.Lost, massBuffer);
+                return;
+            }
+
+            k -= lostBlocks;
+            int axis = k / sumBlocks, block = k - axis * sumBlocks;
+            driftSums[axis][block] = K.WeightedBlockSum(block, count, new ArrayDoubles(gradient!), d, axis, massBuffer);
+        });
+
+        Array.Copy(output, mass, count);
+        if (lostBlocks > 0)
+        {
+            density.LostMass = K.Accumulate(density.LostMass, 1.0, K.BlockTotal(new ArrayDoubles(lostSums), sumBlocks));
+        }
+
+        if (gradient is not null)
+        {
+            for (int axis = 0; axis < d; axis++)
+            {
+                displacement![axis] = K.Accumulate(displacement[axis], -g.Eta, K.BlockTotal(new ArrayDoubles(driftSums[axis]), sumBlocks));
+            }
+        }
+    }
+
+    private sealed class PrepareVisitor(MasterGrid geometry, double[] table, ParallelOptions options) : IGridFieldVisitor<bool>
+    {
+        public bool Visit<TField>(TField field) where TField : struct, IGridField
+        {
+            Parallel.For(0, (int)geometry.Count, options, c =>
+            {
+                K.ComputeSource(c, field, geometry, out double kind, out double mu0, out double mu1, out double sd0, out double slope, out double sdc,
+                    out double invNorm, out double lost, out double first, out double last);
+                int o = c * K.Stride;
+                table[o + K.Kind] = kind;
+                table[o + K.Mean0] = mu0;
+                table[o + K.Mean1] = mu1;
+                table[o + K.Sd0] = sd0;
+                table[o + K.Slope] = slope;
+                table[o + K.SdCond] = sdc;
+                table[o + K.InvNorm] = invNorm;
+                table[o + K.Lost] = lost;
+                table[o + K.First] = first;
+                table[o + K.Last] = last;
+            });
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// An ILGPU accelerator: the density, the lost mass and the displacement stay on the device for all the steps of one
+/// <see cref="Advance"/> (one copy each way per call); kernels come from the device's cache.
+/// </summary>
+internal sealed class DeviceMasterStepper : IMasterEquationStepper
+{
+    private readonly GridDevice device;
+    private readonly Accelerator accelerator;
+    private readonly MasterGrid geometry;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> table;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> a;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> b;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> sums;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> totals;
+    private readonly int count;
+    private readonly int blocks;
+    private MemoryBuffer1D<double, Stride1D.Dense>? gradientBuffer;
+    private double[]? uploadedGradient;
+
+    public DeviceMasterStepper(GridDevice device, MasterGrid geometry, double[] table, int[] ranges)
+    {
+        this.device = device;
+        accelerator = device.Accelerator!;
+        this.geometry = geometry;
+        count = (int)geometry.Count;
+        blocks = (count + K.SumBlock - 1) / K.SumBlock;
+        this.table = accelerator.Allocate1D(table);
+        this.ranges = accelerator.Allocate1D(ranges);
+        a = accelerator.Allocate1D<double>(count);
+        b = accelerator.Allocate1D<double>(count);
+        sums = accelerator.Allocate1D<double>(blocks);
+        totals = accelerator.Allocate1D<double>(3);
+    }
+
+    /// <summary>The prepare kernel, specialised for the landscape struct, on the device; the table copied back.</summary>
+    public static double[] Prepare(GridDevice device, GridLandscape landscape, MasterGrid geometry)
+    {
+        var table = new double[geometry.Count * K.Stride];
+        landscape.Accept(new PrepareVisitor(device, geometry, table));
+        return table;
+    }
+
+    public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
+    {
+        var step = device.Kernel<MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(K.Step);
+        var blockSums = device.Kernel<long, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>>(K.BlockSums);
+        var addTotal = device.Kernel<int, double, ArrayView<double>, ArrayView<double>, int>(K.AddBlockTotal);
+        bool lost = geometry.Walls == GridWalls.Absorbing;
+        int d = geometry.Dimension;
+        if (gradient is not null && !ReferenceEquals(gradient, uploadedGradient))
+        {
+            gradientBuffer?.Dispose();
+            gradientBuffer = accelerator.Allocate1D(gradient);
+            uploadedGradient = gradient;
+        }
+
+        a.CopyFromCPU(density.Mass);
+        totals.CopyFromCPU([density.LostMass, displacement?[0] ?? 0, d == 2 ? displacement?[1] ?? 0 : 0]);
+        var current = a;
+        var other = b;
+        for (int s = 0; s < steps; s++)
+        {
+            if (lost)
+            {
+                blockSums(blocks, count, table.View, K.Stride, K.Lost, current.View, sums.View);
+                addTotal(1, blocks, 1.0, sums.View, totals.View, 0);
+            }
+
+            if (gradient is not null)
+            {
+                for (int axis = 0; axis < d; axis++)
+                {
+                    blockSums(blocks, count, gradientBuffer!.View, d, axis, current.View, sums.View);
+                    addTotal(1, blocks, -geometry.Eta, sums.View, totals.View, 1 + axis);
+                }
+            }
+
+            step(count, geometry, table.View, ranges.View, current.View, other.View);
+            (current, other) = (other, current);
+        }
+
+        accelerator.Synchronize();
+        current.CopyToCPU(density.Mass);
+        var result = new double[3];
+        totals.CopyToCPU(result);
+        density.LostMass = result[0];
+        if (displacement is not null)
+        {
+            for (int axis = 0; axis < d; axis++)
+            {
+                displacement[axis] = result[1 + axis];
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        table.Dispose();
+        ranges.Dispose();
+        a.Dispose();
+        b.Dispose();
+        sums.Dispose();
+        totals.Dispose();
+        gradientBuffer?.Dispose();
+    }
+
+    private sealed class PrepareVisitor(GridDevice device, MasterGrid geometry, double[] table) : IGridFieldVisitor<bool>
+    {
+        public bool Visit<TField>(TField field) where TField : struct, IGridField
+        {
+            var prepare = device.Kernel<TField, MasterGrid, ArrayView<double>>(K.Prepare<TField>);
+            Accelerator accelerator = device.Accelerator!;
+            using var buffer = accelerator.Allocate1D<double>(table.Length);
+            prepare((int)geometry.Count, field, geometry, buffer.View);
+            accelerator.Synchronize();
+            buffer.CopyToCPU(table);
+            return true;
+        }
+    }
+}
