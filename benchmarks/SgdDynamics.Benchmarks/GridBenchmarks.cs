@@ -26,7 +26,7 @@ public static class GridWorkloads
     public static GridLandscape Quadratic1D => GridLandscape.Wrap(new QuadraticField(1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0));
 
     /// <summary>Master-equation solver and start density of a workload.</summary>
-    public static (MasterEquationSolver Solver, GridDensity Density) Master(string name, GridDevice device)
+    public static (MasterEquationSolver Solver, GridDensity Density) Master(string name, ComputeDevice device)
     {
         (UniformGrid grid, GridLandscape landscape, double eta) = name switch
         {
@@ -40,7 +40,7 @@ public static class GridWorkloads
     }
 
     /// <summary>Fokker–Planck solver and start density of a workload (name without the -explicit/-implicit suffix).</summary>
-    public static (FokkerPlanckSolver Solver, GridDensity Density) FokkerPlanck(string name, GridDevice device)
+    public static (FokkerPlanckSolver Solver, GridDensity Density) FokkerPlanck(string name, ComputeDevice device)
     {
         (UniformGrid grid, GridLandscape landscape, double eta) = name switch
         {
@@ -66,7 +66,7 @@ public static class GridWorkloads
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class GridBenchmarks
 {
-    private GridDevice device = null!;
+    private ComputeDevice device = null!;
     private MasterEquationSolver? master;
     private FokkerPlanckSolver? fokker;
     private GridDensity density = null!;
@@ -98,7 +98,7 @@ public class GridBenchmarks
             yield return "ilgpu-cpu/" + w;
         }
 
-        if (Backends.Ilgpu.IlgpuBackend.CountDevices("cuda") > 0)
+        if (Backends.ComputeDevice.CountDevices("cuda") > 0)
         {
             foreach (string w in new[] { "me-1d-8192", "me-2d-256", "me-2d-1024", "fp-1d-8192-explicit", "fp-2d-256-explicit", "fp-2d-1024-explicit" })
             {
@@ -111,7 +111,7 @@ public class GridBenchmarks
     public void Setup()
     {
         string[] parts = Case.Split('/');
-        device = GridDevice.Open(parts[0]);
+        device = ComputeDevice.Open(parts[0]);
         string workload = parts[1];
         if (workload.StartsWith("me-", StringComparison.Ordinal))
         {

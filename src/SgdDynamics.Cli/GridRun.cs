@@ -10,9 +10,8 @@ namespace SgdDynamics.Cli;
 /// <summary><c>sgdyn run</c> for a scenario whose solver is the master equation or a Fokker–Planck equation.</summary>
 internal static class GridRun
 {
-    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json)
+    public static int Execute(Scenario scenario, ComputeDevice device, string directory, bool json)
     {
-        using GridDevice device = GridDevice.Open(backendName, threads);
         OutputFolder.Prepare(directory);
         Problem problem = scenario.Problem;
         string solverName = GridOutput.SolverName(problem.Solver.Kind);

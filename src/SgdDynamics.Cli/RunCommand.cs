@@ -59,12 +59,14 @@ internal static class RunCommand
     /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>
     public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence)
     {
+        // one device for either solver: the ensemble backends and the grid solvers run on the same value
+        using ComputeDevice device = ComputeDevice.Open(backendName, threads);
         if (scenario.Problem.Solver.IsGrid)
         {
-            return GridRun.Execute(scenario, backendName, threads, directory, json);
+            return GridRun.Execute(scenario, device, directory, json);
         }
 
-        using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
+        using IEnsembleBackend backend = BackendFactory.For(device);
         OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
         long total = problem.Ensemble.Trajectories * (long)problem.Ensemble.Steps;

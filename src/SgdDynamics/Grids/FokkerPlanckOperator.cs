@@ -7,7 +7,7 @@ using F = SgdDynamics.Kernels.Grids.FokkerPlanckKernels;
 namespace SgdDynamics.Grids;
 
 /// <summary>
-/// The Fokker–Planck flux operator <c>m ↦ A m</c> on a <see cref="GridDevice"/> (<see cref="FokkerPlanckKernels"/>),
+/// The Fokker–Planck flux operator <c>m ↦ A m</c> on a <see cref="ComputeDevice"/> (<see cref="FokkerPlanckKernels"/>),
 /// on the face rates the host computed (<see cref="FokkerPlanckRates"/>, the generator's own numbers): one gather per
 /// cell for the operator and for explicit Euler steps. Managed: Parallel.For over fixed blocks of cells calling the
 /// kernel's per-cell code; ILGPU: the rates uploaded once, one thread per cell, the density resident on the device
@@ -18,12 +18,12 @@ internal sealed class FokkerPlanckOperator : IDisposable
     private const int CellBlock = 1024;
 
     private readonly FokkerPlanckRates rates;
-    private readonly GridDevice device;
+    private readonly ComputeDevice device;
     private readonly int count;
     private readonly double[] scratch;
     private readonly Gpu? gpu;
 
-    public FokkerPlanckOperator(FokkerPlanckRates rates, int count, GridDevice device)
+    public FokkerPlanckOperator(FokkerPlanckRates rates, int count, ComputeDevice device)
     {
         this.rates = rates;
         this.device = device;
@@ -40,7 +40,7 @@ internal sealed class FokkerPlanckOperator : IDisposable
     {
         if (gpu is not null)
         {
-            var apply = device.Kernel<FokkerPlanckGrid, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(F.Apply);
+            var apply = device.Load(GridKernels.FokkerPlanckApply);
             mass.CopyTo(scratch);
             gpu.A.CopyFromCPU(scratch);
             apply(count, rates.Grid, gpu.Forward.View, gpu.Backward.View, gpu.Mixed.View, gpu.A.View, gpu.B.View);
@@ -60,7 +60,7 @@ internal sealed class FokkerPlanckOperator : IDisposable
     {
         if (gpu is not null)
         {
-            var step = device.Kernel<FokkerPlanckGrid, double, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(F.ExplicitStep);
+            var step = device.Load(GridKernels.FokkerPlanckExplicit);
             gpu.A.CopyFromCPU(mass);
             var current = gpu.A;
             var other = gpu.B;

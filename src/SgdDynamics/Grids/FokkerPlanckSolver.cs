@@ -60,7 +60,7 @@ namespace SgdDynamics.Grids;
 /// (Scharfetter–Gummel with the kernels' portable exponential) and mixed coefficients are computed on the host by that
 /// code with the landscape struct (<see cref="FokkerPlanckRates"/>), the sparse generator is assembled from them
 /// (<see cref="FokkerPlanckGenerator"/>), and the flux operator <c>m ↦ A m</c> runs as a gather kernel on a
-/// <see cref="GridDevice"/> on the same rates (one thread per cell): <see cref="ApplyOperator"/> and the explicit
+/// <see cref="ComputeDevice"/> on the same rates (one thread per cell): <see cref="ApplyOperator"/> and the explicit
 /// Euler steps of <see cref="AdvanceExplicit"/> use it, on the managed backend and ILGPU alike; it equals the
 /// assembled generator (<see cref="ApplyGenerator"/>) to rounding (summation order). Its device buffers are made on
 /// first use. The implicit (backward Euler) solve and the stationary solve stay on the host with the sparse matrix.
@@ -83,7 +83,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">Dimensions differ, the boundary is absorbing, or D_kk ≤ 0 somewhere.</exception>
     public FokkerPlanckSolver(
-        UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant, GridDevice? device = null,
+        UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant, ComputeDevice? device = null,
         GridBoundary boundary = GridBoundary.Reflecting)
     {
         ArgumentNullException.ThrowIfNull(grid);
@@ -108,7 +108,7 @@ public sealed class FokkerPlanckSolver : IDisposable
         LearningRate = learningRate;
         Variant = variant;
         Boundary = boundary;
-        Device = device ?? GridDevice.Managed();
+        Device = device ?? ComputeDevice.Managed();
         _n = grid.Count;
         _rates = FokkerPlanckRates.Compute(grid, landscape, learningRate, variant, boundary, Device.Threads);
         _generator = FokkerPlanckGenerator.Assemble(_rates);
@@ -161,7 +161,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     internal bool HasOperator => _operator is not null;
 
     /// <summary>Where the operator kernels run.</summary>
-    public GridDevice Device { get; }
+    public ComputeDevice Device { get; }
 
     /// <summary>
     /// Largest explicit Euler step, <c>Δt_max = 1 / max_c |A_cc|</c>: for a monotone generator (non-negative

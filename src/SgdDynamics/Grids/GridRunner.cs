@@ -99,7 +99,7 @@ public static class GridRunner
     /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps).</exception>
     public static GridResult Run(
         Problem problem,
-        GridDevice? device = null,
+        ComputeDevice? device = null,
         Action<long>? progress = null,
         CancellationToken cancellationToken = default,
         Action<GridRecord, GridDensity>? onRecord = null)
@@ -128,7 +128,7 @@ public static class GridRunner
             var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas, device);
             solverResource = solver;
             advance = (p, _, steps) => solver.Advance(p, steps, displacement);
-            described = solver.Device.Device;
+            described = solver.Device.Description;
         }
         else
         {

@@ -74,7 +74,7 @@ public sealed class MasterEquationSolver : IDisposable
     private readonly UniformGrid grid;
     private readonly GridLandscape landscape;
     private readonly MasterGrid geometry;
-    private readonly GridDevice device;
+    private readonly ComputeDevice device;
     private readonly double[] table;
     private readonly int[] ranges;
     private readonly IMasterEquationStepper stepper;
@@ -90,7 +90,7 @@ public sealed class MasterEquationSolver : IDisposable
     /// <exception cref="ArgumentException">Dimensions differ, η or T is not positive and finite, Σ(x) is not finite or not positive semidefinite on the diagonal, μ is not finite under reflecting or periodic walls, or a window exceeds 2²⁶ cells.</exception>
     public MasterEquationSolver(
         UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary = GridBoundary.Absorbing, double truncationSigmas = 6,
-        GridDevice? device = null)
+        ComputeDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(landscape);
@@ -111,7 +111,7 @@ public sealed class MasterEquationSolver : IDisposable
 
         this.grid = grid;
         this.landscape = landscape;
-        this.device = device ?? GridDevice.Managed();
+        this.device = device ?? ComputeDevice.Managed();
         LearningRate = learningRate;
         Boundary = boundary;
         TruncationSigmas = truncationSigmas;
@@ -141,7 +141,7 @@ public sealed class MasterEquationSolver : IDisposable
     public double TruncationSigmas { get; }
 
     /// <summary>Where the kernels run.</summary>
-    public GridDevice Device => device;
+    public ComputeDevice Device => device;
 
     /// <summary>
     /// Weight evaluations per step, <c>Σ_j |range(j)|</c> (1-D) or <c>Σ_{(r,q)} |rows(r)| |columns(q)|</c> (2-D):

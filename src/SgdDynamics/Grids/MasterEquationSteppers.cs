@@ -160,7 +160,7 @@ internal sealed class ManagedMasterStepper : IMasterEquationStepper
 /// </summary>
 internal sealed class DeviceMasterStepper : IMasterEquationStepper
 {
-    private readonly GridDevice device;
+    private readonly ComputeDevice device;
     private readonly Accelerator accelerator;
     private readonly MasterGrid geometry;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> table;
@@ -174,7 +174,7 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
     private MemoryBuffer1D<double, Stride1D.Dense>? gradientBuffer;
     private double[]? uploadedGradient;
 
-    public DeviceMasterStepper(GridDevice device, MasterGrid geometry, double[] table, int[] ranges)
+    public DeviceMasterStepper(ComputeDevice device, MasterGrid geometry, double[] table, int[] ranges)
     {
         this.device = device;
         accelerator = device.Accelerator!;
@@ -190,7 +190,7 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
     }
 
     /// <summary>The prepare kernel, specialised for the landscape struct, on the device; the table copied back.</summary>
-    public static double[] Prepare(GridDevice device, GridLandscape landscape, MasterGrid geometry)
+    public static double[] Prepare(ComputeDevice device, GridLandscape landscape, MasterGrid geometry)
     {
         var table = new double[geometry.Count * K.Stride];
         landscape.Accept(new PrepareVisitor(device, geometry, table));
@@ -199,9 +199,9 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
 
     public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
     {
-        var step = device.Kernel<MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(K.Step);
-        var blockSums = device.Kernel<long, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>>(K.BlockSums);
-        var addTotal = device.Kernel<int, double, ArrayView<double>, ArrayView<double>, int>(K.AddBlockTotal);
+        var step = device.Load(GridKernels.MasterStep);
+        var blockSums = device.Load(GridKernels.BlockSums);
+        var addTotal = device.Load(GridKernels.AddBlockTotal);
         bool lost = geometry.Walls == GridWalls.Absorbing;
         int d = geometry.Dimension;
         if (gradient is not null && !ReferenceEquals(gradient, uploadedGradient))
@@ -261,11 +261,11 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
         gradientBuffer?.Dispose();
     }
 
-    private sealed class PrepareVisitor(GridDevice device, MasterGrid geometry, double[] table) : IGridFieldVisitor<bool>
+    private sealed class PrepareVisitor(ComputeDevice device, MasterGrid geometry, double[] table) : IGridFieldVisitor<bool>
     {
         public bool Visit<TField>(TField field) where TField : struct, IGridField
         {
-            var prepare = device.Kernel<TField, MasterGrid, ArrayView<double>>(K.Prepare<TField>);
+            var prepare = device.Load(GridKernels.Prepare<TField>());
             Accelerator accelerator = device.Accelerator!;
             using var buffer = accelerator.Allocate1D<double>(table.Length);
             prepare((int)geometry.Count, field, geometry, buffer.View);

@@ -46,7 +46,7 @@ public class GridKernelAgreementTests
 
     private static GridDensity Gaussian1(UniformGrid grid, double mean, double variance) => GridDensity.Gaussian(grid, [mean], new[,] { { variance } });
 
-    private static GridDensity RunMaster(string name, GridBoundary boundary, GridDevice device, int steps)
+    private static GridDensity RunMaster(string name, GridBoundary boundary, ComputeDevice device, int steps)
     {
         var (grid, landscape, eta, start) = MasterCase(name);
         using var solver = new MasterEquationSolver(grid, landscape, eta, boundary, device: device);
@@ -68,9 +68,9 @@ public class GridKernelAgreementTests
             "periodic" => GridBoundary.Periodic,
             _ => GridBoundary.Absorbing,
         };
-        using var one = GridDevice.Managed(1);
-        using var two = GridDevice.Managed(2);
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var one = ComputeDevice.Managed(1);
+        using var two = ComputeDevice.Managed(2);
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         GridDensity a = RunMaster(landscape, boundary, one, 6);
         GridDensity b = RunMaster(landscape, boundary, two, 6);
         GridDensity c = RunMaster(landscape, boundary, cpu, 6);
@@ -117,9 +117,9 @@ public class GridKernelAgreementTests
     {
         var variant = variantName == "discrete" ? FokkerPlanckVariant.Discrete : FokkerPlanckVariant.Langevin;
         var (grid, field, eta, start) = FokkerPlanckCase(landscape);
-        using var one = GridDevice.Managed(1);
-        using var two = GridDevice.Managed(2);
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var one = ComputeDevice.Managed(1);
+        using var two = ComputeDevice.Managed(2);
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         using var a = new FokkerPlanckSolver(grid, field, eta, variant, one);
         using var b = new FokkerPlanckSolver(grid, field, eta, variant, two);
         using var c = new FokkerPlanckSolver(grid, field, eta, variant, cpu);
@@ -161,7 +161,7 @@ public class GridKernelAgreementTests
     [Fact]
     public void EachGridKernelIsLoadedOncePerDevice()
     {
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         RunMaster("quadratic1", GridBoundary.Absorbing, cpu, 2);
         int loaded = cpu.LoadedKernels;
         Assert.Equal(4, loaded); // prepare<QuadraticField>, step, block sums, their accumulation
@@ -176,7 +176,7 @@ public class GridKernelAgreementTests
     public void ImplicitStepsAndStationarySolvesNeverBuildTheDeviceOperator()
     {
         var (grid, field, eta, start) = FokkerPlanckCase("quadratic2");
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         using var solver = new FokkerPlanckSolver(grid, field, eta, FokkerPlanckVariant.Langevin, cpu);
         var density = Copy(start);
         solver.Advance(density, eta, 3);
@@ -215,8 +215,8 @@ public class GridKernelAgreementTests
     [CudaFact]
     public void MasterEquationOnCudaAgreesWithManaged()
     {
-        using var managed = GridDevice.Managed();
-        using var cuda = GridDevice.Open("cuda");
+        using var managed = ComputeDevice.Managed();
+        using var cuda = ComputeDevice.Open("cuda");
         foreach (string landscape in new[] { "quadratic1", "doublewell", "quadratic2", "ring" })
         {
             foreach (var boundary in new[] { GridBoundary.Absorbing, GridBoundary.Reflecting, GridBoundary.Periodic })

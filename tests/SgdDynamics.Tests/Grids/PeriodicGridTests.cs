@@ -56,7 +56,7 @@ public class PeriodicGridTests
         };
     }
 
-    private static (GridDensity Density, double[] Displacement) RunMaster(string name, GridDevice device, int steps, int chunk)
+    private static (GridDensity Density, double[] Displacement) RunMaster(string name, ComputeDevice device, int steps, int chunk)
     {
         var (grid, landscape, eta, start) = MasterCase(name);
         using var solver = new MasterEquationSolver(grid, landscape, eta, GridBoundary.Periodic, device: device);
@@ -74,9 +74,9 @@ public class PeriodicGridTests
     [MemberData(nameof(MasterCases))]
     public void MasterEquationOnARingLosesNothingAndAgreesAcrossBackends(string name)
     {
-        using var one = GridDevice.Managed(1);
-        using var two = GridDevice.Managed(2);
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var one = ComputeDevice.Managed(1);
+        using var two = ComputeDevice.Managed(2);
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         var (a, da) = RunMaster(name, one, 12, 1);
         var (b, db) = RunMaster(name, two, 12, 5);
         var (c, dc) = RunMaster(name, cpu, 12, 12);
@@ -135,8 +135,8 @@ public class PeriodicGridTests
     public void ConstantTiltOnATorusDriftsAtMinusF()
     {
         var grid = new UniformGrid([0.0, 0.0], [1.0, 2.0], [24, 40]);
-        using var cpu = GridDevice.Open("ilgpu-cpu");
-        foreach (var device in new[] { GridDevice.Managed(), cpu })
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
+        foreach (var device in new[] { ComputeDevice.Managed(), cpu })
         {
             using var solver = new MasterEquationSolver(grid, Tilt2(0.5, -0.3, 0.05), 0.2, GridBoundary.Periodic, device: device);
             var density = GridDensity.PointMass(grid, [0.9, 0.1]);
@@ -228,8 +228,8 @@ public class PeriodicGridTests
     public void FokkerPlanckTorusWithConstantDriftIsUniformAndTheOperatorAgreesAcrossBackends(FokkerPlanckVariant variant)
     {
         var grid = new UniformGrid([0.0, -1.0], [1.0, 1.0], [20, 30]);
-        using var one = GridDevice.Managed(1);
-        using var cpu = GridDevice.Open("ilgpu-cpu");
+        using var one = ComputeDevice.Managed(1);
+        using var cpu = ComputeDevice.Open("ilgpu-cpu");
         using var a = new FokkerPlanckSolver(grid, Tilt2(0.5, -0.3, 0.2), 0.2, variant, one, GridBoundary.Periodic);
         using var c = new FokkerPlanckSolver(grid, Tilt2(0.5, -0.3, 0.2), 0.2, variant, cpu, GridBoundary.Periodic);
 

@@ -8,6 +8,7 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using SgdDynamics.Backends;
 using SgdDynamics.Backends.Ilgpu;
+using SgdDynamics.Grids;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Lanes;
@@ -95,7 +96,7 @@ public class PtxCompilationTests
         var isa = (CudaInstructionSet)typeof(CudaInstructionSet).GetField(instructionSet)!.GetValue(null)!;
         using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
         using var backend = new PTXBackend(context, arch, isa, null!);
-        IReadOnlyList<MethodInfo> methods = GridDevice.KernelMethods();
+        IReadOnlyList<MethodInfo> methods = GridKernels.Methods();
         Assert.NotEmpty(methods);
         foreach (MethodInfo method in methods)
         {
@@ -115,7 +116,7 @@ public class PtxCompilationTests
     {
         using var context = Context.Create(b => b.CPU().Math(MathMode.Default));
         using var accelerator = context.CreateCPUAccelerator(0);
-        foreach (MethodInfo method in GridDevice.KernelMethods())
+        foreach (MethodInfo method in GridKernels.Methods())
         {
             using Kernel kernel = accelerator.LoadAutoGroupedKernel(accelerator.CompileKernel(EntryPointDescription.FromImplicitlyGroupedKernel(method)));
             Assert.NotNull(kernel);

@@ -279,10 +279,4 @@ public sealed class IlgpuBackend : IEnsembleBackend
             return true;
         }
     }
-
-    /// <summary>Kept for the grid device until it becomes a <see cref="ComputeDevice"/>.</summary>
-    internal static Accelerator OpenAccelerator(string name, out Context context) => ComputeDevice.OpenAccelerator(name, out context);
-
-    /// <summary>Kept for the grid device until it becomes a <see cref="ComputeDevice"/>.</summary>
-    internal static int CountDevices(string name) => ComputeDevice.CountDevices(name);
 }

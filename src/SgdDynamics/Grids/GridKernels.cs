@@ -1,0 +1,68 @@
+using System.Reflection;
+using ILGPU;
+using SgdDynamics.Kernels.Grids;
+using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Problems;
+
+namespace SgdDynamics.Grids;
+
+/// <summary>
+/// The grid kernels, written once as delegates: the solvers load these on their <see cref="Backends.ComputeDevice"/> and
+/// <see cref="Methods"/> lists them for the compilation tests, so the two cannot drift apart.
+/// </summary>
+public static class GridKernels
+{
+    /// <summary>The master-equation gather step.</summary>
+    public static readonly Action<Index1D, MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> MasterStep =
+        MasterEquationKernels.Step;
+
+    /// <summary>Fixed-order block sums (lost mass, mean gradient).</summary>
+    public static readonly Action<Index1D, long, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>> BlockSums =
+        MasterEquationKernels.BlockSums;
+
+    /// <summary>Adds a block total to an accumulator slot.</summary>
+    public static readonly Action<Index1D, int, double, ArrayView<double>, ArrayView<double>, int> AddBlockTotal =
+        MasterEquationKernels.AddBlockTotal;
+
+    /// <summary>The Fokker–Planck flux operator.</summary>
+    public static readonly Action<Index1D, FokkerPlanckGrid, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckApply =
+        FokkerPlanckKernels.Apply;
+
+    /// <summary>One explicit Euler step of the Fokker–Planck equation.</summary>
+    public static readonly Action<Index1D, FokkerPlanckGrid, double, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckExplicit =
+        FokkerPlanckKernels.ExplicitStep;
+
+    /// <summary>
+    /// Every grid kernel specialisation an ILGPU accelerator may launch (compiled to PTX by the tests without a GPU): the
+    /// master-equation prepare pass for the grid form of every registered landscape (<see cref="ModelRegistry"/>), the
+    /// gather step, the block sums and the Fokker–Planck operator kernels.
+    /// </summary>
+    public static IReadOnlyList<MethodInfo> Methods()
+    {
+        var methods = new List<MethodInfo>();
+        foreach (LandscapeRegistration registration in ModelRegistry.Landscapes)
+        {
+            MethodInfo prepare = registration.Grid(registration.Example).Accept(new PrepareMethod());
+            if (!methods.Contains(prepare))
+            {
+                methods.Add(prepare);
+            }
+        }
+
+        methods.AddRange([MasterStep.Method, BlockSums.Method, AddBlockTotal.Method, FokkerPlanckApply.Method, FokkerPlanckExplicit.Method]);
+        return methods;
+    }
+
+    /// <summary>The prepare pass of the master equation for the grid-field struct <typeparamref name="TField"/>.</summary>
+    public static Action<Index1D, TField, MasterGrid, ArrayView<double>> Prepare<TField>() where TField : struct, IGridField => PrepareKernel<TField>.Kernel;
+
+    private static class PrepareKernel<TField> where TField : struct, IGridField
+    {
+        public static readonly Action<Index1D, TField, MasterGrid, ArrayView<double>> Kernel = MasterEquationKernels.Prepare<TField>;
+    }
+
+    private sealed class PrepareMethod : IGridFieldVisitor<MethodInfo>
+    {
+        public MethodInfo Visit<TField>(TField field) where TField : struct, IGridField => PrepareKernel<TField>.Kernel.Method;
+    }
+}
