@@ -18,5 +18,6 @@ public static class Catalog
         new GridQuadraticCase(),
         new DoubleWellCase(),
         new RingValleyCase(),
+        new TiltedPeriodicCase(),
     ];
 }
