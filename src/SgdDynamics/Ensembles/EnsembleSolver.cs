@@ -38,7 +38,7 @@ public sealed record EnsembleResult(
 
 /// <summary>
 /// Monte-Carlo solver: <c>Solve(problem, backend)</c> runs the ensemble and streams its statistics
-/// (DESIGN principle 1: problem, algorithm and backend are separate values).
+/// (docs/architecture.md, "Data flow": problem, algorithm and device are separate values).
 /// </summary>
 public static class EnsembleSolver
 {

@@ -53,7 +53,7 @@ public class GridRunnerTests
     [Fact]
     public void LangevinFokkerPlanckSettlesAtEtaSigma2Over2Lambda()
     {
-        // Backward Euler with Δt = η keeps the stationary law of the generator; on a quadratic the Langevin law is exact at
+        // Backward Euler (Δt = η/substeps, 4 by default) keeps the stationary law of the generator; on a quadratic the Langevin law is exact at
         // the cell centres, so the variance reaches ησ²/(2λ) = 0.25 to rounding and the box truncation (±6 sd).
         var problem = Quadratic1D("""{"type": "fokkerPlanck", "variant": "langevin", "grid": {"lower": [-3], "upper": [3], "cells": [300]}}""", 120, 60);
 
