@@ -42,6 +42,18 @@ public readonly struct FokkerPlanckGrid
     /// <summary>Learning rate η.</summary>
     public readonly double Eta;
 
+    /// <summary>
+    /// Faces normal to axis 0, stored first: <c>(N0 − 1) N1</c> interior faces, or <c>N0 N1</c> on a ring (face
+    /// (i, j) between cells (i, j) and (i + 1 mod N0, j)); then the faces normal to axis 1.
+    /// </summary>
+    public readonly long Faces0;
+
+    /// <summary>Faces normal to axis 1 per row i (2-D): <c>N1 − 1</c>, or <c>N1</c> on a ring.</summary>
+    public readonly long FacesPerRow1;
+
+    /// <summary>All faces that carry flow.</summary>
+    public readonly long Faces;
+
     /// <summary>Creates the description.</summary>
     public FokkerPlanckGrid(int dimension, int n0, int n1, int discrete, int walls, double lower0, double lower1, double h0, double h1, double eta)
     {
@@ -55,19 +67,10 @@ public readonly struct FokkerPlanckGrid
         H0 = h0;
         H1 = h1;
         Eta = eta;
+        Faces0 = (long)(walls == GridWalls.Periodic ? n0 : n0 - 1) * n1;
+        FacesPerRow1 = walls == GridWalls.Periodic ? n1 : n1 - 1;
+        Faces = Faces0 + (dimension == 2 ? n0 * FacesPerRow1 : 0);
     }
-
-    /// <summary>
-    /// Faces normal to axis 0, stored first: <c>(N0 − 1) N1</c> interior faces, or <c>N0 N1</c> on a ring (face
-    /// (i, j) between cells (i, j) and (i + 1 mod N0, j)); then the faces normal to axis 1.
-    /// </summary>
-    public long Faces0 => (long)(Walls == GridWalls.Periodic ? N0 : N0 - 1) * N1;
-
-    /// <summary>Faces normal to axis 1 per row i (2-D): <c>N1 − 1</c>, or <c>N1</c> on a ring.</summary>
-    public long FacesPerRow1 => Walls == GridWalls.Periodic ? N1 : N1 - 1;
-
-    /// <summary>All faces that carry flow.</summary>
-    public long Faces => Faces0 + (Dimension == 2 ? N0 * FacesPerRow1 : 0);
 }
 
 /// <summary>
