@@ -42,6 +42,18 @@ public readonly struct FokkerPlanckGrid
     /// <summary>Learning rate η.</summary>
     public readonly double Eta;
 
+    /// <summary>
+    /// Faces normal to axis 0, stored first: <c>(N0 − 1) N1</c> interior faces, or <c>N0 N1</c> on a ring (face
+    /// (i, j) between cells (i, j) and (i + 1 mod N0, j)); then the faces normal to axis 1.
+    /// </summary>
+    public readonly long Faces0;
+
+    /// <summary>Faces normal to axis 1 per row i (2-D): <c>N1 − 1</c>, or <c>N1</c> on a ring.</summary>
+    public readonly long FacesPerRow1;
+
+    /// <summary>All faces that carry flow.</summary>
+    public readonly long Faces;
+
     /// <summary>Creates the description.</summary>
     public FokkerPlanckGrid(int dimension, int n0, int n1, int discrete, int walls, double lower0, double lower1, double h0, double h1, double eta)
     {
@@ -55,19 +67,10 @@ public readonly struct FokkerPlanckGrid
         H0 = h0;
         H1 = h1;
         Eta = eta;
+        Faces0 = (long)(walls == GridWalls.Periodic ? n0 : n0 - 1) * n1;
+        FacesPerRow1 = walls == GridWalls.Periodic ? n1 : n1 - 1;
+        Faces = Faces0 + (dimension == 2 ? n0 * FacesPerRow1 : 0);
     }
-
-    /// <summary>
-    /// Faces normal to axis 0, stored first: <c>(N0 − 1) N1</c> interior faces, or <c>N0 N1</c> on a ring (face
-    /// (i, j) between cells (i, j) and (i + 1 mod N0, j)); then the faces normal to axis 1.
-    /// </summary>
-    public long Faces0 => (long)(Walls == GridWalls.Periodic ? N0 : N0 - 1) * N1;
-
-    /// <summary>Faces normal to axis 1 per row i (2-D): <c>N1 − 1</c>, or <c>N1</c> on a ring.</summary>
-    public long FacesPerRow1 => Walls == GridWalls.Periodic ? N1 : N1 - 1;
-
-    /// <summary>All faces that carry flow.</summary>
-    public long Faces => Faces0 + (Dimension == 2 ? N0 * FacesPerRow1 : 0);
 }
 
 /// <summary>
@@ -215,40 +218,20 @@ public static class FokkerPlanckKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Flow0<TB, TM>(long i, long j, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
         where TB : struct, IDoubleBuffer
-        where TM : struct, IDoubleBuffer
-    {
-        long n1 = grid.N1;
-        long f = i * n1 + j;
-        long ri = i + 1 == grid.N0 ? 0 : i + 1;
-        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(ri * n1 + j);
-        if (grid.Dimension == 2)
-        {
-            long u = GridWalls.Neighbour(j, 1, n1, grid.Walls), d = GridWalls.Neighbour(j, -1, n1, grid.Walls);
-            double q = Q(mixed, mass, i * n1 + u) + Q(mixed, mass, ri * n1 + u) - Q(mixed, mass, i * n1 + d) - Q(mixed, mass, ri * n1 + d);
-            flow -= q;
-        }
-
-        return flow;
-    }
+        where TM : struct, IDoubleBuffer =>
+        Flow0(i, j, GridWalls.Neighbour(j, 1, grid.N1, grid.Walls), GridWalls.Neighbour(j, -1, grid.N1, grid.Walls), grid, forward, backward, mixed, mass);
 
     /// <summary>Net flow through the face normal to axis 1 between (i, j) and (i, j + 1): SG plus the mixed difference along axis 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Flow1<TB, TM>(long i, long j, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
         where TB : struct, IDoubleBuffer
-        where TM : struct, IDoubleBuffer
-    {
-        long n1 = grid.N1, n0 = grid.N0;
-        long f = grid.Faces0 + i * grid.FacesPerRow1 + j;
-        long rj = j + 1 == n1 ? 0 : j + 1;
-        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(i * n1 + rj);
-        long u = GridWalls.Neighbour(i, 1, n0, grid.Walls), d = GridWalls.Neighbour(i, -1, n0, grid.Walls);
-        double q = Q(mixed, mass, u * n1 + j) + Q(mixed, mass, u * n1 + rj) - Q(mixed, mass, d * n1 + j) - Q(mixed, mass, d * n1 + rj);
-        return flow - q;
-    }
+        where TM : struct, IDoubleBuffer =>
+        Flow1(i, j, GridWalls.Neighbour(i, 1, grid.N0, grid.Walls), GridWalls.Neighbour(i, -1, grid.N0, grid.Walls), grid, forward, backward, mixed, mass);
 
     /// <summary>
     /// <c>(A m)_c</c> for cell c: inflow minus outflow through its faces (axis 0 then axis 1, low face first); zero
-    /// flow through zero-flux walls, the wrapping faces on a ring.
+    /// flow through zero-flux walls, the wrapping faces on a ring. The neighbours of the mixed differences are those of
+    /// the cell, shared by its two faces along each axis.
     /// </summary>
     public static double Rate<TB, TM>(long c, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
         where TB : struct, IDoubleBuffer
@@ -257,35 +240,44 @@ public static class FokkerPlanckKernels
         long n1 = grid.N1;
         long i = c / n1, j = c - i * n1;
         bool ring = grid.Walls == GridWalls.Periodic;
+        long up = 0, down = 0;
+        if (grid.Dimension == 2)
+        {
+            up = GridWalls.Neighbour(j, 1, n1, grid.Walls);
+            down = GridWalls.Neighbour(j, -1, n1, grid.Walls);
+        }
+
         double rate = 0;
         if (i > 0)
         {
-            rate += Flow0(i - 1, j, grid, forward, backward, mixed, mass);
+            rate += Flow0(i - 1, j, up, down, grid, forward, backward, mixed, mass);
         }
         else if (ring)
         {
-            rate += Flow0(grid.N0 - 1, j, grid, forward, backward, mixed, mass);
+            rate += Flow0(grid.N0 - 1, j, up, down, grid, forward, backward, mixed, mass);
         }
 
         if (i + 1 < grid.N0 || ring)
         {
-            rate -= Flow0(i, j, grid, forward, backward, mixed, mass);
+            rate -= Flow0(i, j, up, down, grid, forward, backward, mixed, mass);
         }
 
         if (grid.Dimension == 2)
         {
+            up = GridWalls.Neighbour(i, 1, grid.N0, grid.Walls);
+            down = GridWalls.Neighbour(i, -1, grid.N0, grid.Walls);
             if (j > 0)
             {
-                rate += Flow1(i, j - 1, grid, forward, backward, mixed, mass);
+                rate += Flow1(i, j - 1, up, down, grid, forward, backward, mixed, mass);
             }
             else if (ring)
             {
-                rate += Flow1(i, n1 - 1, grid, forward, backward, mixed, mass);
+                rate += Flow1(i, n1 - 1, up, down, grid, forward, backward, mixed, mass);
             }
 
             if (j + 1 < n1 || ring)
             {
-                rate -= Flow1(i, j, grid, forward, backward, mixed, mass);
+                rate -= Flow1(i, j, up, down, grid, forward, backward, mixed, mass);
             }
         }
 
@@ -302,6 +294,39 @@ public static class FokkerPlanckKernels
     public static void ExplicitStep(Index1D cell, FokkerPlanckGrid grid, double dt, ArrayView<double> forward, ArrayView<double> backward, ArrayView<double> mixed, ArrayView<double> mass, ArrayView<double> next)
     {
         next[cell] = mass[cell] + dt * Rate(cell, grid, new DoubleView(forward), new DoubleView(backward), new DoubleView(mixed), new DoubleView(mass));
+    }
+
+    /// <summary>Flow through axis-0 face (i, j), the mixed difference over columns u and d (unused in 1-D).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Flow0<TB, TM>(long i, long j, long u, long d, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
+        where TB : struct, IDoubleBuffer
+        where TM : struct, IDoubleBuffer
+    {
+        long n1 = grid.N1;
+        long f = i * n1 + j;
+        long ri = i + 1 == grid.N0 ? 0 : i + 1;
+        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(ri * n1 + j);
+        if (grid.Dimension == 2)
+        {
+            double q = Q(mixed, mass, i * n1 + u) + Q(mixed, mass, ri * n1 + u) - Q(mixed, mass, i * n1 + d) - Q(mixed, mass, ri * n1 + d);
+            flow -= q;
+        }
+
+        return flow;
+    }
+
+    /// <summary>Flow through axis-1 face (i, j), the mixed difference over rows u and d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Flow1<TB, TM>(long i, long j, long u, long d, FokkerPlanckGrid grid, TB forward, TB backward, TB mixed, TM mass)
+        where TB : struct, IDoubleBuffer
+        where TM : struct, IDoubleBuffer
+    {
+        long n1 = grid.N1;
+        long f = grid.Faces0 + i * grid.FacesPerRow1 + j;
+        long rj = j + 1 == n1 ? 0 : j + 1;
+        double flow = forward.Get(f) * mass.Get(i * n1 + j) - backward.Get(f) * mass.Get(i * n1 + rj);
+        double q = Q(mixed, mass, u * n1 + j) + Q(mixed, mass, u * n1 + rj) - Q(mixed, mass, d * n1 + j) - Q(mixed, mass, d * n1 + rj);
+        return flow - q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
