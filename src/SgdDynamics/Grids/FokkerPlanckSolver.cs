@@ -69,11 +69,11 @@ namespace SgdDynamics.Grids;
 /// </summary>
 public sealed class FokkerPlanckSolver : IDisposable
 {
-    private readonly int _n;
-    private readonly FokkerPlanckRates _rates;
-    private readonly SparseRowMatrix _generator;
-    private readonly FokkerPlanckStepper _stepper;
-    private FokkerPlanckOperator? _operator;
+    private readonly int cellCount;
+    private readonly FokkerPlanckRates rates;
+    private readonly SparseRowMatrix generator;
+    private readonly FokkerPlanckStepper stepper;
+    private FokkerPlanckOperator? deviceOperator;
 
     /// <summary>
     /// A solver for <paramref name="landscape"/> on <paramref name="grid"/> at learning rate η with zero-flux
@@ -109,23 +109,23 @@ public sealed class FokkerPlanckSolver : IDisposable
         Variant = variant;
         Boundary = boundary;
         Device = device ?? ComputeDevice.Managed();
-        _n = grid.Count;
-        _rates = FokkerPlanckRates.Compute(grid, landscape, learningRate, variant, boundary, Device.Threads);
-        _generator = FokkerPlanckGenerator.Assemble(_rates);
-        _stepper = new FokkerPlanckStepper(_rates, _generator);
+        cellCount = grid.Count;
+        rates = FokkerPlanckRates.Compute(grid, landscape, learningRate, variant, boundary, Device.Threads);
+        generator = FokkerPlanckGenerator.Assemble(rates);
+        stepper = new FokkerPlanckStepper(rates, generator);
         double maxOutflow = 0;
-        for (int c = 0; c < _n; c++)
+        for (int c = 0; c < cellCount; c++)
         {
-            maxOutflow = Math.Max(maxOutflow, Math.Abs(_generator.Value[_generator.Diagonal[c]]));
+            maxOutflow = Math.Max(maxOutflow, Math.Abs(generator.Value[generator.Diagonal[c]]));
         }
 
         MaxExplicitStep = maxOutflow > 0 ? 1.0 / maxOutflow : double.PositiveInfinity;
         IsMonotone = true;
-        for (int i = 0; i < _n; i++)
+        for (int i = 0; i < cellCount; i++)
         {
-            for (int p = _generator.RowStart[i]; p < _generator.RowStart[i + 1]; p++)
+            for (int p = generator.RowStart[i]; p < generator.RowStart[i + 1]; p++)
             {
-                if (_generator.Column[p] != i && _generator.Value[p] < 0)
+                if (generator.Column[p] != i && generator.Value[p] < 0)
                 {
                     IsMonotone = false;
                 }
@@ -155,10 +155,10 @@ public sealed class FokkerPlanckSolver : IDisposable
     public bool IsMonotone { get; }
 
     /// <summary>The assembled generator A (host sparse rows; benchmarks and tests).</summary>
-    internal SparseRowMatrix Generator => _generator;
+    internal SparseRowMatrix Generator => generator;
 
     /// <summary>Whether the operator kernels (and their device buffers) have been set up: on first explicit use only.</summary>
-    internal bool HasOperator => _operator is not null;
+    internal bool HasOperator => deviceOperator is not null;
 
     /// <summary>Where the operator kernels run.</summary>
     public ComputeDevice Device { get; }
@@ -175,7 +175,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     public double StepTolerance { get; set; } = 1e-12;
 
     /// <summary>Stored entries of the generator (3 per row in 1-D, 5 or 9 per interior row in 2-D).</summary>
-    public int GeneratorNonZeros => _generator.Value.Length;
+    public int GeneratorNonZeros => generator.Value.Length;
 
     /// <summary>
     /// Drift and diffusion at x: <c>ḡ(x)</c> and <c>D(x) = (η/2)Σ(x)</c> (Langevin) or <c>(η/2)(Σ(x) + ḡḡᵀ)</c>
@@ -183,7 +183,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// </summary>
     public void Coefficients(ReadOnlySpan<double> x, Span<double> drift, Span<double> diffusion)
     {
-        double[] values = Landscape.Accept(new CoefficientVisitor(_rates.Grid, x[0], Grid.Dimension == 2 ? x[1] : 0));
+        double[] values = Landscape.Accept(new CoefficientVisitor(rates.Grid, x[0], Grid.Dimension == 2 ? x[1] : 0));
         int d = Grid.Dimension;
         drift[0] = values[0];
         diffusion[0] = values[2];
@@ -203,7 +203,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     public void Advance(GridDensity density, double time, double dt)
     {
         ArgumentNullException.ThrowIfNull(density);
-        if (!ReferenceEquals(density.Grid, Grid) && density.Grid.Count != _n)
+        if (!ReferenceEquals(density.Grid, Grid) && density.Grid.Count != cellCount)
         {
             throw new ArgumentException("the density lives on a different grid");
         }
@@ -213,7 +213,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(dt), "need finite time and dt > 0");
         }
 
-        _stepper.Step(density.Mass, dt, StepTolerance);
+        stepper.Step(density.Mass, dt, StepTolerance);
     }
 
     /// <summary>Advances <paramref name="steps"/> backward Euler steps of size dt from time 0; returns the final time.</summary>
@@ -242,11 +242,11 @@ public sealed class FokkerPlanckSolver : IDisposable
         {
             if (Boundary == GridBoundary.Periodic)
             {
-                FokkerPlanckStationary.Ring(_rates, density.Mass);
+                FokkerPlanckStationary.Ring(rates, density.Mass);
             }
             else
             {
-                FokkerPlanckStationary.DetailedBalance(_rates, density.Mass);
+                FokkerPlanckStationary.DetailedBalance(rates, density.Mass);
             }
 
             return density;
@@ -257,7 +257,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(tolerance), "need tolerance > 0");
         }
 
-        if (FokkerPlanckStationary.Solve(this, _generator, density, tolerance))
+        if (FokkerPlanckStationary.Solve(this, generator, density, tolerance))
         {
             return density;
         }
@@ -270,13 +270,13 @@ public sealed class FokkerPlanckSolver : IDisposable
     public double StationarityResidual(GridDensity density)
     {
         ArgumentNullException.ThrowIfNull(density);
-        var am = new double[_n];
-        _generator.Multiply(density.Mass, am);
+        var am = new double[cellCount];
+        generator.Multiply(density.Mass, am);
         double net = 0, outflow = 0;
-        for (int c = 0; c < _n; c++)
+        for (int c = 0; c < cellCount; c++)
         {
             net += Math.Abs(am[c]);
-            outflow += Math.Abs(_generator.Value[_generator.Diagonal[c]]) * Math.Abs(density.Mass[c]);
+            outflow += Math.Abs(generator.Value[generator.Diagonal[c]]) * Math.Abs(density.Mass[c]);
         }
 
         return net / outflow;
@@ -291,10 +291,10 @@ public sealed class FokkerPlanckSolver : IDisposable
     public double[] Drift(GridDensity density)
     {
         ArgumentNullException.ThrowIfNull(density);
-        var g = _rates.Grid;
-        var forward = new ArrayDoubles(_rates.Forward);
-        var backward = new ArrayDoubles(_rates.Backward);
-        var mixed = new ArrayDoubles(_rates.Mixed);
+        var g = rates.Grid;
+        var forward = new ArrayDoubles(rates.Forward);
+        var backward = new ArrayDoubles(rates.Backward);
+        var mixed = new ArrayDoubles(rates.Mixed);
         var mass = new ArrayDoubles(density.Mass);
         var velocity = new double[Grid.Dimension];
         double flow0 = 0;
@@ -341,7 +341,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(dt), $"explicit steps need 0 < dt <= {MaxExplicitStep:G6} (1/max|A_cc|), got {dt}");
         }
 
-        if (density.Grid.Count != _n)
+        if (density.Grid.Count != cellCount)
         {
             throw new ArgumentException("the density lives on a different grid");
         }
@@ -350,12 +350,12 @@ public sealed class FokkerPlanckSolver : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _operator?.Dispose();
+    public void Dispose() => deviceOperator?.Dispose();
 
     /// <summary>dm/dt = A m: the assembled generator (sparse rows, on the host) applied to the cell masses.</summary>
-    public void ApplyGenerator(ReadOnlySpan<double> mass, Span<double> rate) => _generator.Multiply(mass, rate);
+    public void ApplyGenerator(ReadOnlySpan<double> mass, Span<double> rate) => generator.Multiply(mass, rate);
 
-    private FokkerPlanckOperator Operator => _operator ??= new FokkerPlanckOperator(_rates, _n, Device);
+    private FokkerPlanckOperator Operator => deviceOperator ??= new FokkerPlanckOperator(rates, cellCount, Device);
 
     /// <summary>ḡ₀, ḡ₁, D₀₀, D₁₁, D₀₁ at a point by the kernels' coefficient code.</summary>
     private sealed class CoefficientVisitor(Kernels.Grids.FokkerPlanckGrid grid, double x0, double x1) : IGridFieldVisitor<double[]>

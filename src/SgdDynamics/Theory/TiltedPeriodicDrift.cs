@@ -350,35 +350,35 @@ public static class TiltedPeriodicDrift
         private const int Order = 24;
         private static readonly MathNet.Numerics.Integration.GaussLegendreRule Rule = new(-1, 1, Order);
 
-        private readonly double _a, _p, _d, _w;
-        private readonly double[] _maxima = [], _bottleneck = [], _outer, _outerWeights;
+        private readonly double amplitude, period, diffusion, width;
+        private readonly double[] maxima = [], bottleneck = [], outer, outerWeights;
 
         public Landscape(double amplitude, double period, double tilt, double diffusion)
         {
-            _a = amplitude;
-            _p = period;
+            this.amplitude = amplitude;
+            this.period = period;
             F = tilt;
-            _d = diffusion;
+            this.diffusion = diffusion;
             K = 2 * Math.PI / period;
-            _w = diffusion / (K * amplitude + tilt);
+            width = diffusion / (K * amplitude + tilt);
             double ratio = tilt / (K * amplitude);
             var centres = new List<double>();
             if (ratio <= 1)
             {
                 // L' = kA sin(kx) + F = 0 at sin(kx) = −F/(kA): minimum at kx = −φ, maximum at kx = π + φ, φ = asin(F/(kA)).
                 double phi = Math.Asin(ratio);
-                _maxima = [Wrap((Math.PI + phi) / K)];
-                centres.Add(_maxima[0]);
+                maxima = [Wrap((Math.PI + phi) / K)];
+                centres.Add(maxima[0]);
                 centres.Add(Wrap(-phi / K));
             }
             else
             {
                 // Running: the slope is smallest at kx = 3π/2, where the integrands flatten.
-                _bottleneck = [0.75 * period];
-                centres.Add(_bottleneck[0]);
+                bottleneck = [0.75 * period];
+                centres.Add(bottleneck[0]);
             }
 
-            _outer = Nodes(0, period, centres.SelectMany(c => new[] { c - period, c, c + period }), out _outerWeights);
+            outer = Nodes(0, period, centres.SelectMany(c => new[] { c - period, c, c + period }), out outerWeights);
         }
 
         public double F { get; }
@@ -386,11 +386,11 @@ public static class TiltedPeriodicDrift
         public double K { get; }
 
         /// <summary><c>ln(P D (1 − e^{−PF/D}))</c>, with <c>1 − e^{−u} = −expm1(−u)</c> accurate for small u.</summary>
-        public double LogNumerator() => Math.Log(_p * _d) + Math.Log(-Expm1(-_p * F / _d));
+        public double LogNumerator() => Math.Log(period * diffusion) + Math.Log(-Expm1(-period * F / diffusion));
 
         /// <summary><c>L(z) − L(x)</c>, with the cosine difference as a product of sines (no cancellation for z ≈ x).</summary>
         public double Difference(double z, double x) =>
-            2 * _a * Math.Sin(K * (z + x) / 2) * Math.Sin(K * (z - x) / 2) + F * (z - x);
+            2 * amplitude * Math.Sin(K * (z + x) / 2) * Math.Sin(K * (z - x) / 2) + F * (z - x);
 
         /// <summary>
         /// <c>ln J₊(x) = ln ∫_{x−P}^{x} exp((L(z) − L(x))/D) dz</c> on panels graded towards the ends, the maxima of L and the
@@ -399,12 +399,12 @@ public static class TiltedPeriodicDrift
         /// </summary>
         public double LogInner(double x)
         {
-            double lower = x - _p, upper = x;
+            double lower = x - period, upper = x;
             double top = Math.Max(Difference(lower, x), 0);
             var centres = new List<double>(8) { lower, upper };
-            foreach (double peak in _maxima)
+            foreach (double peak in maxima)
             {
-                for (double z = peak + _p * Math.Floor((lower - peak) / _p); z <= upper; z += _p)
+                for (double z = peak + period * Math.Floor((lower - peak) / period); z <= upper; z += period)
                 {
                     centres.Add(z);
                     if (z >= lower)
@@ -414,18 +414,18 @@ public static class TiltedPeriodicDrift
                 }
             }
 
-            foreach (double b in _bottleneck)
+            foreach (double b in bottleneck)
             {
-                double below = b + _p * Math.Floor((lower - b) / _p);
+                double below = b + period * Math.Floor((lower - b) / period);
                 centres.Add(below);
-                centres.Add(below + _p);
+                centres.Add(below + period);
             }
 
             double[] nodes = Nodes(lower, upper, centres, out double[] weights);
-            double shift = top / _d, sum = 0;
+            double shift = top / diffusion, sum = 0;
             for (int i = 0; i < nodes.Length; i++)
             {
-                sum += weights[i] * Math.Exp(Difference(nodes[i], x) / _d - shift);
+                sum += weights[i] * Math.Exp(Difference(nodes[i], x) / diffusion - shift);
             }
 
             return shift + Math.Log(sum);
@@ -434,18 +434,18 @@ public static class TiltedPeriodicDrift
         /// <summary><c>ln Q = ln ∫_0^P J₊(x) dx</c> on the outer panels, relative to the largest <c>ln J₊</c> at the nodes.</summary>
         public double LogQ()
         {
-            var g = new double[_outer.Length];
+            var g = new double[outer.Length];
             double shift = double.NegativeInfinity;
             for (int i = 0; i < g.Length; i++)
             {
-                g[i] = LogInner(_outer[i]);
+                g[i] = LogInner(outer[i]);
                 shift = Math.Max(shift, g[i]);
             }
 
             double sum = 0;
             for (int i = 0; i < g.Length; i++)
             {
-                sum += _outerWeights[i] * Math.Exp(g[i] - shift);
+                sum += outerWeights[i] * Math.Exp(g[i] - shift);
             }
 
             return shift + Math.Log(sum);
@@ -465,7 +465,7 @@ public static class TiltedPeriodicDrift
                     cuts.Add(c);
                 }
 
-                for (double step = _w; step < _p; step *= 2)
+                for (double step = width; step < period; step *= 2)
                 {
                     if (c - step > lower && c - step < upper)
                     {
@@ -501,7 +501,7 @@ public static class TiltedPeriodicDrift
             return nodes.ToArray();
         }
 
-        private double Wrap(double x) => x - _p * Math.Floor(x / _p);
+        private double Wrap(double x) => x - period * Math.Floor(x / period);
     }
 
     /// <summary>
