@@ -1,3 +1,13 @@
+global using Lane512x2 = SgdDynamics.Backends.Managed.VectorLane<
+    SgdDynamics.Backends.Managed.Vector512Width,
+    System.Runtime.Intrinsics.Vector512<float>,
+    System.Runtime.Intrinsics.Vector512<int>,
+    System.Runtime.Intrinsics.Vector512<ulong>>;
+global using Lane256x2 = SgdDynamics.Backends.Managed.VectorLane<
+    SgdDynamics.Backends.Managed.Vector256Width,
+    System.Runtime.Intrinsics.Vector256<float>,
+    System.Runtime.Intrinsics.Vector256<int>,
+    System.Runtime.Intrinsics.Vector256<ulong>>;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using SgdDynamics.Kernels.Dynamics;
@@ -29,123 +39,67 @@ internal interface IBlockLane<T> : ILane<T> where T : unmanaged, IBlockLane<T>
 }
 
 /// <summary>
-/// 32 trajectories in two <see cref="Vector512{T}"/> (AVX-512). Two independent vectors per operation
-/// double the instruction-level parallelism of the long Philox and Box–Muller dependency chains.
+/// A managed lane: two vectors of width <typeparamref name="TV"/> side by side (32 trajectories with AVX-512, 16 with
+/// Vector256). Two independent vectors per operation double the instruction-level parallelism of the long Philox
+/// and Box–Muller dependency chains.
 /// </summary>
-internal readonly struct Lane512x2 : IBlockLane<Lane512x2>
+internal readonly struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, TW>>
+    where TV : struct, IVectorWidth<TF, TI, TW>
+    where TF : unmanaged
+    where TI : unmanaged
+    where TW : unmanaged
 {
-    private readonly Vector512<float> lo;
-    private readonly Vector512<float> hi;
+    private readonly TF lo;
+    private readonly TF hi;
 
-    private Lane512x2(Vector512<float> lo, Vector512<float> hi)
+    private VectorLane(TF lo, TF hi)
     {
         this.lo = lo;
         this.hi = hi;
     }
 
-    public static int Width => 32;
+    public static int Width => 2 * TV.Floats;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 Splat(float value) => new(Vector512.Create(value), Vector512.Create(value));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 Add(Lane512x2 a, Lane512x2 b) => new(a.lo + b.lo, a.hi + b.hi);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 Sub(Lane512x2 a, Lane512x2 b) => new(a.lo - b.lo, a.hi - b.hi);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 Mul(Lane512x2 a, Lane512x2 b) => new(a.lo * b.lo, a.hi * b.hi);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 MulAdd(Lane512x2 a, Lane512x2 b, Lane512x2 c) =>
-        new(Vector512.FusedMultiplyAdd(a.lo, b.lo, c.lo), Vector512.FusedMultiplyAdd(a.hi, b.hi, c.hi));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 CountOutside(Lane512x2 acc, Lane512x2 x, float bound)
+    public static VectorLane<TV, TF, TI, TW> Splat(float value)
     {
-        Vector512<float> b = Vector512.Create(bound);
-        Vector512<float> insideLo = Vector512.LessThanOrEqual(Vector512.Abs(x.lo), b);
-        Vector512<float> insideHi = Vector512.LessThanOrEqual(Vector512.Abs(x.hi), b);
-        return new(acc.lo + Vector512.AndNot(Vector512<float>.One, insideLo), acc.hi + Vector512.AndNot(Vector512<float>.One, insideHi));
+        TF v = TV.Splat(value);
+        return new(v, v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane512x2 PoisonWhere(Lane512x2 x, Lane512x2 flag)
-    {
-        Vector512<float> nan = Vector512.Create(float.NaN);
-        return new(
-            Vector512.ConditionalSelect(Vector512.Equals(flag.lo, Vector512<float>.Zero), x.lo, nan),
-            Vector512.ConditionalSelect(Vector512.Equals(flag.hi, Vector512<float>.Zero), x.hi, nan));
-    }
+    public static VectorLane<TV, TF, TI, TW> Add(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new(TV.Add(a.lo, b.lo), TV.Add(a.hi, b.hi));
 
-    public static unsafe int WordBytes => sizeof(Quad<Vector512<ulong>>);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> Sub(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new(TV.Sub(a.lo, b.lo), TV.Sub(a.hi, b.hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> Mul(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new(TV.Mul(a.lo, b.lo), TV.Mul(a.hi, b.hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> MulAdd(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b, VectorLane<TV, TF, TI, TW> c) =>
+        new(TV.MulAdd(a.lo, b.lo, c.lo), TV.MulAdd(a.hi, b.hi, c.hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> CountOutside(VectorLane<TV, TF, TI, TW> acc, VectorLane<TV, TF, TI, TW> x, float bound) =>
+        new(TV.CountOutside(acc.lo, x.lo, bound), TV.CountOutside(acc.hi, x.hi, bound));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> PoisonWhere(VectorLane<TV, TF, TI, TW> x, VectorLane<TV, TF, TI, TW> flag) =>
+        new(TV.PoisonWhere(x.lo, flag.lo), TV.PoisonWhere(x.hi, flag.hi));
+
+    public static unsafe int WordBytes => sizeof(Quad<TW>);
 
     public static unsafe void Schedule(void* k0s, void* k1s, uint seed, uint firstTrajectory) =>
-        LockstepRandom.Schedule<Vector512<ulong>>(k0s, k1s, seed, firstTrajectory);
+        LockstepRandom.Schedule<TW>(k0s, k1s, seed, firstTrajectory);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane512x2* words) =>
-        LockstepRandom.Words<Lockstep512, Vector512<float>, Vector512<int>, Vector512<ulong>>(k0s, k1s, seed, step, sub, stream, allFour, words);
+    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, VectorLane<TV, TF, TI, TW>* words) =>
+        LockstepRandom.Words<Lockstep<TV, TF, TI, TW>, TF, TI, TW>(k0s, k1s, seed, step, sub, stream, allFour, words);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Gaussian(Lane512x2* pair) =>
-        LockstepRandom.Gaussian<Lockstep512, Vector512<float>, Vector512<int>, Vector512<ulong>>(pair);
-}
-
-/// <summary>16 trajectories in two <see cref="Vector256{T}"/> (AVX2, or portable where neither is accelerated).</summary>
-internal readonly struct Lane256x2 : IBlockLane<Lane256x2>
-{
-    private readonly Vector256<float> lo;
-    private readonly Vector256<float> hi;
-
-    private Lane256x2(Vector256<float> lo, Vector256<float> hi)
-    {
-        this.lo = lo;
-        this.hi = hi;
-    }
-
-    public static Lane256x2 Splat(float value) => new(Vector256.Create(value), Vector256.Create(value));
-    public static Lane256x2 Add(Lane256x2 a, Lane256x2 b) => new(a.lo + b.lo, a.hi + b.hi);
-    public static Lane256x2 Sub(Lane256x2 a, Lane256x2 b) => new(a.lo - b.lo, a.hi - b.hi);
-    public static Lane256x2 Mul(Lane256x2 a, Lane256x2 b) => new(a.lo * b.lo, a.hi * b.hi);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane256x2 MulAdd(Lane256x2 a, Lane256x2 b, Lane256x2 c) =>
-        new(Vector256.FusedMultiplyAdd(a.lo, b.lo, c.lo), Vector256.FusedMultiplyAdd(a.hi, b.hi, c.hi));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane256x2 CountOutside(Lane256x2 acc, Lane256x2 x, float bound)
-    {
-        Vector256<float> b = Vector256.Create(bound);
-        Vector256<float> insideLo = Vector256.LessThanOrEqual(Vector256.Abs(x.lo), b);
-        Vector256<float> insideHi = Vector256.LessThanOrEqual(Vector256.Abs(x.hi), b);
-        return new(acc.lo + Vector256.AndNot(Vector256<float>.One, insideLo), acc.hi + Vector256.AndNot(Vector256<float>.One, insideHi));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane256x2 PoisonWhere(Lane256x2 x, Lane256x2 flag)
-    {
-        Vector256<float> nan = Vector256.Create(float.NaN);
-        return new(
-            Vector256.ConditionalSelect(Vector256.Equals(flag.lo, Vector256<float>.Zero), x.lo, nan),
-            Vector256.ConditionalSelect(Vector256.Equals(flag.hi, Vector256<float>.Zero), x.hi, nan));
-    }
-
-    public static int Width => 16;
-
-    public static unsafe int WordBytes => sizeof(Quad<Vector256<ulong>>);
-
-    public static unsafe void Schedule(void* k0s, void* k1s, uint seed, uint firstTrajectory) =>
-        LockstepRandom.Schedule<Vector256<ulong>>(k0s, k1s, seed, firstTrajectory);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Words(void* k0s, void* k1s, uint seed, uint step, uint sub, uint stream, bool allFour, Lane256x2* words) =>
-        LockstepRandom.Words<Lockstep256, Vector256<float>, Vector256<int>, Vector256<ulong>>(k0s, k1s, seed, step, sub, stream, allFour, words);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Gaussian(Lane256x2* pair) =>
-        LockstepRandom.Gaussian<Lockstep256, Vector256<float>, Vector256<int>, Vector256<ulong>>(pair);
+    public static unsafe void Gaussian(VectorLane<TV, TF, TI, TW>* pair) =>
+        LockstepRandom.Gaussian<Lockstep<TV, TF, TI, TW>, TF, TI, TW>(pair);
 }
 
 /// <summary>
@@ -204,17 +158,16 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void GaussianPass(T* buffer, int steps, int normalsPerStep)
     {
+        // The pairs of a step lie every two values; only the last group may lack its second pair. One call site,
+        // so the JIT inlines a single Box–Muller body.
         int groups = Groups(normalsPerStep);
-        T* p = buffer;
+        int pairs = (normalsPerStep + 1) / 2;
         for (int s = 0; s < steps; s++)
         {
-            for (int g = 0; g < groups; g++, p += 4)
+            T* p = buffer + s * groups * 4;
+            for (int j = 0; j < pairs; j++)
             {
-                T.Gaussian(p);
-                if (normalsPerStep - 4 * g > 2)
-                {
-                    T.Gaussian(p + 2);
-                }
+                T.Gaussian(p + 2 * j);
             }
         }
     }

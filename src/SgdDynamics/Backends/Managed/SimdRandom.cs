@@ -125,7 +125,7 @@ internal static class SimdBoxMuller
 }
 
 /// <summary>
-/// The random numbers of one managed lane in <see cref="Lockstep512"/> / <see cref="Lockstep256"/> form:
+/// The random numbers of one managed lane in <see cref="Lockstep{TV, TF, TI, TW}"/> form:
 /// key schedules, Philox words and Box–Muller, for any vector width.
 /// </summary>
 internal static unsafe class LockstepRandom
