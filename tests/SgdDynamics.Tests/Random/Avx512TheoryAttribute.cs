@@ -11,7 +11,7 @@ public sealed class Avx512TheoryAttribute : TheoryAttribute
     {
         if (!Avx512F.IsSupported)
         {
-            Skip = "no AVX-512F on this machine (Avx512F.IsSupported is false), so the Lane512x2 variant cannot run";
+            Skip = "no AVX-512F on this machine (Avx512F.IsSupported is false), so the Lane512 variant cannot run";
         }
     }
 }

@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Random;
-using Lane256x2 = SgdDynamics.Backends.Managed.VectorLane<
+using Lane256 = SgdDynamics.Backends.Managed.VectorLane<
     SgdDynamics.Backends.Managed.Vector256Width, System.Runtime.Intrinsics.Vector256<float>, System.Runtime.Intrinsics.Vector256<int>, System.Runtime.Intrinsics.Vector256<ulong>>;
-using Lane512x2 = SgdDynamics.Backends.Managed.VectorLane<
+using Lane512 = SgdDynamics.Backends.Managed.VectorLane<
     SgdDynamics.Backends.Managed.Vector512Width, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<int>, System.Runtime.Intrinsics.Vector512<ulong>>;
 
 // Not "SgdDynamics.Tests.Random": a namespace named Random inside SgdDynamics.Tests would hide System.Random
@@ -12,7 +12,7 @@ using Lane512x2 = SgdDynamics.Backends.Managed.VectorLane<
 namespace SgdDynamics.Tests.RandomNumbers;
 
 /// <summary>
-/// The managed SIMD random path (<see cref="SimdPhilox"/> + <see cref="SimdBoxMuller"/> through
+/// The managed SIMD random path (the lockstep Philox and Box–Muller through
 /// <c>BufferedNormals&lt;T&gt;.Fill</c>) against the scalar kernel path (<see cref="PhiloxNormals{T}"/> on
 /// <see cref="FloatLane"/>), bit for bit, lane by lane: lane l of a block whose first trajectory is f draws
 /// the normals of trajectory f + l (mod 2³²).
@@ -23,7 +23,7 @@ public unsafe class SimdNormalsTests
 
     private static readonly uint[] Seeds = [0u, 1u, 0x9e3779b9u, 0xffffffffu];
 
-    // 2^32 − 8 wraps inside a block of 16 or 32 lanes; 2^32 − 64 is the last tile's neighbourhood
+    // 2^32 − 8 and 2^32 − 64 wrap inside a block of 64 or 128 lanes (and inside a lockstep group for − 8)
     private static readonly uint[] FirstTrajectories = [0u, 256u, unchecked((uint)-64), unchecked((uint)-8)];
 
     // 2^32 − 1 wraps the step counter inside the run of Steps steps
@@ -35,11 +35,11 @@ public unsafe class SimdNormalsTests
 
     [Avx512Theory]
     [MemberData(nameof(NormalsPerStep))]
-    public void Lane512x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane512x2>(normalsPerStep);
+    public void Lane512NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane512>(normalsPerStep);
 
     [Theory]
     [MemberData(nameof(NormalsPerStep))]
-    public void Lane256x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256x2>(normalsPerStep);
+    public void Lane256NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256>(normalsPerStep);
 
     private static void CheckAll<T>(int normalsPerStep) where T : unmanaged, IBlockLane<T>
     {
@@ -47,12 +47,8 @@ public unsafe class SimdNormalsTests
         Assert.Equal((normalsPerStep + 3) / 4, groups);
         Assert.Equal(sizeof(float) * T.Width, sizeof(T));
 
-        // sized as ManagedBackend.TileWorker sizes them: k0s one schedule, k1s one block's schedules
-        int k0Bytes = SimdPhilox.Rounds * T.WordBytes;
-        int k1Bytes = SimdPhilox.Rounds * T.WordBytes;
         int bufferBytes = Steps * groups * 4 * sizeof(T);
-        void* k0s = NativeMemory.AlignedAlloc((nuint)k0Bytes, 64);
-        void* k1s = NativeMemory.AlignedAlloc((nuint)k1Bytes, 64);
+        void* keys = NativeMemory.AlignedAlloc((nuint)T.KeyBytes, 64);
         var buffer = (T*)NativeMemory.AlignedAlloc((nuint)bufferBytes, 64);
         try
         {
@@ -61,13 +57,13 @@ public unsafe class SimdNormalsTests
             {
                 foreach (uint first in FirstTrajectories)
                 {
-                    T.Schedule(k0s, k1s, seed, first);
+                    T.Schedule(keys, seed, first);
                     foreach (uint firstStep in FirstSteps)
                     {
                         foreach (uint stream in Streams)
                         {
                             NativeMemory.Fill(buffer, (nuint)bufferBytes, 0xA5);
-                            var source = BufferedNormals<T>.Fill(buffer, k0s, k1s, seed, firstStep, Steps, normalsPerStep, stream);
+                            var source = BufferedNormals<T>.Fill(buffer, keys, seed, firstStep, Steps, normalsPerStep, stream);
                             compared += Compare(buffer, source, seed, first, firstStep, normalsPerStep, stream);
                         }
                     }
@@ -78,8 +74,7 @@ public unsafe class SimdNormalsTests
         }
         finally
         {
-            NativeMemory.AlignedFree(k0s);
-            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(keys);
             NativeMemory.AlignedFree(buffer);
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SgdDynamics.Ensembles;
@@ -10,8 +11,8 @@ namespace SgdDynamics.Backends.Managed;
 
 /// <summary>
 /// The fast CPU backend: <see cref="Parallel.For(long, long, ParallelOptions, Action{long})"/> over tiles of
-/// 256 trajectories, each tile run as blocks of 32 (AVX-512) or 16 SIMD lanes (<see cref="Lane512x2"/> where the CPU has
-/// AVX-512, else <see cref="Lane256x2"/>) through the shared kernel physics. Bit-identical per trajectory to
+/// 256 trajectories, each tile run as blocks of 128 (AVX-512) or 64 SIMD lanes (<see cref="Lane512"/> where the CPU has
+/// AVX-512, else <see cref="Lane256"/>) through the shared kernel physics. Bit-identical per trajectory to
 /// the ILGPU CPU accelerator.
 /// </summary>
 public sealed class ManagedBackend : IEnsembleBackend
@@ -73,11 +74,11 @@ public sealed class ManagedBackend : IEnsembleBackend
     {
         if (wide)
         {
-            Run<Lane512x2>(model, range, statistics, progress, cancellationToken, finalStates);
+            Run<Lane512>(model, range, statistics, progress, cancellationToken, finalStates);
         }
         else
         {
-            Run<Lane256x2>(model, range, statistics, progress, cancellationToken, finalStates);
+            Run<Lane256>(model, range, statistics, progress, cancellationToken, finalStates);
         }
     }
 
@@ -194,11 +195,9 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly T* x;
         private readonly T* auxiliary;
         private readonly T* g;
-        private readonly byte* k0s;
-        private readonly byte* k1s;
+        private readonly byte* keys;
         private readonly double* coordinates;
         private readonly double[] sums;
-        private readonly int keyBytesPerBlock;
         private readonly T* normals;
         private readonly int stepsPerFill;
 
@@ -215,9 +214,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
             g = (T*)Allocate(d * sizeof(T));
-            keyBytesPerBlock = SimdPhilox.Rounds * T.WordBytes;
-            k0s = (byte*)Allocate(SimdPhilox.Rounds * T.WordBytes);
-            k1s = (byte*)Allocate(TileLayout.TileSize / T.Width * keyBytesPerBlock);
+            keys = (byte*)Allocate(TileLayout.TileSize / T.Width * T.KeyBytes);
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
             // normals of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
@@ -229,6 +226,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         public EnsembleStatistics Statistics { get; }
 
         /// <summary>Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TL, TD>(in TL landscape, in TD dynamics, long firstTrajectory, int valid)
             where TL : struct, ILandscape
             where TD : struct, IDynamics
@@ -238,11 +236,11 @@ public sealed class ManagedBackend : IEnsembleBackend
             int auxiliaryPerBlock = auxiliaryVectors * d;
             for (int b = 0; b < blocks; b++)
             {
-                T.Schedule(k0s, k1s + b * keyBytesPerBlock, model.Seed, (uint)(firstTrajectory + b * T.Width));
+                T.Schedule(Keys(b), model.Seed, (uint)(firstTrajectory + b * T.Width));
                 var xs = new BlockState<T>(x + b * d);
                 var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
                 int initialNormals = model.InitialShape == MatrixShape.Zero ? 0 : d;
-                var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
+                var initial = BufferedNormals<T>.Fill(normals, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
                 Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(start, xs, aux, auxiliaryVectors, initial);
                 Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
             }
@@ -256,19 +254,31 @@ public sealed class ManagedBackend : IEnsembleBackend
                 {
                     var xs = new BlockState<T>(x + b * d);
                     var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
-                    for (uint done = 0; done < count; done += (uint)stepsPerFill)
-                    {
-                        uint first = (uint)steps[r - 1] + done;
-                        uint run = Math.Min((uint)stepsPerFill, count - done);
-                        var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
-                        Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(
-                            landscape, dynamics, xs, aux, new BlockState<T>(g), noise, first, run);
-                    }
-
+                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, stepsPerFill, (uint)steps[r - 1], count);
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
                 Reduce(r, blocks, valid);
+            }
+        }
+
+        /// <summary>
+        /// Steps <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of one block: the
+        /// normals of a run of steps into the buffer, then those steps of the update rule.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Advance<TL, TD>(
+            in TL landscape, in TD dynamics, BlockState<T> xs, BlockState<T> aux, BlockState<T> gradient, T* normals, byte* keys, uint seed,
+            int normalsPerStep, int stepsPerFill, uint first, uint count)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
+        {
+            for (uint done = 0; done < count; done += (uint)stepsPerFill)
+            {
+                uint step = first + done;
+                uint run = Math.Min((uint)stepsPerFill, count - done);
+                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
+                dynamics.Advance<T, TL, BlockState<T>, BufferedNormals<T>>(landscape, xs, aux, gradient, noise, step, run);
             }
         }
 
@@ -290,8 +300,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(auxiliary);
             NativeMemory.AlignedFree(g);
-            NativeMemory.AlignedFree(k0s);
-            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(keys);
             NativeMemory.AlignedFree(coordinates);
             NativeMemory.AlignedFree(normals);
         }
@@ -303,7 +312,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             return p;
         }
 
-        private byte* Keys(int block) => k1s + block * keyBytesPerBlock;
+        private byte* Keys(int block) => keys + block * T.KeyBytes;
 
         /// <summary>Tile sums of record <paramref name="record"/> in the canonical order of <see cref="TileLayout"/>.</summary>
         private void Reduce(int record, int blocks, int valid)

@@ -10,7 +10,7 @@ namespace SgdDynamics.Backends.Managed;
 /// 32×32→64 multiply is one <c>vpmuludq</c>; <see cref="Pack"/> gathers the low halves). The members map
 /// each operation to <see cref="Vector512Width"/> and <see cref="Vector256Width"/>. The managed lanes
 /// (<see cref="VectorLane{TV, TF, TI, TW}"/>) and the random-number path (<see cref="Lockstep{TV, TF, TI, TW}"/>) are
-/// written once over this interface.
+/// written once over this interface; only these one-line mappings exist per width.
 /// </summary>
 internal interface IVectorWidth<TF, TI, TW>
     where TF : unmanaged
@@ -237,49 +237,14 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>, Vector2
     public static Vector256<int> Pack(Vector256<ulong> low, Vector256<ulong> high) => Vector256.Narrow(low, high).AsInt32();
 }
 
-/// <summary>
-/// The operations the managed random-number path is written in (<see cref="SimdPhilox"/>, <see cref="SimdBoxMuller"/>):
-/// float values <typeparamref name="TF"/>, 32-bit integer values <typeparamref name="TI"/> and 64-bit word values
-/// <typeparamref name="TW"/>, each possibly several independent vectors (<see cref="Lockstep{TV, TF, TI, TW}"/>).
-/// </summary>
-internal interface ISimdOps<TF, TI, TW>
-    where TF : struct
-    where TI : struct
-    where TW : struct
-{
-    static abstract TF Splat(float value);
-    static abstract TI SplatInt(int value);
-    static abstract TW SplatWord(ulong value);
-    static abstract TF Add(TF a, TF b);
-    static abstract TF Mul(TF a, TF b);
-    static abstract TF MulAdd(TF a, TF b, TF c);
-    static abstract TF Sqrt(TF a);
-    static abstract TF ToFloat(TI a);
-    static abstract TI Bits(TF a);
-    static abstract TF FromBits(TI a);
-    static abstract TI AddInt(TI a, TI b);
-    static abstract TI SubInt(TI a, TI b);
-    static abstract TI And(TI a, TI b);
-    static abstract TI Xor(TI a, TI b);
-    static abstract TI ShiftRightLogical(TI a, byte count);
-    static abstract TI ShiftRightArithmetic(TI a, byte count);
-    static abstract TI ShiftLeft(TI a, byte count);
-    static abstract TF SelectNonZero(TI mask, TF ifSet, TF ifClear);
-    static abstract TW MulWide(TW a, TW m);
-    static abstract TW High(TW a);
-    static abstract TW Xor3(TW a, TW b, TW c);
-    static abstract TW XorWord(TW a, TW b);
-    static abstract TI Pack(TW words);
-}
-
-/// <summary>Two independent values side by side.</summary>
+/// <summary>Two independent vectors side by side.</summary>
 internal struct Duo<T> where T : struct
 {
     public T A;
     public T B;
 }
 
-/// <summary>Four independent values side by side.</summary>
+/// <summary>Four independent vectors side by side.</summary>
 internal struct Quad<T> where T : struct
 {
     public T A;
@@ -289,13 +254,16 @@ internal struct Quad<T> where T : struct
 }
 
 /// <summary>
-/// Two float/int vectors and four word vectors of width <typeparamref name="TV"/> (32 trajectories with AVX-512,
-/// 16 with Vector256). Every operation is applied to the independent vectors one after the other (lockstep): the JIT
-/// emits instructions in source order and does not schedule them, so lockstep is what lets the processor overlap the
-/// long dependency chains of Philox (ten multiply rounds) and Box–Muller (a nine-term polynomial). A splatted constant
-/// is materialised once and used by both (or all four) vectors.
+/// Lockstep operations of width <typeparamref name="TV"/> on two float/int vectors (<see cref="Duo{T}"/>) and four
+/// 64-bit word vectors (<see cref="Quad{T}"/>): 32 trajectories with AVX-512, 16 with Vector256. Every operation is
+/// applied to the independent vectors one after the other: the JIT emits instructions in source order and does not
+/// schedule them, so lockstep is what lets the processor overlap the long dependency chains of Philox (ten multiply
+/// rounds) and Box–Muller (a nine-term polynomial). A splatted constant is materialised once for all the vectors.
+/// Results are built field by field (object initialisers, not constructors): constructor arguments that are inlined
+/// calls would each need a temporary, and the JIT stops inlining a method that has too many of them.
+/// The random-number algorithms written in these operations are in SimdRandom.cs.
 /// </summary>
-internal readonly struct Lockstep<TV, TF, TI, TW> : ISimdOps<Duo<TF>, Duo<TI>, Quad<TW>>
+internal static partial class Lockstep<TV, TF, TI, TW>
     where TV : struct, IVectorWidth<TF, TI, TW>
     where TF : unmanaged
     where TI : unmanaged
@@ -316,55 +284,47 @@ internal readonly struct Lockstep<TV, TF, TI, TW> : ISimdOps<Duo<TF>, Duo<TI>, Q
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<TW> SplatWord(ulong value)
-    {
-        TW v = TV.SplatWord(value);
-        return new() { A = v, B = v, C = v, D = v };
-    }
+    public static Duo<TF> Add(Duo<TF> a, Duo<TF> b) => new() { A = TV.Add(a.A, b.A), B = TV.Add(a.B, b.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> Add(Duo<TF> a, Duo<TF> b) =>
-        new() { A = TV.Add(a.A, b.A), B = TV.Add(a.B, b.B) };
+    public static Duo<TF> Sub(Duo<TF> a, Duo<TF> b) => new() { A = TV.Sub(a.A, b.A), B = TV.Sub(a.B, b.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> Mul(Duo<TF> a, Duo<TF> b) =>
-        new() { A = TV.Mul(a.A, b.A), B = TV.Mul(a.B, b.B) };
+    public static Duo<TF> Mul(Duo<TF> a, Duo<TF> b) => new() { A = TV.Mul(a.A, b.A), B = TV.Mul(a.B, b.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> MulAdd(Duo<TF> a, Duo<TF> b, Duo<TF> c) =>
-        new() { A = TV.MulAdd(a.A, b.A, c.A), B = TV.MulAdd(a.B, b.B, c.B) };
+    public static Duo<TF> MulAdd(Duo<TF> a, Duo<TF> b, Duo<TF> c) => new() { A = TV.MulAdd(a.A, b.A, c.A), B = TV.MulAdd(a.B, b.B, c.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> Sqrt(Duo<TF> a) =>
-        new() { A = TV.Sqrt(a.A), B = TV.Sqrt(a.B) };
+    public static Duo<TF> Sqrt(Duo<TF> a) => new() { A = TV.Sqrt(a.A), B = TV.Sqrt(a.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> ToFloat(Duo<TI> a) =>
-        new() { A = TV.ToFloat(a.A), B = TV.ToFloat(a.B) };
+    public static Duo<TF> CountOutside(Duo<TF> acc, Duo<TF> x, float bound) =>
+        new() { A = TV.CountOutside(acc.A, x.A, bound), B = TV.CountOutside(acc.B, x.B, bound) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> Bits(Duo<TF> a) =>
-        new() { A = TV.Bits(a.A), B = TV.Bits(a.B) };
+    public static Duo<TF> PoisonWhere(Duo<TF> x, Duo<TF> flag) => new() { A = TV.PoisonWhere(x.A, flag.A), B = TV.PoisonWhere(x.B, flag.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TF> FromBits(Duo<TI> a) =>
-        new() { A = TV.FromBits(a.A), B = TV.FromBits(a.B) };
+    public static Duo<TF> ToFloat(Duo<TI> a) => new() { A = TV.ToFloat(a.A), B = TV.ToFloat(a.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> AddInt(Duo<TI> a, Duo<TI> b) =>
-        new() { A = TV.AddInt(a.A, b.A), B = TV.AddInt(a.B, b.B) };
+    public static Duo<TI> Bits(Duo<TF> a) => new() { A = TV.Bits(a.A), B = TV.Bits(a.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> SubInt(Duo<TI> a, Duo<TI> b) =>
-        new() { A = TV.SubInt(a.A, b.A), B = TV.SubInt(a.B, b.B) };
+    public static Duo<TF> FromBits(Duo<TI> a) => new() { A = TV.FromBits(a.A), B = TV.FromBits(a.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> And(Duo<TI> a, Duo<TI> b) =>
-        new() { A = TV.And(a.A, b.A), B = TV.And(a.B, b.B) };
+    public static Duo<TI> AddInt(Duo<TI> a, Duo<TI> b) => new() { A = TV.AddInt(a.A, b.A), B = TV.AddInt(a.B, b.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> Xor(Duo<TI> a, Duo<TI> b) =>
-        new() { A = TV.Xor(a.A, b.A), B = TV.Xor(a.B, b.B) };
+    public static Duo<TI> SubInt(Duo<TI> a, Duo<TI> b) => new() { A = TV.SubInt(a.A, b.A), B = TV.SubInt(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> And(Duo<TI> a, Duo<TI> b) => new() { A = TV.And(a.A, b.A), B = TV.And(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> Xor(Duo<TI> a, Duo<TI> b) => new() { A = TV.Xor(a.A, b.A), B = TV.Xor(a.B, b.B) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Duo<TI> ShiftRightLogical(Duo<TI> a, byte count) =>
@@ -375,30 +335,34 @@ internal readonly struct Lockstep<TV, TF, TI, TW> : ISimdOps<Duo<TF>, Duo<TI>, Q
         new() { A = TV.ShiftRightArithmetic(a.A, count), B = TV.ShiftRightArithmetic(a.B, count) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> ShiftLeft(Duo<TI> a, byte count) =>
-        new() { A = TV.ShiftLeft(a.A, count), B = TV.ShiftLeft(a.B, count) };
+    public static Duo<TI> ShiftLeft(Duo<TI> a, byte count) => new() { A = TV.ShiftLeft(a.A, count), B = TV.ShiftLeft(a.B, count) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Duo<TF> SelectNonZero(Duo<TI> mask, Duo<TF> ifSet, Duo<TF> ifClear) =>
         new() { A = TV.SelectNonZero(mask.A, ifSet.A, ifClear.A), B = TV.SelectNonZero(mask.B, ifSet.B, ifClear.B) };
 
+    /// <summary>Each word vector times the same multiplier <paramref name="m"/> (see <see cref="IVectorWidth{TF, TI, TW}.MulWide"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<TW> MulWide(Quad<TW> a, Quad<TW> m) =>
-        new() { A = TV.MulWide(a.A, m.A), B = TV.MulWide(a.B, m.B), C = TV.MulWide(a.C, m.C), D = TV.MulWide(a.D, m.D) };
+    public static Quad<TW> MulWide(Quad<TW> a, TW m) =>
+        new() { A = TV.MulWide(a.A, m), B = TV.MulWide(a.B, m), C = TV.MulWide(a.C, m), D = TV.MulWide(a.D, m) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<TW> High(Quad<TW> a) =>
-        new() { A = TV.High(a.A), B = TV.High(a.B), C = TV.High(a.C), D = TV.High(a.D) };
+    public static Quad<TW> High(Quad<TW> a) => new() { A = TV.High(a.A), B = TV.High(a.B), C = TV.High(a.C), D = TV.High(a.D) };
+
+    /// <summary><c>a ^ b ^ k</c> with <paramref name="k"/> the same for all four vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> Xor3(Quad<TW> a, Quad<TW> b, TW k) =>
+        new() { A = TV.Xor3(a.A, b.A, k), B = TV.Xor3(a.B, b.B, k), C = TV.Xor3(a.C, b.C, k), D = TV.Xor3(a.D, b.D, k) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Quad<TW> Xor3(Quad<TW> a, Quad<TW> b, Quad<TW> c) =>
         new() { A = TV.Xor3(a.A, b.A, c.A), B = TV.Xor3(a.B, b.B, c.B), C = TV.Xor3(a.C, b.C, c.C), D = TV.Xor3(a.D, b.D, c.D) };
 
+    /// <summary><c>a ^ k</c> with <paramref name="k"/> the same for all four vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<TW> XorWord(Quad<TW> a, Quad<TW> b) =>
-        new() { A = TV.XorWord(a.A, b.A), B = TV.XorWord(a.B, b.B), C = TV.XorWord(a.C, b.C), D = TV.XorWord(a.D, b.D) };
+    public static Quad<TW> Xor(Quad<TW> a, TW k) =>
+        new() { A = TV.XorWord(a.A, k), B = TV.XorWord(a.B, k), C = TV.XorWord(a.C, k), D = TV.XorWord(a.D, k) };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<TI> Pack(Quad<TW> words) =>
-        new() { A = TV.Pack(words.A, words.B), B = TV.Pack(words.C, words.D) };
+    public static Duo<TI> Pack(Quad<TW> words) => new() { A = TV.Pack(words.A, words.B), B = TV.Pack(words.C, words.D) };
 }
