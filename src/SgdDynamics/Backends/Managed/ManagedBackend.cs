@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -245,7 +246,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
             }
 
-            Reduce(0, blocks, valid);
+            Reduce(0, valid);
             int[] steps = model.RecordSteps;
             for (int r = 1; r < steps.Length; r++)
             {
@@ -258,7 +259,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
-                Reduce(r, blocks, valid);
+                Reduce(r, valid);
             }
         }
 
@@ -315,70 +316,98 @@ public sealed class ManagedBackend : IEnsembleBackend
         private byte* Keys(int block) => keys + block * T.KeyBytes;
 
         /// <summary>Tile sums of record <paramref name="record"/> in the canonical order of <see cref="TileLayout"/>.</summary>
-        private void Reduce(int record, int blocks, int valid)
+        private void Reduce(int record, int valid)
         {
+            // coordinates[i·TileSize + slot]: coordinate i of the slot's trajectory widened to double (exact), 0 for
+            // diverged (NaN) and padding slots (blocks past the tile's last hold stale states); eight slots at a time
             long validCount = 0, diverged = 0;
-            for (int b = 0; b < TileLayout.TileSize / T.Width; b++)
+            Vector256<int> slotOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int slot = 0; slot < TileLayout.TileSize; slot += Vector256<float>.Count)
             {
-                var lanes = (float*)(x + b * d);
-                for (int l = 0; l < T.Width; l++)
+                var lanes = (float*)(x + slot / T.Width * d) + slot % T.Width;
+                Vector256<float> first = Vector256.Load(lanes);
+                Vector256<int> inRange = Vector256.LessThan(slotOffsets + Vector256.Create(slot), Vector256.Create(valid));
+                Vector256<int> ok = inRange & Vector256.Equals(first, first).AsInt32();
+                validCount += BitOperations.PopCount(ok.ExtractMostSignificantBits());
+                diverged += BitOperations.PopCount(Vector256.AndNot(inRange, ok).ExtractMostSignificantBits());
+                (Vector256<long> okLow, Vector256<long> okHigh) = Vector256.Widen(ok);
+                for (int i = 0; i < d; i++)
                 {
-                    int slot = b * T.Width + l;
-                    bool inRange = b < blocks && slot < valid;
-                    bool ok = inRange && !float.IsNaN(lanes[l]);
-                    validCount += ok ? 1 : 0;
-                    diverged += inRange && !ok ? 1 : 0;
-                    for (int i = 0; i < d; i++)
-                    {
-                        coordinates[i * TileLayout.TileSize + slot] = ok ? lanes[i * T.Width + l] : 0.0;
-                    }
+                    (Vector256<double> low, Vector256<double> high) = Vector256.Widen(Vector256.Load(lanes + i * T.Width));
+                    double* target = coordinates + i * TileLayout.TileSize + slot;
+                    (low & okLow.AsDouble()).Store(target);
+                    (high & okHigh.AsDouble()).Store(target + 4);
                 }
             }
 
             for (int s = 0; s < statistics.Length; s++)
             {
                 int code = statistics[s];
-                sums[s] = TileSum(
-                    coordinates + TileLayout.FirstOf(code) * TileLayout.TileSize,
-                    coordinates + TileLayout.SecondOf(code) * TileLayout.TileSize,
-                    TileLayout.KindOf(code));
+                double* a = coordinates + TileLayout.FirstOf(code) * TileLayout.TileSize;
+                double* b = coordinates + TileLayout.SecondOf(code) * TileLayout.TileSize;
+                sums[s] = TileLayout.KindOf(code) switch
+                {
+                    TileLayout.Sum => TileSum<SumTerm>(a, b),
+                    TileLayout.Product => TileSum<ProductTerm>(a, b),
+                    TileLayout.Cube => TileSum<CubeTerm>(a, b),
+                    _ => TileSum<FourthTerm>(a, b),
+                };
             }
 
             Statistics.Deposit(record, validCount, diverged, sums);
         }
 
-        private static double TileSum(double* a, double* b, int kind)
+        /// <summary>
+        /// The tile sum of <typeparamref name="TK"/> in the order of <see cref="TileLayout"/>: low accumulates slots
+        /// 16b + 0…3 and 16b + 8…11, high 16b + 4…7 and 16b + 12…15.
+        /// </summary>
+        private static double TileSum<TK>(double* a, double* b)
+            where TK : struct, ITileTerm
         {
             Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
             for (int block = 0; block < TileLayout.TileSize; block += TileLayout.BlockSize)
             {
-                Vector256<double> p0 = Value(a + block, b + block, kind);
-                Vector256<double> p1 = Value(a + block + 4, b + block + 4, kind);
-                Vector256<double> p2 = Value(a + block + 8, b + block + 8, kind);
-                Vector256<double> p3 = Value(a + block + 12, b + block + 12, kind);
-                low += p0 + p2;
-                high += p1 + p3;
+                low += TK.Of(a + block, b + block) + TK.Of(a + block + 8, b + block + 8);
+                high += TK.Of(a + block + 4, b + block + 4) + TK.Of(a + block + 12, b + block + 12);
             }
 
             Vector256<double> h = low + high;
             return (h[0] + h[2]) + (h[1] + h[3]);
         }
+    }
 
-        private static Vector256<double> Value(double* a, double* b, int kind)
+    /// <summary>The per-trajectory quantity of one kind of tile statistic, four slots at a time.</summary>
+    private interface ITileTerm
+    {
+        static abstract unsafe Vector256<double> Of(double* a, double* b);
+    }
+
+    private readonly struct SumTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b) => Vector256.Load(a);
+    }
+
+    private readonly struct ProductTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b) => Vector256.Load(a) * Vector256.Load(b);
+    }
+
+    private readonly struct CubeTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b)
         {
-            Vector256<double> va = Vector256.Load(a);
-            switch (kind)
-            {
-                case TileLayout.Sum:
-                    return va;
-                case TileLayout.Product:
-                    return va * Vector256.Load(b);
-                case TileLayout.Cube:
-                    return va * va * va;
-                default:
-                    Vector256<double> square = va * va;
-                    return square * square;
-            }
+            Vector256<double> v = Vector256.Load(a);
+            return v * v * v;
+        }
+    }
+
+    private readonly struct FourthTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b)
+        {
+            Vector256<double> v = Vector256.Load(a);
+            Vector256<double> square = v * v;
+            return square * square;
         }
     }
 }
