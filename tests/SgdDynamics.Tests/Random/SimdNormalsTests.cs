@@ -41,6 +41,69 @@ public unsafe class SimdNormalsTests
     [MemberData(nameof(NormalsPerStep))]
     public void Lane256NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256>(normalsPerStep);
 
+    [Avx512Fact]
+    public void Lane512BoxMullerEqualsScalarOnExtremeWords() => CheckBoxMuller<Lane512>();
+
+    [Fact]
+    public void Lane256BoxMullerEqualsScalarOnExtremeWords() => CheckBoxMuller<Lane256>();
+
+    /// <summary>
+    /// The lanes' Box–Muller (<c>T.Gaussian</c>) against <see cref="BoxMuller.Pair{T}"/>, bit for bit, on every pair of
+    /// the extreme words of <see cref="BoxMullerTests"/> (u1 = 2⁻²⁴ and 1, so ln u1 = 0 and a zero radius, the log's
+    /// split, quadrant boundaries and exact axes of the angle) and on pseudo-random words.
+    /// </summary>
+    private static void CheckBoxMuller<T>() where T : unmanaged, IBlockLane<T>
+    {
+        var pairs = new List<(uint Ra, uint Rb)>();
+        foreach (uint ra in BoxMullerTests.ExtremeFirstWords())
+        {
+            foreach (uint rb in BoxMullerTests.ExtremeSecondWords())
+            {
+                pairs.Add((ra, rb));
+            }
+        }
+
+        var random = new System.Random(5);
+        for (int n = 0; n < 4096; n++)
+        {
+            pairs.Add(((uint)random.NextInt64(1L << 32), (uint)random.NextInt64(1L << 32)));
+        }
+
+        var pair = (T*)NativeMemory.AlignedAlloc((nuint)(2 * sizeof(T)), 64);
+        try
+        {
+            var words = (uint*)pair;
+            var normals = (float*)pair;
+            for (int first = 0; first < pairs.Count; first += T.Width)
+            {
+                for (int lane = 0; lane < T.Width; lane++)
+                {
+                    (uint ra, uint rb) = pairs[Math.Min(first + lane, pairs.Count - 1)];
+                    words[lane] = ra;
+                    words[T.Width + lane] = rb;
+                }
+
+                T.Gaussian(pair);
+                for (int lane = 0; lane < T.Width && first + lane < pairs.Count; lane++)
+                {
+                    (uint ra, uint rb) = pairs[first + lane];
+                    BoxMuller.Pair(ra, rb, out FloatLane za, out FloatLane zb);
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(za.Value) == BitConverter.SingleToInt32Bits(normals[lane]) &&
+                        BitConverter.SingleToInt32Bits(zb.Value) == BitConverter.SingleToInt32Bits(normals[T.Width + lane]),
+                        $"{LaneName<T>()}: words (0x{ra:x8}, 0x{rb:x8}): scalar ({za.Value:R}, {zb.Value:R}), SIMD ({normals[lane]:R}, {normals[T.Width + lane]:R})");
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(pair);
+        }
+    }
+
+    /// <summary>The lane's vector width (Vector512Width, Vector256Width) for messages.</summary>
+    private static string LaneName<T>() => typeof(T).GenericTypeArguments.FirstOrDefault()?.Name ?? typeof(T).Name;
+
     private static void CheckAll<T>(int normalsPerStep) where T : unmanaged, IBlockLane<T>
     {
         int groups = BufferedNormals<T>.Groups(normalsPerStep);
@@ -122,7 +185,7 @@ public unsafe class SimdNormalsTests
                         if (BitConverter.SingleToInt32Bits(byLayout) != want || BitConverter.SingleToInt32Bits(bySource) != want)
                         {
                             Assert.Fail(
-                                $"{typeof(T).Name}: seed 0x{seed:x8}, first trajectory 0x{first:x8}, lane {lane}, step 0x{step:x8}, " +
+                                $"{LaneName<T>()}: seed 0x{seed:x8}, first trajectory 0x{first:x8}, lane {lane}, step 0x{step:x8}, " +
                                 $"normal {n} of {normalsPerStep}, stream {stream}: scalar {expected[j]:R} (0x{want:x8}), " +
                                 $"SIMD buffer {byLayout:R} (0x{BitConverter.SingleToInt32Bits(byLayout):x8}), source {bySource:R}");
                         }

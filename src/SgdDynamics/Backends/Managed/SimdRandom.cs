@@ -141,12 +141,19 @@ internal static unsafe partial class Lockstep<TV, TF, TI, TW>
         c1 = last;
     }
 
-    /// <summary>The vectorised twin of <see cref="BoxMuller.Pair{T}"/>: the same operations in the same order.</summary>
+    /// <summary>
+    /// The vectorised twin of <see cref="BoxMuller.Pair{T}"/>: the same operations in the same order, except two
+    /// multiplications that are exact and so are replaced by cheaper operations with the same result, bit for bit
+    /// (multiplies and fused multiply-adds share two of the four vector pipes and bound this function):
+    /// <c>u1 = (float)(k + 1)·2⁻²⁴</c> with k + 1 ≤ 2²⁴ only shifts the exponent of a normal float, so its bits are
+    /// those of <c>(float)(k + 1)</c> minus 24·2²³ (folded into the log's bias); and <c>−2·lg</c> is
+    /// <c>−(lg + lg)</c>, the sign flipped by a bitwise exclusive or (also for lg = ±0).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void BoxMullerPair(Duo<TI> ra, Duo<TI> rb, out Duo<TF> za, out Duo<TF> zb)
     {
-        Duo<TF> u1 = Mul(ToFloat(AddInt(ShiftRightLogical(ra, 8), SplatInt(1))), Splat(BoxMuller.TwoToMinus24));
-        Duo<TI> ix = AddInt(Bits(u1), SplatInt(unchecked((int)BoxMuller.LogBias)));
+        Duo<TF> u1Unscaled = ToFloat(AddInt(ShiftRightLogical(ra, 8), SplatInt(1)));
+        Duo<TI> ix = AddInt(Bits(u1Unscaled), SplatInt(unchecked((int)BoxMuller.LogBias - (24 << 23))));
         Duo<TF> e = ToFloat(SubInt(ShiftRightLogical(ix, 23), SplatInt(127)));
         Duo<TF> f = Add(FromBits(AddInt(And(ix, SplatInt(0x007fffff)), SplatInt(unchecked((int)BoxMuller.SqrtHalfBits)))), Splat(-1f));
         Duo<TF> z = Mul(f, f);
@@ -163,7 +170,7 @@ internal static unsafe partial class Lockstep<TV, TF, TI, TW>
         y = MulAdd(Splat(BoxMuller.Ln2Low), e, y);
         y = MulAdd(Splat(-0.5f), z, y);
         Duo<TF> lg = MulAdd(Splat(BoxMuller.Ln2High), e, Add(f, y));
-        Duo<TF> radius = Sqrt(Mul(Splat(-2f), lg));
+        Duo<TF> radius = Sqrt(FromBits(Xor(Bits(Add(lg, lg)), SplatInt(int.MinValue))));
 
         Duo<TI> k2 = ShiftRightLogical(rb, 8);
         Duo<TI> q = ShiftRightArithmetic(AddInt(k2, SplatInt(1 << 21)), 22);
