@@ -226,7 +226,12 @@ public sealed class ManagedBackend : IEnsembleBackend
 
         public EnsembleStatistics Statistics { get; }
 
-        /// <summary>Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).</summary>
+        /// <summary>
+        /// Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).
+        /// Fully optimised from the first call, with the JIT inlining budget of this method (it grows with the root's
+        /// size), so the update rule is inlined here down to the lane arithmetic; a small root (Trajectory.Advance
+        /// compiled on its own) runs out of budget and leaves lane operations as calls.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TL, TD>(in TL landscape, in TD dynamics, long firstTrajectory, int valid)
             where TL : struct, ILandscape
@@ -279,7 +284,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 uint step = first + done;
                 uint run = Math.Min((uint)stepsPerFill, count - done);
                 var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
-                dynamics.Advance<T, TL, BlockState<T>, BufferedNormals<T>>(landscape, xs, aux, gradient, noise, step, run);
+                Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(landscape, dynamics, xs, aux, gradient, noise, step, run);
             }
         }
 
