@@ -11,7 +11,19 @@ public sealed class Avx512TheoryAttribute : TheoryAttribute
     {
         if (!Avx512F.IsSupported)
         {
-            Skip = "no AVX-512F on this machine (Avx512F.IsSupported is false), so the Lane512x2 variant cannot run";
+            Skip = "no AVX-512F on this machine (Avx512F.IsSupported is false), so the Lane512 variant cannot run";
+        }
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, where the processor (or the runtime) has no AVX-512F.</summary>
+public sealed class Avx512FactAttribute : FactAttribute
+{
+    public Avx512FactAttribute()
+    {
+        if (!Avx512F.IsSupported)
+        {
+            Skip = "no AVX-512F on this machine (Avx512F.IsSupported is false), so the Lane512 variant cannot run";
         }
     }
 }

@@ -41,7 +41,7 @@ public class BoxMullerTests
         }
     }
 
-    private static uint[] ExtremeFirstWords()
+    internal static uint[] ExtremeFirstWords()
     {
         // u1 at its ends (2^-24 and 1), around the √½ split of the log reduction and powers of two
         uint sqrtHalf = (uint)(Math.Sqrt(0.5) * 16777216.0) << 8;
@@ -54,7 +54,7 @@ public class BoxMullerTests
         ];
     }
 
-    private static uint[] ExtremeSecondWords()
+    internal static uint[] ExtremeSecondWords()
     {
         var words = new List<uint> { 0u, 0xffu, 0x100u, 0x1ffu, 0xfffffe00u, 0xffffff00u, 0xffffffffu };
 

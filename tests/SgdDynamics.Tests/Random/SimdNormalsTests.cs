@@ -2,13 +2,17 @@ using System.Runtime.InteropServices;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Random;
+using Lane256 = SgdDynamics.Backends.Managed.VectorLane<
+    SgdDynamics.Backends.Managed.Vector256Width, System.Runtime.Intrinsics.Vector256<float>, System.Runtime.Intrinsics.Vector256<int>, System.Runtime.Intrinsics.Vector256<ulong>>;
+using Lane512 = SgdDynamics.Backends.Managed.VectorLane<
+    SgdDynamics.Backends.Managed.Vector512Width, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<int>, System.Runtime.Intrinsics.Vector512<ulong>>;
 
 // Not "SgdDynamics.Tests.Random": a namespace named Random inside SgdDynamics.Tests would hide System.Random
 // from every other test namespace (CS0118). The test filter "FullyQualifiedName~SgdDynamics.Tests.Random" still matches.
 namespace SgdDynamics.Tests.RandomNumbers;
 
 /// <summary>
-/// The managed SIMD random path (<see cref="SimdPhilox"/> + <see cref="SimdBoxMuller"/> through
+/// The managed SIMD random path (the lockstep Philox and Box–Muller through
 /// <c>BufferedNormals&lt;T&gt;.Fill</c>) against the scalar kernel path (<see cref="PhiloxNormals{T}"/> on
 /// <see cref="FloatLane"/>), bit for bit, lane by lane: lane l of a block whose first trajectory is f draws
 /// the normals of trajectory f + l (mod 2³²).
@@ -19,7 +23,7 @@ public unsafe class SimdNormalsTests
 
     private static readonly uint[] Seeds = [0u, 1u, 0x9e3779b9u, 0xffffffffu];
 
-    // 2^32 − 8 wraps inside a block of 16 or 32 lanes; 2^32 − 64 is the last tile's neighbourhood
+    // 2^32 − 8 and 2^32 − 64 wrap inside a block of 64 or 128 lanes (and inside a lockstep group for − 8)
     private static readonly uint[] FirstTrajectories = [0u, 256u, unchecked((uint)-64), unchecked((uint)-8)];
 
     // 2^32 − 1 wraps the step counter inside the run of Steps steps
@@ -31,11 +35,74 @@ public unsafe class SimdNormalsTests
 
     [Avx512Theory]
     [MemberData(nameof(NormalsPerStep))]
-    public void Lane512x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane512x2>(normalsPerStep);
+    public void Lane512NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane512>(normalsPerStep);
 
     [Theory]
     [MemberData(nameof(NormalsPerStep))]
-    public void Lane256x2NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256x2>(normalsPerStep);
+    public void Lane256NormalsEqualScalarNormalsBitwise(int normalsPerStep) => CheckAll<Lane256>(normalsPerStep);
+
+    [Avx512Fact]
+    public void Lane512BoxMullerEqualsScalarOnExtremeWords() => CheckBoxMuller<Lane512>();
+
+    [Fact]
+    public void Lane256BoxMullerEqualsScalarOnExtremeWords() => CheckBoxMuller<Lane256>();
+
+    /// <summary>
+    /// The lanes' Box–Muller (<c>T.Gaussian</c>) against <see cref="BoxMuller.Pair{T}"/>, bit for bit, on every pair of
+    /// the extreme words of <see cref="BoxMullerTests"/> (u1 = 2⁻²⁴ and 1, so ln u1 = 0 and a zero radius, the log's
+    /// split, quadrant boundaries and exact axes of the angle) and on pseudo-random words.
+    /// </summary>
+    private static void CheckBoxMuller<T>() where T : unmanaged, IBlockLane<T>
+    {
+        var pairs = new List<(uint Ra, uint Rb)>();
+        foreach (uint ra in BoxMullerTests.ExtremeFirstWords())
+        {
+            foreach (uint rb in BoxMullerTests.ExtremeSecondWords())
+            {
+                pairs.Add((ra, rb));
+            }
+        }
+
+        var random = new System.Random(5);
+        for (int n = 0; n < 4096; n++)
+        {
+            pairs.Add(((uint)random.NextInt64(1L << 32), (uint)random.NextInt64(1L << 32)));
+        }
+
+        var pair = (T*)NativeMemory.AlignedAlloc((nuint)(2 * sizeof(T)), 64);
+        try
+        {
+            var words = (uint*)pair;
+            var normals = (float*)pair;
+            for (int first = 0; first < pairs.Count; first += T.Width)
+            {
+                for (int lane = 0; lane < T.Width; lane++)
+                {
+                    (uint ra, uint rb) = pairs[Math.Min(first + lane, pairs.Count - 1)];
+                    words[lane] = ra;
+                    words[T.Width + lane] = rb;
+                }
+
+                T.Gaussian(pair);
+                for (int lane = 0; lane < T.Width && first + lane < pairs.Count; lane++)
+                {
+                    (uint ra, uint rb) = pairs[first + lane];
+                    BoxMuller.Pair(ra, rb, out FloatLane za, out FloatLane zb);
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(za.Value) == BitConverter.SingleToInt32Bits(normals[lane]) &&
+                        BitConverter.SingleToInt32Bits(zb.Value) == BitConverter.SingleToInt32Bits(normals[T.Width + lane]),
+                        $"{LaneName<T>()}: words (0x{ra:x8}, 0x{rb:x8}): scalar ({za.Value:R}, {zb.Value:R}), SIMD ({normals[lane]:R}, {normals[T.Width + lane]:R})");
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(pair);
+        }
+    }
+
+    /// <summary>The lane's vector width (Vector512Width, Vector256Width) for messages.</summary>
+    private static string LaneName<T>() => typeof(T).GenericTypeArguments.FirstOrDefault()?.Name ?? typeof(T).Name;
 
     private static void CheckAll<T>(int normalsPerStep) where T : unmanaged, IBlockLane<T>
     {
@@ -43,12 +110,8 @@ public unsafe class SimdNormalsTests
         Assert.Equal((normalsPerStep + 3) / 4, groups);
         Assert.Equal(sizeof(float) * T.Width, sizeof(T));
 
-        // sized as ManagedBackend.TileWorker sizes them: k0s one schedule, k1s one block's schedules
-        int k0Bytes = SimdPhilox.Rounds * T.WordBytes;
-        int k1Bytes = SimdPhilox.Rounds * T.WordBytes;
         int bufferBytes = Steps * groups * 4 * sizeof(T);
-        void* k0s = NativeMemory.AlignedAlloc((nuint)k0Bytes, 64);
-        void* k1s = NativeMemory.AlignedAlloc((nuint)k1Bytes, 64);
+        void* keys = NativeMemory.AlignedAlloc((nuint)T.KeyBytes, 64);
         var buffer = (T*)NativeMemory.AlignedAlloc((nuint)bufferBytes, 64);
         try
         {
@@ -57,13 +120,13 @@ public unsafe class SimdNormalsTests
             {
                 foreach (uint first in FirstTrajectories)
                 {
-                    T.Schedule(k0s, k1s, seed, first);
+                    T.Schedule(keys, seed, first);
                     foreach (uint firstStep in FirstSteps)
                     {
                         foreach (uint stream in Streams)
                         {
                             NativeMemory.Fill(buffer, (nuint)bufferBytes, 0xA5);
-                            var source = BufferedNormals<T>.Fill(buffer, k0s, k1s, seed, firstStep, Steps, normalsPerStep, stream);
+                            var source = BufferedNormals<T>.Fill(buffer, keys, seed, firstStep, Steps, normalsPerStep, stream);
                             compared += Compare(buffer, source, seed, first, firstStep, normalsPerStep, stream);
                         }
                     }
@@ -74,8 +137,7 @@ public unsafe class SimdNormalsTests
         }
         finally
         {
-            NativeMemory.AlignedFree(k0s);
-            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(keys);
             NativeMemory.AlignedFree(buffer);
         }
     }
@@ -123,7 +185,7 @@ public unsafe class SimdNormalsTests
                         if (BitConverter.SingleToInt32Bits(byLayout) != want || BitConverter.SingleToInt32Bits(bySource) != want)
                         {
                             Assert.Fail(
-                                $"{typeof(T).Name}: seed 0x{seed:x8}, first trajectory 0x{first:x8}, lane {lane}, step 0x{step:x8}, " +
+                                $"{LaneName<T>()}: seed 0x{seed:x8}, first trajectory 0x{first:x8}, lane {lane}, step 0x{step:x8}, " +
                                 $"normal {n} of {normalsPerStep}, stream {stream}: scalar {expected[j]:R} (0x{want:x8}), " +
                                 $"SIMD buffer {byLayout:R} (0x{BitConverter.SingleToInt32Bits(byLayout):x8}), source {bySource:R}");
                         }

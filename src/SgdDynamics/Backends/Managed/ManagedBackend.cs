@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SgdDynamics.Ensembles;
@@ -10,8 +12,8 @@ namespace SgdDynamics.Backends.Managed;
 
 /// <summary>
 /// The fast CPU backend: <see cref="Parallel.For(long, long, ParallelOptions, Action{long})"/> over tiles of
-/// 256 trajectories, each tile run as blocks of 32 (AVX-512) or 16 SIMD lanes (<see cref="Lane512x2"/> where the CPU has
-/// AVX-512, else <see cref="Lane256x2"/>) through the shared kernel physics. Bit-identical per trajectory to
+/// 256 trajectories, each tile run as blocks of 128 (AVX-512) or 64 SIMD lanes (<see cref="Lane512"/> where the CPU has
+/// AVX-512, else <see cref="Lane256"/>) through the shared kernel physics. Bit-identical per trajectory to
 /// the ILGPU CPU accelerator.
 /// </summary>
 public sealed class ManagedBackend : IEnsembleBackend
@@ -73,11 +75,11 @@ public sealed class ManagedBackend : IEnsembleBackend
     {
         if (wide)
         {
-            Run<Lane512x2>(model, range, statistics, progress, cancellationToken, finalStates);
+            Run<Lane512>(model, range, statistics, progress, cancellationToken, finalStates);
         }
         else
         {
-            Run<Lane256x2>(model, range, statistics, progress, cancellationToken, finalStates);
+            Run<Lane256>(model, range, statistics, progress, cancellationToken, finalStates);
         }
     }
 
@@ -194,11 +196,9 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly T* x;
         private readonly T* auxiliary;
         private readonly T* g;
-        private readonly byte* k0s;
-        private readonly byte* k1s;
+        private readonly byte* keys;
         private readonly double* coordinates;
         private readonly double[] sums;
-        private readonly int keyBytesPerBlock;
         private readonly T* normals;
         private readonly int stepsPerFill;
 
@@ -215,9 +215,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
             g = (T*)Allocate(d * sizeof(T));
-            keyBytesPerBlock = SimdPhilox.Rounds * T.WordBytes;
-            k0s = (byte*)Allocate(SimdPhilox.Rounds * T.WordBytes);
-            k1s = (byte*)Allocate(TileLayout.TileSize / T.Width * keyBytesPerBlock);
+            keys = (byte*)Allocate(TileLayout.TileSize / T.Width * T.KeyBytes);
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
             // normals of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
@@ -228,7 +226,13 @@ public sealed class ManagedBackend : IEnsembleBackend
 
         public EnsembleStatistics Statistics { get; }
 
-        /// <summary>Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).</summary>
+        /// <summary>
+        /// Runs the tile's trajectories through the landscape and update-rule structs (one specialisation per pair).
+        /// Fully optimised from the first call, with the JIT inlining budget of this method (it grows with the root's
+        /// size), so the update rule is inlined here down to the lane arithmetic; a small root (Trajectory.Advance
+        /// compiled on its own) runs out of budget and leaves lane operations as calls.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TL, TD>(in TL landscape, in TD dynamics, long firstTrajectory, int valid)
             where TL : struct, ILandscape
             where TD : struct, IDynamics
@@ -238,16 +242,16 @@ public sealed class ManagedBackend : IEnsembleBackend
             int auxiliaryPerBlock = auxiliaryVectors * d;
             for (int b = 0; b < blocks; b++)
             {
-                T.Schedule(k0s, k1s + b * keyBytesPerBlock, model.Seed, (uint)(firstTrajectory + b * T.Width));
+                T.Schedule(Keys(b), model.Seed, (uint)(firstTrajectory + b * T.Width));
                 var xs = new BlockState<T>(x + b * d);
                 var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
                 int initialNormals = model.InitialShape == MatrixShape.Zero ? 0 : d;
-                var initial = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
+                var initial = BufferedNormals<T>.Fill(normals, Keys(b), model.Seed, 0, 1, initialNormals, Kernels.Random.Philox4x32.InitialStream);
                 Trajectory.Start<T, BlockState<T>, BufferedNormals<T>, HostParameters>(start, xs, aux, auxiliaryVectors, initial);
                 Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
             }
 
-            Reduce(0, blocks, valid);
+            Reduce(0, valid);
             int[] steps = model.RecordSteps;
             for (int r = 1; r < steps.Length; r++)
             {
@@ -256,19 +260,31 @@ public sealed class ManagedBackend : IEnsembleBackend
                 {
                     var xs = new BlockState<T>(x + b * d);
                     var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
-                    for (uint done = 0; done < count; done += (uint)stepsPerFill)
-                    {
-                        uint first = (uint)steps[r - 1] + done;
-                        uint run = Math.Min((uint)stepsPerFill, count - done);
-                        var noise = BufferedNormals<T>.Fill(normals, k0s, Keys(b), model.Seed, first, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
-                        Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(
-                            landscape, dynamics, xs, aux, new BlockState<T>(g), noise, first, run);
-                    }
-
+                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, stepsPerFill, (uint)steps[r - 1], count);
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
-                Reduce(r, blocks, valid);
+                Reduce(r, valid);
+            }
+        }
+
+        /// <summary>
+        /// Steps <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of one block: the
+        /// normals of a run of steps into the buffer, then those steps of the update rule.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Advance<TL, TD>(
+            in TL landscape, in TD dynamics, BlockState<T> xs, BlockState<T> aux, BlockState<T> gradient, T* normals, byte* keys, uint seed,
+            int normalsPerStep, int stepsPerFill, uint first, uint count)
+            where TL : struct, ILandscape
+            where TD : struct, IDynamics
+        {
+            for (uint done = 0; done < count; done += (uint)stepsPerFill)
+            {
+                uint step = first + done;
+                uint run = Math.Min((uint)stepsPerFill, count - done);
+                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
+                Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(landscape, dynamics, xs, aux, gradient, noise, step, run);
             }
         }
 
@@ -290,8 +306,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(auxiliary);
             NativeMemory.AlignedFree(g);
-            NativeMemory.AlignedFree(k0s);
-            NativeMemory.AlignedFree(k1s);
+            NativeMemory.AlignedFree(keys);
             NativeMemory.AlignedFree(coordinates);
             NativeMemory.AlignedFree(normals);
         }
@@ -303,73 +318,101 @@ public sealed class ManagedBackend : IEnsembleBackend
             return p;
         }
 
-        private byte* Keys(int block) => k1s + block * keyBytesPerBlock;
+        private byte* Keys(int block) => keys + block * T.KeyBytes;
 
         /// <summary>Tile sums of record <paramref name="record"/> in the canonical order of <see cref="TileLayout"/>.</summary>
-        private void Reduce(int record, int blocks, int valid)
+        private void Reduce(int record, int valid)
         {
+            // coordinates[i·TileSize + slot]: coordinate i of the slot's trajectory widened to double (exact), 0 for
+            // diverged (NaN) and padding slots (blocks past the tile's last hold stale states); eight slots at a time
             long validCount = 0, diverged = 0;
-            for (int b = 0; b < TileLayout.TileSize / T.Width; b++)
+            Vector256<int> slotOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int slot = 0; slot < TileLayout.TileSize; slot += Vector256<float>.Count)
             {
-                var lanes = (float*)(x + b * d);
-                for (int l = 0; l < T.Width; l++)
+                var lanes = (float*)(x + slot / T.Width * d) + slot % T.Width;
+                Vector256<float> first = Vector256.Load(lanes);
+                Vector256<int> inRange = Vector256.LessThan(slotOffsets + Vector256.Create(slot), Vector256.Create(valid));
+                Vector256<int> ok = inRange & Vector256.Equals(first, first).AsInt32();
+                validCount += BitOperations.PopCount(ok.ExtractMostSignificantBits());
+                diverged += BitOperations.PopCount(Vector256.AndNot(inRange, ok).ExtractMostSignificantBits());
+                (Vector256<long> okLow, Vector256<long> okHigh) = Vector256.Widen(ok);
+                for (int i = 0; i < d; i++)
                 {
-                    int slot = b * T.Width + l;
-                    bool inRange = b < blocks && slot < valid;
-                    bool ok = inRange && !float.IsNaN(lanes[l]);
-                    validCount += ok ? 1 : 0;
-                    diverged += inRange && !ok ? 1 : 0;
-                    for (int i = 0; i < d; i++)
-                    {
-                        coordinates[i * TileLayout.TileSize + slot] = ok ? lanes[i * T.Width + l] : 0.0;
-                    }
+                    (Vector256<double> low, Vector256<double> high) = Vector256.Widen(Vector256.Load(lanes + i * T.Width));
+                    double* target = coordinates + i * TileLayout.TileSize + slot;
+                    (low & okLow.AsDouble()).Store(target);
+                    (high & okHigh.AsDouble()).Store(target + 4);
                 }
             }
 
             for (int s = 0; s < statistics.Length; s++)
             {
                 int code = statistics[s];
-                sums[s] = TileSum(
-                    coordinates + TileLayout.FirstOf(code) * TileLayout.TileSize,
-                    coordinates + TileLayout.SecondOf(code) * TileLayout.TileSize,
-                    TileLayout.KindOf(code));
+                double* a = coordinates + TileLayout.FirstOf(code) * TileLayout.TileSize;
+                double* b = coordinates + TileLayout.SecondOf(code) * TileLayout.TileSize;
+                sums[s] = TileLayout.KindOf(code) switch
+                {
+                    TileLayout.Sum => TileSum<SumTerm>(a, b),
+                    TileLayout.Product => TileSum<ProductTerm>(a, b),
+                    TileLayout.Cube => TileSum<CubeTerm>(a, b),
+                    _ => TileSum<FourthTerm>(a, b),
+                };
             }
 
             Statistics.Deposit(record, validCount, diverged, sums);
         }
 
-        private static double TileSum(double* a, double* b, int kind)
+        /// <summary>
+        /// The tile sum of <typeparamref name="TK"/> in the order of <see cref="TileLayout"/>: low accumulates slots
+        /// 16b + 0…3 and 16b + 8…11, high 16b + 4…7 and 16b + 12…15.
+        /// </summary>
+        private static double TileSum<TK>(double* a, double* b)
+            where TK : struct, ITileTerm
         {
             Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
             for (int block = 0; block < TileLayout.TileSize; block += TileLayout.BlockSize)
             {
-                Vector256<double> p0 = Value(a + block, b + block, kind);
-                Vector256<double> p1 = Value(a + block + 4, b + block + 4, kind);
-                Vector256<double> p2 = Value(a + block + 8, b + block + 8, kind);
-                Vector256<double> p3 = Value(a + block + 12, b + block + 12, kind);
-                low += p0 + p2;
-                high += p1 + p3;
+                low += TK.Of(a + block, b + block) + TK.Of(a + block + 8, b + block + 8);
+                high += TK.Of(a + block + 4, b + block + 4) + TK.Of(a + block + 12, b + block + 12);
             }
 
             Vector256<double> h = low + high;
             return (h[0] + h[2]) + (h[1] + h[3]);
         }
+    }
 
-        private static Vector256<double> Value(double* a, double* b, int kind)
+    /// <summary>The per-trajectory quantity of one kind of tile statistic, four slots at a time.</summary>
+    private interface ITileTerm
+    {
+        static abstract unsafe Vector256<double> Of(double* a, double* b);
+    }
+
+    private readonly struct SumTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b) => Vector256.Load(a);
+    }
+
+    private readonly struct ProductTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b) => Vector256.Load(a) * Vector256.Load(b);
+    }
+
+    private readonly struct CubeTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b)
         {
-            Vector256<double> va = Vector256.Load(a);
-            switch (kind)
-            {
-                case TileLayout.Sum:
-                    return va;
-                case TileLayout.Product:
-                    return va * Vector256.Load(b);
-                case TileLayout.Cube:
-                    return va * va * va;
-                default:
-                    Vector256<double> square = va * va;
-                    return square * square;
-            }
+            Vector256<double> v = Vector256.Load(a);
+            return v * v * v;
+        }
+    }
+
+    private readonly struct FourthTerm : ITileTerm
+    {
+        public static unsafe Vector256<double> Of(double* a, double* b)
+        {
+            Vector256<double> v = Vector256.Load(a);
+            Vector256<double> square = v * v;
+            return square * square;
         }
     }
 }

@@ -5,20 +5,26 @@ using System.Runtime.Intrinsics.X86;
 namespace SgdDynamics.Backends.Managed;
 
 /// <summary>
-/// The SIMD operations the managed random-number path is written in, once for every vector width: float
-/// values <typeparamref name="TF"/>, 32-bit integer values <typeparamref name="TI"/> and 64-bit word values
-/// <typeparamref name="TW"/> of the same trajectories (a 32-bit Philox word in the low half of each 64-bit
-/// lane, so the 32×32→64 multiply is one <c>vpmuludq</c>; <see cref="Pack"/> gathers the low halves).
+/// One SIMD vector width: float values <typeparamref name="TF"/>, 32-bit integer values <typeparamref name="TI"/> and
+/// 64-bit word values <typeparamref name="TW"/> (a 32-bit Philox word in the low half of each 64-bit lane, so the
+/// 32×32→64 multiply is one <c>vpmuludq</c>; <see cref="Pack"/> gathers the low halves). The members map
+/// each operation to <see cref="Vector512Width"/> and <see cref="Vector256Width"/>. The managed lanes
+/// (<see cref="VectorLane{TV, TF, TI, TW}"/>) and the random-number path (<see cref="Lockstep{TV, TF, TI, TW}"/>) are
+/// written once over this interface; only these one-line mappings exist per width.
 /// </summary>
-internal interface ISimdOps<TF, TI, TW>
-    where TF : struct
-    where TI : struct
-    where TW : struct
+internal interface IVectorWidth<TF, TI, TW>
+    where TF : unmanaged
+    where TI : unmanaged
+    where TW : unmanaged
 {
+    /// <summary>Floats (trajectories) per vector.</summary>
+    static abstract int Floats { get; }
+
     static abstract TF Splat(float value);
     static abstract TI SplatInt(int value);
     static abstract TW SplatWord(ulong value);
     static abstract TF Add(TF a, TF b);
+    static abstract TF Sub(TF a, TF b);
     static abstract TF Mul(TF a, TF b);
     static abstract TF MulAdd(TF a, TF b, TF c);
     static abstract TF Sqrt(TF a);
@@ -33,237 +39,330 @@ internal interface ISimdOps<TF, TI, TW>
     static abstract TI ShiftRightArithmetic(TI a, byte count);
     static abstract TI ShiftLeft(TI a, byte count);
     static abstract TF SelectNonZero(TI mask, TF ifSet, TF ifClear);
+
+    /// <summary><c>acc + (|x| ≤ bound ? 0 : 1)</c>, NaN counted as outside.</summary>
+    static abstract TF CountOutside(TF acc, TF x, float bound);
+
+    /// <summary>NaN where <paramref name="flag"/> ≠ 0, else <paramref name="x"/>.</summary>
+    static abstract TF PoisonWhere(TF x, TF flag);
+
+    /// <summary>Low 32 bits of each 64-bit lane of <paramref name="a"/> times those of <paramref name="m"/>, as 64 bits.</summary>
     static abstract TW MulWide(TW a, TW m);
+
+    /// <summary>The high 32 bits of each 64-bit lane, moved to the low half.</summary>
     static abstract TW High(TW a);
+
+    /// <summary><c>a ^ b ^ c</c>.</summary>
     static abstract TW Xor3(TW a, TW b, TW c);
+
     static abstract TW XorWord(TW a, TW b);
-    static abstract TI Pack(TW words);
+
+    /// <summary>The low 32 bits of every 64-bit lane of <paramref name="low"/>, then of <paramref name="high"/>.</summary>
+    static abstract TI Pack(TW low, TW high);
 }
 
-/// <summary>Two independent values side by side.</summary>
-internal struct Duo<T>(T a, T b) where T : struct
+/// <summary>AVX-512: 16 floats per vector.</summary>
+internal readonly struct Vector512Width : IVectorWidth<Vector512<float>, Vector512<int>, Vector512<ulong>>
 {
-    public T A = a;
-    public T B = b;
+    public static int Floats => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Splat(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> SplatInt(int value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> SplatWord(ulong value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> AddInt(Vector512<int> a, Vector512<int> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> SubInt(Vector512<int> a, Vector512<int> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> And(Vector512<int> a, Vector512<int> b) => a & b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Xor(Vector512<int> a, Vector512<int> b) => a ^ b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> ShiftRightLogical(Vector512<int> a, byte count) => Vector512.ShiftRightLogical(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> ShiftRightArithmetic(Vector512<int> a, byte count) => Vector512.ShiftRightArithmetic(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> ShiftLeft(Vector512<int> a, byte count) => Vector512.ShiftLeft(a, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> High(Vector512<ulong> a) => Vector512.ShiftRightLogical(a, 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> XorWord(Vector512<ulong> a, Vector512<ulong> b) => a ^ b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MulAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ToFloat(Vector512<int> a) => Vector512.ConvertToSingle(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Bits(Vector512<float> a) => a.AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FromBits(Vector512<int> a) => a.AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SelectNonZero(Vector512<int> mask, Vector512<float> ifSet, Vector512<float> ifClear) =>
+        Vector512.ConditionalSelect(Vector512.Equals(mask, Vector512<int>.Zero).AsSingle(), ifClear, ifSet);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> CountOutside(Vector512<float> acc, Vector512<float> x, float bound) =>
+        acc + Vector512.AndNot(Vector512<float>.One, Vector512.LessThanOrEqual(Vector512.Abs(x), Vector512.Create(bound)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PoisonWhere(Vector512<float> x, Vector512<float> flag) =>
+        Vector512.ConditionalSelect(Vector512.Equals(flag, Vector512<float>.Zero), x, Vector512.Create(float.NaN));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> MulWide(Vector512<ulong> a, Vector512<ulong> m) => Avx512F.Multiply(a.AsUInt32(), m.AsUInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> Xor3(Vector512<ulong> a, Vector512<ulong> b, Vector512<ulong> c) => Avx512F.TernaryLogic(a, b, c, 0x96);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Pack(Vector512<ulong> low, Vector512<ulong> high) =>
+        Avx512F.PermuteVar16x32x2(low.AsUInt32(), Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high.AsUInt32()).AsInt32();
 }
 
-/// <summary>Four independent values side by side.</summary>
-internal struct Quad<T>(T a, T b, T c, T d) where T : struct
+/// <summary>AVX2, or portable Vector256 where neither width is accelerated: 8 floats per vector.</summary>
+internal readonly struct Vector256Width : IVectorWidth<Vector256<float>, Vector256<int>, Vector256<ulong>>
 {
-    public T A = a;
-    public T B = b;
-    public T C = c;
-    public T D = d;
-}
-
-/// <summary>
-/// AVX-512: 32 trajectories as two Vector512 float/int values and four Vector512 word values.
-/// Every operation is applied to the independent vectors one after the other (lockstep): the JIT emits
-/// instructions in source order and does not schedule them, so lockstep is what lets the processor overlap
-/// the long dependency chains of Philox (ten multiply rounds) and Box–Muller (a nine-term polynomial).
-/// </summary>
-internal readonly struct Lockstep512 : ISimdOps<Duo<Vector512<float>>, Duo<Vector512<int>>, Quad<Vector512<ulong>>>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> Splat(float value) =>
-        new(Vector512.Create(value), Vector512.Create(value));
+    public static int Floats => Vector256<float>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> SplatInt(int value) =>
-        new(Vector512.Create(value), Vector512.Create(value));
+    public static Vector256<float> Splat(float value) => Vector256.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector512<ulong>> SplatWord(ulong value) =>
-        new(Vector512.Create(value), Vector512.Create(value), Vector512.Create(value), Vector512.Create(value));
+    public static Vector256<int> SplatInt(int value) => Vector256.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> Add(Duo<Vector512<float>> a, Duo<Vector512<float>> b) =>
-        new(a.A + b.A, a.B + b.B);
+    public static Vector256<ulong> SplatWord(ulong value) => Vector256.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> Mul(Duo<Vector512<float>> a, Duo<Vector512<float>> b) =>
-        new(a.A * b.A, a.B * b.B);
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> MulAdd(Duo<Vector512<float>> a, Duo<Vector512<float>> b, Duo<Vector512<float>> c) =>
-        new(Vector512.FusedMultiplyAdd(a.A, b.A, c.A), Vector512.FusedMultiplyAdd(a.B, b.B, c.B));
+    public static Vector256<float> Sub(Vector256<float> a, Vector256<float> b) => a - b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> Sqrt(Duo<Vector512<float>> a) =>
-        new(Vector512.Sqrt(a.A), Vector512.Sqrt(a.B));
+    public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> ToFloat(Duo<Vector512<int>> a) =>
-        new(Vector512.ConvertToSingle(a.A), Vector512.ConvertToSingle(a.B));
+    public static Vector256<int> AddInt(Vector256<int> a, Vector256<int> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> Bits(Duo<Vector512<float>> a) =>
-        new(a.A.AsInt32(), a.B.AsInt32());
+    public static Vector256<int> SubInt(Vector256<int> a, Vector256<int> b) => a - b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> FromBits(Duo<Vector512<int>> a) =>
-        new(a.A.AsSingle(), a.B.AsSingle());
+    public static Vector256<int> And(Vector256<int> a, Vector256<int> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> AddInt(Duo<Vector512<int>> a, Duo<Vector512<int>> b) =>
-        new(a.A + b.A, a.B + b.B);
+    public static Vector256<int> Xor(Vector256<int> a, Vector256<int> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> SubInt(Duo<Vector512<int>> a, Duo<Vector512<int>> b) =>
-        new(a.A - b.A, a.B - b.B);
+    public static Vector256<int> ShiftRightLogical(Vector256<int> a, byte count) => Vector256.ShiftRightLogical(a, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> And(Duo<Vector512<int>> a, Duo<Vector512<int>> b) =>
-        new(a.A & b.A, a.B & b.B);
+    public static Vector256<int> ShiftRightArithmetic(Vector256<int> a, byte count) => Vector256.ShiftRightArithmetic(a, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> Xor(Duo<Vector512<int>> a, Duo<Vector512<int>> b) =>
-        new(a.A ^ b.A, a.B ^ b.B);
+    public static Vector256<int> ShiftLeft(Vector256<int> a, byte count) => Vector256.ShiftLeft(a, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> ShiftRightLogical(Duo<Vector512<int>> a, byte count) =>
-        new(Vector512.ShiftRightLogical(a.A, count), Vector512.ShiftRightLogical(a.B, count));
+    public static Vector256<ulong> High(Vector256<ulong> a) => Vector256.ShiftRightLogical(a, 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> ShiftRightArithmetic(Duo<Vector512<int>> a, byte count) =>
-        new(Vector512.ShiftRightArithmetic(a.A, count), Vector512.ShiftRightArithmetic(a.B, count));
+    public static Vector256<ulong> XorWord(Vector256<ulong> a, Vector256<ulong> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> ShiftLeft(Duo<Vector512<int>> a, byte count) =>
-        new(Vector512.ShiftLeft(a.A, count), Vector512.ShiftLeft(a.B, count));
+    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<float>> SelectNonZero(Duo<Vector512<int>> mask, Duo<Vector512<float>> ifSet, Duo<Vector512<float>> ifClear) =>
-        new(Vector512.ConditionalSelect(Vector512.Equals(mask.A, Vector512<int>.Zero).AsSingle(), ifClear.A, ifSet.A), Vector512.ConditionalSelect(Vector512.Equals(mask.B, Vector512<int>.Zero).AsSingle(), ifClear.B, ifSet.B));
+    public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector512<ulong>> MulWide(Quad<Vector512<ulong>> a, Quad<Vector512<ulong>> m) =>
-        new(Avx512F.Multiply(a.A.AsUInt32(), m.A.AsUInt32()), Avx512F.Multiply(a.B.AsUInt32(), m.B.AsUInt32()), Avx512F.Multiply(a.C.AsUInt32(), m.C.AsUInt32()), Avx512F.Multiply(a.D.AsUInt32(), m.D.AsUInt32()));
+    public static Vector256<float> ToFloat(Vector256<int> a) => Vector256.ConvertToSingle(a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector512<ulong>> High(Quad<Vector512<ulong>> a) =>
-        new(Vector512.ShiftRightLogical(a.A, 32), Vector512.ShiftRightLogical(a.B, 32), Vector512.ShiftRightLogical(a.C, 32), Vector512.ShiftRightLogical(a.D, 32));
+    public static Vector256<int> Bits(Vector256<float> a) => a.AsInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector512<ulong>> Xor3(Quad<Vector512<ulong>> a, Quad<Vector512<ulong>> b, Quad<Vector512<ulong>> c) =>
-        new(Avx512F.TernaryLogic(a.A, b.A, c.A, 0x96), Avx512F.TernaryLogic(a.B, b.B, c.B, 0x96), Avx512F.TernaryLogic(a.C, b.C, c.C, 0x96), Avx512F.TernaryLogic(a.D, b.D, c.D, 0x96));
+    public static Vector256<float> FromBits(Vector256<int> a) => a.AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector512<ulong>> XorWord(Quad<Vector512<ulong>> a, Quad<Vector512<ulong>> b) =>
-        new(a.A ^ b.A, a.B ^ b.B, a.C ^ b.C, a.D ^ b.D);
+    public static Vector256<float> SelectNonZero(Vector256<int> mask, Vector256<float> ifSet, Vector256<float> ifClear) =>
+        Vector256.ConditionalSelect(Vector256.Equals(mask, Vector256<int>.Zero).AsSingle(), ifClear, ifSet);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector512<int>> Pack(Quad<Vector512<ulong>> words) =>
-        new(Pack(words.A, words.B), Pack(words.C, words.D));
+    public static Vector256<float> CountOutside(Vector256<float> acc, Vector256<float> x, float bound) =>
+        acc + Vector256.AndNot(Vector256<float>.One, Vector256.LessThanOrEqual(Vector256.Abs(x), Vector256.Create(bound)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Pack(Vector512<ulong> low, Vector512<ulong> high) => Avx512F.PermuteVar16x32x2(low.AsUInt32(), Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high.AsUInt32()).AsInt32();
-}
-
-/// <summary>
-/// AVX2 (or portable Vector256): 16 trajectories as two Vector256 float/int values and four Vector256 word values.
-/// Every operation is applied to the independent vectors one after the other (lockstep): the JIT emits
-/// instructions in source order and does not schedule them, so lockstep is what lets the processor overlap
-/// the long dependency chains of Philox (ten multiply rounds) and Box–Muller (a nine-term polynomial).
-/// </summary>
-internal readonly struct Lockstep256 : ISimdOps<Duo<Vector256<float>>, Duo<Vector256<int>>, Quad<Vector256<ulong>>>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> Splat(float value) =>
-        new(Vector256.Create(value), Vector256.Create(value));
+    public static Vector256<float> PoisonWhere(Vector256<float> x, Vector256<float> flag) =>
+        Vector256.ConditionalSelect(Vector256.Equals(flag, Vector256<float>.Zero), x, Vector256.Create(float.NaN));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> SplatInt(int value) =>
-        new(Vector256.Create(value), Vector256.Create(value));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector256<ulong>> SplatWord(ulong value) =>
-        new(Vector256.Create(value), Vector256.Create(value), Vector256.Create(value), Vector256.Create(value));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> Add(Duo<Vector256<float>> a, Duo<Vector256<float>> b) =>
-        new(a.A + b.A, a.B + b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> Mul(Duo<Vector256<float>> a, Duo<Vector256<float>> b) =>
-        new(a.A * b.A, a.B * b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> MulAdd(Duo<Vector256<float>> a, Duo<Vector256<float>> b, Duo<Vector256<float>> c) =>
-        new(Vector256.FusedMultiplyAdd(a.A, b.A, c.A), Vector256.FusedMultiplyAdd(a.B, b.B, c.B));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> Sqrt(Duo<Vector256<float>> a) =>
-        new(Vector256.Sqrt(a.A), Vector256.Sqrt(a.B));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> ToFloat(Duo<Vector256<int>> a) =>
-        new(Vector256.ConvertToSingle(a.A), Vector256.ConvertToSingle(a.B));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> Bits(Duo<Vector256<float>> a) =>
-        new(a.A.AsInt32(), a.B.AsInt32());
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> FromBits(Duo<Vector256<int>> a) =>
-        new(a.A.AsSingle(), a.B.AsSingle());
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> AddInt(Duo<Vector256<int>> a, Duo<Vector256<int>> b) =>
-        new(a.A + b.A, a.B + b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> SubInt(Duo<Vector256<int>> a, Duo<Vector256<int>> b) =>
-        new(a.A - b.A, a.B - b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> And(Duo<Vector256<int>> a, Duo<Vector256<int>> b) =>
-        new(a.A & b.A, a.B & b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> Xor(Duo<Vector256<int>> a, Duo<Vector256<int>> b) =>
-        new(a.A ^ b.A, a.B ^ b.B);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> ShiftRightLogical(Duo<Vector256<int>> a, byte count) =>
-        new(Vector256.ShiftRightLogical(a.A, count), Vector256.ShiftRightLogical(a.B, count));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> ShiftRightArithmetic(Duo<Vector256<int>> a, byte count) =>
-        new(Vector256.ShiftRightArithmetic(a.A, count), Vector256.ShiftRightArithmetic(a.B, count));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> ShiftLeft(Duo<Vector256<int>> a, byte count) =>
-        new(Vector256.ShiftLeft(a.A, count), Vector256.ShiftLeft(a.B, count));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<float>> SelectNonZero(Duo<Vector256<int>> mask, Duo<Vector256<float>> ifSet, Duo<Vector256<float>> ifClear) =>
-        new(Vector256.ConditionalSelect(Vector256.Equals(mask.A, Vector256<int>.Zero).AsSingle(), ifClear.A, ifSet.A), Vector256.ConditionalSelect(Vector256.Equals(mask.B, Vector256<int>.Zero).AsSingle(), ifClear.B, ifSet.B));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector256<ulong>> MulWide(Quad<Vector256<ulong>> a, Quad<Vector256<ulong>> m) =>
-        new(MulLow(a.A, m.A), MulLow(a.B, m.B), MulLow(a.C, m.C), MulLow(a.D, m.D));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector256<ulong>> High(Quad<Vector256<ulong>> a) =>
-        new(Vector256.ShiftRightLogical(a.A, 32), Vector256.ShiftRightLogical(a.B, 32), Vector256.ShiftRightLogical(a.C, 32), Vector256.ShiftRightLogical(a.D, 32));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector256<ulong>> Xor3(Quad<Vector256<ulong>> a, Quad<Vector256<ulong>> b, Quad<Vector256<ulong>> c) =>
-        new(a.A ^ b.A ^ c.A, a.B ^ b.B ^ c.B, a.C ^ b.C ^ c.C, a.D ^ b.D ^ c.D);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Quad<Vector256<ulong>> XorWord(Quad<Vector256<ulong>> a, Quad<Vector256<ulong>> b) =>
-        new(a.A ^ b.A, a.B ^ b.B, a.C ^ b.C, a.D ^ b.D);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Duo<Vector256<int>> Pack(Quad<Vector256<ulong>> words) =>
-        new(Pack(words.A, words.B), Pack(words.C, words.D));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Pack(Vector256<ulong> low, Vector256<ulong> high) => Vector256.Narrow(low, high).AsInt32();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> MulLow(Vector256<ulong> a, Vector256<ulong> m) =>
+    public static Vector256<ulong> MulWide(Vector256<ulong> a, Vector256<ulong> m) =>
         Avx2.IsSupported ? Avx2.Multiply(a.AsUInt32(), m.AsUInt32()) : (a & Vector256.Create(0xFFFFFFFFul)) * m;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> Xor3(Vector256<ulong> a, Vector256<ulong> b, Vector256<ulong> c) => a ^ b ^ c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Pack(Vector256<ulong> low, Vector256<ulong> high) => Vector256.Narrow(low, high).AsInt32();
+}
+
+/// <summary>Two independent vectors side by side.</summary>
+internal struct Duo<T> where T : struct
+{
+    public T A;
+    public T B;
+}
+
+/// <summary>Four independent vectors side by side.</summary>
+internal struct Quad<T> where T : struct
+{
+    public T A;
+    public T B;
+    public T C;
+    public T D;
+}
+
+/// <summary>
+/// Lockstep operations of width <typeparamref name="TV"/> on two float/int vectors (<see cref="Duo{T}"/>) and four
+/// 64-bit word vectors (<see cref="Quad{T}"/>): 32 trajectories with AVX-512, 16 with Vector256. Every operation is
+/// applied to the independent vectors one after the other: the JIT emits instructions in source order and does not
+/// schedule them, so lockstep is what lets the processor overlap the long dependency chains of Philox (ten multiply
+/// rounds) and Box–Muller (a nine-term polynomial). A splatted constant is materialised once for all the vectors.
+/// Results are built field by field (object initialisers, not constructors): constructor arguments that are inlined
+/// calls would each need a temporary, and the JIT stops inlining a method that has too many of them.
+/// The random-number algorithms written in these operations are in SimdRandom.cs.
+/// </summary>
+internal static partial class Lockstep<TV, TF, TI, TW>
+    where TV : struct, IVectorWidth<TF, TI, TW>
+    where TF : unmanaged
+    where TI : unmanaged
+    where TW : unmanaged
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> Splat(float value)
+    {
+        TF v = TV.Splat(value);
+        return new() { A = v, B = v };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> SplatInt(int value)
+    {
+        TI v = TV.SplatInt(value);
+        return new() { A = v, B = v };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> Add(Duo<TF> a, Duo<TF> b) => new() { A = TV.Add(a.A, b.A), B = TV.Add(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> Sub(Duo<TF> a, Duo<TF> b) => new() { A = TV.Sub(a.A, b.A), B = TV.Sub(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> Mul(Duo<TF> a, Duo<TF> b) => new() { A = TV.Mul(a.A, b.A), B = TV.Mul(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> MulAdd(Duo<TF> a, Duo<TF> b, Duo<TF> c) => new() { A = TV.MulAdd(a.A, b.A, c.A), B = TV.MulAdd(a.B, b.B, c.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> Sqrt(Duo<TF> a) => new() { A = TV.Sqrt(a.A), B = TV.Sqrt(a.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> CountOutside(Duo<TF> acc, Duo<TF> x, float bound) =>
+        new() { A = TV.CountOutside(acc.A, x.A, bound), B = TV.CountOutside(acc.B, x.B, bound) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> PoisonWhere(Duo<TF> x, Duo<TF> flag) => new() { A = TV.PoisonWhere(x.A, flag.A), B = TV.PoisonWhere(x.B, flag.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> ToFloat(Duo<TI> a) => new() { A = TV.ToFloat(a.A), B = TV.ToFloat(a.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> Bits(Duo<TF> a) => new() { A = TV.Bits(a.A), B = TV.Bits(a.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> FromBits(Duo<TI> a) => new() { A = TV.FromBits(a.A), B = TV.FromBits(a.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> AddInt(Duo<TI> a, Duo<TI> b) => new() { A = TV.AddInt(a.A, b.A), B = TV.AddInt(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> SubInt(Duo<TI> a, Duo<TI> b) => new() { A = TV.SubInt(a.A, b.A), B = TV.SubInt(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> And(Duo<TI> a, Duo<TI> b) => new() { A = TV.And(a.A, b.A), B = TV.And(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> Xor(Duo<TI> a, Duo<TI> b) => new() { A = TV.Xor(a.A, b.A), B = TV.Xor(a.B, b.B) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> ShiftRightLogical(Duo<TI> a, byte count) =>
+        new() { A = TV.ShiftRightLogical(a.A, count), B = TV.ShiftRightLogical(a.B, count) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> ShiftRightArithmetic(Duo<TI> a, byte count) =>
+        new() { A = TV.ShiftRightArithmetic(a.A, count), B = TV.ShiftRightArithmetic(a.B, count) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> ShiftLeft(Duo<TI> a, byte count) => new() { A = TV.ShiftLeft(a.A, count), B = TV.ShiftLeft(a.B, count) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TF> SelectNonZero(Duo<TI> mask, Duo<TF> ifSet, Duo<TF> ifClear) =>
+        new() { A = TV.SelectNonZero(mask.A, ifSet.A, ifClear.A), B = TV.SelectNonZero(mask.B, ifSet.B, ifClear.B) };
+
+    /// <summary>Each word vector times the same multiplier <paramref name="m"/> (see <see cref="IVectorWidth{TF, TI, TW}.MulWide"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> MulWide(Quad<TW> a, TW m) =>
+        new() { A = TV.MulWide(a.A, m), B = TV.MulWide(a.B, m), C = TV.MulWide(a.C, m), D = TV.MulWide(a.D, m) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> High(Quad<TW> a) => new() { A = TV.High(a.A), B = TV.High(a.B), C = TV.High(a.C), D = TV.High(a.D) };
+
+    /// <summary><c>a ^ b ^ k</c> with <paramref name="k"/> the same for all four vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> Xor3(Quad<TW> a, Quad<TW> b, TW k) =>
+        new() { A = TV.Xor3(a.A, b.A, k), B = TV.Xor3(a.B, b.B, k), C = TV.Xor3(a.C, b.C, k), D = TV.Xor3(a.D, b.D, k) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> Xor3(Quad<TW> a, Quad<TW> b, Quad<TW> c) =>
+        new() { A = TV.Xor3(a.A, b.A, c.A), B = TV.Xor3(a.B, b.B, c.B), C = TV.Xor3(a.C, b.C, c.C), D = TV.Xor3(a.D, b.D, c.D) };
+
+    /// <summary><c>a ^ k</c> with <paramref name="k"/> the same for all four vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Quad<TW> Xor(Quad<TW> a, TW k) =>
+        new() { A = TV.XorWord(a.A, k), B = TV.XorWord(a.B, k), C = TV.XorWord(a.C, k), D = TV.XorWord(a.D, k) };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Duo<TI> Pack(Quad<TW> words) => new() { A = TV.Pack(words.A, words.B), B = TV.Pack(words.C, words.D) };
 }
