@@ -39,7 +39,7 @@ internal static partial class BenchCommand
                 throw new CliInputException("--repeat must be ≥ 1");
             }
 
-            string[] chosen = parse.GetValue(backends) is { Length: > 0 } b ? b : [.. BackendFactory.Available()];
+            string[] chosen = parse.GetValue(backends) is { Length: > 0 } b ? b : [.. ComputeDevice.Available()];
             string which = parse.GetValue(workload)!;
             string? refDir = parse.GetValue(refs)?.FullName ?? FindReferences();
             return Execute(which, chosen, runs, refDir, parse.GetValue(threads));

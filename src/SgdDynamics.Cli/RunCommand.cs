@@ -39,7 +39,7 @@ internal static class RunCommand
             Description = "Compute backend: auto (CUDA when present, else managed), managed (SIMD CPU), ilgpu-cpu, cuda, opencl",
             DefaultValueFactory = _ => "auto",
         };
-        option.AcceptOnlyFromAmong([.. BackendFactory.Names]);
+        option.AcceptOnlyFromAmong([.. ComputeDevice.Names]);
         return option;
     }
 

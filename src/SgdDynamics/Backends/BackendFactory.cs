@@ -3,15 +3,9 @@ using SgdDynamics.Backends.Managed;
 
 namespace SgdDynamics.Backends;
 
-/// <summary>Opens ensemble backends by device name and says which devices this machine has.</summary>
+/// <summary>Opens ensemble backends on a <see cref="ComputeDevice"/> (which names the devices and says which this machine has).</summary>
 public static class BackendFactory
 {
-    /// <summary>Every backend name the command line accepts (<see cref="ComputeDevice.Names"/>).</summary>
-    public static IReadOnlyList<string> Names => ComputeDevice.Names;
-
-    /// <summary>The backends that can run here (managed and ilgpu-cpu always; cuda and opencl when ILGPU sees a device).</summary>
-    public static IReadOnlyList<string> Available() => ComputeDevice.Available();
-
     /// <summary>
     /// Opens backend <paramref name="name"/> on a device of its own (<see cref="ComputeDevice.Open"/>; <c>auto</c> is CUDA
     /// when a CUDA device is present, else managed). Throws <see cref="BackendUnavailableException"/> (listing the

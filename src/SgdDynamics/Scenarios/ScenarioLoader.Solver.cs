@@ -168,11 +168,10 @@ public static partial class ScenarioLoader
     private static void CheckGridProblem(SolverSpec solver, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
         var grid = solver.Grid!;
-        if (!ModelRegistry.For(dynamics).HasGridForm)
+        DynamicsRegistration rule = ModelRegistry.For(dynamics);
+        if (!rule.HasGridForm)
         {
-            throw new ScenarioException(
-                "$.optimizer.type",
-                $"grid solvers evolve plain SGD (type 'sgd'); {ModelRegistry.For(dynamics).TypeName} needs the ensemble solver");
+            throw new ScenarioException("$.optimizer.type", $"grid solvers evolve plain SGD (type 'sgd'); {rule.TypeName} needs the ensemble solver");
         }
 
         if (record.Tails)

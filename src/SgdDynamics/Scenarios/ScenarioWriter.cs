@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Grids;
 using SgdDynamics.Problems;
 
@@ -66,10 +65,10 @@ public static class ScenarioWriter
         DynamicsRegistration dynamics = ModelRegistry.For(problem.Dynamics);
         writer.WriteStartObject("optimizer");
         writer.WriteString("type", dynamics.TypeName);
-        WriteNumber(writer, "learningRate", problem.Dynamics.LearningRate);
+        ScenarioJson.WriteNumber(writer, "learningRate", problem.Dynamics.LearningRate);
         foreach ((string name, double value) in dynamics.Constants(problem.Dynamics))
         {
-            WriteNumber(writer, name, value);
+            ScenarioJson.WriteNumber(writer, name, value);
         }
 
         writer.WriteEndObject();
@@ -78,12 +77,12 @@ public static class ScenarioWriter
         writer.WriteStartObject("initial");
         if (initial.IsPoint)
         {
-            WriteVector(writer, "point", initial.Mean);
+            ScenarioJson.WriteVector(writer, "point", initial.Mean);
         }
         else
         {
-            WriteVector(writer, "mean", initial.Mean);
-            WriteMatrix(writer, "covariance", initial.Covariance);
+            ScenarioJson.WriteVector(writer, "mean", initial.Mean);
+            ScenarioJson.WriteMatrix(writer, "covariance", initial.Covariance);
         }
 
         writer.WriteEndObject();
@@ -99,7 +98,7 @@ public static class ScenarioWriter
             writer.WriteNumber("trajectories", ensemble.Trajectories);
             writer.WriteNumber("steps", ensemble.Steps);
             writer.WriteNumber("seed", ensemble.Seed);
-            WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
+            ScenarioJson.WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
         }
 
         writer.WriteEndObject();
@@ -149,7 +148,7 @@ public static class ScenarioWriter
 
         if (solver.Kind == SolverKind.MasterEquation)
         {
-            WriteNumber(writer, "truncationSigmas", solver.TruncationSigmas);
+            ScenarioJson.WriteNumber(writer, "truncationSigmas", solver.TruncationSigmas);
         }
 
         if (solver.Kind == SolverKind.FokkerPlanck)
@@ -164,10 +163,4 @@ public static class ScenarioWriter
 
         writer.WriteEndObject();
     }
-
-    private static void WriteMatrix(Utf8JsonWriter writer, string name, Matrix<double> matrix) => ScenarioJson.WriteMatrix(writer, name, matrix);
-
-    private static void WriteVector(Utf8JsonWriter writer, string name, Vector<double> vector) => ScenarioJson.WriteVector(writer, name, vector);
-
-    private static void WriteNumber(Utf8JsonWriter writer, string name, double value) => ScenarioJson.WriteNumber(writer, name, value);
 }

@@ -7,7 +7,7 @@ public sealed class AbsentGpuBackendFactAttribute : FactAttribute
     {
         if (Sgdyn.AbsentGpuBackend is null)
         {
-            Skip = "cuda and opencl are both available on this machine (BackendFactory.Available), so no GPU backend is absent";
+            Skip = "cuda and opencl are both available on this machine (ComputeDevice.Available), so no GPU backend is absent";
         }
     }
 }

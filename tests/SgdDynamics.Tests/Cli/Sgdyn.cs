@@ -31,7 +31,7 @@ internal static class Sgdyn
     /// <summary>Longest a single command may take before the test fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    private static readonly Lazy<IReadOnlyList<string>> AvailableBackends = new(BackendFactory.Available);
+    private static readonly Lazy<IReadOnlyList<string>> AvailableBackends = new(ComputeDevice.Available);
 
     /// <summary>The CLI assembly in the test output folder.</summary>
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "sgdyn.dll");
