@@ -18,6 +18,7 @@ public class EnsembleBenchmarks
 {
     private IEnsembleBackend backend = null!;
     private Problem problem = null!;
+    private EnsembleAlgorithm ensemble = null!;
 
     /// <summary>Backend under test.</summary>
     [Params("managed", "ilgpu-cpu")]
@@ -28,23 +29,22 @@ public class EnsembleBenchmarks
     public string Workload { get; set; } = "W1";
 
     /// <summary>Trajectory-steps of one operation.</summary>
-    public long TrajectorySteps => problem.Ensemble.Trajectories * problem.Ensemble.Steps;
+    public long TrajectorySteps => ensemble.Trajectories * ensemble.Steps;
 
     [GlobalSetup]
     public void Setup()
     {
         backend = BackendFactory.Open(Backend);
         long scale = Backend == "ilgpu-cpu" ? 64 : 1;
-        problem = Workload == "W1"
-            ? ReferenceWorkloads.W1(ReferenceWorkloads.W1Trajectories / scale)
-            : ReferenceWorkloads.W2(ReferenceWorkloads.W2Trajectories / scale);
+        problem = Workload == "W1" ? ReferenceWorkloads.W1() : ReferenceWorkloads.W2();
+        ensemble = ReferenceWorkloads.Ensemble((Workload == "W1" ? ReferenceWorkloads.W1Trajectories : ReferenceWorkloads.W2Trajectories) / scale);
     }
 
     [GlobalCleanup]
     public void Cleanup() => backend.Dispose();
 
     [Benchmark(Baseline = true)]
-    public EnsembleResult Run() => EnsembleSolver.Solve(problem, backend);
+    public EnsembleResult Run() => EnsembleSolver.Solve(problem, ensemble, backend);
 }
 
 /// <summary>Cost of the exact fixed-point statistics: depositing one tile's sums (d = 16, as in W2).</summary>

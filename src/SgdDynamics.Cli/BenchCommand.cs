@@ -84,14 +84,13 @@ internal static partial class BenchCommand
 
                 // ILGPU's CPU accelerator runs the GPU kernels for testing; a smaller ensemble keeps it short.
                 long scale = backend.Name == "ilgpu-cpu" ? 64 : 1;
-                Problem problem = name == "W1"
-                    ? ReferenceWorkloads.W1(ReferenceWorkloads.W1Trajectories / scale)
-                    : ReferenceWorkloads.W2(ReferenceWorkloads.W2Trajectories / scale);
-                EnsembleSolver.Solve(ReferenceWorkloads.W1(4096, 10), backend); // warm-up: JIT and kernel compilation
-                EnsembleResult best = Enumerable.Range(0, runs).Select(_ => EnsembleSolver.Solve(problem, backend)).MinBy(r => r.Seconds)!;
+                Problem problem = name == "W1" ? ReferenceWorkloads.W1() : ReferenceWorkloads.W2();
+                EnsembleAlgorithm ensemble = ReferenceWorkloads.Ensemble((name == "W1" ? ReferenceWorkloads.W1Trajectories : ReferenceWorkloads.W2Trajectories) / scale);
+                EnsembleSolver.Solve(ReferenceWorkloads.W1(), ReferenceWorkloads.Ensemble(4096, 10), backend); // warm-up: JIT and kernel compilation
+                EnsembleResult best = Enumerable.Range(0, runs).Select(_ => EnsembleSolver.Solve(problem, ensemble, backend)).MinBy(r => r.Seconds)!;
                 var final = best.Final.Moments;
                 int last = name == "W1" ? 0 : final.Dimension - 1;
-                table.AddRow(name, $"sgdyn {backend.Name}", $"{best.Range.Count:N0}{(scale > 1 ? " (reduced)" : "")}", $"{problem.Ensemble.Steps}",
+                table.AddRow(name, $"sgdyn {backend.Name}", $"{best.Range.Count:N0}{(scale > 1 ? " (reduced)" : "")}", $"{ensemble.Steps}",
                     $"{best.Seconds:F3}", $"{best.TrajectoryStepsPerSecond / 1e6:F1}",
                     reference is null ? "n/a" : $"{best.TrajectoryStepsPerSecond / reference:F2}",
                     Coordinates(final.Mean[0], final.Mean[last], name), Coordinates(final.Covariance[0, 0] * (final.Count - 1) / final.Count, final.Covariance[last, last] * (final.Count - 1) / final.Count, name));

@@ -38,34 +38,34 @@ internal static class DemoCommand
                 throw new CliInputException($"--trajectories must be between 2 and {SgdDynamics.Problems.Limits.MaxTrajectories} (got {n})");
             }
 
-            var scenario = new Scenario("demo", "confined (λ = 1) and flat (λ = 0) directions, σ² = 1, η = 0.5", Problem(n));
+            var scenario = new Scenario("demo", "confined (λ = 1) and flat (λ = 0) directions, σ² = 1, η = 0.5", Problem(), Ensemble(n));
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", "demo");
             return Execute(scenario, parse.GetValue(backend)!, parse.GetValue(threads), directory);
         }));
         return command;
     }
 
-    /// <summary>The demo problem with <paramref name="trajectories"/> trajectories.</summary>
-    public static Problem Problem(long trajectories) => ProblemBuilder.Quadratic(
+    /// <summary>The demo problem: a confined and a flat direction.</summary>
+    public static Problem Problem() => ProblemBuilder.Quadratic(
         hessian: ProblemBuilder.Diagonal(1.0, 0.0),
         noiseCovariance: ProblemBuilder.Diagonal(1.0, 1.0),
         learningRate: LearningRate,
-        initialMean: [0.0, 0.0],
-        trajectories: trajectories,
-        steps: 200,
-        seed: 2024,
-        recordEvery: 20);
+        initialMean: [0.0, 0.0]);
+
+    /// <summary>The demo ensemble: <paramref name="trajectories"/> trajectories, 200 steps, a record every 20.</summary>
+    public static EnsembleAlgorithm Ensemble(long trajectories) => new(trajectories, steps: 200, seed: 2024, new RecordSpec(20));
 
     private static int Execute(Scenario scenario, string backendName, int threads, string directory)
     {
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
         OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
+        var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
         EnsembleResult result = ProgressDisplay.Run(
-            "demo", problem.Ensemble.Trajectories * problem.Ensemble.Steps, quiet: false,
-            progress => EnsembleSolver.Solve(problem, backend, progress: progress));
+            "demo", ensemble.Trajectories * ensemble.Steps, quiet: false,
+            progress => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress));
         EnsembleOutput.Write(directory, scenario, result);
-        IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem);
+        IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem, ensemble.RecordSteps);
         double eta = problem.Dynamics.LearningRate;
 
         var table = new Table().Border(TableBorder.Rounded)

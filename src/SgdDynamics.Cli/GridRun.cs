@@ -10,22 +10,22 @@ namespace SgdDynamics.Cli;
 /// <summary><c>sgdyn run</c> for a scenario whose solver is the master equation or a Fokker–Planck equation.</summary>
 internal static class GridRun
 {
-    public static int Execute(Scenario scenario, ComputeDevice device, string directory, bool json)
+    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json)
     {
         OutputFolder.Prepare(directory);
         Problem problem = scenario.Problem;
-        string solverName = GridOutput.SolverName(problem.Solver.Kind);
-        GridSpec grid = problem.Solver.Grid!;
-        var snapshots = new GridOutput.Snapshots(directory, problem, $"{scenario.Name ?? solverName}: {Describe(problem.Solver)}");
-        long total = grid.Count * problem.Ensemble.Steps;
+        string solverName = algorithm.TypeName;
+        GridSpec grid = algorithm.Grid;
+        var snapshots = new GridOutput.Snapshots(directory, algorithm, $"{scenario.Name ?? solverName}: {Describe(algorithm)}");
+        long total = grid.Count * algorithm.Steps;
         GridResult result;
         try
         {
             result = ProgressDisplay.Run(
-                $"{solverName}: {grid.Count:N0} cells × {problem.Ensemble.Steps:N0} steps",
+                $"{solverName}: {grid.Count:N0} cells × {algorithm.Steps:N0} steps",
                 total,
                 quiet: false,
-                progress => GridRunner.Run(problem, device, progress, default, snapshots.Add));
+                progress => GridRunner.Run(problem, algorithm, device, progress, default, snapshots.Add));
         }
         catch (ArgumentException e)
         {
@@ -47,15 +47,18 @@ internal static class GridRun
         return ExitCodes.Ok;
     }
 
-    private static string Describe(SolverSpec solver) => solver.Kind == SolverKind.FokkerPlanck
-        ? $"Fokker–Planck ({(solver.Variant == FokkerPlanckVariant.Langevin ? "Langevin" : "discrete")})"
-        : $"master equation ({solver.Boundary.Name()})";
+    private static string Describe(GridAlgorithm algorithm) => algorithm switch
+    {
+        FokkerPlanckAlgorithm fokkerPlanck => $"Fokker–Planck ({(fokkerPlanck.Variant == FokkerPlanckVariant.Langevin ? "Langevin" : "discrete")})",
+        MasterEquationAlgorithm master => $"master equation ({master.Boundary.Name()})",
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm.GetType().Name, "unknown grid algorithm"),
+    };
 
     private static void Print(Scenario scenario, GridResult result, string directory, GridOutput.Snapshots snapshots)
     {
         GridRecord final = result.Final;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: {Markup.Escape(Describe(result.Problem.Solver))} at step {final.Step} (t = {final.Time:G4})");
+            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: {Markup.Escape(Describe(result.Algorithm))} at step {final.Step} (t = {final.Time:G4})");
         table.AddColumn("coordinate");
         table.AddColumn(new TableColumn("mean").RightAligned());
         table.AddColumn(new TableColumn("variance").RightAligned());
@@ -66,7 +69,7 @@ internal static class GridRun
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
-            $"mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}; {result.Grid.Count:N0} cells × {result.Problem.Ensemble.Steps:N0} steps in {result.Seconds:F2} s = " +
+            $"mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}; {result.Grid.Count:N0} cells × {result.Algorithm.Steps:N0} steps in {result.Seconds:F2} s = " +
             $"[bold]{result.CellUpdatesPerSecond / 1e6:G4} M[/] cell updates/s on {Markup.Escape(result.Device)}");
         AnsiConsole.MarkupLine(
             $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {Markup.Escape(EnsembleOutput.ScenarioFile)}");

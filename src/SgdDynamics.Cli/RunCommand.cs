@@ -2,6 +2,7 @@ using System.CommandLine;
 using SgdDynamics.Backends;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Output;
+using SgdDynamics.Problems;
 using SgdDynamics.Scenarios;
 using Spectre.Console;
 
@@ -61,21 +62,29 @@ internal static class RunCommand
     {
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
-        if (scenario.Problem.Solver.IsGrid)
+        switch (scenario.Algorithm)
         {
-            return GridRun.Execute(scenario, device, directory, json);
+            case GridAlgorithm grid:
+                return GridRun.Execute(scenario, grid, device, directory, json);
+            case EnsembleAlgorithm ensemble:
+                return RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scenario), scenario.Algorithm.GetType().Name, "unknown algorithm");
         }
+    }
 
+    private static int RunEnsemble(Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence)
+    {
         using IEnsembleBackend backend = BackendFactory.For(device);
         OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
-        long total = problem.Ensemble.Trajectories * (long)problem.Ensemble.Steps;
-        bool histogram = problem.Solver.Histogram;
+        long total = ensemble.Trajectories * (long)ensemble.Steps;
+        bool histogram = ensemble.Histogram is not null;
         EnsembleResult result = ProgressDisplay.Run(
-            $"{backend.Name}: {problem.Ensemble.Trajectories:N0} trajectories × {problem.Ensemble.Steps:N0} steps",
+            $"{backend.Name}: {ensemble.Trajectories:N0} trajectories × {ensemble.Steps:N0} steps",
             total,
             quiet: false,
-            progress => EnsembleSolver.Solve(problem, backend, progress: progress, keepFinalStates: problem.Record.Tails || histogram));
+            progress => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress, keepFinalStates: ensemble.Record.Tails || histogram));
         var summary = EnsembleOutput.Write(directory, scenario, result);
         if (histogram)
         {
@@ -108,7 +117,7 @@ internal static class RunCommand
             return ExitCodes.Ok;
         }
 
-        string what = $"{final.Diverged:N0} of {result.Range.Count:N0} trajectories diverged (NaN, infinity or |x_i| > {result.Problem.Ensemble.DivergenceThreshold:G}), first seen at step {result.FirstDivergedStep}; they are excluded from the moments";
+        string what = $"{final.Diverged:N0} of {result.Range.Count:N0} trajectories diverged (NaN, infinity or |x_i| > {result.Algorithm.DivergenceThreshold:G}), first seen at step {result.FirstDivergedStep}; they are excluded from the moments";
         if (final.Count == 0)
         {
             return CliRunner.Fail(ExitCodes.Diverged, $"the run diverged: {what} — no moments are left (lower the learning rate or the noise)");
@@ -139,7 +148,7 @@ internal static class RunCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
-            $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Problem.Ensemble.Steps:N0} steps " +
+            $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
     }

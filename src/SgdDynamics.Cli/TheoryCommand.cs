@@ -30,7 +30,7 @@ internal static class TheoryCommand
                     path);
             }
 
-            IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem);
+            IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem, loaded.Algorithm.RecordSteps);
             StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
             if (parse.GetValue(json))
             {

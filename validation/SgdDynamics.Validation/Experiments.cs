@@ -19,19 +19,19 @@ public static class Experiments
         double contraction = Math.Abs(1 - eta * lambda);
         int steps = contraction < 1e-12 ? 1 : Math.Max(1, (int)Math.Ceiling(Math.Log(1e-12) / (2 * Math.Log(contraction))));
         Problem problem = ProblemBuilder.Quadratic(
-            new double[,] { { lambda } }, new double[,] { { sigma2 } }, eta, [0.0], trajectories, steps, seed,
+            new double[,] { { lambda } }, new double[,] { { sigma2 } }, eta, [0.0],
             curvatureNoiseStd: curvatureStd == 0 ? null : [curvatureStd]);
-        var moments = EnsembleSolver.Solve(problem, backend).Final.Moments;
+        var moments = EnsembleSolver.Solve(problem, new EnsembleAlgorithm(trajectories, steps, seed), backend).Final.Moments;
         return new Estimate(moments.Covariance[0, 0], moments.VarianceStandardError[0]);
     }
 
     /// <summary>
-    /// Batch means: runs <paramref name="problem"/> as <paramref name="batches"/> equal shards (tile-aligned), evaluates
+    /// Batch means: runs <paramref name="problem"/> with <paramref name="ensemble"/> as <paramref name="batches"/> equal shards (tile-aligned), evaluates
     /// <paramref name="statistic"/> on each shard's final moments and returns their mean with SE = sd/√batches.
     /// </summary>
-    public static Estimate BatchMeans(Problem problem, IEnsembleBackend backend, int batches, Func<Statistics.Moments, double> statistic)
+    public static Estimate BatchMeans(Problem problem, EnsembleAlgorithm ensemble, IEnsembleBackend backend, int batches, Func<Statistics.Moments, double> statistic)
     {
-        long n = problem.Ensemble.Trajectories;
+        long n = ensemble.Trajectories;
         long size = n / batches / Kernels.Statistics.TileLayout.TileSize * Kernels.Statistics.TileLayout.TileSize;
         if (size < Kernels.Statistics.TileLayout.TileSize)
         {
@@ -42,7 +42,7 @@ public static class Experiments
         for (int b = 0; b < batches; b++)
         {
             var range = new TrajectoryRange(b * size, size);
-            values[b] = statistic(EnsembleSolver.Solve(problem, backend, range).Final.Moments);
+            values[b] = statistic(EnsembleSolver.Solve(problem, ensemble, backend, range).Final.Moments);
         }
 
         return MeanOfBatches(values);

@@ -5,7 +5,7 @@ using SgdDynamics.Problems;
 namespace SgdDynamics.Ensembles;
 
 /// <summary>
-/// A <see cref="Problem"/> in the form the ensemble kernels take: the initial law as float32 parameters with the shape
+/// A <see cref="Problem"/> and its <see cref="EnsembleAlgorithm"/> in the form the ensemble kernels take: the initial law as float32 parameters with the shape
 /// of its factor, the divergence bound, the seed and the recording schedule. The landscape and update-rule kernel
 /// structs come from <see cref="ModelRegistry"/> through <see cref="Bind{TP, TResult}"/>, which a backend calls once per
 /// run with its own parameter storage. Trajectory states are float32; every statistic is accumulated in double and
@@ -13,16 +13,16 @@ namespace SgdDynamics.Ensembles;
 /// </summary>
 public sealed class EnsembleModel
 {
-    private EnsembleModel(Problem problem)
+    private EnsembleModel(Problem problem, EnsembleAlgorithm algorithm)
     {
         Problem = problem;
         Dimension = problem.Dimension;
         InitialMean = KernelMatrix.Floats(problem.Initial.Mean);
         InitialFactor = KernelMatrix.RowMajor(problem.Initial.Factor);
         InitialShape = KernelMatrix.ShapeOf(problem.Initial.Factor);
-        DivergenceBound = (float)problem.Ensemble.DivergenceThreshold;
-        Seed = problem.Ensemble.Seed;
-        RecordSteps = problem.RecordSteps.ToArray();
+        DivergenceBound = (float)algorithm.DivergenceThreshold;
+        Seed = algorithm.Seed;
+        RecordSteps = algorithm.RecordSteps.ToArray();
     }
 
     /// <summary>The problem this model was made from.</summary>
@@ -52,17 +52,18 @@ public sealed class EnsembleModel
     /// <summary>Statistics per record (see <see cref="TileLayout.Statistics"/>).</summary>
     public int StatisticCount => TileLayout.StatisticCount(Dimension);
 
-    /// <summary>Converts a validated problem.</summary>
+    /// <summary>Converts a validated problem and the ensemble that solves it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The dimension is outside 1 … <see cref="Limits.MaxDimension"/>.</exception>
-    public static EnsembleModel From(Problem problem)
+    public static EnsembleModel From(Problem problem, EnsembleAlgorithm algorithm)
     {
         ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(algorithm);
         if (problem.Dimension < 1 || problem.Dimension > Limits.MaxDimension)
         {
             throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxDimension} (got {problem.Dimension})");
         }
 
-        return new(problem);
+        return new(problem, algorithm);
     }
 
     /// <summary>The initial law with its parameters in <paramref name="store"/>.</summary>

@@ -4,7 +4,7 @@ namespace SgdDynamics.Ensembles;
 
 /// <summary>
 /// The two benchmark workloads W1 and W2 of the C++ reference programs that <c>sgdyn bench</c> runs beside the engine
-/// (<c>../shared/refs</c> next to a checkout, with their README), as problems. Same
+/// (<c>../shared/refs</c> next to a checkout, with their README), as problems with their ensembles. Same
 /// random stream as the references (Philox key (seed, trajectory), counter (step, sub), Box–Muller of
 /// (r0, r1) then (r2, r3)), so the moments agree with theirs to float rounding.
 /// </summary>
@@ -26,22 +26,19 @@ public static class ReferenceWorkloads
     /// W1: 1-D multiplicative-noise quadratic <c>x ← x − η((λ + a z1) x + s z2)</c>, λ = 1, a = 0.5, s = 1,
     /// η = 0.01, x₀ = 1.
     /// </summary>
-    public static Problem W1(long trajectories = W1Trajectories, int steps = Steps, uint seed = ReferenceSeed) =>
+    public static Problem W1() =>
         ProblemBuilder.Quadratic(
             hessian: new double[,] { { 1.0 } },
             noiseCovariance: new double[,] { { 1.0 } },
             learningRate: 0.01,
             initialMean: [1.0],
-            trajectories: trajectories,
-            steps: steps,
-            seed: seed,
             curvatureNoiseStd: [0.5]);
 
     /// <summary>
     /// W2: 16-D diagonal quadratic <c>x ← x − η(H x + L z)</c>, H = diag(h_d), h_d = 10^(−3 + 3d/15) with
     /// h₀ = 0 (a flat direction), L = diag(√h_d + 0.1), η = 0.01, x₀ = (1, …, 1).
     /// </summary>
-    public static Problem W2(long trajectories = W2Trajectories, int steps = Steps, uint seed = ReferenceSeed)
+    public static Problem W2()
     {
         const int d = 16;
         var h = new double[d];
@@ -58,9 +55,9 @@ public static class ReferenceWorkloads
             hessian: ProblemBuilder.Diagonal(h),
             noiseCovariance: ProblemBuilder.Diagonal(noise),
             learningRate: 0.01,
-            initialMean: Enumerable.Repeat(1.0, d).ToArray(),
-            trajectories: trajectories,
-            steps: steps,
-            seed: seed);
+            initialMean: Enumerable.Repeat(1.0, d).ToArray());
     }
+
+    /// <summary>The workloads' ensemble: <paramref name="trajectories"/> trajectories (W1: <see cref="W1Trajectories"/>, W2: <see cref="W2Trajectories"/>), recording the start and the end.</summary>
+    public static EnsembleAlgorithm Ensemble(long trajectories, int steps = Steps, uint seed = ReferenceSeed) => new(trajectories, steps, seed);
 }

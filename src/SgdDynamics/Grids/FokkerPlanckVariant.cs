@@ -25,3 +25,15 @@ public enum FokkerPlanckVariant
     /// </summary>
     Discrete,
 }
+
+/// <summary>Names of <see cref="FokkerPlanckVariant"/> values as scenario files and outputs write them.</summary>
+public static class FokkerPlanckVariantNames
+{
+    /// <summary><c>langevin</c> or <c>discrete</c>; throws on a value that is not a variant.</summary>
+    public static string Name(this FokkerPlanckVariant variant) => variant switch
+    {
+        FokkerPlanckVariant.Langevin => "langevin",
+        FokkerPlanckVariant.Discrete => "discrete",
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "unknown Fokker–Planck variant"),
+    };
+}

@@ -19,7 +19,8 @@ namespace SgdDynamics.Grids;
 public sealed record GridRecord(int Step, double Time, double Mass, double LostMass, double[] Mean, double[,] Covariance, double[]? Displacement = null);
 
 /// <summary>The outcome of a grid run.</summary>
-/// <param name="Problem">The problem (its <see cref="Problem.Solver"/> is a grid solver).</param>
+/// <param name="Problem">The problem.</param>
+/// <param name="Algorithm">The grid solver that ran it.</param>
 /// <param name="Backend">The backend that ran the solver.</param>
 /// <param name="Device">What ran it, in words.</param>
 /// <param name="Grid">The grid.</param>
@@ -28,6 +29,7 @@ public sealed record GridRecord(int Step, double Time, double Mass, double LostM
 /// <param name="Seconds">Wall time of the set-up (solver construction) and the steps.</param>
 public sealed record GridResult(
     Problem Problem,
+    GridAlgorithm Algorithm,
     string Backend,
     string Device,
     UniformGrid Grid,
@@ -39,11 +41,11 @@ public sealed record GridResult(
     public GridRecord Final => Records[^1];
 
     /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
-    public double CellUpdatesPerSecond => Grid.Count * (double)Problem.Ensemble.Steps / Seconds;
+    public double CellUpdatesPerSecond => Grid.Count * (double)Algorithm.Steps / Seconds;
 }
 
 /// <summary>
-/// Runs a problem whose solver is the master equation or a Fokker–Planck equation: builds the grid, the landscape
+/// Solves a problem with the master equation or a Fokker–Planck equation (a <see cref="GridAlgorithm"/>): builds the grid, the landscape
 /// and the initial density, and advances it from record to record (on the device, for the master equation on ILGPU,
 /// the density stays there between records). The master equation applies the exact one-step kernel of SGD; the
 /// Fokker–Planck solver takes <c>substeps</c> backward Euler steps of Δt = η/substeps per SGD step (first order in
@@ -52,14 +54,6 @@ public sealed record GridResult(
 /// </summary>
 public static class GridRunner
 {
-    /// <summary>The grid of a grid problem.</summary>
-    /// <exception cref="ArgumentException">The problem has no grid.</exception>
-    public static UniformGrid Grid(Problem problem)
-    {
-        ArgumentNullException.ThrowIfNull(problem);
-        return (problem.Solver.Grid ?? throw new ArgumentException("the problem's solver has no grid", nameof(problem))).ToGrid();
-    }
-
     /// <summary>
     /// The grid landscape of a problem: mean gradient ḡ(x) and noise covariance Σ(x). The one place where a landscape
     /// specification becomes a <see cref="GridLandscape"/>.
@@ -90,77 +84,90 @@ public static class GridRunner
     }
 
     /// <summary>
-    /// Runs <paramref name="problem"/>. <paramref name="device"/> is where grid kernels run (null: the managed CPU);
+    /// Solves <paramref name="problem"/> with <paramref name="algorithm"/>. <paramref name="device"/> is where grid kernels run (null: the managed CPU);
     /// <paramref name="progress"/> receives completed cell updates (cells × steps, after each stretch of steps: at every
     /// record and at least every fiftieth of the run); <paramref name="onRecord"/> sees every recorded step with the live
     /// density (copy it to keep it), so snapshots can be written as the run goes without keeping them all in memory.
     /// </summary>
-    /// <exception cref="ArgumentException">The problem's solver is not a grid solver.</exception>
+    /// <exception cref="ArgumentException">The dynamics has no grid form, or the grid does not have the problem's dimension.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps).</exception>
     public static GridResult Run(
         Problem problem,
+        GridAlgorithm algorithm,
         ComputeDevice? device = null,
         Action<long>? progress = null,
         CancellationToken cancellationToken = default,
         Action<GridRecord, GridDensity>? onRecord = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
-        SolverSpec spec = problem.Solver;
-        if (!spec.IsGrid)
+        ArgumentNullException.ThrowIfNull(algorithm);
+        if (algorithm.Grid.Dimension != problem.Dimension)
         {
-            throw new ArgumentException($"solver {spec.Kind} is not a grid solver", nameof(problem));
+            throw new ArgumentException($"the grid has {algorithm.Grid.Dimension} dimensions, the problem {problem.Dimension}", nameof(algorithm));
         }
 
         var clock = Stopwatch.StartNew();
-        UniformGrid grid = Grid(problem);
+        UniformGrid grid = algorithm.Grid.ToGrid();
         GridLandscape landscape = Landscape(problem);
         double eta = problem.Dynamics.LearningRate;
         GridDensity density = InitialDensity(problem, grid);
-        double[]? displacement = spec.Boundary == GridBoundary.Periodic ? new double[grid.Dimension] : null;
+        double[]? displacement = algorithm.Boundary == GridBoundary.Periodic ? new double[grid.Dimension] : null;
 
         // advance(density, first step, steps): the master equation runs on the device; the Fokker–Planck solver's
         // backward-Euler solves run on the host (its operator kernels run on the device, the implicit solve does not).
         Action<GridDensity, int, int> advance;
         IDisposable solverResource;
         string described;
-        if (spec.Kind == SolverKind.MasterEquation)
+        string backend;
+        switch (algorithm)
         {
-            var solver = new MasterEquationSolver(grid, landscape, eta, spec.Boundary, spec.TruncationSigmas, device);
-            solverResource = solver;
-            advance = (p, _, steps) => solver.Advance(p, steps, displacement);
-            described = solver.Device.Description;
-        }
-        else
-        {
-            var solver = new FokkerPlanckSolver(grid, landscape, eta, spec.Variant ?? FokkerPlanckVariant.Discrete, device, spec.Boundary);
-            solverResource = solver;
-            int substeps = spec.Substeps;
-            double dt = eta / substeps;
-            advance = (p, first, steps) =>
+            case MasterEquationAlgorithm master:
             {
-                for (int k = first; k < first + steps; k++)
+                var solver = new MasterEquationSolver(grid, landscape, eta, master.Boundary, master.TruncationSigmas, device);
+                solverResource = solver;
+                advance = (p, _, steps) => solver.Advance(p, steps, displacement);
+                described = solver.Device.Description;
+                backend = device?.Name ?? "managed";
+                break;
+            }
+
+            case FokkerPlanckAlgorithm fokkerPlanck:
+            {
+                var solver = new FokkerPlanckSolver(grid, landscape, eta, fokkerPlanck.Variant, device, fokkerPlanck.Boundary);
+                solverResource = solver;
+                int substeps = fokkerPlanck.Substeps;
+                double dt = eta / substeps;
+                advance = (p, first, steps) =>
                 {
-                    for (int j = 0; j < substeps; j++)
+                    for (int k = first; k < first + steps; k++)
                     {
-                        solver.Advance(p, (k + (double)j / substeps) * eta, dt);
-                        if (displacement is not null)
+                        for (int j = 0; j < substeps; j++)
                         {
-                            double[] velocity = solver.Drift(p);
-                            for (int axis = 0; axis < velocity.Length; axis++)
+                            solver.Advance(p, (k + (double)j / substeps) * eta, dt);
+                            if (displacement is not null)
                             {
-                                displacement[axis] += dt * velocity[axis];
+                                double[] velocity = solver.Drift(p);
+                                for (int axis = 0; axis < velocity.Length; axis++)
+                                {
+                                    displacement[axis] += dt * velocity[axis];
+                                }
                             }
                         }
                     }
-                }
-            };
-            described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
+                };
+                described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
+                backend = "managed";
+                break;
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm.GetType().Name, "unknown grid algorithm");
         }
 
         using IDisposable owned = solverResource;
-        IReadOnlyList<int> recordSteps = problem.RecordSteps;
+        IReadOnlyList<int> recordSteps = algorithm.RecordSteps;
         var records = new List<GridRecord>(recordSteps.Count);
-        int stretch = Math.Max(1, (problem.Ensemble.Steps + 49) / 50);
+        int stretch = Math.Max(1, (algorithm.Steps + 49) / 50);
         int current = 0;
         foreach (int target in recordSteps)
         {
@@ -180,7 +187,6 @@ public static class GridRunner
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        string backend = spec.Kind == SolverKind.MasterEquation ? device?.Name ?? "managed" : "managed";
-        return new GridResult(problem, backend, described, grid, records, density, seconds);
+        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds);
     }
 }

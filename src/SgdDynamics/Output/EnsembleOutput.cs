@@ -59,9 +59,10 @@ public static class EnsembleOutput
     public static JsonObject Summary(Scenario scenario, EnsembleResult result, IReadOnlyList<ModeReport> modeReports)
     {
         Problem p = result.Problem;
+        EnsembleAlgorithm algorithm = result.Algorithm;
         EnsembleRecord final = result.Final;
         JsonObject finalRecord = Record(final);
-        if (result.FinalStates is not null && p.Record.Tails)
+        if (result.FinalStates is not null && algorithm.Record.Tails)
         {
             var tails = EnsembleObservations.Tails(result);
             finalRecord["tailIndex"] = new JsonArray(tails.Select(t => (JsonNode)new JsonObject
@@ -97,19 +98,19 @@ public static class EnsembleOutput
         var summary = new JsonObject
         {
             ["scenario"] = scenario.Name,
-            ["solver"] = "ensemble",
+            ["solver"] = algorithm.TypeName,
             ["landscape"] = p.Landscape.TypeName,
             ["backend"] = result.Backend,
             ["device"] = result.Device,
             ["dimension"] = p.Dimension,
             ["trajectories"] = result.Range.Count,
             ["firstTrajectory"] = result.Range.First,
-            ["steps"] = p.Ensemble.Steps,
-            ["seed"] = p.Ensemble.Seed,
+            ["steps"] = algorithm.Steps,
+            ["seed"] = algorithm.Seed,
             ["optimizer"] = DynamicsJson.Of(p.Dynamics),
-            ["recordEvery"] = p.Record.Every,
+            ["recordEvery"] = algorithm.Record.Every,
             ["records"] = result.Records.Count,
-            ["divergenceThreshold"] = p.Ensemble.DivergenceThreshold,
+            ["divergenceThreshold"] = algorithm.DivergenceThreshold,
             ["firstDivergedStep"] = result.FirstDivergedStep,
             ["final"] = finalRecord,
             ["modes"] = modes,

@@ -36,15 +36,6 @@ public static class GridOutput
         return summary;
     }
 
-    /// <summary>The solver's name as in scenario files: <c>ensemble</c>, <c>masterEquation</c>, <c>fokkerPlanck</c>.</summary>
-    public static string SolverName(SolverKind kind) => kind switch
-    {
-        SolverKind.Ensemble => "ensemble",
-        SolverKind.MasterEquation => "masterEquation",
-        SolverKind.FokkerPlanck => "fokkerPlanck",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown solver"),
-    };
-
     /// <summary>The summary object of a grid run.</summary>
     public static JsonObject Summary(Scenario scenario, GridResult result, Snapshots snapshots)
     {
@@ -52,23 +43,23 @@ public static class GridOutput
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(snapshots);
         Problem p = result.Problem;
-        SolverSpec solver = p.Solver;
+        GridAlgorithm algorithm = result.Algorithm;
         return new JsonObject
         {
             ["scenario"] = scenario.Name,
-            ["solver"] = SolverName(solver.Kind),
-            ["variant"] = solver.Variant is { } v ? (v == FokkerPlanckVariant.Langevin ? "langevin" : "discrete") : null,
-            ["boundary"] = solver.Boundary.Name(),
-            ["truncationSigmas"] = solver.Kind == SolverKind.MasterEquation ? solver.TruncationSigmas : null,
-            ["substeps"] = solver.Kind == SolverKind.FokkerPlanck ? solver.Substeps : null,
+            ["solver"] = algorithm.TypeName,
+            ["variant"] = (algorithm as FokkerPlanckAlgorithm)?.Variant.Name(),
+            ["boundary"] = algorithm.Boundary.Name(),
+            ["truncationSigmas"] = (algorithm as MasterEquationAlgorithm)?.TruncationSigmas,
+            ["substeps"] = (algorithm as FokkerPlanckAlgorithm)?.Substeps,
             ["grid"] = GridJson(result.Grid),
             ["backend"] = result.Backend,
             ["device"] = result.Device,
             ["dimension"] = p.Dimension,
-            ["steps"] = p.Ensemble.Steps,
+            ["steps"] = algorithm.Steps,
             ["optimizer"] = DynamicsJson.Of(p.Dynamics),
             ["initial"] = p.Initial.IsPoint ? "point mass (the cell holding the point)" : "Gaussian (sampled at cell centres, normalised on the grid)",
-            ["recordEvery"] = p.Record.Every,
+            ["recordEvery"] = algorithm.Record.Every,
             ["records"] = result.Records.Count,
             ["final"] = Record(result.Final),
             ["densityFiles"] = new JsonArray(snapshots.CsvFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
@@ -155,7 +146,7 @@ public static class GridOutput
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(result);
-        GridSpec spec = result.Problem.Solver.Grid ?? throw new InvalidOperationException("the solver section has no grid");
+        GridSpec spec = result.Algorithm.Histogram ?? throw new InvalidOperationException("the ensemble has no histogram grid");
         float[] states = result.FinalStates ?? throw new InvalidOperationException("final states were not kept: solve with keepFinalStates");
         UniformGrid grid = spec.ToGrid();
         GridDensity density = GridDensity.Histogram(grid, states, out long outside, out long diverged);
@@ -208,16 +199,16 @@ public static class GridOutput
         private readonly List<string> csvFiles = [];
         private readonly List<string> plotFiles = [];
 
-        /// <summary>Snapshots of <paramref name="problem"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.</summary>
-        public Snapshots(string directory, Problem problem, string title, bool plots = true)
+        /// <summary>Snapshots of a run of <paramref name="algorithm"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.</summary>
+        public Snapshots(string directory, GridAlgorithm algorithm, string title, bool plots = true)
         {
-            ArgumentNullException.ThrowIfNull(problem);
+            ArgumentNullException.ThrowIfNull(algorithm);
             this.directory = directory;
             this.title = title;
-            plotted = plots ? [.. DensityPlots.Thin(problem.RecordSteps)] : [];
-            source = problem.Solver.Kind == SolverKind.FokkerPlanck
-                ? $"fokkerPlanck ({(problem.Solver.Variant == FokkerPlanckVariant.Langevin ? "langevin" : "discrete")})"
-                : SolverName(problem.Solver.Kind);
+            plotted = plots ? [.. DensityPlots.Thin(algorithm.RecordSteps)] : [];
+            source = algorithm is FokkerPlanckAlgorithm fokkerPlanck
+                ? $"{algorithm.TypeName} ({fokkerPlanck.Variant.Name()})"
+                : algorithm.TypeName;
         }
 
         /// <summary>The density CSV files written so far (names relative to the folder).</summary>

@@ -11,4 +11,11 @@ public static class Limits
 
     /// <summary>Largest divergence threshold, so that sums of x⁴ over an ensemble stay representable.</summary>
     public const double MaxDivergenceThreshold = 1e15;
+
+    /// <summary>
+    /// Largest number of grid cells, 2²⁴ (e.g. 4096 × 4096 or 16.7 M cells in 1-D): a density is 8 bytes a cell and the
+    /// solvers keep several arrays of that size (2-D Fokker–Planck: a 9-point sparse matrix and its ILU factors, ~200
+    /// bytes a cell), so this keeps one run within a few GiB.
+    /// </summary>
+    public const long MaxGridCells = 1L << 24;
 }

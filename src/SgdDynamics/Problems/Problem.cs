@@ -39,42 +39,15 @@ public sealed record InitialLaw(Vector<double> Mean, Matrix<double> Covariance, 
     public bool IsPoint => Covariance.Enumerate().All(v => v == 0.0);
 }
 
-/// <summary>Ensemble size, length, seed and the divergence threshold (largest allowed |x_i|).</summary>
-public sealed record EnsembleSpec(long Trajectories, int Steps, uint Seed, double DivergenceThreshold)
-{
-    /// <summary>Default divergence threshold on max_i |x_i|.</summary>
-    public const double DefaultDivergenceThreshold = 1e12;
-}
-
 /// <summary>
-/// Recording schedule: statistics at step 0, every <paramref name="Every"/> steps, and at the last step;
-/// <paramref name="Tails"/> also keeps the final states to estimate tail indices (Hill) and quantiles.
+/// What is simulated: the landscape, the dynamics with its constants, and the initial law. How it is solved (an ensemble
+/// with its size, seed and recording, or a grid solver with its grid) is a separate <see cref="Algorithm"/>; the same
+/// problem can be handed to each (docs/architecture.md, "Data flow").
 /// </summary>
-public sealed record RecordSpec(int Every, bool Tails = false)
-{
-    /// <summary>The recorded steps for a run of <paramref name="steps"/> steps: 0, every, 2·every, …, and steps.</summary>
-    public IReadOnlyList<int> Steps(int steps)
-    {
-        var list = new List<int>();
-        for (int k = 0; k < steps; k += Every) list.Add(k);
-        list.Add(steps);
-        return list;
-    }
-}
-
-/// <summary>A validated, immutable problem: landscape, dynamics, initial law, ensemble and recording schedule.</summary>
-public sealed record Problem(
-    LandscapeSpec Landscape,
-    DynamicsSpec Dynamics,
-    InitialLaw Initial,
-    EnsembleSpec Ensemble,
-    RecordSpec Record)
+public sealed record Problem(LandscapeSpec Landscape, DynamicsSpec Dynamics, InitialLaw Initial)
 {
     /// <summary>Dimension d.</summary>
     public int Dimension => Landscape.Dimension;
-
-    /// <summary>The solver (default: an ensemble of trajectories).</summary>
-    public SolverSpec Solver { get; init; } = SolverSpec.Ensemble;
 
     /// <summary>True when the landscape is a <see cref="QuadraticLandscapeSpec"/> (theory and Hessian eigenmodes exist).</summary>
     public bool IsQuadratic => Landscape is QuadraticLandscapeSpec;
@@ -85,7 +58,4 @@ public sealed record Problem(
     /// </summary>
     public QuadraticLandscapeSpec Quadratic => Landscape as QuadraticLandscapeSpec
         ?? throw new InvalidOperationException($"this needs a quadratic landscape; the problem's landscape is '{Landscape.TypeName}'");
-
-    /// <summary>Recorded steps, ascending, starting at 0 and ending at the last step.</summary>
-    public IReadOnlyList<int> RecordSteps => Record.Steps(Ensemble.Steps);
 }

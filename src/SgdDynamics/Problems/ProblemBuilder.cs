@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace SgdDynamics.Problems;
 
 /// <summary>
-/// Builds problems (quadratic, double-well, ring-valley) in code (benchmarks, the demo, tests), with the same factorisations the
+/// Builds problems (quadratic, double-well, ring-valley, any registered pair) in code (benchmarks, the demo, tests), with the same factorisations the
 /// scenario loader uses. Inputs are assumed valid; scenario files go through the loader's checks.
 /// </summary>
 public static class ProblemBuilder
@@ -11,27 +11,21 @@ public static class ProblemBuilder
     /// <summary>
     /// A quadratic problem. <paramref name="linearTerm"/>, <paramref name="curvatureNoiseStd"/> default to 0;
     /// <paramref name="initialCovariance"/> null is a point start at <paramref name="initialMean"/>;
-    /// <paramref name="momentum"/> &gt; 0 selects heavy-ball momentum; <paramref name="recordEvery"/> 0 records
-    /// only the start and the end; <paramref name="recordTails"/> keeps final states for tail estimates.
+    /// <paramref name="momentum"/> &gt; 0 selects heavy-ball momentum. How it is solved is a separate
+    /// <see cref="Algorithm"/> (e.g. <see cref="EnsembleAlgorithm"/>).
     /// </summary>
     public static Problem Quadratic(
         double[,] hessian,
         double[,] noiseCovariance,
         double learningRate,
         double[] initialMean,
-        long trajectories,
-        int steps,
-        uint seed,
-        int recordEvery = 0,
         double[]? linearTerm = null,
         double[]? curvatureNoiseStd = null,
         double momentum = 0,
-        double[,]? initialCovariance = null,
-        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
-        bool recordTails = false)
+        double[,]? initialCovariance = null)
     {
         var landscape = QuadraticLandscape(hessian, noiseCovariance, linearTerm, curvatureNoiseStd);
-        return Assemble(landscape, learningRate, initialMean, initialCovariance, trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+        return Assemble(landscape, learningRate, initialMean, initialCovariance, momentum);
     }
 
     /// <summary>
@@ -63,17 +57,10 @@ public static class ProblemBuilder
         double noiseStd,
         double learningRate,
         double x0,
-        long trajectories,
-        int steps,
-        uint seed,
-        int recordEvery = 0,
         double momentum = 0,
-        double initialVariance = 0,
-        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
-        bool recordTails = false) =>
+        double initialVariance = 0) =>
         Assemble(
-            new DoubleWellLandscapeSpec(noiseStd), learningRate, [x0], initialVariance > 0 ? new[,] { { initialVariance } } : null,
-            trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+            new DoubleWellLandscapeSpec(noiseStd), learningRate, [x0], initialVariance > 0 ? new[,] { { initialVariance } } : null, momentum);
 
     /// <summary>
     /// A ring-valley problem in <paramref name="dimension"/> ≥ 2 dimensions, <c>L(x) = λ(|x|² − 1)²/4</c> with
@@ -87,14 +74,8 @@ public static class ProblemBuilder
         double noiseStd,
         double learningRate,
         double[] initialMean,
-        long trajectories,
-        int steps,
-        uint seed,
-        int recordEvery = 0,
         double momentum = 0,
-        double[,]? initialCovariance = null,
-        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
-        bool recordTails = false)
+        double[,]? initialCovariance = null)
     {
         if (initialMean.Length != dimension)
         {
@@ -102,8 +83,7 @@ public static class ProblemBuilder
         }
 
         return Assemble(
-            new RingValleyLandscapeSpec(dimension, curvature, noiseStd), learningRate, initialMean, initialCovariance,
-            trajectories, steps, seed, recordEvery, momentum, divergenceThreshold, recordTails);
+            new RingValleyLandscapeSpec(dimension, curvature, noiseStd), learningRate, initialMean, initialCovariance, momentum);
     }
 
     /// <summary>
@@ -115,13 +95,7 @@ public static class ProblemBuilder
         LandscapeSpec landscape,
         DynamicsSpec dynamics,
         double[] initialMean,
-        long trajectories,
-        int steps,
-        uint seed,
-        int recordEvery = 0,
-        double[,]? initialCovariance = null,
-        double divergenceThreshold = EnsembleSpec.DefaultDivergenceThreshold,
-        bool recordTails = false)
+        double[,]? initialCovariance = null)
     {
         ArgumentNullException.ThrowIfNull(landscape);
         ArgumentNullException.ThrowIfNull(dynamics);
@@ -136,15 +110,12 @@ public static class ProblemBuilder
         Matrix<double> c0 = initialCovariance is null ? build.Dense(d, d) : build.DenseOfArray(initialCovariance);
         (Matrix<double> f0, bool lower0) = CovarianceFactor.Compute(c0);
         var initial = new InitialLaw(Vector<double>.Build.DenseOfArray(initialMean), c0, f0, lower0);
-        var ensemble = new EnsembleSpec(trajectories, steps, seed, divergenceThreshold);
-        return new Problem(landscape, dynamics, initial, ensemble, new RecordSpec(recordEvery > 0 ? recordEvery : steps, recordTails));
+        return new Problem(landscape, dynamics, initial);
     }
 
     private static Problem Assemble(
-        LandscapeSpec landscape, double learningRate, double[] initialMean, double[,]? initialCovariance, long trajectories, int steps,
-        uint seed, int recordEvery, double momentum, double divergenceThreshold, bool recordTails) =>
-        Of(landscape, momentum > 0 ? new HeavyBallSpec(learningRate, momentum) : new SgdSpec(learningRate), initialMean,
-            trajectories, steps, seed, recordEvery, initialCovariance, divergenceThreshold, recordTails);
+        LandscapeSpec landscape, double learningRate, double[] initialMean, double[,]? initialCovariance, double momentum) =>
+        Of(landscape, momentum > 0 ? new HeavyBallSpec(learningRate, momentum) : new SgdSpec(learningRate), initialMean, initialCovariance);
 
     /// <summary>A diagonal matrix.</summary>
     public static double[,] Diagonal(params double[] values)

@@ -2,11 +2,15 @@ using SgdDynamics.Problems;
 
 namespace SgdDynamics.Scenarios;
 
-/// <summary>A loaded scenario: an optional name and description around the validated <see cref="Problems.Problem"/>.</summary>
+/// <summary>
+/// A loaded scenario: an optional name and description around the validated <see cref="Problems.Problem"/> (what is
+/// simulated) and the <see cref="Problems.Algorithm"/> that solves it.
+/// </summary>
 /// <param name="Name">Short name of the scenario, if given.</param>
 /// <param name="Description">Free-text description, if given.</param>
 /// <param name="Problem">The validated problem.</param>
-public sealed record Scenario(string? Name, string? Description, Problem Problem)
+/// <param name="Algorithm">How it is solved: an ensemble or a grid solver.</param>
+public sealed record Scenario(string? Name, string? Description, Problem Problem, Algorithm Algorithm)
 {
     /// <summary>The scenario as JSON in the format <see cref="ScenarioLoader"/> reads, with every default written out.</summary>
     public string ToJson() => ScenarioWriter.ToJson(this);

@@ -8,22 +8,27 @@ namespace SgdDynamics.Scenarios;
 /// <summary>The <c>solver</c> section (grid solvers, ensemble histograms) and the checks of a grid problem.</summary>
 public static partial class ScenarioLoader
 {
-    private static SolverSpec ReadSolver(ObjectFields solver, int dimension)
+    private const string EnsembleType = "ensemble";
+    private const string MasterEquationType = "masterEquation";
+    private const string FokkerPlanckType = "fokkerPlanck";
+
+    /// <summary>The <c>solver</c> object as read; the algorithm is assembled once the <c>ensemble</c> and <c>record</c> sections are read.</summary>
+    private static SolverSection ReadSolver(ObjectFields solver, int dimension)
     {
         var typeField = solver.Required("type");
-        var kind = typeField.AsString() switch
+        string type = typeField.AsString() switch
         {
-            "ensemble" => SolverKind.Ensemble,
-            "masterEquation" => SolverKind.MasterEquation,
-            "fokkerPlanck" => SolverKind.FokkerPlanck,
-            var other => throw typeField.Error($"unknown solver type {Quote(other)} (expected: ensemble, masterEquation, fokkerPlanck)"),
+            EnsembleType => EnsembleType,
+            MasterEquationType => MasterEquationType,
+            FokkerPlanckType => FokkerPlanckType,
+            var other => throw typeField.Error($"unknown solver type {Quote(other)} (expected: {EnsembleType}, {MasterEquationType}, {FokkerPlanckType})"),
         };
 
-        OnlyFor(solver, kind, "histogram", SolverKind.Ensemble, "'ensemble'");
-        OnlyFor(solver, kind, "variant", SolverKind.FokkerPlanck, "'fokkerPlanck'");
-        OnlyFor(solver, kind, "truncationSigmas", SolverKind.MasterEquation, "'masterEquation'");
-        OnlyFor(solver, kind, "substeps", SolverKind.FokkerPlanck, "'fokkerPlanck'");
-        if (kind == SolverKind.Ensemble && solver.Optional("boundary") is { } ensembleBoundary)
+        OnlyFor(solver, type, "histogram", EnsembleType);
+        OnlyFor(solver, type, "variant", FokkerPlanckType);
+        OnlyFor(solver, type, "truncationSigmas", MasterEquationType);
+        OnlyFor(solver, type, "substeps", FokkerPlanckType);
+        if (type == EnsembleType && solver.Optional("boundary") is { } ensembleBoundary)
         {
             throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
         }
@@ -35,19 +40,29 @@ public static partial class ScenarioLoader
         {
             grid = ReadGrid(gridField.AsObject(), dimension);
         }
-        else if (kind != SolverKind.Ensemble)
+        else if (type != EnsembleType)
         {
             throw solver.Missing("grid", "a grid solver needs {\"lower\": [...], \"upper\": [...], \"cells\": [...]}");
         }
 
-        bool histogram = solver.Optional("histogram") is { } histogramField && histogramField.AsBoolean();
-        if (histogram && grid is null)
+        if (type == EnsembleType)
         {
-            throw solver.Missing("grid", "\"histogram\": true bins the final states on this grid");
+            bool histogram = solver.Optional("histogram") is { } histogramField && histogramField.AsBoolean();
+            if (histogram && grid is null)
+            {
+                throw solver.Missing("grid", "\"histogram\": true bins the final states on this grid");
+            }
+
+            if (!histogram && grid is not null)
+            {
+                throw solver.Required("grid").Error("an ensemble uses a grid only to bin its final states: add \"histogram\": true or drop the grid");
+            }
+
+            return SolverSection.Ensemble with { Grid = grid };
         }
 
-        FokkerPlanckVariant? variant = null;
-        if (kind == SolverKind.FokkerPlanck)
+        var variant = FokkerPlanckVariant.Discrete;
+        if (type == FokkerPlanckType)
         {
             var variantField = solver.Required("variant");
             variant = variantField.AsString() switch
@@ -58,12 +73,12 @@ public static partial class ScenarioLoader
             };
         }
 
-        var boundary = kind == SolverKind.FokkerPlanck ? GridBoundary.Reflecting : GridBoundary.Absorbing;
+        var boundary = type == FokkerPlanckType ? GridBoundary.Reflecting : GridBoundary.Absorbing;
         if (solver.Optional("boundary") is { } boundaryField)
         {
             boundary = boundaryField.AsString() switch
             {
-                "absorbing" when kind == SolverKind.FokkerPlanck =>
+                "absorbing" when type == FokkerPlanckType =>
                     throw boundaryField.Error("the Fokker–Planck solver has zero-flux (reflecting) or periodic walls; use \"reflecting\", \"periodic\" or the masterEquation solver"),
                 "absorbing" => GridBoundary.Absorbing,
                 "reflecting" => GridBoundary.Reflecting,
@@ -72,7 +87,7 @@ public static partial class ScenarioLoader
             };
         }
 
-        double truncation = SolverSpec.DefaultTruncationSigmas;
+        double truncation = MasterEquationAlgorithm.DefaultTruncationSigmas;
         if (solver.Optional("truncationSigmas") is { } truncationField)
         {
             truncation = truncationField.AsNumber();
@@ -82,7 +97,7 @@ public static partial class ScenarioLoader
             }
         }
 
-        int substeps = SolverSpec.DefaultSubsteps;
+        int substeps = FokkerPlanckAlgorithm.DefaultSubsteps;
         if (solver.Optional("substeps") is { } substepsField)
         {
             double value = substepsField.AsNumber();
@@ -94,7 +109,7 @@ public static partial class ScenarioLoader
             substeps = (int)value;
         }
 
-        return new SolverSpec(kind, grid, variant, boundary, truncation, histogram, substeps);
+        return new SolverSection(type, grid, variant, boundary, truncation, substeps);
     }
 
     private static GridSpec ReadGrid(ObjectFields grid, int dimension)
@@ -126,9 +141,9 @@ public static partial class ScenarioLoader
                 throw new ScenarioException(path, $"must be at least 2 (got {NumberText.Format(cellCounts[k])})");
             }
 
-            if (cellCounts[k] > SolverSpec.MaxCells)
+            if (cellCounts[k] > Limits.MaxGridCells)
             {
-                throw new ScenarioException(path, $"must be at most {SolverSpec.MaxCells} (got {NumberText.Format(cellCounts[k])})");
+                throw new ScenarioException(path, $"must be at most {Limits.MaxGridCells} (got {NumberText.Format(cellCounts[k])})");
             }
 
             cells[k] = (int)cellCounts[k];
@@ -139,17 +154,17 @@ public static partial class ScenarioLoader
         }
 
         long count = cells.Aggregate(1L, (a, b) => a * b);
-        if (count > SolverSpec.MaxCells)
+        if (count > Limits.MaxGridCells)
         {
             throw cellsField.Error(
-                $"{count} cells in all; at most 2^24 = {SolverSpec.MaxCells} (each cell holds doubles in several solver arrays, up to ~200 bytes a cell in 2-D; this keeps a run within a few GiB)");
+                $"{count} cells in all; at most 2^24 = {Limits.MaxGridCells} (each cell holds doubles in several solver arrays, up to ~200 bytes a cell in 2-D; this keeps a run within a few GiB)");
         }
 
         return new GridSpec([.. lower], [.. upper], cells);
     }
 
     /// <summary>The "ensemble" section of a grid run: only the number of steps.</summary>
-    private static EnsembleSpec ReadGridSteps(ObjectFields ensemble)
+    private static int ReadGridSteps(ObjectFields ensemble)
     {
         foreach (var field in new[] { "trajectories", "seed", "divergenceThreshold" })
         {
@@ -160,14 +175,12 @@ public static partial class ScenarioLoader
         }
 
         ensemble.RejectUnknown("steps");
-        int steps = (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
-        return new EnsembleSpec(0, steps, 0, EnsembleSpec.DefaultDivergenceThreshold);
+        return (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
     }
 
     /// <summary>What grid solvers cannot do: update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
-    private static void CheckGridProblem(SolverSpec solver, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
+    private static void CheckGridProblem(GridSpec grid, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
-        var grid = solver.Grid!;
         DynamicsRegistration rule = ModelRegistry.For(dynamics);
         if (!rule.HasGridForm)
         {
@@ -199,11 +212,25 @@ public static partial class ScenarioLoader
         }
     }
 
-    private static void OnlyFor(ObjectFields solver, SolverKind kind, string field, SolverKind owner, string ownerName)
+    private static void OnlyFor(ObjectFields solver, string type, string field, string owner)
     {
-        if (kind != owner && solver.Optional(field) is { } given)
+        if (type != owner && solver.Optional(field) is { } given)
         {
-            throw given.Error($"only for solver type {ownerName}");
+            throw given.Error($"only for solver type '{owner}'");
         }
+    }
+
+    /// <summary>The fields of a <c>solver</c> object; those a solver type does not take keep their defaults.</summary>
+    private sealed record SolverSection(
+        string Type,
+        GridSpec? Grid,
+        FokkerPlanckVariant Variant,
+        GridBoundary Boundary,
+        double TruncationSigmas,
+        int Substeps)
+    {
+        /// <summary>The default solver: an ensemble without histogram.</summary>
+        public static SolverSection Ensemble { get; } = new(
+            EnsembleType, null, FokkerPlanckVariant.Discrete, GridBoundary.Absorbing, MasterEquationAlgorithm.DefaultTruncationSigmas, FokkerPlanckAlgorithm.DefaultSubsteps);
     }
 }

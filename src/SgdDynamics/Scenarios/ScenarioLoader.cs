@@ -103,19 +103,29 @@ public static partial class ScenarioLoader
         var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension, ModelRegistry.For(landscape).DimensionReason);
         var solver = root.Optional("solver") is { } solverField
             ? ReadSolver(solverField.AsObject(), landscape.Dimension)
-            : SolverSpec.Ensemble;
-        var ensemble = solver.IsGrid
-            ? ReadGridSteps(root.Required("ensemble").AsObject())
-            : ReadEnsemble(root.Required("ensemble").AsObject());
-        var record = root.Optional("record") is { } recordField
-            ? ReadRecord(recordField.AsObject(), ensemble.Steps)
-            : new RecordSpec(ensemble.Steps);
-        if (solver.IsGrid)
+            : SolverSection.Ensemble;
+        var ensembleField = root.Required("ensemble").AsObject();
+        Algorithm algorithm;
+        if (solver.Type == EnsembleType)
         {
-            CheckGridProblem(solver, dynamics, initial, record);
+            var (trajectories, steps, seed, threshold) = ReadEnsemble(ensembleField);
+            var record = ReadRecord(root, steps);
+            algorithm = new EnsembleAlgorithm(trajectories, steps, seed, record, threshold, solver.Grid);
+        }
+        else
+        {
+            int steps = ReadGridSteps(ensembleField);
+            var record = ReadRecord(root, steps);
+            CheckGridProblem(solver.Grid!, dynamics, initial, record);
+            algorithm = solver.Type switch
+            {
+                MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas),
+                FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps),
+                _ => throw new InvalidOperationException($"solver type '{solver.Type}' has no algorithm"),
+            };
         }
 
-        return new Scenario(name, description, new Problem(landscape, dynamics, initial, ensemble, record) { Solver = solver });
+        return new Scenario(name, description, new Problem(landscape, dynamics, initial), algorithm);
     }
 
     /// <summary>The <c>landscape</c> object, read by the registration its <c>type</c> names (default: quadratic).</summary>
@@ -187,7 +197,7 @@ public static partial class ScenarioLoader
         return new InitialLaw(mean, covariance, factor, lowerTriangular);
     }
 
-    private static EnsembleSpec ReadEnsemble(ObjectFields ensemble)
+    private static (long Trajectories, int Steps, uint Seed, double DivergenceThreshold) ReadEnsemble(ObjectFields ensemble)
     {
         ensemble.RejectUnknown("trajectories", "steps", "seed", "divergenceThreshold");
 
@@ -196,7 +206,7 @@ public static partial class ScenarioLoader
         int steps = (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
         uint seed = (uint)ensemble.Required("seed").AsInteger(0, uint.MaxValue, "the seed is a 32-bit Philox key word");
 
-        double threshold = EnsembleSpec.DefaultDivergenceThreshold;
+        double threshold = EnsembleAlgorithm.DefaultDivergenceThreshold;
         if (ensemble.Optional("divergenceThreshold") is { } thresholdField)
         {
             threshold = thresholdField.AsNumber();
@@ -212,11 +222,18 @@ public static partial class ScenarioLoader
             }
         }
 
-        return new EnsembleSpec(trajectories, steps, seed, threshold);
+        return (trajectories, steps, seed, threshold);
     }
 
-    private static RecordSpec ReadRecord(ObjectFields record, int steps)
+    /// <summary>The optional <c>record</c> object (default: the start and the last step only).</summary>
+    private static RecordSpec ReadRecord(ObjectFields root, int steps)
     {
+        if (root.Optional("record") is not { } recordField)
+        {
+            return new RecordSpec(steps);
+        }
+
+        var record = recordField.AsObject();
         record.RejectUnknown("every", "tails");
         int every = record.Optional("every") is { } everyField
             ? (int)everyField.AsInteger(1, int.MaxValue)

@@ -87,80 +87,74 @@ public static class ScenarioWriter
 
         writer.WriteEndObject();
 
-        var ensemble = problem.Ensemble;
+        var algorithm = scenario.Algorithm;
         writer.WriteStartObject("ensemble");
-        if (problem.Solver.IsGrid)
-        {
-            writer.WriteNumber("steps", ensemble.Steps);
-        }
-        else
+        if (algorithm is EnsembleAlgorithm ensemble)
         {
             writer.WriteNumber("trajectories", ensemble.Trajectories);
             writer.WriteNumber("steps", ensemble.Steps);
             writer.WriteNumber("seed", ensemble.Seed);
             ScenarioJson.WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
         }
+        else
+        {
+            writer.WriteNumber("steps", algorithm.Steps);
+        }
 
         writer.WriteEndObject();
 
         writer.WriteStartObject("record");
-        writer.WriteNumber("every", problem.Record.Every);
-        writer.WriteBoolean("tails", problem.Record.Tails);
+        writer.WriteNumber("every", algorithm.Record.Every);
+        writer.WriteBoolean("tails", algorithm.Record.Tails);
         writer.WriteEndObject();
 
-        WriteSolver(writer, problem.Solver);
+        WriteSolver(writer, algorithm);
 
         writer.WriteEndObject();
     }
 
     /// <summary>The solver section, every default written out.</summary>
-    private static void WriteSolver(Utf8JsonWriter writer, SolverSpec solver)
+    private static void WriteSolver(Utf8JsonWriter writer, Algorithm algorithm)
     {
         writer.WriteStartObject("solver");
-        writer.WriteString("type", solver.Kind switch
+        writer.WriteString("type", algorithm.TypeName);
+        switch (algorithm)
         {
-            SolverKind.Ensemble => "ensemble",
-            SolverKind.MasterEquation => "masterEquation",
-            SolverKind.FokkerPlanck => "fokkerPlanck",
-            _ => throw new ArgumentOutOfRangeException(nameof(solver), solver.Kind, "unknown solver kind"),
-        });
-        if (solver.Variant is { } variant)
-        {
-            writer.WriteString("variant", variant == FokkerPlanckVariant.Langevin ? "langevin" : "discrete");
+            case EnsembleAlgorithm ensemble:
+                if (ensemble.Histogram is { } histogram)
+                {
+                    WriteGrid(writer, histogram);
+                    writer.WriteBoolean("histogram", true);
+                }
+
+                break;
+            case MasterEquationAlgorithm master:
+                WriteGrid(writer, master.Grid);
+                writer.WriteString("boundary", master.Boundary.Name());
+                ScenarioJson.WriteNumber(writer, "truncationSigmas", master.TruncationSigmas);
+                break;
+            case FokkerPlanckAlgorithm fokkerPlanck:
+                writer.WriteString("variant", fokkerPlanck.Variant.Name());
+                WriteGrid(writer, fokkerPlanck.Grid);
+                writer.WriteString("boundary", fokkerPlanck.Boundary.Name());
+                writer.WriteNumber("substeps", fokkerPlanck.Substeps);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm.GetType().Name, "unknown algorithm");
         }
 
-        if (solver.Grid is { } grid)
-        {
-            writer.WriteStartObject("grid");
-            writer.WritePropertyName("lower");
-            writer.WriteRawValue("[" + string.Join(", ", grid.Lower.Select(v => NumberText.Format(v))) + "]");
-            writer.WritePropertyName("upper");
-            writer.WriteRawValue("[" + string.Join(", ", grid.Upper.Select(v => NumberText.Format(v))) + "]");
-            writer.WritePropertyName("cells");
-            writer.WriteRawValue("[" + string.Join(", ", grid.Cells.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]");
-            writer.WriteEndObject();
-        }
+        writer.WriteEndObject();
+    }
 
-        if (solver.IsGrid)
-        {
-            writer.WriteString("boundary", solver.Boundary.Name());
-        }
-
-        if (solver.Kind == SolverKind.MasterEquation)
-        {
-            ScenarioJson.WriteNumber(writer, "truncationSigmas", solver.TruncationSigmas);
-        }
-
-        if (solver.Kind == SolverKind.FokkerPlanck)
-        {
-            writer.WriteNumber("substeps", solver.Substeps);
-        }
-
-        if (solver.Kind == SolverKind.Ensemble && solver.Grid is not null)
-        {
-            writer.WriteBoolean("histogram", solver.Histogram);
-        }
-
+    private static void WriteGrid(Utf8JsonWriter writer, GridSpec grid)
+    {
+        writer.WriteStartObject("grid");
+        writer.WritePropertyName("lower");
+        writer.WriteRawValue("[" + string.Join(", ", grid.Lower.Select(v => NumberText.Format(v))) + "]");
+        writer.WritePropertyName("upper");
+        writer.WriteRawValue("[" + string.Join(", ", grid.Upper.Select(v => NumberText.Format(v))) + "]");
+        writer.WritePropertyName("cells");
+        writer.WriteRawValue("[" + string.Join(", ", grid.Cells.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]");
         writer.WriteEndObject();
     }
 }

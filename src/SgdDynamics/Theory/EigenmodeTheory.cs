@@ -162,11 +162,11 @@ public static class EigenmodeTheory
     /// whenever <c>Var_0 = vᵢᵀ C_0 vᵢ</c> carries no cross terms with other modes.
     /// </summary>
     /// <exception cref="ArgumentException">The Hessian is not symmetric.</exception>
-    public static IReadOnlyList<ModeMoments> ModeMomentsAtRecords(Problem problem)
+    public static IReadOnlyList<ModeMoments> ModeMomentsAtRecords(Problem problem, IReadOnlyList<int> steps)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var basis = HeavyBallModes.FromProblem(problem).Basis;
-        return QuadraticMomentTheory.Recursion(problem).Select(r => Project(basis, r)).ToList();
+        return QuadraticMomentTheory.Recursion(problem, steps).Select(r => Project(basis, r)).ToList();
     }
 
     /// <summary>Mode means and variances <c>vᵢᵀ C_k vᵢ</c> at step <paramref name="step"/> of the exact recursion.</summary>
@@ -175,12 +175,7 @@ public static class EigenmodeTheory
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentOutOfRangeException.ThrowIfNegative(step);
-        var single = problem with
-        {
-            Ensemble = problem.Ensemble with { Steps = step },
-            Record = new RecordSpec(Math.Max(step, 1)),
-        };
-        return ModeMomentsAtRecords(single)[^1];
+        return ModeMomentsAtRecords(problem, [step])[0];
     }
 
     /// <summary>

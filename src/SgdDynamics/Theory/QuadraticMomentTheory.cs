@@ -14,7 +14,8 @@ namespace SgdDynamics.Theory;
 public static class QuadraticMomentTheory
 {
     /// <summary>
-    /// Exact mean and covariance of x at every step in <see cref="Problem.RecordSteps"/>, starting from
+    /// Exact mean and covariance of x at every step in <paramref name="steps"/> (ascending, e.g. an algorithm's
+    /// <see cref="Algorithm.RecordSteps"/>), starting from
     /// <c>x₀ ~ N(m₀, C₀)</c>. SGD, with <c>A = I − ηH</c>, <c>c = −η b</c> and <c>S = E[x xᵀ]</c>:
     /// <c>m' = A m + c</c>, <c>S' = A S Aᵀ + A m cᵀ + c mᵀ Aᵀ + c cᵀ + η² diag(a² ⊙ diag S) + η² Σ</c>, i.e.
     /// <c>C' = A C Aᵀ + η² (Σ + diag(a² ⊙ (diag C + m²)))</c> (curvature noise sees the second moment).
@@ -26,13 +27,22 @@ public static class QuadraticMomentTheory
     /// each step costs O(|{l: a_l ≠ 0}| d²); each record costs O(d³) to rotate back. Divergent runs give growing
     /// or non-finite moments.
     /// </summary>
-    /// <exception cref="ArgumentException">The Hessian is not symmetric.</exception>
-    public static IReadOnlyList<MomentRecord> Recursion(Problem problem)
+    /// <exception cref="ArgumentException">The Hessian is not symmetric, or the steps are not ascending and non-negative.</exception>
+    public static IReadOnlyList<MomentRecord> Recursion(Problem problem, IReadOnlyList<int> steps)
     {
         ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(steps);
+        for (int i = 0; i < steps.Count; i++)
+        {
+            if (steps[i] < 0 || (i > 0 && steps[i] < steps[i - 1]))
+            {
+                throw new ArgumentException($"steps must be non-negative and ascending (entry {i} is {steps[i]})", nameof(steps));
+            }
+        }
+
         var recursion = new MomentRecursion(HeavyBallModes.FromProblem(problem), problem.Initial);
         var records = new List<MomentRecord>();
-        foreach (int step in problem.RecordSteps)
+        foreach (int step in steps)
         {
             recursion.AdvanceTo(step);
 

@@ -26,19 +26,16 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
         // false alarm ≤ 2.6e-5. Float32 rounding of −1.5x (≤ 6e-8 relative per step) moves the
         // boundary by ≤ 5e-6 relative, far below the binomial spread.
         const long n = 1L << 17;
-        const double threshold = EnsembleSpec.DefaultDivergenceThreshold;
+        const double threshold = EnsembleAlgorithm.DefaultDivergenceThreshold;
         var problem = ProblemBuilder.Quadratic(
             hessian: new double[,] { { 1.0 } },
             noiseCovariance: new double[,] { { 0.0 } },
             learningRate: 2.5,
             initialMean: [0.0],
-            trajectories: n,
-            steps: 90,
-            seed: 31,
-            recordEvery: 2,
             initialCovariance: new double[,] { { 1.0 } });
+        var ensemble = new EnsembleAlgorithm(trajectories: n, steps: 90, seed: 31, record: new RecordSpec(2));
         using var backend = new ManagedBackend();
-        var result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+        var result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
 
         AssertDivergenceInvariants(result);
         int tests = 0;
@@ -82,16 +79,13 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
             noiseCovariance: new double[,] { { 1.0 } },
             learningRate: 0.5,
             initialMean: [1.0],
-            trajectories: 1L << 15,
-            steps: 100,
-            seed: 32,
-            recordEvery: 5,
             curvatureNoiseStd: [6.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 15, steps: 100, seed: 32, record: new RecordSpec(5));
         using var backend = new ManagedBackend();
-        var result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+        var result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
 
         AssertDivergenceInvariants(result);
-        long n = problem.Ensemble.Trajectories;
+        long n = ensemble.Trajectories;
         Assert.Equal(0, result.Records[0].Moments.Diverged);
         Assert.Contains(result.Records, r => r.Moments.Diverged > n / 10 && r.Moments.Count > n / 10);
         Assert.InRange(result.Final.Moments.Diverged, 1, n - 1);
@@ -108,13 +102,10 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
             hessian: new double[,] { { 1.0 } },
             noiseCovariance: new double[,] { { 0.0 } },
             learningRate: 3.0,
-            initialMean: [1.0],
-            trajectories: n,
-            steps: 60,
-            seed: 33,
-            recordEvery: 5);
+            initialMean: [1.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories: n, steps: 60, seed: 33, record: new RecordSpec(5));
         using var backend = new ManagedBackend();
-        var result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+        var result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
 
         AssertDivergenceInvariants(result);
         Assert.Equal(40, result.FirstDivergedStep);
@@ -147,14 +138,10 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
             hessian: new double[,] { { 1.0 } },
             noiseCovariance: new double[,] { { 1.0 } },
             learningRate: 0.1,
-            initialMean: [20.0],
-            trajectories: 700,
-            steps: 10,
-            seed: 34,
-            recordEvery: 5,
-            divergenceThreshold: 10);
+            initialMean: [20.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories: 700, steps: 10, seed: 34, record: new RecordSpec(5), divergenceThreshold: 10);
         using var backend = new ManagedBackend();
-        var result = EnsembleSolver.Solve(problem, backend);
+        var result = EnsembleSolver.Solve(problem, ensemble, backend);
         Assert.Equal(0, result.FirstDivergedStep);
         Assert.All(result.Records, r =>
         {
@@ -173,19 +160,16 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
         // seed: trajectory t at step k does not depend on the run length) with the default threshold.
         const long n = 1L << 14;
         const int steps = 64, every = 8;
-        Problem Make(int length, double threshold) => ProblemBuilder.Quadratic(
+        var problem = ProblemBuilder.Quadratic(
             hessian: new double[2, 2],
             noiseCovariance: ProblemBuilder.Diagonal(1.0, 4.0),
             learningRate: 0.5,
-            initialMean: [0.0, 0.0],
-            trajectories: n,
-            steps: length,
-            seed: 35,
-            recordEvery: every,
-            divergenceThreshold: threshold);
+            initialMean: [0.0, 0.0]);
+        EnsembleAlgorithm Ensemble(int length, double threshold) =>
+            new(trajectories: n, steps: length, seed: 35, record: new RecordSpec(every), divergenceThreshold: threshold);
 
         using var backend = new ManagedBackend();
-        var flaggedRun = EnsembleSolver.Solve(Make(steps, 10.0), backend, keepFinalStates: true);
+        var flaggedRun = EnsembleSolver.Solve(problem, Ensemble(steps, 10.0), backend, keepFinalStates: true);
         AssertDivergenceInvariants(flaggedRun);
 
         var flagged = new bool[n];
@@ -193,7 +177,7 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
         for (int r = 1; r < flaggedRun.Records.Count; r++)
         {
             int k = flaggedRun.Records[r].Step;
-            var free = EnsembleSolver.Solve(Make(k, EnsembleSpec.DefaultDivergenceThreshold), backend, keepFinalStates: true);
+            var free = EnsembleSolver.Solve(problem, Ensemble(k, EnsembleAlgorithm.DefaultDivergenceThreshold), backend, keepFinalStates: true);
             Assert.Equal(0, free.Final.Moments.Diverged);
             for (long t = 0; t < n; t++)
             {
@@ -215,7 +199,7 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
         Assert.InRange(flaggedRun.Final.Moments.Diverged, n / 20, n / 2);
 
         // The survivors are exactly the trajectories never flagged, with their free-run states.
-        var last = EnsembleSolver.Solve(Make(steps, EnsembleSpec.DefaultDivergenceThreshold), backend, keepFinalStates: true);
+        var last = EnsembleSolver.Solve(problem, Ensemble(steps, EnsembleAlgorithm.DefaultDivergenceThreshold), backend, keepFinalStates: true);
         for (long t = 0; t < n; t++)
         {
             ReadOnlySpan<float> kept = flaggedRun.FinalState(t);
@@ -237,7 +221,7 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
     /// </summary>
     private static void AssertDivergenceInvariants(EnsembleResult result)
     {
-        long n = result.Problem.Ensemble.Trajectories;
+        long n = result.Algorithm.Trajectories;
         int d = result.Problem.Dimension;
         long previous = 0;
         foreach (var record in result.Records)
@@ -255,7 +239,7 @@ public class EnsembleDivergenceTests(ITestOutputHelper output)
         }
 
         float[] states = result.FinalStates!;
-        float bound = (float)result.Problem.Ensemble.DivergenceThreshold;
+        float bound = (float)result.Algorithm.DivergenceThreshold;
         long nanTrajectories = 0;
         var sum = new double[d];
         var scale = new double[d];

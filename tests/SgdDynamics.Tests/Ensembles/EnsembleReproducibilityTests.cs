@@ -66,59 +66,57 @@ public class EnsembleReproducibilityTests
 
     /// <summary>
     /// Problems that touch every code path: dense H, full Σ, curvature noise, a linear term, a correlated
-    /// Gaussian start, heavy ball, and a low divergence threshold that removes trajectories as they go.
+    /// Gaussian start, heavy ball, and a low divergence threshold that removes trajectories as they go;
+    /// each with its ensemble of <see cref="Trajectories"/> trajectories from <paramref name="seed"/>.
     /// Records at 0, 7, 14, 21, 28 and 30 (a short last interval).
     /// </summary>
-    private static Problem Make(string name, uint seed) => name switch
+    private static (Problem Problem, EnsembleAlgorithm Ensemble) Make(string name, uint seed) => name switch
     {
-        "sgd-3d" => ProblemBuilder.Quadratic(
-            hessian: new[,] { { 1.5, 0.4, -0.2 }, { 0.4, 1.0, 0.3 }, { -0.2, 0.3, 0.6 } },
-            noiseCovariance: new[,] { { 1.0, 0.5, 0.2 }, { 0.5, 0.8, -0.3 }, { 0.2, -0.3, 0.5 } },
-            learningRate: 0.2,
-            initialMean: [1.0, -2.0, 0.5],
-            trajectories: Trajectories,
-            steps: 30,
-            seed: seed,
-            recordEvery: 7,
-            linearTerm: [0.1, -0.2, 0.3],
-            curvatureNoiseStd: [0.3, 0.0, 0.2],
-            initialCovariance: new[,] { { 0.5, 0.1, 0.0 }, { 0.1, 0.3, 0.05 }, { 0.0, 0.05, 0.2 } }),
-        "heavy-ball-2d" => ProblemBuilder.Quadratic(
-            hessian: new[,] { { 1.0, 0.25 }, { 0.25, 0.5 } },
-            noiseCovariance: new[,] { { 0.5, -0.125 }, { -0.125, 0.25 } },
-            learningRate: 0.3,
-            initialMean: [2.0, -1.0],
-            trajectories: Trajectories,
-            steps: 30,
-            seed: seed,
-            recordEvery: 7,
-            curvatureNoiseStd: [0.2, 0.25],
-            momentum: 0.6,
-            initialCovariance: new[,] { { 0.25, 0.0625 }, { 0.0625, 0.125 } }),
-        "sgd-diverging" => ProblemBuilder.Quadratic(
-            hessian: new[,] { { 1.0, 0.25 }, { 0.25, 0.5 } },
-            noiseCovariance: new[,] { { 1.0, 0.0 }, { 0.0, 1.0 } },
-            learningRate: 0.5,
-            initialMean: [0.0, 0.5],
-            trajectories: Trajectories,
-            steps: 30,
-            seed: seed,
-            recordEvery: 7,
-            curvatureNoiseStd: [1.5, 0.0],
-            initialCovariance: new[,] { { 1.0, 0.0 }, { 0.0, 1.0 } },
-            divergenceThreshold: 2.5),
+        "sgd-3d" => (
+            ProblemBuilder.Quadratic(
+                hessian: new[,] { { 1.5, 0.4, -0.2 }, { 0.4, 1.0, 0.3 }, { -0.2, 0.3, 0.6 } },
+                noiseCovariance: new[,] { { 1.0, 0.5, 0.2 }, { 0.5, 0.8, -0.3 }, { 0.2, -0.3, 0.5 } },
+                learningRate: 0.2,
+                initialMean: [1.0, -2.0, 0.5],
+                linearTerm: [0.1, -0.2, 0.3],
+                curvatureNoiseStd: [0.3, 0.0, 0.2],
+                initialCovariance: new[,] { { 0.5, 0.1, 0.0 }, { 0.1, 0.3, 0.05 }, { 0.0, 0.05, 0.2 } }),
+            Ensemble(seed)),
+        "heavy-ball-2d" => (
+            ProblemBuilder.Quadratic(
+                hessian: new[,] { { 1.0, 0.25 }, { 0.25, 0.5 } },
+                noiseCovariance: new[,] { { 0.5, -0.125 }, { -0.125, 0.25 } },
+                learningRate: 0.3,
+                initialMean: [2.0, -1.0],
+                curvatureNoiseStd: [0.2, 0.25],
+                momentum: 0.6,
+                initialCovariance: new[,] { { 0.25, 0.0625 }, { 0.0625, 0.125 } }),
+            Ensemble(seed)),
+        "sgd-diverging" => (
+            ProblemBuilder.Quadratic(
+                hessian: new[,] { { 1.0, 0.25 }, { 0.25, 0.5 } },
+                noiseCovariance: new[,] { { 1.0, 0.0 }, { 0.0, 1.0 } },
+                learningRate: 0.5,
+                initialMean: [0.0, 0.5],
+                curvatureNoiseStd: [1.5, 0.0],
+                initialCovariance: new[,] { { 1.0, 0.0 }, { 0.0, 1.0 } }),
+            Ensemble(seed, divergenceThreshold: 2.5)),
         _ => throw new ArgumentException(name, nameof(name)),
     };
+
+    /// <summary><see cref="Trajectories"/> trajectories from <paramref name="seed"/>, 30 steps, a record every 7 steps.</summary>
+    private static EnsembleAlgorithm Ensemble(uint seed, double divergenceThreshold = EnsembleAlgorithm.DefaultDivergenceThreshold) =>
+        new(Trajectories, steps: 30, seed, new RecordSpec(7), divergenceThreshold);
 
     [Theory]
     [MemberData(nameof(ProblemsAndBackends))]
     public void SameSeedGivesBitIdenticalStatisticsOnEveryConfiguration(string problemName, string backendName)
     {
-        var problem = Make(problemName, seed: 2024);
+        var (problem, ensemble) = Make(problemName, seed: 2024);
         EnsembleResult expected;
         using (var reference = Reference())
         {
-            expected = EnsembleSolver.Solve(problem, reference, keepFinalStates: true);
+            expected = EnsembleSolver.Solve(problem, ensemble, reference, keepFinalStates: true);
         }
 
         if (problemName == "sgd-diverging")
@@ -128,7 +126,7 @@ public class EnsembleReproducibilityTests
         }
 
         using var backend = Open(backendName);
-        var actual = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+        var actual = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
 
         AssertSameResult(expected, actual, backendName);
     }
@@ -151,23 +149,23 @@ public class EnsembleReproducibilityTests
     [MemberData(nameof(ProblemNames))]
     public void ShardSplitMergesToTheSingleRun(string problemName)
     {
-        var problem = Make(problemName, seed: 77);
+        var (problem, ensemble) = Make(problemName, seed: 77);
         using var reference = Reference();
-        var single = EnsembleSolver.Solve(problem, reference, keepFinalStates: true);
-        long n = problem.Ensemble.Trajectories;
+        var single = EnsembleSolver.Solve(problem, ensemble, reference, keepFinalStates: true);
+        long n = ensemble.Trajectories;
 
         // [0, 512) + [512, N): merged in both orders.
-        var head = EnsembleSolver.Solve(problem, reference, new TrajectoryRange(0, 512), keepFinalStates: true);
-        var tail = EnsembleSolver.Solve(problem, reference, new TrajectoryRange(512, n - 512), keepFinalStates: true);
+        var head = EnsembleSolver.Solve(problem, ensemble, reference, new TrajectoryRange(0, 512), keepFinalStates: true);
+        var tail = EnsembleSolver.Solve(problem, ensemble, reference, new TrajectoryRange(512, n - 512), keepFinalStates: true);
         Assert.Equal(512, head.Range.Count);
         Assert.Equal(n - 512, tail.Range.Count);
 
-        var forward = new EnsembleStatistics(problem.Dimension, problem.RecordSteps);
+        var forward = new EnsembleStatistics(problem.Dimension, ensemble.RecordSteps);
         forward.Merge(head.Statistics);
         forward.Merge(tail.Statistics);
         Bitwise.AssertSameStatistics(single.Statistics, forward, "head+tail");
 
-        var backward = new EnsembleStatistics(problem.Dimension, problem.RecordSteps);
+        var backward = new EnsembleStatistics(problem.Dimension, ensemble.RecordSteps);
         backward.Merge(tail.Statistics);
         backward.Merge(head.Statistics);
         Bitwise.AssertSameStatistics(single.Statistics, backward, "tail+head");
@@ -181,11 +179,11 @@ public class EnsembleReproducibilityTests
         // ensemble and runs in several chunks), merged in a scrambled order.
         using var ilgpu = IlgpuBackend.Open("ilgpu-cpu", 1024);
         using var narrow = new ManagedBackend(2, 2, forceVector256: true);
-        var a = EnsembleSolver.Solve(problem, narrow, new TrajectoryRange(0, 1024));
-        var b = EnsembleSolver.Solve(problem, ilgpu, new TrajectoryRange(1024, 4096), keepFinalStates: true);
-        var c = EnsembleSolver.Solve(problem, reference, new TrajectoryRange(5120, n - 5120));
+        var a = EnsembleSolver.Solve(problem, ensemble, narrow, new TrajectoryRange(0, 1024));
+        var b = EnsembleSolver.Solve(problem, ensemble, ilgpu, new TrajectoryRange(1024, 4096), keepFinalStates: true);
+        var c = EnsembleSolver.Solve(problem, ensemble, reference, new TrajectoryRange(5120, n - 5120));
         Bitwise.AssertSame(single.FinalStates.AsSpan(1024 * problem.Dimension, 4096 * problem.Dimension).ToArray(), b.FinalStates!, "ILGPU shard final states");
-        var scrambled = new EnsembleStatistics(problem.Dimension, problem.RecordSteps);
+        var scrambled = new EnsembleStatistics(problem.Dimension, ensemble.RecordSteps);
         scrambled.Merge(c.Statistics);
         scrambled.Merge(a.Statistics);
         scrambled.Merge(b.Statistics);
@@ -197,11 +195,17 @@ public class EnsembleReproducibilityTests
     public void RepeatedRunsAreIdenticalAndADifferentSeedDiffers(string problemName)
     {
         using var backend = new ManagedBackend();
-        var first = EnsembleSolver.Solve(Make(problemName, seed: 5), backend);
-        var again = EnsembleSolver.Solve(Make(problemName, seed: 5), backend);
+        EnsembleResult Run(uint seed)
+        {
+            var (problem, ensemble) = Make(problemName, seed);
+            return EnsembleSolver.Solve(problem, ensemble, backend);
+        }
+
+        var first = Run(5);
+        var again = Run(5);
         AssertSameResult(first, again, "second run");
 
-        var other = EnsembleSolver.Solve(Make(problemName, seed: 6), backend);
+        var other = Run(6);
         for (int r = 0; r < first.Records.Count; r++)
         {
             // Every record starts from a random Gaussian law, so every record's sums differ.

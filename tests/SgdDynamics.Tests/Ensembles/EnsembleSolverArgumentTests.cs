@@ -15,10 +15,10 @@ public class EnsembleSolverArgumentTests
         hessian: new double[,] { { 1.0 } },
         noiseCovariance: new double[,] { { 1.0 } },
         learningRate: 0.1,
-        initialMean: [1.0],
-        trajectories: Trajectories,
-        steps: 4,
-        seed: 9);
+        initialMean: [1.0]);
+
+    /// <summary>The ensemble that runs <see cref="Small"/>: <see cref="Trajectories"/> trajectories, 4 steps, seed 9.</summary>
+    private static EnsembleAlgorithm Ensemble() => new(Trajectories, steps: 4, seed: 9);
 
     [Theory]
     [InlineData(100, 256)]   // start not a multiple of 256
@@ -34,7 +34,7 @@ public class EnsembleSolverArgumentTests
     public void RangeThatIsMisalignedOutsideOrEmptyThrows(long first, long count)
     {
         using var backend = new ManagedBackend(1);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleSolver.Solve(Small(), backend, new TrajectoryRange(first, count)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleSolver.Solve(Small(), Ensemble(), backend, new TrajectoryRange(first, count)));
         Assert.Equal("range", e.ParamName);
     }
 
@@ -47,7 +47,7 @@ public class EnsembleSolverArgumentTests
     public void AlignedRangeInsideTheEnsembleRuns(long first, long count)
     {
         using var backend = new ManagedBackend(1);
-        var result = EnsembleSolver.Solve(Small(), backend, new TrajectoryRange(first, count));
+        var result = EnsembleSolver.Solve(Small(), Ensemble(), backend, new TrajectoryRange(first, count));
         Assert.Equal(new TrajectoryRange(first, count), result.Range);
         Assert.All(result.Records, r => Assert.Equal(count, r.Moments.Count + r.Moments.Diverged));
     }
@@ -56,7 +56,7 @@ public class EnsembleSolverArgumentTests
     public void NoRangeMeansTheWholeEnsemble()
     {
         using var backend = new ManagedBackend(1);
-        var result = EnsembleSolver.Solve(Small(), backend);
+        var result = EnsembleSolver.Solve(Small(), Ensemble(), backend);
         Assert.Equal(new TrajectoryRange(0, Trajectories), result.Range);
         Assert.Equal(Trajectories, result.Final.Moments.Count);
     }

@@ -15,9 +15,10 @@ namespace SgdDynamics.Tests.Ensembles;
 /// </summary>
 internal sealed class ShardedEnsemble
 {
-    private ShardedEnsemble(Problem problem, int shards, EnsembleStatistics merged, Moments[][] perShard)
+    private ShardedEnsemble(Problem problem, EnsembleAlgorithm algorithm, int shards, EnsembleStatistics merged, Moments[][] perShard)
     {
         Problem = problem;
+        Algorithm = algorithm;
         Shards = shards;
         Merged = merged;
         Total = Enumerable.Range(0, merged.RecordSteps.Count).Select(r => merged[r].ToMoments()).ToArray();
@@ -25,6 +26,9 @@ internal sealed class ShardedEnsemble
     }
 
     public Problem Problem { get; }
+
+    /// <summary>The ensemble that was split into shards.</summary>
+    public EnsembleAlgorithm Algorithm { get; }
 
     public int Shards { get; }
 
@@ -39,26 +43,26 @@ internal sealed class ShardedEnsemble
 
     public IReadOnlyList<int> RecordSteps => Merged.RecordSteps;
 
-    /// <summary>Runs <paramref name="problem"/> as <paramref name="shards"/> equal ranges on the managed backend (all cores).</summary>
-    public static ShardedEnsemble Run(Problem problem, int shards)
+    /// <summary>Runs <paramref name="problem"/> with <paramref name="ensemble"/> as <paramref name="shards"/> equal ranges on the managed backend (all cores).</summary>
+    public static ShardedEnsemble Run(Problem problem, EnsembleAlgorithm ensemble, int shards)
     {
-        long n = problem.Ensemble.Trajectories;
+        long n = ensemble.Trajectories;
         Assert.True(n % shards == 0, "the ensemble must split into equal shards");
         long size = n / shards;
         Assert.True(size % TileLayout.TileSize == 0, "shards must start at multiples of the tile size");
 
         using var backend = new SgdDynamics.Backends.Managed.ManagedBackend();
-        var merged = new EnsembleStatistics(problem.Dimension, problem.RecordSteps);
+        var merged = new EnsembleStatistics(problem.Dimension, ensemble.RecordSteps);
         var perShard = new Moments[shards][];
         for (int k = 0; k < shards; k++)
         {
-            EnsembleResult result = EnsembleSolver.Solve(problem, backend, new TrajectoryRange(k * size, size));
+            EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(k * size, size));
             Assert.Equal(size, result.Range.Count);
             merged.Merge(result.Statistics);
             perShard[k] = result.Records.Select(r => r.Moments).ToArray();
         }
 
-        return new ShardedEnsemble(problem, shards, merged, perShard);
+        return new ShardedEnsemble(problem, ensemble, shards, merged, perShard);
     }
 
     /// <summary>Per-shard estimates of one statistic at one record.</summary>

@@ -41,16 +41,13 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             hessian: new double[,] { { 1.0 } },
             noiseCovariance: new double[,] { { 1.0 } },
             learningRate: 0.25,
-            initialMean: [2.0],
-            trajectories: 1L << 18,
-            steps: 60,
-            seed: 101,
-            recordEvery: 6);
-        var (run, checks) = CompareWithTheory(problem);
+            initialMean: [2.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 18, steps: 60, seed: 101, record: new RecordSpec(6));
+        var (run, checks) = CompareWithTheory(problem, ensemble);
         CompareGaussianShape(run, checks);
 
         // The closed forms agree with the recursion the ensemble was compared with.
-        foreach (var record in QuadraticMomentTheory.Recursion(problem))
+        foreach (var record in QuadraticMomentTheory.Recursion(problem, ensemble.RecordSteps))
         {
             int k = record.Step;
             Assert.Equal(2.0 * Math.Pow(0.75, k), record.Mean[0], 1e-12);
@@ -80,14 +77,11 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: sigma,
             learningRate: 0.25,
             initialMean: [1.0, -2.0, 0.5],
-            trajectories: 1L << 17,
-            steps: 60,
-            seed: 202,
-            recordEvery: 6,
             initialCovariance: initialCovariance);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 17, steps: 60, seed: 202, record: new RecordSpec(6));
         Assert.Equal(fullRankNoise, problem.Quadratic.NoiseFactorIsLowerTriangular);
         Assert.Equal(fullRankNoise, problem.Initial.FactorIsLowerTriangular);
-        var (run, checks) = CompareWithTheory(problem);
+        var (run, checks) = CompareWithTheory(problem, ensemble);
         CompareGaussianShape(run, checks);
         checks.AssertAll(output, $"{nameof(DenseHessianWithFullNoiseCovariance3DMatchesTheory)}(fullRank: {fullRankNoise})");
     }
@@ -102,12 +96,9 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: new double[,] { { 0.5 } },
             learningRate: 0.125,
             initialMean: [3.0],
-            trajectories: 1L << 18,
-            steps: 80,
-            seed: 303,
-            recordEvery: 8,
             curvatureNoiseStd: [1.0]);
-        var (run, checks) = CompareWithTheory(problem);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 18, steps: 80, seed: 303, record: new RecordSpec(8));
+        var (run, checks) = CompareWithTheory(problem, ensemble);
         checks.AssertAll(output, nameof(CurvatureNoise1DMatchesTheoryAndIsDistinguishable));
 
         // Power: the same data reject the theory without curvature noise.
@@ -123,12 +114,9 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: new[,] { { 0.5, 0.125 }, { 0.125, 0.25 } },
             learningRate: 0.25,
             initialMean: [3.0, -2.0],
-            trajectories: 1L << 17,
-            steps: 60,
-            seed: 404,
-            recordEvery: 6,
             curvatureNoiseStd: [0.5, 0.0]);
-        var (run, checks) = CompareWithTheory(problem);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 17, steps: 60, seed: 404, record: new RecordSpec(6));
+        var (run, checks) = CompareWithTheory(problem, ensemble);
         checks.AssertAll(output, nameof(CurvatureNoiseOnOneCoordinate2DMatchesTheory));
         AssertRejectsTheoryWithoutCurvature(run, checks);
     }
@@ -143,18 +131,15 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             hessian: ProblemBuilder.Diagonal(0.0, 1.0),
             noiseCovariance: new[,] { { sigma00, 0.2 }, { 0.2, 1.0 } },
             learningRate: eta,
-            initialMean: [0.0, 1.0],
-            trajectories: 1L << 17,
-            steps: 128,
-            seed: 505,
-            recordEvery: 16);
-        var run = ShardedEnsemble.Run(problem, Shards);
+            initialMean: [0.0, 1.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 17, steps: 128, seed: 505, record: new RecordSpec(16));
+        var run = ShardedEnsemble.Run(problem, ensemble, Shards);
         var checks = new StatisticalChecks();
         CompareWithTheory(run, checks);
         CompareGaussianShape(run, checks);
 
         // The explicit law k η² σ² (the theory agrees with it to rounding), z-test with VarianceStandardError.
-        var theory = QuadraticMomentTheory.Recursion(problem);
+        var theory = QuadraticMomentTheory.Recursion(problem, ensemble.RecordSteps);
         for (int r = 0; r < run.RecordSteps.Count; r++)
         {
             int k = run.RecordSteps[r];
@@ -180,12 +165,9 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: new[,] { { 0.25, 0.0, 0.0 }, { 0.0, 0.5, 0.125 }, { 0.0, 0.125, 0.5 } },
             learningRate: eta,
             initialMean: [1.0, 0.0, 0.0],
-            trajectories: 1L << 17,
-            steps: 80,
-            seed: 606,
-            recordEvery: 8,
             linearTerm: b);
-        var run = ShardedEnsemble.Run(problem, Shards);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 17, steps: 80, seed: 606, record: new RecordSpec(8));
+        var run = ShardedEnsemble.Run(problem, ensemble, Shards);
         var checks = new StatisticalChecks();
         CompareWithTheory(run, checks);
         CompareGaussianShape(run, checks);
@@ -212,13 +194,10 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: new double[,] { { 1.0 } },
             learningRate: 0.125,
             initialMean: [2.0],
-            trajectories: 1L << 18,
-            steps: 60,
-            seed: 707,
-            recordEvery: 6,
             momentum: 0.75);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 18, steps: 60, seed: 707, record: new RecordSpec(6));
         Assert.IsType<HeavyBallSpec>(problem.Dynamics);
-        var (run, checks) = CompareWithTheory(problem);
+        var (run, checks) = CompareWithTheory(problem, ensemble);
         CompareGaussianShape(run, checks);
         checks.AssertAll(output, nameof(HeavyBall1DMatchesTheory));
     }
@@ -233,19 +212,16 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
             noiseCovariance: new[,] { { 0.5, -0.125 }, { -0.125, 0.25 } },
             learningRate: 0.25,
             initialMean: [2.0, -1.0],
-            trajectories: 1L << 17,
-            steps: 78,
-            seed: 808,
-            recordEvery: 8,
             curvatureNoiseStd: [0.0, 0.25],
             momentum: 0.5,
             initialCovariance: new[,] { { 0.25, 0.0625 }, { 0.0625, 0.125 } });
-        CompareWithTheory(problem).Checks.AssertAll(output, nameof(HeavyBall2DMatchesTheory));
+        var ensemble = new EnsembleAlgorithm(trajectories: 1L << 17, steps: 78, seed: 808, record: new RecordSpec(8));
+        CompareWithTheory(problem, ensemble).Checks.AssertAll(output, nameof(HeavyBall2DMatchesTheory));
     }
 
-    private static (ShardedEnsemble Run, StatisticalChecks Checks) CompareWithTheory(Problem problem)
+    private static (ShardedEnsemble Run, StatisticalChecks Checks) CompareWithTheory(Problem problem, EnsembleAlgorithm ensemble)
     {
-        var run = ShardedEnsemble.Run(problem, Shards);
+        var run = ShardedEnsemble.Run(problem, ensemble, Shards);
         var checks = new StatisticalChecks();
         CompareWithTheory(run, checks);
         return (run, checks);
@@ -258,14 +234,14 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
     private static void CompareWithTheory(ShardedEnsemble run, StatisticalChecks checks)
     {
         Problem problem = run.Problem;
-        var theory = QuadraticMomentTheory.Recursion(problem);
+        var theory = QuadraticMomentTheory.Recursion(problem, run.Algorithm.RecordSteps);
         Assert.Equal(run.RecordSteps, theory.Select(t => t.Step));
         int d = problem.Dimension;
         for (int r = 0; r < theory.Count; r++)
         {
             int k = theory[r].Step;
             Moments m = run.Total[r];
-            Assert.Equal(problem.Ensemble.Trajectories, m.Count);
+            Assert.Equal(run.Algorithm.Trajectories, m.Count);
             Assert.Equal(0, m.Diverged);
             for (int i = 0; i < d; i++)
             {
@@ -290,7 +266,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
     private static void CompareGaussianShape(ShardedEnsemble run, StatisticalChecks checks)
     {
         Assert.True(run.Problem.Quadratic.CurvatureNoiseStd.All(a => a == 0.0));
-        var theory = QuadraticMomentTheory.Recursion(run.Problem);
+        var theory = QuadraticMomentTheory.Recursion(run.Problem, run.Algorithm.RecordSteps);
         for (int r = 0; r < theory.Count; r++)
         {
             Moments m = run.Total[r];
@@ -319,7 +295,7 @@ public class EnsembleTheoryAgreementTests(ITestOutputHelper output)
                 CurvatureNoiseStd = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(problem.Dimension),
             },
         };
-        var theory = QuadraticMomentTheory.Recursion(withoutCurvature);
+        var theory = QuadraticMomentTheory.Recursion(withoutCurvature, run.Algorithm.RecordSteps);
         double worst = 0.0;
         for (int r = 1; r < theory.Count; r++)
         {

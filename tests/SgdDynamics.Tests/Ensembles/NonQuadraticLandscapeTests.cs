@@ -29,11 +29,12 @@ public class NonQuadraticLandscapeTests
         // run with the same normals and the same (float-rounded) σ, η stays within a first-order rounding bound.
         const double sigma = 0.4, eta = 0.1;
         const int steps = 50;
-        Problem problem = ProblemBuilder.DoubleWell(sigma, eta, x0: 0.3, trajectories: 64, steps: steps, seed: 31, recordEvery: 10);
+        Problem problem = ProblemBuilder.DoubleWell(sigma, eta, x0: 0.3);
+        var ensemble = new EnsembleAlgorithm(trajectories: 64, steps: steps, seed: 31, record: new RecordSpec(10));
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         float s = (float)sigma, e = (float)eta;
@@ -71,11 +72,12 @@ public class NonQuadraticLandscapeTests
         const double lambda = 1.5, sigma = 0.3, eta = 0.05;
         const int steps = 30;
         double[] x0 = [0.6, -0.8, 0.3];
-        Problem problem = ProblemBuilder.RingValley(d, lambda, sigma, eta, x0, trajectories: 40, steps: steps, seed: 32, recordEvery: 7);
+        Problem problem = ProblemBuilder.RingValley(d, lambda, sigma, eta, x0);
+        var ensemble = new EnsembleAlgorithm(trajectories: 40, steps: steps, seed: 32, record: new RecordSpec(7));
         EnsembleResult result;
         using (var backend = new ManagedBackend(forceVector256: true))
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         float l = (float)lambda, s = (float)sigma, e = (float)eta;
@@ -128,11 +130,12 @@ public class NonQuadraticLandscapeTests
         // order exp(−2ΔL/(ησ²)) = exp(−1250): no trajectory leaves the right well.
         const double sigma = 0.2, eta = 0.01;
         const int n = 1 << 16;
-        Problem problem = ProblemBuilder.DoubleWell(sigma, eta, x0: 1.0, trajectories: n, steps: 2000, seed: 33);
+        Problem problem = ProblemBuilder.DoubleWell(sigma, eta, x0: 1.0);
+        var ensemble = new EnsembleAlgorithm(trajectories: n, steps: 2000, seed: 33);
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         Assert.Equal(0, result.Final.Moments.Diverged);
@@ -191,17 +194,18 @@ public class NonQuadraticLandscapeTests
         const int d = 4;
         const double lambda = 1.0, eta = 0.1;
         double[] x0 = [0.3, -0.2, 0.1, 0.4];
-        Problem problem = ProblemBuilder.RingValley(d, lambda, 0.0, eta, x0, trajectories: 1000, steps: 300, seed: 34, recordEvery: 10);
+        Problem problem = ProblemBuilder.RingValley(d, lambda, 0.0, eta, x0);
+        var ensemble = new EnsembleAlgorithm(trajectories: 1000, steps: 300, seed: 34, record: new RecordSpec(10));
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         double r0 = Math.Sqrt(x0.Sum(v => v * v));
-        var radius = new double[problem.Ensemble.Steps + 1];
+        var radius = new double[ensemble.Steps + 1];
         radius[0] = r0;
-        for (int k = 0; k < problem.Ensemble.Steps; k++)
+        for (int k = 0; k < ensemble.Steps; k++)
         {
             radius[k + 1] = radius[k] * (1 - eta * lambda * (radius[k] * radius[k] - 1));
         }

@@ -19,7 +19,7 @@ public class FokkerPlanckPropertyTests
             {
                 0 => GridLandscape.DoubleWell(0.1 + random.NextDouble()),
                 _ => GridLandscape.From(ProblemBuilder.Quadratic(
-                    new[,] { { 0.2 + 2 * random.NextDouble() } }, new[,] { { 0.1 + random.NextDouble() } }, 0.1, [0.0], 1, 1, 1,
+                    new[,] { { 0.2 + 2 * random.NextDouble() } }, new[,] { { 0.1 + random.NextDouble() } }, 0.1, [0.0],
                     linearTerm: [random.NextDouble() - 0.5], curvatureNoiseStd: [0.5 * random.NextDouble()]).Quadratic),
             };
         }
@@ -31,7 +31,7 @@ public class FokkerPlanckPropertyTests
 
         double a = 0.3 + random.NextDouble(), b = 0.3 + random.NextDouble(), c = 0.3 * (random.NextDouble() - 0.5);
         double s = 0.1 + random.NextDouble(), t = 0.1 + random.NextDouble(), u = 0.5 * Math.Sqrt(s * t) * (random.NextDouble() - 0.5);
-        return GridLandscape.From(ProblemBuilder.Quadratic(new[,] { { a, c }, { c, b } }, new[,] { { s, u }, { u, t } }, 0.1, [0.0, 0.0], 1, 1, 1).Quadratic);
+        return GridLandscape.From(ProblemBuilder.Quadratic(new[,] { { a, c }, { c, b } }, new[,] { { s, u }, { u, t } }, 0.1, [0.0, 0.0]).Quadratic);
     }
 
     [Fact]

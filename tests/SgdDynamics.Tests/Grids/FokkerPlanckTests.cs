@@ -8,11 +8,11 @@ public class FokkerPlanckTests(ITestOutputHelper output)
 {
     private static GridLandscape Quadratic1D(double lambda, double sigma2) =>
         GridLandscape.From(ProblemBuilder.Quadratic(
-            new[,] { { lambda } }, new[,] { { sigma2 } }, 0.1, [0.0], 1, 1, 1).Quadratic);
+            new[,] { { lambda } }, new[,] { { sigma2 } }, 0.1, [0.0]).Quadratic);
 
     private static GridLandscape QuadraticDiagonal2D(double l0, double l1, double s0, double s1) =>
         GridLandscape.From(ProblemBuilder.Quadratic(
-            ProblemBuilder.Diagonal(l0, l1), ProblemBuilder.Diagonal(s0, s1), 0.1, [0.0, 0.0], 1, 1, 1).Quadratic);
+            ProblemBuilder.Diagonal(l0, l1), ProblemBuilder.Diagonal(s0, s1), 0.1, [0.0, 0.0]).Quadratic);
 
     private static UniformGrid Line(double half, int cells) => new([-half], [half], [cells]);
 

@@ -57,7 +57,7 @@ public class GridTests
     [Fact]
     public void LandscapesGiveGradientsNoiseAndLoss()
     {
-        Problem problem = ProblemBuilder.Quadratic(new[,] { { 2.0, 0.5 }, { 0.5, 1.0 } }, new[,] { { 1.0, 0.3 }, { 0.3, 0.5 } }, 0.1, [0.0, 0.0], 1, 1, 1,
+        Problem problem = ProblemBuilder.Quadratic(new[,] { { 2.0, 0.5 }, { 0.5, 1.0 } }, new[,] { { 1.0, 0.3 }, { 0.3, 0.5 } }, 0.1, [0.0, 0.0],
             linearTerm: [0.1, 0.0], curvatureNoiseStd: [0.3, 0.0]);
         GridLandscape quadratic = GridLandscape.From(problem.Quadratic);
         double[] x = [1.0, -2.0];

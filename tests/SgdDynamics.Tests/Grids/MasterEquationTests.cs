@@ -9,7 +9,7 @@ public class MasterEquationTests
 {
     private static GridLandscape Quadratic1D(double lambda, double s2, double a = 0, double b = 0) =>
         GridLandscape.From(ProblemBuilder.Quadratic(
-            ProblemBuilder.Diagonal(lambda), ProblemBuilder.Diagonal(s2), 0.1, [0.0], 1, 1, 1,
+            ProblemBuilder.Diagonal(lambda), ProblemBuilder.Diagonal(s2), 0.1, [0.0],
             linearTerm: [b], curvatureNoiseStd: [a]).Quadratic);
 
     private static UniformGrid Grid1D(double lower, double upper, int cells) => new([lower], [upper], [cells]);
@@ -71,7 +71,7 @@ public class MasterEquationTests
                 landscape = GridLandscape.From(ProblemBuilder.Quadratic(
                     new[,] { { 0.5 + random.NextDouble(), h01 }, { h01, 0.5 + random.NextDouble() } },
                     new[,] { { noise * (0.3 + random.NextDouble()), noise * s01 }, { noise * s01, noise * (0.3 + random.NextDouble()) } },
-                    eta, [0.0, 0.0], 1, 1, 1,
+                    eta, [0.0, 0.0],
                     linearTerm: [random.NextDouble() - 0.5, random.NextDouble() - 0.5],
                     curvatureNoiseStd: [0.3 * random.NextDouble(), 0.3 * random.NextDouble()]).Quadratic);
             }
@@ -143,7 +143,7 @@ public class MasterEquationTests
     {
         double eta = 0.5;
         var problem = ProblemBuilder.Quadratic(
-            new[,] { { 1.0, 0.3 }, { 0.3, 0.7 } }, new[,] { { 1.0, 0.4 }, { 0.4, 0.5 } }, eta, [0.0, 0.0], 1, 1, 1,
+            new[,] { { 1.0, 0.3 }, { 0.3, 0.7 } }, new[,] { { 1.0, 0.4 }, { 0.4, 0.5 } }, eta, [0.0, 0.0],
             linearTerm: [0.2, -0.1]);
         var theory = QuadraticMomentTheory.Stationary(problem).Discrete;
         var grid = new UniformGrid([-4.0, -4.0], [4.0, 4.0], [64, 64]);
@@ -192,7 +192,7 @@ public class MasterEquationTests
         var grid2 = new UniformGrid([-2.0, -2.0], [2.0, 2.0], [80, 80]);
         double[,] hessian = { { 1.0, 0.4 }, { 0.4, 0.8 } };
         double[] b = [0.1, -0.2];
-        var landscape = GridLandscape.From(ProblemBuilder.Quadratic(hessian, new double[2, 2], eta, [0.0, 0.0], 1, 1, 1, linearTerm: b).Quadratic);
+        var landscape = GridLandscape.From(ProblemBuilder.Quadratic(hessian, new double[2, 2], eta, [0.0, 0.0], linearTerm: b).Quadratic);
         var solver2 = new MasterEquationSolver(grid2, landscape, eta, GridBoundary.Reflecting);
         var density2 = GridDensity.PointMass(grid2, [1.2, -0.9]);
         double[] m = density2.Mean();

@@ -2,6 +2,7 @@ using SgdDynamics.Backends;
 using SgdDynamics.Grids;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Output;
+using SgdDynamics.Problems;
 using SgdDynamics.Scenarios;
 
 namespace SgdDynamics.Tests.Grids;
@@ -276,11 +277,13 @@ public class PeriodicGridTests
             """;
         var master = ScenarioLoader.Parse(Scenario("""{"type": "masterEquation", "boundary": "periodic", "grid": {"lower": [-1], "upper": [1], "cells": [100]}}"""));
         var fokker = ScenarioLoader.Parse(Scenario("""{"type": "fokkerPlanck", "variant": "langevin", "boundary": "periodic", "grid": {"lower": [-1], "upper": [1], "cells": [100]}}"""));
-        Assert.Equal(GridBoundary.Periodic, master.Problem.Solver.Boundary);
+        var masterEquation = Assert.IsType<MasterEquationAlgorithm>(master.Algorithm);
+        var fokkerPlanck = Assert.IsType<FokkerPlanckAlgorithm>(fokker.Algorithm);
+        Assert.Equal(GridBoundary.Periodic, masterEquation.Boundary);
         Assert.Contains("\"boundary\": \"periodic\"", ScenarioWriter.ToJson(fokker), StringComparison.Ordinal);
 
-        GridResult me = GridRunner.Run(master.Problem);
-        GridResult fp = GridRunner.Run(fokker.Problem);
+        GridResult me = GridRunner.Run(master.Problem, masterEquation);
+        GridResult fp = GridRunner.Run(fokker.Problem, fokkerPlanck);
 
         foreach (GridRecord record in me.Records.Concat(fp.Records))
         {
@@ -293,7 +296,7 @@ public class PeriodicGridTests
         Assert.Equal(-6.0, GridOutput.Record(me.Final)["displacement"]![0]!.GetValue<double>(), 1e-10);
 
         var reflecting = ScenarioLoader.Parse(Scenario("""{"type": "masterEquation", "boundary": "reflecting", "grid": {"lower": [-1], "upper": [1], "cells": [100]}}"""));
-        GridResult plain = GridRunner.Run(reflecting.Problem);
+        GridResult plain = GridRunner.Run(reflecting.Problem, Assert.IsType<MasterEquationAlgorithm>(reflecting.Algorithm));
         Assert.Null(plain.Final.Displacement);
         Assert.DoesNotContain("displacement", GridOutput.TimeSeries(plain), StringComparison.Ordinal);
     }

@@ -38,10 +38,11 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
     public void AllCpuBackendsGiveBitIdenticalStatesAndStatistics(string name)
     {
         Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
         EnsembleResult reference;
         using (var managed = new ManagedBackend())
         {
-            reference = EnsembleSolver.Solve(problem, managed, keepFinalStates: true);
+            reference = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
         }
 
         CheckShape(name, reference);
@@ -55,11 +56,11 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
         })
         {
             using IEnsembleBackend backend = open();
-            others.Add((label, EnsembleSolver.Solve(problem, backend, keepFinalStates: true)));
+            others.Add((label, EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true)));
         }
 
-        others.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ilgpu.Whole, keepFinalStates: true)));
-        others.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ilgpu.Chunked, keepFinalStates: true)));
+        others.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, keepFinalStates: true)));
+        others.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ensemble, ilgpu.Chunked, keepFinalStates: true)));
 
         foreach ((string label, EnsembleResult result) in others)
         {
@@ -76,13 +77,14 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
         // (written out independently here) and deposit them: the exact accumulators must be equal, so each
         // backend's double tile sums are rounded exactly as documented.
         Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
         EnsembleResult managed;
         using (var backend = new ManagedBackend())
         {
-            managed = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            managed = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
-        EnsembleResult device = EnsembleSolver.Solve(problem, ilgpu.Whole, keepFinalStates: true);
+        EnsembleResult device = EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, keepFinalStates: true);
         foreach ((string label, EnsembleResult result) in new[] { ("managed", managed), ("ilgpu-cpu", device) })
         {
             EnsembleStatistics rebuilt = DocumentedOrder.FromStates(result);
@@ -101,13 +103,14 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
         // trajectory t of the ensemble is the host scalar run keyed (seed, t): first and last of each tile,
         // SIMD-block edges, and the partial tile
         Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
-        var model = EnsembleModel.From(problem);
+        var model = EnsembleModel.From(problem, ensemble);
         foreach (uint t in new uint[] { 0, 1, 15, 16, 31, 32, 100, 255, 256, 271, 287, 288, 298, 299 })
         {
             AssertSameState(ScalarReference.FinalState(model, t), result.FinalState(t), $"{name}: scalar reference vs managed, trajectory {t}");
@@ -120,10 +123,11 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
         // The check above is not vacuous: summing the same tile values left to right instead of in the
         // documented order changes some double tile sum, and the exact accumulators then differ.
         Problem problem = AgreementProblems.Get("dense-3d");
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble("dense-3d");
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         EnsembleStatistics sequential = DocumentedOrder.FromStates(result, leftToRight: true);
@@ -139,12 +143,13 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
         // Trajectory i has key (seed, i) whatever range it runs in: the shard [256, 300) has the same final
         // states as the whole run, and the statistics of [0, 256) and [256, 300) merge exactly into the whole.
         Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
         using var managed = new ManagedBackend();
         foreach ((string label, IEnsembleBackend backend) in new (string, IEnsembleBackend)[] { ("managed", managed), ("ilgpu-cpu", ilgpu.Whole) })
         {
-            EnsembleResult whole = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
-            EnsembleResult head = EnsembleSolver.Solve(problem, backend, new TrajectoryRange(0, 256), keepFinalStates: true);
-            EnsembleResult tail = EnsembleSolver.Solve(problem, backend, new TrajectoryRange(256, 44), keepFinalStates: true);
+            EnsembleResult whole = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
+            EnsembleResult head = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(0, 256), keepFinalStates: true);
+            EnsembleResult tail = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(256, 44), keepFinalStates: true);
 
             for (long t = 0; t < AgreementProblems.Trajectories; t++)
             {
@@ -178,7 +183,7 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
             {
                 anyNan |= float.IsNaN(v);
                 allNan &= float.IsNaN(v);
-                Assert.True(float.IsNaN(v) || Math.Abs(v) <= result.Problem.Ensemble.DivergenceThreshold, $"{name}: trajectory {t} beyond the bound but not marked");
+                Assert.True(float.IsNaN(v) || Math.Abs(v) <= result.Algorithm.DivergenceThreshold, $"{name}: trajectory {t} beyond the bound but not marked");
             }
 
             Assert.True(anyNan == allNan, $"{name}: trajectory {t} is only partly NaN");

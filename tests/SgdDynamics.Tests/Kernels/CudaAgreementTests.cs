@@ -39,9 +39,10 @@ public class CudaAgreementTests
         foreach (string name in AgreementProblems.NameList)
         {
             Problem problem = AgreementProblems.Get(name);
-            EnsembleResult cpu = EnsembleSolver.Solve(problem, managed, keepFinalStates: true);
-            EnsembleResult gpu = EnsembleSolver.Solve(problem, cuda, keepFinalStates: true);
-            EnsembleResult gpuChunked = EnsembleSolver.Solve(problem, chunked, keepFinalStates: true);
+            EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
+            EnsembleResult cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
+            EnsembleResult gpu = EnsembleSolver.Solve(problem, ensemble, cuda, keepFinalStates: true);
+            EnsembleResult gpuChunked = EnsembleSolver.Solve(problem, ensemble, chunked, keepFinalStates: true);
 
             BackendAgreementTests.AssertSameStates(gpu, gpuChunked, $"{name}: cuda vs cuda chunkSlots 256");
             for (int r = 0; r < gpu.Records.Count; r++)
@@ -69,13 +70,14 @@ public class CudaAgreementTests
         // states must meet the tolerance stated above against the fused CPU lanes, so the CUDA test's
         // tolerance is not tighter than float rounding allows.
         Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
         EnsembleResult cpu;
         using (var managed = new ManagedBackend())
         {
-            cpu = EnsembleSolver.Solve(problem, managed, keepFinalStates: true);
+            cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
         }
 
-        var model = EnsembleModel.From(problem);
+        var model = EnsembleModel.From(problem, ensemble);
         int d = problem.Dimension;
         double worst = 0;
         var unfused = new float[AgreementProblems.Trajectories][];

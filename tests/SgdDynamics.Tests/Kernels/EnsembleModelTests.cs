@@ -12,20 +12,21 @@ namespace SgdDynamics.Tests.Kernels;
 /// </summary>
 public class EnsembleModelTests
 {
+    /// <summary>The ensemble every model here is made with: 1000 trajectories, 30 steps, seed 99, a record every 10 steps.</summary>
+    private static readonly EnsembleAlgorithm Ensemble = new(trajectories: 1000, steps: 30, seed: 99, record: new RecordSpec(10));
+
     private static Problem Build(double[,] hessian, double[,] noise, double[,]? initial = null, double[]? curvature = null, double[]? linear = null, double momentum = 0) =>
         ProblemBuilder.Quadratic(
             hessian: hessian,
             noiseCovariance: noise,
             learningRate: 0.05,
             initialMean: new double[hessian.GetLength(0)],
-            trajectories: 1000,
-            steps: 30,
-            seed: 99,
-            recordEvery: 10,
             linearTerm: linear,
             curvatureNoiseStd: curvature,
             momentum: momentum,
             initialCovariance: initial);
+
+    private static EnsembleModel Model(Problem problem) => EnsembleModel.From(problem, Ensemble);
 
     private static Problem WithNoiseFactor(Problem problem, double[,] factor) =>
         problem with { Landscape = problem.Quadratic with { NoiseFactor = Matrix<double>.Build.DenseOfArray(factor) } };
@@ -49,17 +50,17 @@ public class EnsembleModelTests
     {
         int d = covariance.GetLength(0);
         Problem problem = Build(ProblemBuilder.Diagonal(Enumerable.Repeat(1.0, d).ToArray()), covariance, initial: covariance);
-        var model = EnsembleModel.From(problem);
+        var model = Model(problem);
         var quadratic = Quadratic(problem);
         Assert.True(shape == quadratic.NoiseShape, $"{label}: noise shape {quadratic.NoiseShape}, expected {shape}");
         Assert.True(shape == model.InitialShape, $"{label}: initial shape {model.InitialShape}, expected {shape}");
-        Assert.Equal(shape == MatrixShape.Zero ? 0 : d, KernelProbe.Of(problem).NormalsPerStep);
+        Assert.Equal(shape == MatrixShape.Zero ? 0 : d, KernelProbe.Of(model).NormalsPerStep);
     }
 
     [Fact]
     public void PointStartHasZeroInitialShape()
     {
-        var model = EnsembleModel.From(Build(ProblemBuilder.Diagonal(1.0, 2.0), ProblemBuilder.Diagonal(1.0, 1.0)));
+        var model = Model(Build(ProblemBuilder.Diagonal(1.0, 2.0), ProblemBuilder.Diagonal(1.0, 1.0)));
         Assert.Equal(MatrixShape.Zero, model.InitialShape);
         Assert.All(model.InitialFactor, v => Assert.Equal(0f, v));
     }
@@ -71,7 +72,7 @@ public class EnsembleModelTests
 
         // an upper-triangular factor is dense for the kernels (they would skip its upper entries otherwise)
         Assert.Equal(MatrixShape.Dense, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).NoiseShape);
-        Assert.Equal(MatrixShape.Dense, EnsembleModel.From(WithInitialFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).InitialShape);
+        Assert.Equal(MatrixShape.Dense, Model(WithInitialFactor(problem, new[,] { { 1.0, 0.5 }, { 0.0, 1.0 } })).InitialShape);
 
         // entries that round to 0 as floats do not count: 1e-50 above the diagonal, 1e-46 off the diagonal
         Assert.Equal(MatrixShape.LowerTriangular, Quadratic(WithNoiseFactor(problem, new[,] { { 1.0, 1e-50 }, { 0.5, 1.0 } })).NoiseShape);
@@ -102,7 +103,7 @@ public class EnsembleModelTests
         Problem problem = WithNoiseFactor(
             Build(new[,] { { 2.0, 0.1, 0.2 }, { 0.1, 3.0, 0.3 }, { 0.2, 0.3, 4.0 } }, ProblemBuilder.Diagonal(1, 1, 1), linear: [0.1, 0.2, 0.3], curvature: [0, 0.5, 0]),
             new[,] { { 1.0, 0.0, 0.0 }, { 0.25, 2.0, 0.0 }, { 1.0 / 3.0, 0.125, 3.0 } });
-        var model = EnsembleModel.From(problem);
+        var model = Model(problem);
         var quadratic = Quadratic(problem);
 
         Assert.Equal(3, model.Dimension);
@@ -115,7 +116,7 @@ public class EnsembleModelTests
         Assert.True(quadratic.HasCurvatureNoise);
 
         // curvature normals for every coordinate (a = 0 for some is still drawn), then the noise normals
-        Assert.Equal(6, KernelProbe.Of(problem).NormalsPerStep);
+        Assert.Equal(6, KernelProbe.Of(model).NormalsPerStep);
         Assert.Equal(TileLayoutCount(3), model.StatisticCount);
     }
 
@@ -123,8 +124,8 @@ public class EnsembleModelTests
     public void DynamicsScheduleAndSeedAreCarriedOver()
     {
         Problem sgdProblem = Build(ProblemBuilder.Diagonal(1.0), ProblemBuilder.Diagonal(1.0));
-        var sgd = EnsembleModel.From(sgdProblem);
-        KernelProbe sgdProbe = KernelProbe.Of(sgdProblem);
+        var sgd = Model(sgdProblem);
+        KernelProbe sgdProbe = KernelProbe.Of(sgd);
         Assert.Equal(typeof(Sgd), sgdProbe.DynamicsType);
         Assert.Equal(0, sgdProbe.AuxiliaryVectors);
         Assert.Equal(0.05f, ((Sgd)sgdProbe.Dynamics).LearningRate);
@@ -136,7 +137,7 @@ public class EnsembleModelTests
         Assert.Equal(1, sgdProbe.NormalsPerStep);
 
         Problem heavyBallProblem = Build(ProblemBuilder.Diagonal(1.0), new double[1, 1], momentum: 0.9);
-        KernelProbe heavyBall = KernelProbe.Of(heavyBallProblem);
+        KernelProbe heavyBall = KernelProbe.Of(Model(heavyBallProblem));
         Assert.Equal(typeof(HeavyBall), heavyBall.DynamicsType);
         Assert.Equal(1, heavyBall.AuxiliaryVectors);
         Assert.Equal(0.9f, ((HeavyBall)heavyBall.Dynamics).Momentum);

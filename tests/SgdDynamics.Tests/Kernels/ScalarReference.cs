@@ -23,10 +23,10 @@ internal sealed class ArrayStore : IParameterStore<ArrayParameters>
     public ArrayParameters Store(float[] values) => new(values);
 }
 
-/// <summary>What the registry binds a problem to: the kernel structs, their types and sizes.</summary>
+/// <summary>What the registry binds a model's problem to: the kernel structs, their types and sizes.</summary>
 internal sealed record KernelProbe(Type LandscapeType, Type DynamicsType, object Landscape, object Dynamics, int NormalsPerStep, int AuxiliaryVectors)
 {
-    public static KernelProbe Of(Problem problem) => EnsembleModel.From(problem).Bind(new ArrayStore(), new Visitor());
+    public static KernelProbe Of(EnsembleModel model) => model.Bind(new ArrayStore(), new Visitor());
 
     private sealed class Visitor : IEnsembleKernelVisitor<KernelProbe>
     {

@@ -124,11 +124,12 @@ public class TiltedCosineLandscapeTests
         const double a = 1.0, p = 2 * Math.PI, f = 0.5, sigma = 1.0, eta = 0.05;
         const int steps = 60;
         var spec = new TiltedCosineLandscapeSpec(a, p, f, sigma);
-        Problem problem = ProblemBuilder.Of(spec, new SgdSpec(eta), [0.25], trajectories: 64, steps: steps, seed: 41, recordEvery: 20);
+        Problem problem = ProblemBuilder.Of(spec, new SgdSpec(eta), [0.25]);
+        var ensemble = new EnsembleAlgorithm(trajectories: 64, steps: steps, seed: 41, record: new RecordSpec(20));
         EnsembleResult result;
         using (var backend = new ManagedBackend())
         {
-            result = EnsembleSolver.Solve(problem, backend, keepFinalStates: true);
+            result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
         }
 
         double slope = 2 * Math.PI * a / p, k = 2 * Math.PI / p;

@@ -19,21 +19,25 @@ public class ObserversOnEnsembleTests(ITestOutputHelper output)
 {
     private static readonly double Angle = Math.PI / 6;
 
-    private static EnsembleResult Run(long trajectories, int steps, int recordEvery, bool keepFinalStates)
+    /// <summary>
+    /// Runs the rotated quadratic with <paramref name="trajectories"/> trajectories (seed 41) for <paramref name="steps"/>
+    /// steps, recording by <paramref name="record"/> (null: the start and the end only).
+    /// </summary>
+    private static EnsembleResult Run(long trajectories, int steps, RecordSpec? record, bool keepFinalStates)
     {
         double c = Math.Cos(Angle), s = Math.Sin(Angle);
         var rotation = Matrix<double>.Build.DenseOfArray(new double[,] { { c, -s }, { s, c } });
         Matrix<double> hessian = rotation * Matrix<double>.Build.DenseOfDiagonalArray([0.0, 1.0]) * rotation.Transpose();
-        Problem problem = ProblemBuilder.Quadratic(
-            hessian.ToArray(), ProblemBuilder.Diagonal(1.0, 1.0), 0.5, [0.0, 0.0], trajectories, steps, seed: 41, recordEvery: recordEvery);
+        Problem problem = ProblemBuilder.Quadratic(hessian.ToArray(), ProblemBuilder.Diagonal(1.0, 1.0), 0.5, [0.0, 0.0]);
+        var ensemble = new EnsembleAlgorithm(trajectories, steps, seed: 41, record: record);
         using var backend = new ManagedBackend();
-        return EnsembleSolver.Solve(problem, backend, keepFinalStates: keepFinalStates);
+        return EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: keepFinalStates);
     }
 
     [Fact]
     public void EigenmodesOfARotatedQuadraticAreClassified()
     {
-        EnsembleResult result = Run(1 << 16, 200, 5, keepFinalStates: true);
+        EnsembleResult result = Run(1 << 16, 200, new RecordSpec(5), keepFinalStates: true);
         var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
         Assert.Equal(0.0, projection.Eigenvalues[0], 12);
         Assert.Equal(1.0, projection.Eigenvalues[1], 12);
@@ -72,7 +76,7 @@ public class ObserversOnEnsembleTests(ITestOutputHelper output)
     [Fact]
     public void FinalStatesAreRequiredForTheFourthMomentError()
     {
-        EnsembleResult result = Run(1 << 10, 10, 0, keepFinalStates: false);
+        EnsembleResult result = Run(1 << 10, 10, record: null, keepFinalStates: false);
         var projection = new EigenmodeProjection(result.Problem.Quadratic.Hessian);
         Assert.Throws<InvalidOperationException>(() => projection.FromFinalStates(result));
     }

@@ -19,8 +19,8 @@ public class RecordTailsTests
     public void TailsFlagIsReadAndRoundTrips(string record, bool expected)
     {
         Scenario scenario = ScenarioLoader.Parse(Base.Replace("RECORD", record));
-        Assert.Equal(expected, scenario.Problem.Record.Tails);
-        Assert.Equal(scenario.Problem.Record, ScenarioLoader.Parse(scenario.ToJson()).Problem.Record);
+        Assert.Equal(expected, scenario.Algorithm.Record.Tails);
+        Assert.Equal(scenario.Algorithm.Record, ScenarioLoader.Parse(scenario.ToJson()).Algorithm.Record);
     }
 
     [Fact]

@@ -37,11 +37,13 @@ public class ScenarioLoaderTests
         Assert.Equal(Matrix<double>.Build.Dense(2, 2), p.Initial.Factor);
         Assert.True(p.Initial.FactorIsLowerTriangular);
 
-        Assert.Equal(new EnsembleSpec(1_000_000, 500, 7, 1e12), p.Ensemble);
-        Assert.Equal(new RecordSpec(10), p.Record);
-        Assert.Equal(51, p.RecordSteps.Count);
-        Assert.Equal(0, p.RecordSteps[0]);
-        Assert.Equal(500, p.RecordSteps[^1]);
+        var ensemble = Assert.IsType<EnsembleAlgorithm>(scenario.Algorithm);
+        Assert.Equal(new EnsembleAlgorithm(1_000_000, 500, 7, new RecordSpec(10), 1e12), ensemble);
+        Assert.Equal(new RecordSpec(10), ensemble.Record);
+        Assert.Null(ensemble.Histogram);
+        Assert.Equal(51, ensemble.RecordSteps.Count);
+        Assert.Equal(0, ensemble.RecordSteps[0]);
+        Assert.Equal(500, ensemble.RecordSteps[^1]);
     }
 
     [Fact]
@@ -70,7 +72,9 @@ public class ScenarioLoaderTests
     [Fact]
     public void OptionalFields_TakeDefaults()
     {
-        var p = ScenarioLoader.Parse(Minimal).Problem;
+        var scenario = ScenarioLoader.Parse(Minimal);
+        var p = scenario.Problem;
+        var ensemble = Assert.IsType<EnsembleAlgorithm>(scenario.Algorithm);
 
         Assert.Equal(1, p.Dimension);
         Assert.Equal(V(0), p.Quadratic.LinearTerm);
@@ -79,17 +83,17 @@ public class ScenarioLoaderTests
         Assert.True(p.Quadratic.NoiseFactorIsLowerTriangular);
         Assert.Equal(V(0), p.Quadratic.CurvatureNoiseStd);
         Assert.Equal(new SgdSpec(0.5), p.Dynamics);
-        Assert.Equal(EnsembleSpec.DefaultDivergenceThreshold, p.Ensemble.DivergenceThreshold);
-        Assert.Equal(new RecordSpec(100), p.Record);
-        Assert.Equal([0, 100], p.RecordSteps);
+        Assert.Equal(EnsembleAlgorithm.DefaultDivergenceThreshold, ensemble.DivergenceThreshold);
+        Assert.Equal(new RecordSpec(100), ensemble.Record);
+        Assert.Equal([0, 100], ensemble.RecordSteps);
     }
 
     [Fact]
     public void EmptyRecordObject_RecordsOnlyStartAndEnd()
     {
-        var p = ScenarioLoader.Parse(WithField("record", "{}", Minimal)).Problem;
+        var algorithm = ScenarioLoader.Parse(WithField("record", "{}", Minimal)).Algorithm;
 
-        Assert.Equal([0, 100], p.RecordSteps);
+        Assert.Equal([0, 100], algorithm.RecordSteps);
     }
 
     [Fact]
@@ -123,12 +127,13 @@ public class ScenarioLoaderTests
     public void IntegerFields_AcceptExponentNotationAndLimits()
     {
         var json = WithField("ensemble", """{"trajectories": 4.294967296e9, "steps": 2147483647, "seed": 4294967295}""");
-        var ensemble = ScenarioLoader.Parse(json).Problem.Ensemble;
+        var ensemble = Assert.IsType<EnsembleAlgorithm>(ScenarioLoader.Parse(json).Algorithm);
 
         Assert.Equal(4294967296L, ensemble.Trajectories);
         Assert.Equal(int.MaxValue, ensemble.Steps);
         Assert.Equal(uint.MaxValue, ensemble.Seed);
-        Assert.Equal(1_000_000L, ScenarioLoader.Parse(WithField("ensemble.trajectories", "1e6")).Problem.Ensemble.Trajectories);
+        var million = Assert.IsType<EnsembleAlgorithm>(ScenarioLoader.Parse(WithField("ensemble.trajectories", "1e6")).Algorithm);
+        Assert.Equal(1_000_000L, million.Trajectories);
     }
 
     [Fact]

@@ -28,24 +28,25 @@ public class SolverSectionTests
     [Fact]
     public void ScenarioWithoutSolverIsAnEnsemble()
     {
-        var problem = ScenarioLoader.Parse(ScenarioFixtures.Example).Problem;
+        var algorithm = ScenarioLoader.Parse(ScenarioFixtures.Example).Algorithm;
 
-        Assert.Equal(SolverSpec.Ensemble, problem.Solver);
-        Assert.False(problem.Solver.IsGrid);
+        var ensemble = Assert.IsType<EnsembleAlgorithm>(algorithm);
+        Assert.Equal("ensemble", ensemble.TypeName);
+        Assert.Null(ensemble.Histogram);
     }
 
     [Fact]
     public void MasterEquationSectionParsesWithDefaults()
     {
-        var problem = ScenarioLoader.Parse(Grid1D).Problem;
+        var algorithm = ScenarioLoader.Parse(Grid1D).Algorithm;
 
-        Assert.Equal(SolverKind.MasterEquation, problem.Solver.Kind);
-        Assert.Equal(new GridSpec([-5.0], [5.0], [200]), problem.Solver.Grid);
-        Assert.Equal(GridBoundary.Absorbing, problem.Solver.Boundary);
-        Assert.Equal(6.0, problem.Solver.TruncationSigmas);
-        Assert.Null(problem.Solver.Variant);
-        Assert.Equal(40, problem.Ensemble.Steps);
-        Assert.Equal([0, 10, 20, 30, 40], problem.RecordSteps);
+        var master = Assert.IsType<MasterEquationAlgorithm>(algorithm);
+        Assert.Equal(new GridSpec([-5.0], [5.0], [200]), master.Grid);
+        Assert.Equal(GridBoundary.Absorbing, master.Boundary);
+        Assert.Equal(6.0, master.TruncationSigmas);
+        Assert.Equal(40, master.Steps);
+        Assert.Equal(new RecordSpec(10), master.Record);
+        Assert.Equal([0, 10, 20, 30, 40], master.RecordSteps);
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public class SolverSectionTests
     {
         var json = With(Grid1D, "solver", """{"type": "masterEquation", "boundary": "reflecting", "truncationSigmas": 8, "grid": {"lower": [-5], "upper": [5], "cells": [200]}}""");
 
-        var solver = ScenarioLoader.Parse(json).Problem.Solver;
+        var solver = Assert.IsType<MasterEquationAlgorithm>(ScenarioLoader.Parse(json).Algorithm);
 
         Assert.Equal(GridBoundary.Reflecting, solver.Boundary);
         Assert.Equal(8.0, solver.TruncationSigmas);
@@ -62,13 +63,16 @@ public class SolverSectionTests
     [Fact]
     public void FokkerPlanckSectionParsesVariantAndReflectingWalls()
     {
-        var problem = ScenarioLoader.Parse(Grid2D).Problem;
+        var scenario = ScenarioLoader.Parse(Grid2D);
 
-        Assert.Equal(SolverKind.FokkerPlanck, problem.Solver.Kind);
-        Assert.Equal(FokkerPlanckVariant.Langevin, problem.Solver.Variant);
-        Assert.Equal(GridBoundary.Reflecting, problem.Solver.Boundary);
-        Assert.Equal(600, problem.Solver.Grid!.Count);
-        Assert.False(problem.Initial.IsPoint);
+        var fokkerPlanck = Assert.IsType<FokkerPlanckAlgorithm>(scenario.Algorithm);
+        Assert.Equal(FokkerPlanckVariant.Langevin, fokkerPlanck.Variant);
+        Assert.Equal(GridBoundary.Reflecting, fokkerPlanck.Boundary);
+        Assert.Equal(600, fokkerPlanck.Grid.Count);
+        Assert.Equal(FokkerPlanckAlgorithm.DefaultSubsteps, fokkerPlanck.Substeps);
+        Assert.Equal(10, fokkerPlanck.Steps);
+        Assert.Equal([0, 10], fokkerPlanck.RecordSteps);
+        Assert.False(scenario.Problem.Initial.IsPoint);
     }
 
     [Fact]
@@ -76,12 +80,11 @@ public class SolverSectionTests
     {
         var json = With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "histogram": true, "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}""");
 
-        var problem = ScenarioLoader.Parse(json).Problem;
+        var algorithm = ScenarioLoader.Parse(json).Algorithm;
 
-        Assert.Equal(SolverKind.Ensemble, problem.Solver.Kind);
-        Assert.True(problem.Solver.Histogram);
-        Assert.Equal(new GridSpec([-3.0, -3.0], [3.0, 3.0], [10, 12]), problem.Solver.Grid);
-        Assert.Equal(1_000_000, problem.Ensemble.Trajectories);
+        var ensemble = Assert.IsType<EnsembleAlgorithm>(algorithm);
+        Assert.Equal(new GridSpec([-3.0, -3.0], [3.0, 3.0], [10, 12]), ensemble.Histogram);
+        Assert.Equal(1_000_000, ensemble.Trajectories);
     }
 
     [Theory]
@@ -91,7 +94,7 @@ public class SolverSectionTests
     {
         var json = With(Grid1D, "solver.grid", $$"""{"lower": {{lower}}, "upper": {{upper}}, "cells": {{cells}}}""");
 
-        Assert.True(ScenarioLoader.Parse(json).Problem.Solver.Grid!.Count >= 8192);
+        Assert.True(Assert.IsType<MasterEquationAlgorithm>(ScenarioLoader.Parse(json).Algorithm).Grid.Count >= 8192);
     }
 
     [Fact]
@@ -99,7 +102,7 @@ public class SolverSectionTests
     {
         var json = With(Grid2D, "solver.grid", """{"lower": [-3, -2], "upper": [3, 2], "cells": [1024, 1024]}""");
 
-        Assert.Equal(1L << 20, ScenarioLoader.Parse(json).Problem.Solver.Grid!.Count);
+        Assert.Equal(1L << 20, Assert.IsType<FokkerPlanckAlgorithm>(ScenarioLoader.Parse(json).Algorithm).Grid.Count);
     }
 
     public static TheoryData<string, string, string> Errors => new()
@@ -133,6 +136,10 @@ public class SolverSectionTests
         { With(Grid1D, "ensemble.seed", "1"), "$.ensemble.seed", "only for solver type 'ensemble'" },
         { With(Grid1D, "ensemble.steps", null), "$.ensemble.steps", "required field is missing" },
         { With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "histogram": true}"""), "$.solver.grid", "required field is missing" },
+        {
+            With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}"""),
+            "$.solver.grid", "an ensemble uses a grid only to bin its final states"
+        },
         { With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "boundary": "absorbing"}"""), "$.solver.boundary", "only for grid solvers" },
         {
             """
@@ -162,7 +169,6 @@ public class SolverSectionTests
         With(Grid2D, "solver.variant", "\"discrete\""),
         With(Grid2D, "solver.substeps", "16"),
         With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "histogram": true, "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}"""),
-        With(ScenarioFixtures.Example, "solver", """{"type": "ensemble", "grid": {"lower": [-3, -3], "upper": [3, 3], "cells": [10, 12]}}"""),
     };
 
     [Theory]

@@ -12,9 +12,10 @@ internal static class DenseReference
 {
     /// <summary>
     /// SGD in second-moment form: <c>m' = A m + c</c>,
-    /// <c>S' = A S Aᵀ + A m cᵀ + c mᵀ Aᵀ + c cᵀ + η² diag(a² ⊙ diag S) + η² Σ</c>; returns (m, S − m mᵀ) per step.
+    /// <c>S' = A S Aᵀ + A m cᵀ + c mᵀ Aᵀ + c cᵀ + η² diag(a² ⊙ diag S) + η² Σ</c>; returns (m, S − m mᵀ) at
+    /// every step 0, 1, …, <paramref name="steps"/>.
     /// </summary>
-    public static List<(Vector<double> Mean, Matrix<double> Covariance)> Sgd(Problem problem)
+    public static List<(Vector<double> Mean, Matrix<double> Covariance)> Sgd(Problem problem, int steps)
     {
         var (h, b, sigma, a2, eta) = Unpack(problem);
         int d = h.RowCount;
@@ -24,7 +25,7 @@ internal static class DenseReference
         var m = problem.Initial.Mean.Clone();
         var s = problem.Initial.Covariance + m.OuterProduct(m);
         var result = new List<(Vector<double>, Matrix<double>)> { (m, s - m.OuterProduct(m)) };
-        for (int k = 0; k < problem.Ensemble.Steps; k++)
+        for (int k = 0; k < steps; k++)
         {
             var am = transition * m;
             var curvature = Matrix<double>.Build.DenseOfDiagonalVector(a2.PointwiseMultiply(s.Diagonal()));
@@ -38,9 +39,9 @@ internal static class DenseReference
 
     /// <summary>
     /// Heavy ball on <c>z = (x, v)</c>: <c>μ' = M μ + (c, c)</c>, <c>Z' = M Z Mᵀ + [[Q, Q], [Q, Q]]</c>,
-    /// <c>Q = η² (Σ + diag(a² ⊙ (diag Z_xx + m_x²)))</c>; returns the x block per step.
+    /// <c>Q = η² (Σ + diag(a² ⊙ (diag Z_xx + m_x²)))</c>; returns the x block at every step 0, 1, …, <paramref name="steps"/>.
     /// </summary>
-    public static List<(Vector<double> Mean, Matrix<double> Covariance)> Momentum(Problem problem)
+    public static List<(Vector<double> Mean, Matrix<double> Covariance)> Momentum(Problem problem, int steps)
     {
         var (h, b, sigma, a2, eta) = Unpack(problem);
         double beta = TheoryDynamics.Momentum(problem.Dynamics);
@@ -54,7 +55,7 @@ internal static class DenseReference
         var cov = Matrix<double>.Build.Dense(2 * d, 2 * d);
         cov.SetSubMatrix(0, 0, problem.Initial.Covariance);
         var result = new List<(Vector<double>, Matrix<double>)> { (problem.Initial.Mean.Clone(), problem.Initial.Covariance.Clone()) };
-        for (int k = 0; k < problem.Ensemble.Steps; k++)
+        for (int k = 0; k < steps; k++)
         {
             var mx = mean.SubVector(0, d);
             var secondMoment = cov.SubMatrix(0, d, 0, d).Diagonal() + mx.PointwiseMultiply(mx);

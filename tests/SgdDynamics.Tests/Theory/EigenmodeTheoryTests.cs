@@ -16,7 +16,7 @@ public class EigenmodeTheoryTests
         var b = TheoryProblems.RandomVector(random, 3);
         var a = Vector<double>.Build.DenseOfArray([0.4, 0.0, 0.7]);
         const double eta = 0.15;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 1, every: 1, beta, linear: b, curvatureStd: a);
+        var problem = TheoryProblems.Create(h, sigma, eta, beta, linear: b, curvatureStd: a);
 
         var decomposition = EigenmodeTheory.Decompose(problem);
         Assert.True(decomposition.PerModeFormulasExact);
@@ -41,7 +41,7 @@ public class EigenmodeTheoryTests
         var h = TheoryProblems.RandomSymmetric(random, eigenvalues);
         var sigma = TheoryProblems.RandomCovariance(random, 4);
         const double eta = 0.2;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 1, every: 1, linear: TheoryProblems.RandomVector(random, 4));
+        var problem = TheoryProblems.Create(h, sigma, eta, linear: TheoryProblems.RandomVector(random, 4));
 
         var decomposition = EigenmodeTheory.Decompose(problem);
         Assert.True(decomposition.PerModeFormulasExact);
@@ -69,7 +69,7 @@ public class EigenmodeTheoryTests
         var sigma = TheoryProblems.RandomCovariance(random, 3);
         var a = Vector<double>.Build.DenseOfArray([0.9, 0.0, 0.6]);
         const double eta = 0.2;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 1, every: 1, curvatureStd: a,
+        var problem = TheoryProblems.Create(h, sigma, eta, curvatureStd: a,
             mean: Vector<double>.Build.Dense(3, 1.0));
 
         var decomposition = EigenmodeTheory.Decompose(problem);
@@ -97,7 +97,7 @@ public class EigenmodeTheoryTests
     {
         var random = new Random(7);
         var h = TheoryProblems.RandomSymmetric(random, 0.4, 1.0, 1.7);
-        var problem = TheoryProblems.Create(h, TheoryProblems.RandomCovariance(random, 3), eta, steps: 1, every: 1);
+        var problem = TheoryProblems.Create(h, TheoryProblems.RandomCovariance(random, 3), eta);
         foreach (var mode in EigenmodeTheory.Decompose(problem).Modes)
         {
             double ratio = EigenmodeTheory.DiscreteToLangevinRatio(eta, mode.Eigenvalue);
@@ -127,10 +127,11 @@ public class EigenmodeTheoryTests
         var h = TheoryProblems.RandomSymmetric(random, 0.3, 1.1, 2.5);
         var sigma = TheoryProblems.RandomCovariance(random, 3);
         const double eta = 0.3;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 60, every: 7, mean: TheoryProblems.RandomVector(random, 3));
+        var problem = TheoryProblems.Create(h, sigma, eta, mean: TheoryProblems.RandomVector(random, 3));
+        var recordSteps = TheoryProblems.Steps(steps: 60, every: 7);
         var decomposition = EigenmodeTheory.Decompose(problem);
-        var records = EigenmodeTheory.ModeMomentsAtRecords(problem);
-        Assert.Equal(problem.RecordSteps, records.Select(r => r.Step));
+        var records = EigenmodeTheory.ModeMomentsAtRecords(problem, recordSteps);
+        Assert.Equal(recordSteps, records.Select(r => r.Step));
         foreach (var record in records)
         {
             foreach (var mode in decomposition.Modes)
@@ -157,7 +158,7 @@ public class EigenmodeTheoryTests
         // 1-D: Var = η (s² + a² m²) / (λ(2 − ηλ) − η a²), m = −b/λ
         const double eta = 0.1, lambda = 2.0, s2 = 0.5, a2 = 0.8, b = 0.6;
         var problem = TheoryProblems.Create(
-            Matrix<double>.Build.Dense(1, 1, lambda), Matrix<double>.Build.Dense(1, 1, s2), eta, steps: 1, every: 1,
+            Matrix<double>.Build.Dense(1, 1, lambda), Matrix<double>.Build.Dense(1, 1, s2), eta,
             linear: Vector<double>.Build.Dense(1, b), curvatureStd: Vector<double>.Build.Dense(1, Math.Sqrt(a2)));
         var mode = EigenmodeTheory.Decompose(problem).Modes[0];
         double m = -b / lambda;
@@ -174,7 +175,7 @@ public class EigenmodeTheoryTests
     public void FlatAndUnstableModesHaveNoStationaryVariance()
     {
         var problem = TheoryProblems.Create(
-            Matrix<double>.Build.DenseOfDiagonalArray([0.0, 1.0]), Matrix<double>.Build.DenseIdentity(2), 0.5, steps: 1, every: 1);
+            Matrix<double>.Build.DenseOfDiagonalArray([0.0, 1.0]), Matrix<double>.Build.DenseIdentity(2), 0.5);
         var decomposition = EigenmodeTheory.Decompose(problem);
         var flat = decomposition.Modes.Single(m => m.IsFlat);
         Assert.Equal(double.PositiveInfinity, flat.DiscreteVariance);

@@ -12,7 +12,7 @@ public class FlatModeDiffusionTests
         var h = Matrix<double>.Build.DenseOfDiagonalArray([1.0, 0.0]);
         var sigma = Matrix<double>.Build.DenseOfArray(new[,] { { 0.7, 0.2 }, { 0.2, 0.4 } });
         const double eta = 0.3;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 300, every: 30,
+        var problem = TheoryProblems.Create(h, sigma, eta,
             linear: Vector<double>.Build.DenseOfArray([0.3, 0.5]),
             curvatureStd: Vector<double>.Build.DenseOfArray([0.4, 0.0]),
             mean: Vector<double>.Build.DenseOfArray([1.0, -0.2]),
@@ -26,7 +26,7 @@ public class FlatModeDiffusionTests
         Assert.Equal(1.0, Math.Abs(flat.Direction![1]));
         Assert.Equal(-eta * 0.5 * flat.Direction[1], flat.DriftPerStep, 1e-15);
 
-        foreach (var record in QuadraticMomentTheory.Recursion(problem))
+        foreach (var record in QuadraticMomentTheory.Recursion(problem, TheoryProblems.Steps(steps: 300, every: 30)))
         {
             double variance = flat.VarianceAt(record.Step);
             Assert.Equal(record.Covariance[1, 1], variance, 1e-12);
@@ -43,7 +43,7 @@ public class FlatModeDiffusionTests
         var sigma = TheoryProblems.RandomCovariance(random, 3);
         var b = TheoryProblems.RandomVector(random, 3);
         const double eta = 0.25;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 200, every: 25, linear: b,
+        var problem = TheoryProblems.Create(h, sigma, eta, linear: b,
             mean: TheoryProblems.RandomVector(random, 3));
 
         var flat = Assert.Single(FlatModeDiffusion.FlatModes(problem));
@@ -51,7 +51,7 @@ public class FlatModeDiffusionTests
         Assert.True((h * v).L2Norm() < 1e-12);
         Assert.Equal(v.DotProduct(sigma * v), flat.NoiseVariance, 1e-14);
         Assert.Equal(v.DotProduct(b), flat.LinearTerm, 1e-14);
-        foreach (var record in QuadraticMomentTheory.Recursion(problem))
+        foreach (var record in QuadraticMomentTheory.Recursion(problem, TheoryProblems.Steps(steps: 200, every: 25)))
         {
             Assert.Equal(v.DotProduct(record.Covariance * v), flat.VarianceAt(record.Step), 1e-11);
             Assert.Equal(v.DotProduct(record.Mean), flat.MeanAt(record.Step), 1e-11);
@@ -71,7 +71,7 @@ public class FlatModeDiffusionTests
     {
         var h = Matrix<double>.Build.DenseOfDiagonalArray([1.2, 0.0]);
         var sigma = Matrix<double>.Build.DenseOfDiagonalArray([0.3, s2]);
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 400, every: 20,
+        var problem = TheoryProblems.Create(h, sigma, eta,
             linear: Vector<double>.Build.DenseOfArray([0.1, b]),
             curvatureStd: Vector<double>.Build.DenseOfArray([0.5, a]),
             mean: Vector<double>.Build.DenseOfArray([0.3, m0]),
@@ -91,7 +91,7 @@ public class FlatModeDiffusionTests
             hand.Add(variance);
         }
 
-        foreach (var record in QuadraticMomentTheory.Recursion(problem))
+        foreach (var record in QuadraticMomentTheory.Recursion(problem, TheoryProblems.Steps(steps: 400, every: 20)))
         {
             double exact = flat.VarianceAt(record.Step);
             Assert.True(Math.Abs(exact / record.Covariance[1, 1] - 1.0) < 1e-12, $"k = {record.Step}: {exact} vs {record.Covariance[1, 1]}");
@@ -144,18 +144,18 @@ public class FlatModeDiffusionTests
     {
         // null vector (1, 1)/√2, curvature noise on coordinate 0
         var h = Matrix<double>.Build.DenseOfArray(new[,] { { 1.0, -1.0 }, { -1.0, 1.0 } });
-        var noisy = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1, steps: 1, every: 1,
+        var noisy = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1,
             curvatureStd: Vector<double>.Build.DenseOfArray([0.5, 0.0]));
         var diagonal = Vector<double>.Build.DenseOfArray([1.0, 1.0]);
         Assert.Throws<ArgumentException>(() => FlatModeDiffusion.FromProblem(noisy, diagonal));
         Assert.Throws<ArgumentException>(() => FlatModeDiffusion.FlatModes(noisy));
 
-        var clean = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1, steps: 1, every: 1);
+        var clean = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1);
         Assert.Equal(0.1 * 0.1, FlatModeDiffusion.FromProblem(clean, diagonal).VarianceAt(1), 1e-15);
         Assert.Throws<ArgumentException>(() => FlatModeDiffusion.FromProblem(clean, Vector<double>.Build.DenseOfArray([1.0, 0.0])));
         Assert.Throws<ArgumentException>(() => FlatModeDiffusion.FromProblem(clean, Vector<double>.Build.Dense(2)));
 
-        var momentum = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1, steps: 1, every: 1, beta: 0.5);
+        var momentum = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), 0.1, beta: 0.5);
         Assert.Throws<ArgumentException>(() => FlatModeDiffusion.FromProblem(momentum, diagonal));
     }
 }

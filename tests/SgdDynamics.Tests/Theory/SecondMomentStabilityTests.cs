@@ -42,7 +42,7 @@ public class SecondMomentStabilityTests
     [InlineData(0.3, 0.0, 0.5)]
     public void OneDimensionalRatesMatchTheMatrixTheory(double eta, double lambda, double a2)
     {
-        var problem = TheoryProblems.OneDimensional(eta, lambda, 1.0, a2, steps: 1, every: 1);
+        var problem = TheoryProblems.OneDimensional(eta, lambda, 1.0, a2);
         var analysis = SecondMomentStability.Analyse(problem);
         Assert.Equal(SecondMomentStability.DiscreteSpectralRadius1D(eta, lambda, a2), analysis.SpectralRadius, 1e-12);
         Assert.Equal(SecondMomentStability.LangevinSpectralAbscissa1D(eta, lambda, a2), analysis.SpectralAbscissa, 1e-12);
@@ -69,7 +69,7 @@ public class SecondMomentStabilityTests
         double[] lambdas = [1.0, 2.0];
         double[] a2 = [1.0, 18.0];
         var problem = TheoryProblems.Create(
-            Matrix<double>.Build.DenseOfDiagonalArray(lambdas), Matrix<double>.Build.DenseIdentity(2), eta, steps: 1, every: 1,
+            Matrix<double>.Build.DenseOfDiagonalArray(lambdas), Matrix<double>.Build.DenseIdentity(2), eta,
             curvatureStd: Vector<double>.Build.DenseOfArray(a2.Select(Math.Sqrt).ToArray()));
         var analysis = SecondMomentStability.Analyse(problem);
         double radius = Math.Max(

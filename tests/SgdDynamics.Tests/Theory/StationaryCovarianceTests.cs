@@ -13,8 +13,8 @@ public class StationaryCovarianceTests
     public void SgdRecursionConvergesToTheClosedForm1D(double eta, double lambda, double s2, double a2)
     {
         double expected = QuadraticMomentTheory.DiscreteStationaryVariance1D(eta, lambda, s2, a2);
-        var problem = TheoryProblems.OneDimensional(eta, lambda, s2, a2, steps: 20_000, every: 10_000, x0: 1.0);
-        var last = QuadraticMomentTheory.Recursion(problem)[^1];
+        var problem = TheoryProblems.OneDimensional(eta, lambda, s2, a2, x0: 1.0);
+        var last = QuadraticMomentTheory.Recursion(problem, TheoryProblems.Steps(steps: 20_000, every: 10_000))[^1];
         Assert.Equal(expected, last.Covariance[0, 0], 1e-12 * expected);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         Assert.True(stationary.Discrete.Stable);
@@ -33,10 +33,10 @@ public class StationaryCovarianceTests
     public void MomentumRecursionConvergesToTheHeavyBallClosedForm1D(double eta, double lambda, double beta, double s2, double a2)
     {
         double expected = QuadraticMomentTheory.MomentumStationaryVariance1D(eta, lambda, beta, s2, a2);
-        var problem = TheoryProblems.OneDimensional(eta, lambda, s2, a2, steps: 40_000, every: 20_000, beta: beta, x0: 1.0);
-        var last = QuadraticMomentTheory.Recursion(problem)[^1];
+        var problem = TheoryProblems.OneDimensional(eta, lambda, s2, a2, beta: beta, x0: 1.0);
+        var last = QuadraticMomentTheory.Recursion(problem, TheoryProblems.Steps(steps: 40_000, every: 20_000))[^1];
         Assert.Equal(expected, last.Covariance[0, 0], 1e-11 * expected);
-        var reference = DenseReference.Momentum(TheoryProblems.OneDimensional(eta, lambda, s2, a2, steps: 40_000, every: 40_000, beta: beta, x0: 1.0));
+        var reference = DenseReference.Momentum(TheoryProblems.OneDimensional(eta, lambda, s2, a2, beta: beta, x0: 1.0), steps: 40_000);
         Assert.Equal(expected, reference[^1].Covariance[0, 0], 1e-11 * expected);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         Assert.Equal(expected, stationary.Discrete.Covariance![0, 0], 1e-11 * expected);
@@ -66,7 +66,7 @@ public class StationaryCovarianceTests
         double previous = double.PositiveInfinity;
         foreach (double eta in new[] { 1e-2, 1e-3, 1e-4, 1e-5 })
         {
-            var problem = TheoryProblems.Create(h, sigma, eta, steps: 1, every: 1, beta, linear: b,
+            var problem = TheoryProblems.Create(h, sigma, eta, beta, linear: b,
                 curvatureStd: Vector<double>.Build.Dense(3, curvature));
             var stationary = QuadraticMomentTheory.Stationary(problem);
             var discrete = stationary.Discrete.Covariance!;
@@ -92,7 +92,7 @@ public class StationaryCovarianceTests
         var a2 = Vector<double>.Build.DenseOfArray([curvature, 0.0, curvature, 2.0 * curvature]).PointwiseMultiply(
             Vector<double>.Build.DenseOfArray([curvature, 0.0, curvature, 2.0 * curvature]));
         const double eta = 0.2;
-        var problem = TheoryProblems.Create(h, sigma, eta, steps: 1, every: 1, beta,
+        var problem = TheoryProblems.Create(h, sigma, eta, beta,
             linear: TheoryProblems.RandomVector(random, 4), curvatureStd: a2.PointwiseSqrt());
         var stationary = QuadraticMomentTheory.Stationary(problem);
         var m = stationary.Discrete.Mean!;
@@ -114,8 +114,9 @@ public class StationaryCovarianceTests
         else
         {
             // The augmented fixed point: iterate Z ← M Z Mᵀ + [[Q, Q], [Q, Q]] from its x block until converged.
-            var reference = DenseReference.Momentum(TheoryProblems.Create(h, sigma, eta, steps: 3000, every: 3000, beta,
-                linear: problem.Quadratic.LinearTerm, curvatureStd: a2.PointwiseSqrt(), mean: m));
+            var reference = DenseReference.Momentum(
+                TheoryProblems.Create(h, sigma, eta, beta, linear: problem.Quadratic.LinearTerm, curvatureStd: a2.PointwiseSqrt(), mean: m),
+                steps: 3000);
             Assert.True(TheoryProblems.RelativeError(reference[^1].Covariance, discrete) < 1e-10);
         }
     }
@@ -125,7 +126,7 @@ public class StationaryCovarianceTests
     {
         var problem = TheoryProblems.Create(
             Matrix<double>.Build.DenseOfDiagonalArray([0.0, 1.0]), Matrix<double>.Build.DenseIdentity(2),
-            eta: 0.1, steps: 1, every: 1);
+            eta: 0.1);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         AssertUnstable(stationary.Discrete, "flat");
         AssertUnstable(stationary.Langevin, "flat");
@@ -137,7 +138,7 @@ public class StationaryCovarianceTests
     public void SgdIsUnstableBeyondEtaLambdaTwoWhileLangevinIsNot()
     {
         const double eta = 2.05, lambda = 1.0;
-        var problem = TheoryProblems.OneDimensional(eta, lambda, s2: 1.0, a2: 0.0, steps: 1, every: 1);
+        var problem = TheoryProblems.OneDimensional(eta, lambda, s2: 1.0, a2: 0.0);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         AssertUnstable(stationary.Discrete, "does not contract");
         Assert.Equal((1 - eta * lambda) * (1 - eta * lambda), stationary.SpectralRadius, 1e-14);
@@ -145,7 +146,7 @@ public class StationaryCovarianceTests
         Assert.Equal(-2.0 * lambda, stationary.SpectralAbscissa, 1e-15);
         Assert.Equal(double.PositiveInfinity, QuadraticMomentTheory.DiscreteStationaryVariance1D(eta, lambda, 1.0, 0.0));
 
-        var justStable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(1.95, lambda, 1.0, 0.0, 1, 1));
+        var justStable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(1.95, lambda, 1.0, 0.0));
         Assert.True(justStable.Discrete.Stable);
     }
 
@@ -153,8 +154,8 @@ public class StationaryCovarianceTests
     public void MomentumIsUnstableBeyondEtaLambdaTwoOnePlusBeta()
     {
         const double beta = 0.5, lambda = 1.0;
-        var stable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(2.9, lambda, 1.0, 0.0, 1, 1, beta));
-        var unstable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(3.1, lambda, 1.0, 0.0, 1, 1, beta));
+        var stable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(2.9, lambda, 1.0, 0.0, beta));
+        var unstable = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(3.1, lambda, 1.0, 0.0, beta));
         Assert.True(stable.Discrete.Stable);
         AssertUnstable(unstable.Discrete, "heavy-ball step matrix");
         Assert.True(unstable.Langevin.Stable);
@@ -169,7 +170,7 @@ public class StationaryCovarianceTests
         double threshold = lambda * (2.0 - eta * lambda) / eta;
         foreach (double a2 in new[] { 0.5 * threshold, 0.999 * threshold, 1.001 * threshold, 2.0 * threshold })
         {
-            var stationary = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(eta, lambda, 1.0, a2, 1, 1));
+            var stationary = QuadraticMomentTheory.Stationary(TheoryProblems.OneDimensional(eta, lambda, 1.0, a2));
             double radius = (1.0 - eta * lambda) * (1.0 - eta * lambda) + eta * eta * a2;
             Assert.Equal(radius, stationary.SpectralRadius, 1e-12);
             if (a2 < threshold) Assert.True(stationary.Discrete.Stable);
@@ -190,7 +191,7 @@ public class StationaryCovarianceTests
     {
         var random = new Random(31);
         var h = TheoryProblems.RandomSymmetric(random, 0.3, 1.2, 2.5);
-        var problem = TheoryProblems.Create(h, TheoryProblems.RandomCovariance(random, 3), eta: 0.4, steps: 1, every: 1, beta,
+        var problem = TheoryProblems.Create(h, TheoryProblems.RandomCovariance(random, 3), eta: 0.4, beta,
             curvatureStd: Vector<double>.Build.DenseOfArray([curvature, 0.5 * curvature, 0.0]));
         var stationary = QuadraticMomentTheory.Stationary(problem);
         double radius = DenseReference.DiscreteSpectralRadius(problem);
@@ -206,7 +207,7 @@ public class StationaryCovarianceTests
     {
         var problem = TheoryProblems.Create(
             Matrix<double>.Build.DenseOfDiagonalArray([-0.5, 1.0]), Matrix<double>.Build.DenseIdentity(2),
-            eta: 0.1, steps: 1, every: 1);
+            eta: 0.1);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         AssertUnstable(stationary.Langevin, "not positive definite");
         AssertUnstable(stationary.Discrete, "does not contract");
@@ -217,7 +218,7 @@ public class StationaryCovarianceTests
     {
         var h = Matrix<double>.Build.DenseOfArray(new[,] { { 2.0, 0.5 }, { 0.5, 1.0 } });
         var b = Vector<double>.Build.DenseOfArray([1.0, -2.0]);
-        var problem = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), eta: 0.1, steps: 1, every: 1, linear: b);
+        var problem = TheoryProblems.Create(h, Matrix<double>.Build.DenseIdentity(2), eta: 0.1, linear: b);
         var stationary = QuadraticMomentTheory.Stationary(problem);
         var expected = -h.Solve(b);
         Assert.True(TheoryProblems.RelativeError(stationary.Discrete.Mean!, expected) < 1e-14);

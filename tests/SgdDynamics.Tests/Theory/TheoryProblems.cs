@@ -6,12 +6,15 @@ namespace SgdDynamics.Tests.Theory;
 /// <summary>Builds <see cref="Problem"/> records for the theory tests and dense reference recursions.</summary>
 internal static class TheoryProblems
 {
+    /// <summary>
+    /// A quadratic problem with Hessian <paramref name="hessian"/> and noise covariance <paramref name="noise"/>, learning
+    /// rate <paramref name="eta"/> and heavy-ball momentum <paramref name="beta"/> (0: plain SGD); the linear term,
+    /// curvature noise, initial mean and initial covariance default to zero.
+    /// </summary>
     public static Problem Create(
         Matrix<double> hessian,
         Matrix<double> noise,
         double eta,
-        int steps,
-        int every,
         double beta = 0.0,
         Vector<double>? linear = null,
         Vector<double>? curvatureStd = null,
@@ -26,18 +29,26 @@ internal static class TheoryProblems
         return new Problem(
             new QuadraticLandscapeSpec(hessian, linear, noise, Factor(noise, out bool noiseLower), noiseLower, curvatureStd),
             beta == 0.0 ? new SgdSpec(eta) : new HeavyBallSpec(eta, beta),
-            new InitialLaw(mean, covariance, Factor(covariance, out bool initialLower), initialLower),
-            new EnsembleSpec(1, steps, 1, EnsembleSpec.DefaultDivergenceThreshold),
-            new RecordSpec(every));
+            new InitialLaw(mean, covariance, Factor(covariance, out bool initialLower), initialLower));
     }
 
-    public static Problem OneDimensional(double eta, double lambda, double s2, double a2, int steps, int every, double beta = 0.0, double x0 = 0.0) =>
+    /// <summary>
+    /// A one-dimensional quadratic problem: curvature <paramref name="lambda"/>, noise variance <paramref name="s2"/>,
+    /// curvature-noise variance <paramref name="a2"/>, started at the point <paramref name="x0"/>.
+    /// </summary>
+    public static Problem OneDimensional(double eta, double lambda, double s2, double a2, double beta = 0.0, double x0 = 0.0) =>
         Create(
             Matrix<double>.Build.Dense(1, 1, lambda),
             Matrix<double>.Build.Dense(1, 1, s2),
-            eta, steps, every, beta,
+            eta, beta,
             curvatureStd: Vector<double>.Build.Dense(1, Math.Sqrt(a2)),
             mean: Vector<double>.Build.Dense(1, x0));
+
+    /// <summary>
+    /// The recorded steps of a run of <paramref name="steps"/> steps recording every <paramref name="every"/> steps:
+    /// 0, every, 2·every, …, and steps.
+    /// </summary>
+    public static IReadOnlyList<int> Steps(int steps, int every) => new RecordSpec(every).Steps(steps);
 
     /// <summary>
     /// A factor F with F Fᵀ = covariance: the Cholesky factor when positive definite (lower triangular),

@@ -189,8 +189,8 @@ public sealed class DoubleWellCase : IValidationCase
         int start = (int)((1.0 - grid.Lower[0]) / grid.Spacing[0]);
         double x0 = grid.Centre(0, start);
         long n = context.Trajectories(1 << 18, 1 << 21);
-        Problem problem = ProblemBuilder.DoubleWell(Math.Sqrt(Sigma2), eta, x0, n, EnsembleSteps, seed: 23);
-        EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, keepFinalStates: true);
+        Problem problem = ProblemBuilder.DoubleWell(Math.Sqrt(Sigma2), eta, x0);
+        EnsembleResult result = EnsembleSolver.Solve(problem, new EnsembleAlgorithm(n, EnsembleSteps, seed: 23), context.Backend, keepFinalStates: true);
         GridDensity histogram = Coarse(GridDensity.Histogram(grid, result.FinalStates, out long outside, out long diverged));
 
         GridDensity master = GridDensity.PointMass(grid, [x0]);

@@ -42,8 +42,9 @@ public sealed class FlatModeDiffusionCase : IValidationCase
         for (int e = 0; e < LearningRates.Length; e++)
         {
             double eta = LearningRates[e];
-            Problem problem = ProblemBuilder.Quadratic(h.ToArray(), sigma, eta, [0.0, 0.0], n, Steps, seed: (uint)(200 + e), recordEvery: Steps / 4);
-            EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend);
+            Problem problem = ProblemBuilder.Quadratic(h.ToArray(), sigma, eta, [0.0, 0.0]);
+            var ensemble = new EnsembleAlgorithm(n, Steps, seed: (uint)(200 + e), new RecordSpec(Steps / 4));
+            EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, context.Backend);
             var times = new List<double>();
             var variances = new List<double>();
             var errors = new List<double>();

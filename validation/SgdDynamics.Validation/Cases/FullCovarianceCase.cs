@@ -39,12 +39,13 @@ public sealed class FullCovarianceCase : IValidationCase
         Matrix<double> h = q * Matrix<double>.Build.DiagonalOfDiagonalVector(eigenvalues) * q.Transpose();
         h = (h + h.Transpose()) / 2;
         Matrix<double> sigma = Matrix<double>.Build.DenseIdentity(Dimension) * NoiseVariance;
-        Problem problem = ProblemBuilder.Quadratic(h.ToArray(), sigma.ToArray(), Eta, new double[Dimension], n, Steps, seed: 10, recordEvery: 5);
+        Problem problem = ProblemBuilder.Quadratic(h.ToArray(), sigma.ToArray(), Eta, new double[Dimension]);
+        var ensemble = new EnsembleAlgorithm(n, Steps, seed: 10, new RecordSpec(5));
 
-        EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend);
+        EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, context.Backend);
         var moments = result.Final.Moments;
         Matrix<double> measured = Matrix<double>.Build.DenseOfArray(moments.Covariance);
-        IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem);
+        IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem, ensemble.RecordSteps);
         Matrix<double> discrete = exact[^1].Covariance;
         Matrix<double> langevin = LangevinCovariance(q, eigenvalues, sigma, Eta, Steps * Eta);
 

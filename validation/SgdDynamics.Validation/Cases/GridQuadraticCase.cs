@@ -26,7 +26,7 @@ public sealed class GridQuadraticCase : IValidationCase
         var clock = Stopwatch.StartNew();
         double discrete = QuadraticMomentTheory.DiscreteStationaryVariance1D(Eta, Lambda, Sigma2, 0);
         double langevin = QuadraticMomentTheory.LangevinStationaryVariance1D(Eta, Lambda, Sigma2);
-        GridLandscape landscape = GridLandscape.From(ProblemBuilder.Quadratic(new double[,] { { Lambda } }, new double[,] { { Sigma2 } }, Eta, [0.0], 1, 1, 1).Landscape);
+        GridLandscape landscape = GridLandscape.From(ProblemBuilder.QuadraticLandscape(new double[,] { { Lambda } }, new double[,] { { Sigma2 } }));
 
         // Master equation: reflecting box ±10 sd of the discrete law, iterated to an L1 change below 1e-14 per step.
         double box = 10 * Math.Sqrt(discrete);

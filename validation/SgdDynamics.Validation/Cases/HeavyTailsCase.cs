@@ -32,9 +32,9 @@ public sealed class HeavyTailsCase : IValidationCase
         {
             (double eta, double a) = Settings[i];
             TailIndexResult kesten = KestenTailIndex.Compute(eta, Lambda, a * a);
-            Problem problem = ProblemBuilder.Quadratic(new double[,] { { Lambda } }, new double[,] { { 1.0 } }, eta, [0.0], n, Steps, (uint)(300 + i),
-                curvatureNoiseStd: [a], divergenceThreshold: 1e15);
-            EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, keepFinalStates: true);
+            Problem problem = ProblemBuilder.Quadratic(new double[,] { { Lambda } }, new double[,] { { 1.0 } }, eta, [0.0], curvatureNoiseStd: [a]);
+            var ensemble = new EnsembleAlgorithm(n, Steps, (uint)(300 + i), divergenceThreshold: 1e15);
+            EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, context.Backend, keepFinalStates: true);
             HillEstimate hill = HillEstimator.Estimate(result.FinalStates);
             checks.Add(new($"η = {eta}, a = {a}: Hill tail index vs Kesten α (E|1 − ηh|^α = 1)", kesten.Alpha, hill.Alpha, hill.StandardError, Expectation.Agree, Check.DefaultZ,
                 $"Hill estimator, k = ⌊√n⌋ = {hill.K}, SE α̂/√k (asymptotic normality, Hall 1982)"));

@@ -23,8 +23,8 @@ public sealed class MomentumCase : IValidationCase
     {
         var clock = Stopwatch.StartNew();
         long n = context.Trajectories(1 << 18, 1 << 21);
-        Problem problem = ProblemBuilder.Quadratic(ProblemBuilder.Diagonal(1.0, 0.25), ProblemBuilder.Diagonal(1.0, 1.0), Eta, [0.0, 0.0], n, 1500, seed: 9, momentum: Beta);
-        var moments = EnsembleSolver.Solve(problem, context.Backend).Final.Moments;
+        Problem problem = ProblemBuilder.Quadratic(ProblemBuilder.Diagonal(1.0, 0.25), ProblemBuilder.Diagonal(1.0, 1.0), Eta, [0.0, 0.0], momentum: Beta);
+        var moments = EnsembleSolver.Solve(problem, new EnsembleAlgorithm(n, 1500, seed: 9), context.Backend).Final.Moments;
         var stationary = QuadraticMomentTheory.Stationary(problem);
         const string basis = "SE of the sample variance √((m₄ − m₂²)/n)";
         var checks = new List<Check>();

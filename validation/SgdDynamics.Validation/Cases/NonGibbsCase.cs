@@ -36,12 +36,13 @@ public sealed class NonGibbsCase : IValidationCase
         Matrix<double> h = rotation * Matrix<double>.Build.DenseOfDiagonalArray([1.0, 4.0]) * rotation.Transpose();
         h = (h + h.Transpose()) / 2;
         long n = context.Trajectories(1 << 18, 1 << 21);
-        Problem problem = ProblemBuilder.Quadratic(h.ToArray(), ProblemBuilder.Diagonal(1.0, 0.25), Eta, [0.0, 0.0], n, 300, seed: 6);
+        Problem problem = ProblemBuilder.Quadratic(h.ToArray(), ProblemBuilder.Diagonal(1.0, 0.25), Eta, [0.0, 0.0]);
+        var ensemble = new EnsembleAlgorithm(n, 300, seed: 6);
 
         var stationary = QuadraticMomentTheory.Stationary(problem);
         double predicted = GibbsDeparture(stationary.Discrete.Covariance!, h);
         double langevin = GibbsDeparture(stationary.Langevin.Covariance!, h);
-        Estimate measured = Experiments.BatchMeans(problem, context.Backend, Batches, m => GibbsDeparture(Matrix<double>.Build.DenseOfArray(m.Covariance), h));
+        Estimate measured = Experiments.BatchMeans(problem, ensemble, context.Backend, Batches, m => GibbsDeparture(Matrix<double>.Build.DenseOfArray(m.Covariance), h));
         string basis = $"batch means over {Batches} equal shards, SE = sd/√{Batches} (|z| ≤ 5 has a Student-t(15) false-alarm rate ≈ 2e-4)";
         var checks = new List<Check>
         {

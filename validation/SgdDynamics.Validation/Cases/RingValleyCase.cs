@@ -35,7 +35,8 @@ public sealed class RingValleyCase : IValidationCase
         double leading = RingValleyDiffusion.LeadingOrder(Sigma, Eta);
 
         long n = context.Trajectories(1 << 18, 1 << 21);
-        Problem problem = ProblemBuilder.RingValley(2, Lambda, Sigma, Eta, [1.0, 0.0], n, Steps, seed: 17, recordEvery: RecordEvery);
+        Problem problem = ProblemBuilder.RingValley(2, Lambda, Sigma, Eta, [1.0, 0.0]);
+        var ensemble = new EnsembleAlgorithm(n, Steps, seed: 17, new RecordSpec(RecordEvery));
         long size = n / Batches / Kernels.Statistics.TileLayout.TileSize * Kernels.Statistics.TileLayout.TileSize;
         var decay = new double[Batches];
         var drift = new double[Batches];
@@ -45,7 +46,7 @@ public sealed class RingValleyCase : IValidationCase
         double[]? times = null, meanX = null;
         for (int b = 0; b < Batches; b++)
         {
-            EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, new TrajectoryRange(b * size, size), keepFinalStates: true);
+            EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, context.Backend, new TrajectoryRange(b * size, size), keepFinalStates: true);
             var fit = result.Records.Where(r => r.Step >= FitFrom).ToArray();
             double[] t = fit.Select(r => r.Time).ToArray();
             var unit = Enumerable.Repeat(1.0, t.Length).ToArray();

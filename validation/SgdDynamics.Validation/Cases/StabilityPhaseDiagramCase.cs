@@ -113,9 +113,9 @@ public sealed class StabilityPhaseDiagramCase : IValidationCase
 
     private static Outcome Simulate(double eta, double a2, long n, uint seed, ValidationContext context)
     {
-        Problem problem = ProblemBuilder.Quadratic(new double[,] { { Lambda } }, new double[,] { { 1.0 } }, eta, [0.0], n, Steps, seed,
-            curvatureNoiseStd: [Math.Sqrt(a2)], divergenceThreshold: 1e15);
-        EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, keepFinalStates: true);
+        Problem problem = ProblemBuilder.Quadratic(new double[,] { { Lambda } }, new double[,] { { 1.0 } }, eta, [0.0], curvatureNoiseStd: [Math.Sqrt(a2)]);
+        var ensemble = new EnsembleAlgorithm(n, Steps, seed, divergenceThreshold: 1e15);
+        EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, context.Backend, keepFinalStates: true);
         if (result.Final.Moments.Diverged > n / 2)
         {
             return Outcome.Divergent;

@@ -54,11 +54,12 @@ public sealed class TiltedPeriodicCase : IValidationCase
             var spec = new TiltedCosineLandscapeSpec(Amplitude, Period, Tilt, sigma);
 
             // ensemble: drift over [t₁, t₂] per shard (records at k₁ and k₂ only)
-            Problem problem = ProblemBuilder.Of(spec, new SgdSpec(eta), [0.0], n, last, seed: 31 + (uint)i, recordEvery: first);
+            Problem problem = ProblemBuilder.Of(spec, new SgdSpec(eta), [0.0]);
+            var algorithm = new EnsembleAlgorithm(n, last, seed: 31 + (uint)i, new RecordSpec(first));
             var drifts = new double[Batches];
             for (int b = 0; b < Batches; b++)
             {
-                EnsembleResult result = EnsembleSolver.Solve(problem, context.Backend, new TrajectoryRange(b * size, size));
+                EnsembleResult result = EnsembleSolver.Solve(problem, algorithm, context.Backend, new TrajectoryRange(b * size, size));
                 double start = result.Records.Single(r => r.Step == first).Moments.Mean[0];
                 drifts[b] = (result.Final.Moments.Mean[0] - start) / span;
             }

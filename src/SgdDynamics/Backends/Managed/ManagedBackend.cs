@@ -67,8 +67,7 @@ public sealed class ManagedBackend : IEnsembleBackend
     public ComputeDevice ComputeDevice => device;
 
     /// <inheritdoc/>
-    public string Device =>
-        $"CPU: {HostInfo.ProcessorName}, {threads} thread{(threads == 1 ? "" : "s")}, {(wide ? "AVX-512 (Vector512)" : "Vector256")} lanes";
+    public string Device => $"{device.Description}, {(wide ? "AVX-512 (Vector512)" : "Vector256")} lanes";
 
     /// <inheritdoc/>
     public void Run(EnsembleModel model, TrajectoryRange range, EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null)
