@@ -1,4 +1,5 @@
 using ScottPlot;
+using SgdDynamics.Output;
 
 namespace SgdDynamics.Validation;
 
@@ -40,6 +41,6 @@ public static class Plots
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 900, 600);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 600, ImageFormat.Png));
     }
 }

@@ -31,7 +31,7 @@ public static class ValidationReport
     /// <summary>Writes both report files into the context's output folder.</summary>
     public static void Write(ValidationContext context, IReadOnlyList<CaseReport> reports)
     {
-        File.WriteAllText(Path.Combine(context.OutputDirectory, MarkdownFile), Markdown(context, reports));
+        AtomicFile.WriteAllText(Path.Combine(context.OutputDirectory, MarkdownFile), Markdown(context, reports));
         Json.WriteFile(Path.Combine(context.OutputDirectory, JsonFile), ToJson(context, reports));
     }
 

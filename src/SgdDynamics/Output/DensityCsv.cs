@@ -32,43 +32,61 @@ public static class DensityCsv
     public static string Format(GridDensity density, int step, double time, string source, IEnumerable<KeyValuePair<string, string>>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(density);
+        using var text = new StringWriter(new StringBuilder(64 * (density.Grid.Count + 16)), CultureInfo.InvariantCulture);
+        WriteTo(text, density, step, time, source, extra);
+        return text.ToString();
+    }
+
+    /// <summary>Writes <see cref="Format"/>'s text to <paramref name="path"/> as it is produced (<see cref="AtomicFile"/>).</summary>
+    public static void Write(string path, GridDensity density, int step, double time, string source, IEnumerable<KeyValuePair<string, string>>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(density);
+        AtomicFile.WriteText(path, writer => WriteTo(writer, density, step, time, source, extra));
+    }
+
+    /// <summary>The file size <see cref="Write"/> gives for <paramref name="grid"/>, estimated at 22 characters a number.</summary>
+    public static long EstimatedBytes(UniformGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        return 1024 + grid.Count * (long)(22 * (grid.Dimension + 2) + grid.Dimension + 2);
+    }
+
+    private static void WriteTo(TextWriter text, GridDensity density, int step, double time, string source, IEnumerable<KeyValuePair<string, string>>? extra)
+    {
         UniformGrid grid = density.Grid;
         int d = grid.Dimension;
-        var text = new StringBuilder(64 * (grid.Count + 16));
-        text.Append(CultureInfo.InvariantCulture, $"# sgdyn-density: {Version}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# dimension: {d}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# lower: {string.Join(' ', grid.Lower.Select(R))}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# upper: {string.Join(' ', grid.Upper.Select(R))}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# cells: {string.Join(' ', grid.Cells.Select(c => c.ToString(CultureInfo.InvariantCulture)))}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# step: {step}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# time: {R(time)}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# mass: {R(density.TotalMass)}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# lostMass: {R(density.LostMass)}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# source: {source}\n");
+        text.Write(string.Create(CultureInfo.InvariantCulture, $"# sgdyn-density: {Version}\n"));
+        text.Write(string.Create(CultureInfo.InvariantCulture, $"# dimension: {d}\n"));
+        text.Write($"# lower: {string.Join(' ', grid.Lower.Select(R))}\n");
+        text.Write($"# upper: {string.Join(' ', grid.Upper.Select(R))}\n");
+        text.Write($"# cells: {string.Join(' ', grid.Cells.Select(c => c.ToString(CultureInfo.InvariantCulture)))}\n");
+        text.Write(string.Create(CultureInfo.InvariantCulture, $"# step: {step}\n"));
+        text.Write($"# time: {R(time)}\n");
+        text.Write($"# mass: {R(density.TotalMass)}\n");
+        text.Write($"# lostMass: {R(density.LostMass)}\n");
+        text.Write($"# source: {source}\n");
         foreach (var (key, value) in extra ?? [])
         {
-            text.Append(CultureInfo.InvariantCulture, $"# {key}: {value}\n");
+            text.Write($"# {key}: {value}\n");
         }
 
-        text.Append(d == 1 ? "x,density,mass\n" : "x0,x1,density,mass\n");
+        text.Write(d == 1 ? "x,density,mass\n" : "x0,x1,density,mass\n");
         Span<double> x = stackalloc double[d];
         for (int c = 0; c < grid.Count; c++)
         {
             grid.Centre(c, x);
             for (int k = 0; k < d; k++)
             {
-                text.Append(R(x[k])).Append(',');
+                text.Write(R(x[k]));
+                text.Write(',');
             }
 
-            text.Append(R(density.Density(c))).Append(',').Append(R(density.Mass[c])).Append('\n');
+            text.Write(R(density.Density(c)));
+            text.Write(',');
+            text.Write(R(density.Mass[c]));
+            text.Write('\n');
         }
-
-        return text.ToString();
     }
-
-    /// <summary>Writes <see cref="Format"/> to <paramref name="path"/>.</summary>
-    public static void Write(string path, GridDensity density, int step, double time, string source, IEnumerable<KeyValuePair<string, string>>? extra = null) =>
-        File.WriteAllText(path, Format(density, step, time, source, extra));
 
     /// <summary>Reads a density CSV file.</summary>
     /// <exception cref="InvalidDataException">The file is not a density CSV (the message names the file and line).</exception>

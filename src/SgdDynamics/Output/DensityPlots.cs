@@ -58,7 +58,7 @@ public static class DensityPlots
         plot.XLabel("x");
         plot.YLabel("density");
         plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, 900, 600);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 600, ImageFormat.Png));
     }
 
     /// <summary>2-D: a heat map of the density over the box (x0 across, x1 up) with a colour bar.</summary>
@@ -84,6 +84,6 @@ public static class DensityPlots
         plot.Title(title);
         plot.XLabel("x0");
         plot.YLabel("x1");
-        plot.SavePng(path, 800, 700);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 700, ImageFormat.Png));
     }
 }

@@ -37,10 +37,10 @@ public static class EnsembleOutput
         IReadOnlyList<ModeReport> modes = EnsembleObservations.Modes(result);
         JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
-        File.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
+        AtomicFile.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
         if (result.Problem.IsQuadratic)
         {
-            File.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));
+            AtomicFile.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));
         }
 
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));

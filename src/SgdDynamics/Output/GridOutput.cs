@@ -31,7 +31,7 @@ public static class GridOutput
         Directory.CreateDirectory(directory);
         JsonObject summary = Summary(scenario, result, snapshots);
         Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
-        File.WriteAllText(Path.Combine(directory, EnsembleOutput.TimeSeriesFile), TimeSeries(result));
+        AtomicFile.WriteAllText(Path.Combine(directory, EnsembleOutput.TimeSeriesFile), TimeSeries(result));
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, EnsembleOutput.ScenarioFile));
         return summary;
     }

@@ -30,6 +30,10 @@ public static class Json
     /// <summary>A matrix as an array of rows.</summary>
     public static JsonArray Matrix(MathNet.Numerics.LinearAlgebra.Matrix<double> m) => Matrix(m.ToArray());
 
-    /// <summary>Writes <paramref name="node"/> to <paramref name="path"/>, indented, with a final newline.</summary>
-    public static void WriteFile(string path, JsonNode node) => File.WriteAllText(path, node.ToJsonString(Indented) + Environment.NewLine);
+    /// <summary>Writes <paramref name="node"/> to <paramref name="path"/> (<see cref="AtomicFile"/>), indented, with a final newline.</summary>
+    public static void WriteFile(string path, JsonNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        AtomicFile.WriteAllText(path, node.ToJsonString(Indented) + Environment.NewLine);
+    }
 }

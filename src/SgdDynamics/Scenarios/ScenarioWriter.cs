@@ -35,11 +35,11 @@ public static class ScenarioWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 
-    /// <summary>Writes the scenario JSON to <paramref name="path"/> (UTF-8, no byte order mark), replacing any existing file.</summary>
+    /// <summary>Writes the scenario JSON to <paramref name="path"/> (UTF-8, no byte order mark) through <see cref="Output.AtomicFile"/>, replacing any existing file.</summary>
     public static void WriteFile(Scenario scenario, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        File.WriteAllText(path, ToJson(scenario), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        Output.AtomicFile.WriteAllText(path, ToJson(scenario));
     }
 
     private static void Write(Utf8JsonWriter writer, Scenario scenario)
