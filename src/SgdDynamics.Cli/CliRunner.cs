@@ -24,6 +24,10 @@ internal static class CliRunner
         {
             return Fail(ExitCodes.BadInput, e.Message);
         }
+        catch (OutOfMemoryException e)
+        {
+            return Fail(ExitCodes.Failure, $"out of memory ({e.Message.ReplaceLineEndings(" ")}); the run's estimate was below the limit — lower --max-memory or shrink the run");
+        }
         catch (OperationCanceledException)
         {
             return Fail(ExitCodes.Failure, "cancelled");

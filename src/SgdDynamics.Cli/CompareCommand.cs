@@ -20,15 +20,20 @@ internal static partial class CompareCommand
         var second = new Argument<string>("B") { Description = "Run output folder or density CSV file" };
         var step = new Option<int?>("--step") { Description = "Compare the snapshots of this step (default: the last one of each folder)" };
         var json = new Option<bool>("--json") { Description = "Print the comparison as JSON" };
+        var allowIncomplete = new Option<bool>("--allow-incomplete")
+        {
+            Description = "Read run folders without a complete manifest.json (a run that failed, was killed or is still running)",
+        };
         var command = new Command("compare", "Distances between two densities on the same grid: total variation, KL(A‖B), KL(B‖A), Wasserstein-1 (1-D)")
         {
-            first, second, step, json,
+            first, second, step, json, allowIncomplete,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             int? k = parse.GetValue(step);
-            var (pathA, a) = Load(parse.GetValue(first)!, k);
-            var (pathB, b) = Load(parse.GetValue(second)!, k);
+            bool incomplete = parse.GetValue(allowIncomplete);
+            var (pathA, a) = Load(parse.GetValue(first)!, k, incomplete);
+            var (pathB, b) = Load(parse.GetValue(second)!, k, incomplete);
             if (!DensityDistance.SameGrid(a.Density.Grid, b.Density.Grid))
             {
                 throw new CliInputException(
@@ -85,8 +90,11 @@ internal static partial class CompareCommand
         ["lostMass"] = Json.Number(file.Density.LostMass),
     };
 
-    /// <summary>A density CSV file, or the snapshot of a run folder (the given step, else the largest).</summary>
-    private static (string Path, DensityFile File) Load(string path, int? step)
+    /// <summary>
+    /// A density CSV file, or the snapshot of a run folder (the given step, else the largest). A folder's manifest must say
+    /// the run is complete and list the snapshot with its size and SHA-256, unless <paramref name="allowIncomplete"/>.
+    /// </summary>
+    private static (string Path, DensityFile File) Load(string path, int? step, bool allowIncomplete)
     {
         string file;
         if (Directory.Exists(path))
@@ -115,6 +123,11 @@ internal static partial class CompareCommand
             else
             {
                 file = snapshots[^1].File;
+            }
+
+            if (!allowIncomplete && !RunFolder.IsComplete(path, [Path.GetFileName(file)], out string reason))
+            {
+                throw new CliInputException($"{reason}; pass --allow-incomplete to read it anyway");
             }
         }
         else if (File.Exists(path))

@@ -26,9 +26,10 @@ internal static class DemoCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: runs/demo)" };
         var trajectories = new Option<long>("--trajectories") { Description = "Ensemble size", DefaultValueFactory = _ => 1L << 20 };
         var threads = RunCommand.ThreadsOption();
+        var maxMemory = RunCommand.MaxMemoryOption();
         var command = new Command("demo", "Built-in scenario: discrete SGD vs Langevin on a confined and a flat direction")
         {
-            backend, output, trajectories, threads,
+            backend, output, trajectories, threads, maxMemory,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -40,7 +41,8 @@ internal static class DemoCommand
 
             var scenario = new Scenario("demo", "confined (λ = 1) and flat (λ = 0) directions, σ² = 1, η = 0.5", Problem(), Ensemble(n));
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", "demo");
-            return Execute(scenario, parse.GetValue(backend)!, parse.GetValue(threads), directory);
+            var (limit, limitName) = RunCommand.MemoryLimit(parse.GetValue(maxMemory));
+            return Execute(scenario, parse.GetValue(backend)!, parse.GetValue(threads), directory, limit, limitName);
         }));
         return command;
     }
@@ -55,10 +57,17 @@ internal static class DemoCommand
     /// <summary>The demo ensemble: <paramref name="trajectories"/> trajectories, 200 steps, a record every 20.</summary>
     public static EnsembleAlgorithm Ensemble(long trajectories) => new(trajectories, steps: 200, seed: 2024, new RecordSpec(20));
 
-    private static int Execute(Scenario scenario, string backendName, int threads, string directory)
+    private static int Execute(Scenario scenario, string backendName, int threads, string directory, long memoryLimit, string limitName)
     {
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
-        OutputFolder.Prepare(directory);
+        var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
+        ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, threads > 0 ? threads : Environment.ProcessorCount);
+        estimate.CheckMemory(memoryLimit, limitName);
+        return OutputFolder.Run(directory, "sgdyn demo", estimate, () => Report(scenario, backend, directory));
+    }
+
+    private static int Report(Scenario scenario, IEnsembleBackend backend, string directory)
+    {
         var problem = scenario.Problem;
         var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
         EnsembleResult result = ProgressDisplay.Run(

@@ -10,13 +10,17 @@ namespace SgdDynamics.Cli;
 /// <summary><c>sgdyn run</c> for a scenario whose solver is the master equation or a Fokker–Planck equation.</summary>
 internal static class GridRun
 {
-    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json)
+    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles)
     {
-        OutputFolder.Prepare(directory);
         Problem problem = scenario.Problem;
         string solverName = algorithm.TypeName;
         GridSpec grid = algorithm.Grid;
-        var snapshots = new GridOutput.Snapshots(directory, algorithm, $"{scenario.Name ?? solverName}: {Describe(algorithm)}");
+        var snapshots = new GridOutput.Snapshots(directory, algorithm, $"{scenario.Name ?? solverName}: {Describe(algorithm)}", maxCsvFiles: maxDensityFiles);
+        if (snapshots.Planned < snapshots.Records)
+        {
+            Console.Error.WriteLine($"note: writing the densities of {snapshots.Planned:N0} of the {snapshots.Records:N0} records (evenly spread, the first and the last; --max-density-files {maxDensityFiles})");
+        }
+
         long total = grid.Count * algorithm.Steps;
         GridResult result;
         try

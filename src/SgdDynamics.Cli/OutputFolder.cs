@@ -1,17 +1,62 @@
+using SgdDynamics.Output;
+
 namespace SgdDynamics.Cli;
 
-/// <summary>Creates the output folder before any computation, so a bad <c>--out</c> fails at once.</summary>
+/// <summary>
+/// Runs a command that writes an output folder: takes the folder's lock before any computation (a folder that cannot be
+/// created or written, or that another run holds, is refused at once), checks the free disk space for the estimated
+/// outputs, deletes the previous run's outputs, runs the body, and writes <c>manifest.json</c> last — with
+/// <c>complete: true</c> when the body returned, or with what was written and the error when it threw.
+/// </summary>
 internal static class OutputFolder
 {
-    public static void Prepare(string directory)
+    public static int Run(string directory, string command, ResourceEstimate? estimate, Func<int> body)
+    {
+        using RunFolder folder = Open(directory, command);
+        long reclaimed = folder.PreviousOutputs().Sum(n => new FileInfo(Path.Combine(folder.Directory, n)).Length);
+        estimate?.CheckDisk(folder.Directory, reclaimed);
+        folder.ClearPrevious();
+        int code;
+        try
+        {
+            code = body();
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                folder.WriteManifest("failed", complete: false, e.Message.ReplaceLineEndings(" "));
+            }
+            catch (IOException)
+            {
+                // The disk that failed the run may refuse the manifest too; the error that ended the run is reported.
+            }
+
+            throw;
+        }
+
+        folder.WriteManifest(Status(code), complete: true);
+        return code;
+    }
+
+    /// <summary>Takes the folder (see <see cref="RunFolder.Open"/>); refusals are bad input naming <c>--out</c>.</summary>
+    public static RunFolder Open(string directory, string command)
     {
         try
         {
-            Directory.CreateDirectory(directory);
+            return RunFolder.Open(directory, command);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (RunFolderException e)
         {
-            throw new CliInputException($"--out {directory}: cannot create the output folder ({e.Message})");
+            throw new CliInputException($"--out {e.Message}");
         }
     }
+
+    private static string Status(int code) => code switch
+    {
+        ExitCodes.Ok => "ok",
+        ExitCodes.Diverged => "diverged",
+        ExitCodes.ValidationFailed => "validationFailed",
+        _ => "failed",
+    };
 }

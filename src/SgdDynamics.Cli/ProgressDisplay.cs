@@ -1,14 +1,23 @@
 using System.Diagnostics;
+using System.Globalization;
 using Spectre.Console;
 
 namespace SgdDynamics.Cli;
 
 /// <summary>
-/// Progress of a long computation on stderr: a Spectre.Console bar on a terminal, plain lines every
-/// 10 % when stderr is redirected (logs, CI), nothing when quiet.
+/// Progress of a long computation on stderr: a Spectre.Console bar (with the remaining time) on a terminal; when stderr
+/// is redirected (logs, CI), plain lines <c>label: NN% (T s)</c> at every 10 % and at least every
+/// <see cref="Interval"/>, the first one after <see cref="EstimateAfter"/> with the estimated time left
+/// (<c>label: NN% (T s, about R s left)</c>, from the rate so far); nothing when quiet.
 /// </summary>
 internal static class ProgressDisplay
 {
+    /// <summary>When a redirected run prints its first estimate of the time left.</summary>
+    public static readonly TimeSpan EstimateAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest a redirected run stays silent.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
     public static T Run<T>(string label, long total, bool quiet, Func<Action<long>, T> work)
     {
         if (quiet || total <= 0)
@@ -18,24 +27,7 @@ internal static class ProgressDisplay
 
         if (Console.IsErrorRedirected)
         {
-            long done = 0;
-            int lastDecile = 0;
-            var clock = Stopwatch.StartNew();
-            object gate = new();
-            T result = work(delta =>
-            {
-                long now = Interlocked.Add(ref done, delta);
-                int decile = (int)(10 * now / total);
-                lock (gate)
-                {
-                    if (decile > lastDecile)
-                    {
-                        lastDecile = decile;
-                        Console.Error.WriteLine($"{label}: {10 * decile}% ({clock.Elapsed.TotalSeconds:F1} s)");
-                    }
-                }
-            });
-            return result;
+            return Lines(label, total, work, Console.Error, EstimateAfter, Interval);
         }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -50,5 +42,66 @@ internal static class ProgressDisplay
                 task.Value = total;
             });
         return value;
+    }
+
+    /// <summary>Plain progress lines on <paramref name="output"/>: every 10 %, and from a timer after <paramref name="first"/> and every <paramref name="interval"/>.</summary>
+    public static T Lines<T>(string label, long total, Func<Action<long>, T> work, TextWriter output, TimeSpan first, TimeSpan interval)
+    {
+        long done = 0;
+        int lastDecile = 0;
+        bool estimated = false;
+        var clock = Stopwatch.StartNew();
+        var lastLine = TimeSpan.Zero;
+        object gate = new();
+
+        void Line(long percent, long now)
+        {
+            double seconds = clock.Elapsed.TotalSeconds;
+            string left = "";
+            if (clock.Elapsed >= first && now > 0 && now < total)
+            {
+                estimated = true;
+                left = string.Create(CultureInfo.InvariantCulture, $", about {seconds * (total - now) / now:F0} s left");
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label}: {percent}% ({seconds:F1} s{left})"));
+            lastLine = clock.Elapsed;
+        }
+
+        using var timer = new Timer(
+            _ =>
+            {
+                lock (gate)
+                {
+                    long now = Interlocked.Read(ref done);
+                    if (now < total && (!estimated || clock.Elapsed - lastLine >= interval))
+                    {
+                        Line(100 * now / total, now);
+                        estimated = true;
+                    }
+                }
+            },
+            null,
+            first,
+            TimeSpan.FromTicks(Math.Min(interval.Ticks / 4, TimeSpan.TicksPerSecond)));
+        T result = work(delta =>
+        {
+            long now = Interlocked.Add(ref done, delta);
+            int decile = (int)(10 * now / total);
+            lock (gate)
+            {
+                if (decile > lastDecile)
+                {
+                    lastDecile = decile;
+                    Line(10 * decile, now);
+                }
+            }
+        });
+        lock (gate)
+        {
+            timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+
+        return result;
     }
 }

@@ -19,16 +19,29 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print summary.json on stdout instead of a table" };
         var threads = ThreadsOption();
         var allowDivergence = new Option<bool>("--allow-divergence") { Description = "Exit 0 even when some trajectories diverged (they are still counted and reported)" };
+        var maxMemory = MaxMemoryOption();
+        var maxDensityFiles = new Option<int>("--max-density-files")
+        {
+            Description = $"Most density_<step>.csv files a grid run writes (evenly spread records, always the first and the last; default {ResourceEstimate.DefaultMaxDensityFiles})",
+            DefaultValueFactory = _ => ResourceEstimate.DefaultMaxDensityFiles,
+        };
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv")
         {
-            scenario, backend, output, json, threads, allowDivergence,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             FileInfo file = parse.GetValue(scenario)!;
             Scenario loaded = ScenarioLoader.LoadFile(file.FullName);
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
-            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence));
+            int densityFiles = parse.GetValue(maxDensityFiles);
+            if (densityFiles < 2)
+            {
+                throw new CliInputException($"--max-density-files must be at least 2 (the first and the last record; got {densityFiles})");
+            }
+
+            var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
+            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits);
         }));
         return command;
     }
@@ -42,6 +55,24 @@ internal static class RunCommand
         };
         option.AcceptOnlyFromAmong([.. ComputeDevice.Names]);
         return option;
+    }
+
+    public static Option<string?> MaxMemoryOption() => new("--max-memory")
+    {
+        Description = "Refuse a run whose estimated memory exceeds this (e.g. 4GiB, 512MiB; default: the memory available to the process)",
+    };
+
+    /// <summary>The memory limit of <c>--max-memory</c> (null: what the runtime reports as available) and how to name it.</summary>
+    public static (long Bytes, string Name) MemoryLimit(string? text)
+    {
+        if (text is null)
+        {
+            return (ResourceEstimate.AvailableMemory(), "the memory available to this process,");
+        }
+
+        long bytes = ResourceEstimate.ParseSize(text)
+            ?? throw new CliInputException($"--max-memory {text}: not a size (a number with an optional unit B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)");
+        return (bytes, "--max-memory");
     }
 
     public static Option<int> ThreadsOption()
@@ -58,16 +89,27 @@ internal static class RunCommand
     }
 
     /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>
-    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence)
+    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits)
     {
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
         switch (scenario.Algorithm)
         {
             case GridAlgorithm grid:
-                return GridRun.Execute(scenario, grid, device, directory, json);
+            {
+                int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
+                ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
+                estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
+                return OutputFolder.Run(directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles));
+            }
+
             case EnsembleAlgorithm ensemble:
-                return RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence);
+            {
+                ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
+                estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
+                return OutputFolder.Run(directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence));
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(scenario), scenario.Algorithm.GetType().Name, "unknown algorithm");
         }
@@ -76,7 +118,6 @@ internal static class RunCommand
     private static int RunEnsemble(Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
-        OutputFolder.Prepare(directory);
         var problem = scenario.Problem;
         long total = ensemble.Trajectories * (long)ensemble.Steps;
         bool histogram = ensemble.Histogram is not null;
@@ -153,3 +194,6 @@ internal static class RunCommand
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
     }
 }
+
+/// <summary>The limits a run is checked against before it starts: memory (bytes and how the limit is named) and density files.</summary>
+internal sealed record RunLimits((long Bytes, string Name) Memory, int MaxDensityFiles);

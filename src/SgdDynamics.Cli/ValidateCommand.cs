@@ -43,13 +43,15 @@ internal static class ValidateCommand
             var mode = parse.GetValue(full) ? ValidationMode.Full : ValidationMode.Quick;
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", "validation");
             using IEnsembleBackend engine = BackendFactory.Open(parse.GetValue(backend)!, parse.GetValue(threads));
-            OutputFolder.Prepare(directory);
-            var context = new ValidationContext(engine, mode, directory);
-            var clock = Stopwatch.StartNew();
-            var reports = ValidationReport.Run(context, cases, c => Console.Error.WriteLine($"validate: {c.Name} ({clock.Elapsed.TotalSeconds:F0} s)"));
-            ValidationReport.Write(context, reports);
-            Print(reports, directory, clock.Elapsed.TotalSeconds);
-            return reports.All(r => r.Pass) ? ExitCodes.Ok : ExitCodes.ValidationFailed;
+            return OutputFolder.Run(directory, "sgdyn validate", estimate: null, () =>
+            {
+                var context = new ValidationContext(engine, mode, directory);
+                var clock = Stopwatch.StartNew();
+                var reports = ValidationReport.Run(context, cases, c => Console.Error.WriteLine($"validate: {c.Name} ({clock.Elapsed.TotalSeconds:F0} s)"));
+                ValidationReport.Write(context, reports);
+                Print(reports, directory, clock.Elapsed.TotalSeconds);
+                return reports.All(r => r.Pass) ? ExitCodes.Ok : ExitCodes.ValidationFailed;
+            });
         }));
         return command;
     }

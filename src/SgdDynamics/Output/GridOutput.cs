@@ -13,7 +13,7 @@ namespace SgdDynamics.Output;
 /// <c>summary.json</c> (same keys as an ensemble run where they apply — <c>final.step</c>, <c>final.time</c>,
 /// <c>final.mean</c>, <c>final.covariance</c> — plus <c>final.mass</c>, <c>final.lostMass</c>, the solver and the grid),
 /// <c>timeseries.csv</c> (<c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> with i ≤ j), <c>density_&lt;step&gt;.csv</c> at every
-/// record (<see cref="DensityCsv"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
+/// record up to a cap (<see cref="DensityCsv"/>, <see cref="Snapshots"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
 /// (<see cref="DensityPlots.Thin"/>: 1-D one <c>density.png</c> overlaying them, 2-D one heat map
 /// <c>density_&lt;step&gt;.png</c> each) and <c>scenario.json</c>. Also the final histogram of an ensemble run on a grid.
 /// </summary>
@@ -194,22 +194,43 @@ public static class GridOutput
         private readonly string directory;
         private readonly string title;
         private readonly HashSet<int> plotted;
+        private readonly HashSet<int>? written;
         private readonly string source;
         private readonly List<(GridRecord, GridDensity)> kept = [];
         private readonly List<string> csvFiles = [];
         private readonly List<string> plotFiles = [];
 
-        /// <summary>Snapshots of a run of <paramref name="algorithm"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.</summary>
-        public Snapshots(string directory, GridAlgorithm algorithm, string title, bool plots = true)
+        /// <summary>
+        /// Snapshots of a run of <paramref name="algorithm"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.
+        /// At most <paramref name="maxCsvFiles"/> (≥ 2) density CSV files are written: when the run has more records, those of
+        /// <see cref="DensityPlots.Thin"/> (evenly spread, always the first and the last), and the plots are drawn among them.
+        /// </summary>
+        public Snapshots(string directory, GridAlgorithm algorithm, string title, bool plots = true, int maxCsvFiles = int.MaxValue)
         {
             ArgumentNullException.ThrowIfNull(algorithm);
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxCsvFiles, 2);
             this.directory = directory;
             this.title = title;
-            plotted = plots ? [.. DensityPlots.Thin(algorithm.RecordSteps)] : [];
+            IReadOnlyList<int> steps = algorithm.RecordSteps;
+            Records = steps.Count;
+            if (steps.Count > maxCsvFiles)
+            {
+                steps = DensityPlots.Thin(steps, maxCsvFiles);
+                written = [.. steps];
+            }
+
+            Planned = steps.Count;
+            plotted = plots ? [.. DensityPlots.Thin(steps)] : [];
             source = algorithm is FokkerPlanckAlgorithm fokkerPlanck
                 ? $"{algorithm.TypeName} ({fokkerPlanck.Variant.Name()})"
                 : algorithm.TypeName;
         }
+
+        /// <summary>The records of the run.</summary>
+        public int Records { get; }
+
+        /// <summary>The density CSV files the run will write (all records, or the cap).</summary>
+        public int Planned { get; }
 
         /// <summary>The density CSV files written so far (names relative to the folder).</summary>
         public IReadOnlyList<string> CsvFiles => csvFiles;
@@ -222,6 +243,11 @@ public static class GridOutput
         {
             ArgumentNullException.ThrowIfNull(record);
             ArgumentNullException.ThrowIfNull(density);
+            if (written is not null && !written.Contains(record.Step))
+            {
+                return;
+            }
+
             string csv = DensityCsv.FileName(record.Step);
             DensityCsv.Write(Path.Combine(directory, csv), density, record.Step, record.Time, source);
             csvFiles.Add(csv);

@@ -13,9 +13,10 @@ public static class Limits
     public const double MaxDivergenceThreshold = 1e15;
 
     /// <summary>
-    /// Largest number of grid cells, 2²⁴ (e.g. 4096 × 4096 or 16.7 M cells in 1-D): a density is 8 bytes a cell and the
-    /// solvers keep several arrays of that size (2-D Fokker–Planck: a 9-point sparse matrix and its ILU factors, ~200
-    /// bytes a cell), so this keeps one run within a few GiB.
+    /// Largest number of grid cells, 2²⁴ (e.g. 4096 × 4096 or 16.7 M cells in 1-D). The peak memory of a run is measured at
+    /// about 800 bytes a cell for the 2-D Fokker–Planck solver (a 9-point sparse matrix, its ILU factors, the Krylov vectors,
+    /// the density files and plots; 3.2 GiB at 2048²), so 4096² needs about 13 GiB; the command line estimates each run's
+    /// memory before it starts and refuses one that does not fit (README, "Resource limits").
     /// </summary>
     public const long MaxGridCells = 1L << 24;
 }

@@ -12,14 +12,14 @@ internal sealed record CliResult(string Command, int ExitCode, string StdOut, st
     /// <summary>The non-empty lines of stderr.</summary>
     public string[] ErrLines => Lines(StdErr);
 
-    /// <summary>The lines of stderr that are not progress reports ("label: NN% (x.y s)").</summary>
+    /// <summary>The lines of stderr that are not progress reports ("label: NN% (x.y s)" or "label: NN% (x.y s, about R s left)").</summary>
     public string[] MessageLines => ErrLines.Where(l => !IsProgress(l)).ToArray();
 
     /// <summary>A description for assertion messages.</summary>
     public override string ToString() => $"`{Command}` exited {ExitCode}\n--- stdout ---\n{StdOut}\n--- stderr ---\n{StdErr}";
 
     private static bool IsProgress(string line) =>
-        System.Text.RegularExpressions.Regex.IsMatch(line, @": \d{1,3}% \(\d+(\.\d+)? s\)$");
+        System.Text.RegularExpressions.Regex.IsMatch(line, @": \d{1,3}% \(\d+(\.\d+)? s(, about \d+ s left)?\)$");
 
     private static string[] Lines(string text) =>
         text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
