@@ -51,6 +51,32 @@ public sealed class ResourceCheckTests : IDisposable
     }
 
     [Fact]
+    public void OutputsBeyondTheFreeDisk_AreRefused_BeforeThePreviousRunIsCleared()
+    {
+        // 100,001 density files of 4096² cells: about 150 TB
+        string scenario = dir.Write("fp.json", """
+            {"landscape": {"type": "quadratic", "hessian": [[1, 0], [0, 1]], "gradientNoiseCovariance": [[1, 0], [0, 1]]},
+             "optimizer": {"type": "sgd", "learningRate": 0.1}, "initial": {"point": [0, 0]}, "ensemble": {"steps": 100000}, "record": {"every": 1},
+             "solver": {"type": "fokkerPlanck", "variant": "langevin", "grid": {"lower": [-4, -4], "upper": [4, 4], "cells": [4096, 4096]}}}
+            """);
+        string output = dir["out"];
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "summary.json"), "{}");
+
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--out", output, "--max-memory", "1TiB", "--max-density-files", "1000000");
+        CliResult tooFew = Sgdyn.Run(dir.Path, "run", scenario, "--out", output, "--max-density-files", "1");
+
+        Assert.True(r.ExitCode == 2, r.ToString());
+        string line = Assert.Single(r.MessageLines);
+        Assert.Contains("100,001 density files", line, StringComparison.Ordinal);
+        Assert.Contains("of disk, more than the", line, StringComparison.Ordinal);
+        Assert.Contains($"free for --out {output}", line, StringComparison.Ordinal);
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.True(tooFew.ExitCode == 2, tooFew.ToString());
+        Assert.Contains("--max-density-files must be at least 2", Assert.Single(tooFew.MessageLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FinalStatesBeyondTheLargestArray_AreRefused()
     {
         string scenario = dir.Write("huge.json", CliScenarios.With(
