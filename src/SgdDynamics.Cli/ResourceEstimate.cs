@@ -22,6 +22,9 @@ internal sealed partial class ResourceEstimate
     /// <summary>The most density CSV files a grid run writes unless <c>--max-density-files</c> allows more.</summary>
     public const int DefaultMaxDensityFiles = 1000;
 
+    /// <summary>Bytes of a PNG plot (the 900 × 600 and 800 × 700 plots take 40–60 KiB), and of summary.json with scenario.json.</summary>
+    private const long PlotBytes = 128 << 10;
+
     /// <summary>Characters a number takes in the text outputs (round-trip doubles).</summary>
     private const int CharactersPerNumber = 24;
 
@@ -63,6 +66,7 @@ internal sealed partial class ResourceEstimate
         long n = algorithm.Trajectories;
         long records = Records(algorithm);
         var estimate = new ResourceEstimate($"{n:N0} trajectories × {algorithm.Steps:N0} steps, {records:N0} records, d = {d}");
+        estimate.disk.Add(("summary.json and scenario.json", PlotBytes));
         long accumulator = AccumulatorBytes(d);
         estimate.memory.Add(($"statistics {records:N0} records × {Size(accumulator)} × {workers + 1} buffers", Multiply(records, accumulator, workers + 1)));
 
@@ -98,7 +102,7 @@ internal sealed partial class ResourceEstimate
         if (algorithm.Histogram is { } grid)
         {
             estimate.memory.Add(($"histogram {grid.Count:N0} cells", Multiply(grid.Count, 64)));
-            estimate.disk.Add(("histogram", DensityCsv.EstimatedBytes(grid.ToGrid())));
+            estimate.disk.Add(("histogram and its plot", DensityCsv.EstimatedBytes(grid.ToGrid()) + PlotBytes));
         }
 
         return estimate;
@@ -116,6 +120,7 @@ internal sealed partial class ResourceEstimate
         int d = spec.Dimension;
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((2L * d * d) + (4L * d)) + 256)));
         estimate.disk.Add(($"{densityFiles:N0} density files", Multiply(densityFiles, DensityCsv.EstimatedBytes(spec.ToGrid()))));
+        estimate.disk.Add(("plots, summary.json and scenario.json", Multiply(Math.Min(densityFiles, DensityPlots.MaxPlotted) + 1, PlotBytes)));
         estimate.disk.Add(("timeseries.csv", Multiply(records, (4L + (2 * d) + (d * (d + 1L) / 2)) * CharactersPerNumber)));
         return estimate;
     }
