@@ -82,7 +82,7 @@ public sealed partial class RunFolder : IDisposable
         string full;
         try
         {
-            full = Path.GetFullPath(directory);
+            full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
             System.IO.Directory.CreateDirectory(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

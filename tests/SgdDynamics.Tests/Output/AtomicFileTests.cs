@@ -64,7 +64,7 @@ public sealed class AtomicFileTests : IDisposable
     public void RunFolder_IsHeldByOneRun_AndItsManifestListsWhatWasWritten()
     {
         string folder = dir["run"];
-        using (RunFolder run = RunFolder.Open(folder, "test"))
+        using (RunFolder run = RunFolder.Open(folder + Path.DirectorySeparatorChar, "test"))
         {
             var busy = Assert.Throws<RunFolderException>(() => RunFolder.Open(folder, "test"));
             Assert.Contains("in use by another run", busy.Message, StringComparison.Ordinal);
