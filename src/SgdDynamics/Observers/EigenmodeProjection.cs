@@ -96,7 +96,8 @@ public sealed class EigenmodeProjection
             }
         }
 
-        var evd = (0.5 * (hessian + hessian.Transpose())).Evd(Symmetricity.Symmetric);
+        // Halving each term first keeps entries near the double range from overflowing; it is exact otherwise.
+        var evd = ((0.5 * hessian) + (0.5 * hessian.Transpose())).Evd(Symmetricity.Symmetric);
         int[] order = Enumerable.Range(0, d).OrderBy(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
         eigenvalues = order.Select(i => evd.EigenValues[i].Real).ToArray();
         eigenvectors = Matrix<double>.Build.Dense(d, d);
@@ -137,7 +138,8 @@ public sealed class EigenmodeProjection
         for (int mode = 0; mode < Dimension; mode++)
         {
             Vector<double> v = eigenvectors.Column(mode);
-            variances[mode] = v.DotProduct(c * v);
+            // vᵀCv of a positive semidefinite C; rounding can leave a zero spread a hair below zero.
+            variances[mode] = Math.Max(0.0, v.DotProduct(c * v));
         }
 
         return variances;
