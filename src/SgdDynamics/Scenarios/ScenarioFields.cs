@@ -13,15 +13,38 @@ internal static class ScenarioFields
     public static Matrix<double> Covariance(JsonField field, int d, string symbol, string dimensionReason)
     {
         var matrix = Symmetrized(field.AsSquareMatrix(d, dimensionReason), field, symbol);
-        var eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+        (double[] eigenvalues, double power) = SymmetricEigenvalues(matrix);
+
+        // λ_min ≥ −tol · max(1, max |λ|) with λ = 2^power · λ', tested on the scaled λ' so that nothing overflows.
         double smallest = eigenvalues.Min();
-        double scale = Math.Max(1.0, eigenvalues.Max(Math.Abs));
+        double scale = Math.Max(Math.ScaleB(1.0, -(int)power), eigenvalues.Max(Math.Abs));
         if (smallest < -ScenarioLoader.EigenvalueTolerance * scale)
         {
-            throw field.Error($"not positive semidefinite (smallest eigenvalue {NumberText.Format(smallest, 6)})");
+            throw field.Error($"not positive semidefinite (smallest eigenvalue {NumberText.Format(Math.ScaleB(smallest, (int)power), 6)})");
         }
 
         return matrix;
+    }
+
+    /// <summary>
+    /// The eigenvalues λ' of a symmetric matrix divided by 2^power, power = 0 unless an entry exceeds 2^500 in
+    /// magnitude; then the matrix is scaled by an even power of 2 (exact in every product, quotient and square root)
+    /// to entries below 1 first, so the decomposition cannot overflow.
+    /// </summary>
+    public static (double[] Eigenvalues, double Power) SymmetricEigenvalues(Matrix<double> matrix)
+    {
+        double large = Math.ScaleB(1.0, 500);
+        double largest = matrix.Enumerate().Max(Math.Abs);
+        int power = 0;
+        if (largest > large)
+        {
+            power = Math.ILogB(largest) + 1;
+            power += power & 1;
+            matrix = matrix.Map(x => Math.ScaleB(x, -power));
+        }
+
+        double[] eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+        return (eigenvalues, power);
     }
 
     /// <summary>Checks symmetry within <see cref="ScenarioLoader.SymmetryTolerance"/> and returns (A + Aᵀ) / 2 (equal to A when A is exactly symmetric).</summary>

@@ -204,7 +204,7 @@ public static partial class ScenarioLoader
 
         if (!initial.IsPoint)
         {
-            double[] eigenvalues = initial.Covariance.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+            double[] eigenvalues = ScenarioFields.SymmetricEigenvalues(initial.Covariance).Eigenvalues;
             if (!(eigenvalues.Min() > EigenvalueTolerance * eigenvalues.Max(Math.Abs)))
             {
                 throw new ScenarioException("$.initial.covariance", "a grid solver needs a positive definite initial covariance (or a point start)");
