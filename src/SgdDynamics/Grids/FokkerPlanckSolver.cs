@@ -262,7 +262,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             return density;
         }
 
-        throw new InvalidOperationException(
+        throw new GridSolveException(
             $"stationary solve reached relative residual {StationarityResidual(density):G3}, above the tolerance {tolerance:G3}");
     }
 

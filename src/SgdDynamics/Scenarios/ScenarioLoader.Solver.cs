@@ -91,9 +91,10 @@ public static partial class ScenarioLoader
         if (solver.Optional("truncationSigmas") is { } truncationField)
         {
             truncation = truncationField.AsNumber();
-            if (!(truncation > 0))
+            if (!(truncation > 0 && truncation <= MasterEquationAlgorithm.MaxTruncationSigmas))
             {
-                throw truncationField.Error($"must be > 0 (got {truncationField.Raw})");
+                throw truncationField.Error(
+                    $"must be > 0 and at most {MasterEquationAlgorithm.MaxTruncationSigmas} (got {truncationField.Raw}; beyond about 38.6 standard deviations exp(−z²/2) is below the smallest double, so a wider window adds nothing)");
             }
         }
 
@@ -150,6 +151,11 @@ public static partial class ScenarioLoader
             if (!(upper[k] > lower[k]))
             {
                 throw new ScenarioException($"{upperField.Path}[{k}]", $"must be > lower[{k}] = {NumberText.Format(lower[k])} (got {NumberText.Format(upper[k])})");
+            }
+
+            if (Grids.UniformGrid.SpacingProblem(lower[k], upper[k], cells[k]) is { } problem)
+            {
+                throw new ScenarioException(grid.Path, $"axis {k}: {problem}");
             }
         }
 
