@@ -72,46 +72,16 @@ public static partial class ScenarioLoader
     /// <summary>How long reading a scenario file may take before it is given up: 10 s.</summary>
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// The text of a scenario file, read as <see cref="File.ReadAllText(string)"/> does (UTF-8 unless a byte order mark
-    /// says otherwise), but at most <see cref="MaxFileBytes"/> bytes and within <see cref="ReadTimeout"/>, so that an
-    /// endless device (/dev/zero) or a pipe nobody writes to is refused instead of read forever.
-    /// </summary>
     private static string ReadBounded(string path)
     {
-        var read = Task.Run(() =>
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int got;
-            while ((got = stream.Read(chunk, 0, chunk.Length)) > 0)
-            {
-                if (buffer.Length + got > MaxFileBytes)
-                {
-                    throw new ScenarioException(null, $"scenario file is larger than {MaxFileBytes >> 20} MiB (the most that is read)", path);
-                }
-
-                buffer.Write(chunk, 0, got);
-            }
-
-            buffer.Position = 0;
-            using var reader = new StreamReader(buffer, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            return reader.ReadToEnd();
-        });
         try
         {
-            if (!read.Wait(ReadTimeout))
-            {
-                throw new ScenarioException(null, $"reading the scenario file did not finish within {ReadTimeout.TotalSeconds:0} s (a pipe or device with no end of file?)", path);
-            }
+            return BoundedFile.ReadAllText(path, MaxFileBytes, ReadTimeout);
         }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        catch (BoundedReadException e)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+            throw new ScenarioException(null, $"scenario file {e.Message}", path, e);
         }
-
-        return read.Result;
     }
 
     /// <summary>Parses a scenario from JSON text.</summary>

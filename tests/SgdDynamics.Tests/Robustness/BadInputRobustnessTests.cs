@@ -131,7 +131,7 @@ public sealed class BadInputRobustnessTests : IDisposable
 
         CliResult r = CliAssert.Within(60, () => Sgdyn.Run(dir.Path, "run", fifo, "--out", dir["out"]), "sgdyn run FIFO");
 
-        CliAssert.OneError(r, 2, "pipe.json", "did not finish within 10 s");
+        CliAssert.OneError(r, 2, "pipe.json", "not read within 10 s");
     }
 
     private static bool TryMakeFifo(string path)
