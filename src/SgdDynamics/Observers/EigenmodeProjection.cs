@@ -96,14 +96,13 @@ public sealed class EigenmodeProjection
             }
         }
 
-        // Halving each term first keeps entries near the double range from overflowing; it is exact otherwise.
-        var evd = ((0.5 * hessian) + (0.5 * hessian.Transpose())).Evd(Symmetricity.Symmetric);
-        int[] order = Enumerable.Range(0, d).OrderBy(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
-        eigenvalues = order.Select(i => evd.EigenValues[i].Real).ToArray();
+        (double[] values, Matrix<double> vectors) = SymmetricEigen.Decompose(SymmetricEigen.Symmetrize(hessian));
+        int[] order = Enumerable.Range(0, d).OrderBy(i => values[i]).ThenBy(i => i).ToArray();
+        eigenvalues = order.Select(i => values[i]).ToArray();
         eigenvectors = Matrix<double>.Build.Dense(d, d);
         for (int mode = 0; mode < d; mode++)
         {
-            Vector<double> v = evd.EigenVectors.Column(order[mode]);
+            Vector<double> v = vectors.Column(order[mode]);
             eigenvectors.SetColumn(mode, FixSign(v / v.L2Norm()));
         }
     }

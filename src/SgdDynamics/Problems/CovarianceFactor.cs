@@ -112,10 +112,9 @@ public static class CovarianceFactor
 
     private static Matrix<double> SymmetricSquareRoot(Matrix<double> matrix)
     {
-        var evd = matrix.Evd(Symmetricity.Symmetric);
-        var v = evd.EigenVectors;
+        (double[] values, var v) = SymmetricEigen.Decompose(matrix);
         var sqrtLambda = Matrix<double>.Build.DiagonalOfDiagonalVector(
-            evd.EigenValues.Map(l => Math.Sqrt(Math.Max(l.Real, 0.0))));
+            Vector<double>.Build.DenseOfEnumerable(values.Select(l => Math.Sqrt(Math.Max(l, 0.0)))));
         return v * sqrtLambda * v.Transpose();
     }
 }

@@ -28,22 +28,14 @@ internal static class ScenarioFields
 
     /// <summary>
     /// The eigenvalues λ' of a symmetric matrix divided by 2^power, power = 0 unless an entry exceeds 2^500 in
-    /// magnitude; then the matrix is scaled by an even power of 2 (exact in every product, quotient and square root)
-    /// to entries below 1 first, so the decomposition cannot overflow.
+    /// magnitude; then they are those of the matrix scaled by an even power of 2 to entries below 1 (exact), so the
+    /// decomposition cannot overflow.
     /// </summary>
     public static (double[] Eigenvalues, double Power) SymmetricEigenvalues(Matrix<double> matrix)
     {
-        double large = Math.ScaleB(1.0, 500);
         double largest = matrix.Enumerate().Max(Math.Abs);
-        int power = 0;
-        if (largest > large)
-        {
-            power = Math.ILogB(largest) + 1;
-            power += power & 1;
-            matrix = matrix.Map(x => Math.ScaleB(x, -power));
-        }
-
-        double[] eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+        int power = largest > Math.ScaleB(1.0, 500) ? 2 * ((Math.ILogB(largest) + 2) / 2) : 0;
+        double[] eigenvalues = SymmetricEigen.Decompose(power == 0 ? matrix : matrix.Map(x => Math.ScaleB(x, -power))).Values;
         return (eigenvalues, power);
     }
 

@@ -20,6 +20,8 @@ public sealed class DivergenceContractTests : IDisposable
         { "huge-negative-hessian", RobustnessScenarios.HugeNegativeHessian },
         { "double-well-overflow-tails", RobustnessScenarios.DoubleWellOverflowWithTails },
         { "huge-psd-noise", RobustnessScenarios.WithNoiseCovariance("[[1e308, 1e308], [1e308, 1e308]]") },
+        { "huge-curvature-noise", CliScenarios.With(CliScenarios.Tiny2D, "landscape.curvatureNoiseStd", "[1e308, 1e154]") },
+        { "huge-full-hessian", CliScenarios.With(CliScenarios.Tiny2D, "landscape.hessian", "[[1e308, 1e308], [1e308, 1e308]]") },
     };
 
     [Theory]
@@ -71,14 +73,11 @@ public sealed class DivergenceContractTests : IDisposable
     [InlineData("huge-learning-rate")]
     [InlineData("huge-negative-hessian")]
     [InlineData("huge-psd-noise")]
+    [InlineData("huge-curvature-noise")]
+    [InlineData("huge-full-hessian")]
     public void Theory_OfAnOverflowingProblem_Exit0_ValidJson(string name)
     {
-        string json = name switch
-        {
-            "huge-learning-rate" => RobustnessScenarios.HugeLearningRate,
-            "huge-negative-hessian" => RobustnessScenarios.HugeNegativeHessian,
-            _ => RobustnessScenarios.WithNoiseCovariance("[[1e308, 1e308], [1e308, 1e308]]"),
-        };
+        string json = (string)Overflowing().Single(row => (string)row[0] == name)[1];
         string scenario = dir.Write(name + ".json", json);
 
         CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
