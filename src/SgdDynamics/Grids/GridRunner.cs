@@ -41,8 +41,9 @@ public sealed record GridResult(
     public GridRecord Final => Records[^1];
 
     /// <summary>
-    /// Why the run stopped before its last step (a <see cref="GridSolveException"/>, with the step it happened in), or
-    /// null when it ran to the end. <see cref="Records"/> then holds the records made before the failure.
+    /// Why the run stopped before its last step (a <see cref="GridSolveException"/>, with the steps it happened in, or a
+    /// record whose mass is not finite), or null when it ran to the end. <see cref="Records"/> then holds the records
+    /// made up to the failure.
     /// </summary>
     public string? Failure { get; init; }
 
@@ -205,6 +206,11 @@ public static class GridRunner
                 current, current * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance(), (double[]?)displacement?.Clone());
             records.Add(record);
             onRecord?.Invoke(record, density);
+            if (!double.IsFinite(record.Mass))
+            {
+                failure = $"the density is no longer finite at step {current} (mass on the grid {record.Mass})";
+                break;
+            }
         }
 
         double seconds = clock.Elapsed.TotalSeconds;

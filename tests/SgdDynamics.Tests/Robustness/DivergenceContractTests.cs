@@ -103,6 +103,19 @@ public sealed class DivergenceContractTests : IDisposable
     }
 
     [Fact]
+    public void GridDensityOverflow_Exit3_NotASilentNaN()
+    {
+        string scenario = dir.Write("fp-overflow.json", RobustnessScenarios.OverflowingFokkerPlanck);
+
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", dir["out"]);
+
+        CliAssert.OneError(r, 3, "fokkerPlanck solver stopped", "no longer finite");
+        JsonObject summary = ReadJson(dir[Path.Combine("out", "summary.json")]);
+        Assert.Contains("no longer finite", summary["failure"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(summary["final"]!["mass"]);
+    }
+
+    [Fact]
     public void GridRunner_SolverBreakdown_ReturnsTheRecordsAndTheFailure()
     {
         Scenario scenario = ScenarioLoader.Parse(RobustnessScenarios.StiffFokkerPlanck);

@@ -40,6 +40,13 @@ internal static class RobustnessScenarios
                    "grid":{"lower":[-4,-4],"upper":[4,4],"cells":[128,128]}}}
         """;
 
+    /// <summary>A 1-D discrete Fokker–Planck problem at η = 1e300: finite face rates whose implicit steps overflow the density.</summary>
+    public const string OverflowingFokkerPlanck = """
+        {"landscape":{"type":"doubleWell","noiseStd":0.5},"optimizer":{"type":"sgd","learningRate":1e300},
+         "initial":{"point":[0.5]},"ensemble":{"steps":4},
+         "solver":{"type":"fokkerPlanck","variant":"discrete","grid":{"lower":[-2],"upper":[2],"cells":[64]}}}
+        """;
+
     /// <summary>A 1-D master equation on a double well (σ = 0.5) with the learning rate, solver fields and grid given.</summary>
     public static string MasterEquation(string learningRate, string extraSolverFields, string lower, string upper, int cells, string point = "0.5") =>
         "{\"landscape\":{\"type\":\"doubleWell\",\"noiseStd\":0.5},\"optimizer\":{\"type\":\"sgd\",\"learningRate\":" + learningRate + "}," +
