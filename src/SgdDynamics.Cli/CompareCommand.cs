@@ -67,10 +67,10 @@ internal static partial class CompareCommand
             ["a"] = Describe(pathA, a),
             ["b"] = Describe(pathB, b),
             ["grid"] = GridOutput.GridJson(p.Grid),
-            ["totalVariation"] = DensityDistance.TotalVariation(p, q),
+            ["totalVariation"] = Json.Number(DensityDistance.TotalVariation(p, q)),
             ["klAB"] = Divergence(DensityDistance.KullbackLeibler(p, q)),
             ["klBA"] = Divergence(DensityDistance.KullbackLeibler(q, p)),
-            ["wasserstein1"] = oneD && bothOnGrid ? DensityDistance.Wasserstein1(p, q) : null,
+            ["wasserstein1"] = oneD && bothOnGrid ? Json.Number(DensityDistance.Wasserstein1(p, q)) : null,
             ["wasserstein1Note"] = !oneD
                 ? "not computed: Wasserstein-1 is computed in 1-D only"
                 : bothOnGrid ? "laws conditioned to the box (outside mass left out)" : "not computed: a density has no mass on the grid",
@@ -78,14 +78,14 @@ internal static partial class CompareCommand
         };
     }
 
-    private static JsonNode Divergence(double value) => double.IsPositiveInfinity(value) ? JsonValue.Create("infinite") : JsonValue.Create(value);
+    private static JsonNode? Divergence(double value) => double.IsPositiveInfinity(value) ? JsonValue.Create("infinite") : Json.Number(value);
 
     private static JsonObject Describe(string path, DensityFile file) => new()
     {
         ["path"] = path,
         ["source"] = file.Header.TryGetValue("source", out var source) ? source : null,
         ["step"] = file.Step,
-        ["time"] = file.Time,
+        ["time"] = file.Time is { } time ? Json.Number(time) : null,
         ["mass"] = Json.Number(file.Density.TotalMass),
         ["lostMass"] = Json.Number(file.Density.LostMass),
     };

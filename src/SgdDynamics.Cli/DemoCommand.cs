@@ -23,7 +23,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var backend = RunCommand.BackendOption();
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: runs/demo)" };
+        var output = RunCommand.OutOption("Output folder (default: runs/demo)");
         var trajectories = new Option<long>("--trajectories") { Description = "Ensemble size", DefaultValueFactory = _ => 1L << 20 };
         var threads = RunCommand.ThreadsOption();
         var maxMemory = RunCommand.MaxMemoryOption();

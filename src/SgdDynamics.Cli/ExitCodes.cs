@@ -9,10 +9,16 @@ internal static class ExitCodes
     /// <summary>An unexpected failure (a bug or an I/O error); the message says which.</summary>
     public const int Failure = 1;
 
-    /// <summary>Bad input: a malformed or inconsistent scenario, an impossible option, a missing backend.</summary>
+    /// <summary>
+    /// Bad input: a malformed or inconsistent scenario (or file that cannot be read within the size and time limits), an
+    /// option that does not parse or is out of range, a missing backend, a grid problem that cannot work as posed.
+    /// </summary>
     public const int BadInput = 2;
 
-    /// <summary>Trajectories diverged (outputs are still written; the counts are in them).</summary>
+    /// <summary>
+    /// A valid run failed numerically: trajectories diverged, or a grid solver could not proceed (outputs are still
+    /// written; the counts or the failure are in them).
+    /// </summary>
     public const int Diverged = 3;
 
     /// <summary>A validation case failed (the report is still written).</summary>

@@ -48,6 +48,13 @@ internal static class GridRun
             Print(scenario, result, directory, snapshots);
         }
 
+        if (result.Failure is not null)
+        {
+            return CliRunner.Fail(
+                ExitCodes.Diverged,
+                $"the {solverName} solver stopped: {result.Failure}; the records up to step {result.Final.Step} are written to {directory}");
+        }
+
         return ExitCodes.Ok;
     }
 

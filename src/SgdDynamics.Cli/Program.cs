@@ -15,4 +15,11 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
-return root.Parse(args).Invoke();
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // An unknown option, a value that does not parse or a rejected value: bad input, one line, no help text.
+    return CliRunner.Fail(ExitCodes.BadInput, string.Join("; ", parsed.Errors.Select(e => System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s+", " ").Trim()).Distinct()));
+}
+
+return parsed.Invoke();

@@ -13,9 +13,9 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<FileInfo>("scenario") { Description = "Scenario file (JSON)" };
+        var scenario = ScenarioArgument();
         var backend = BackendOption();
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: runs/<scenario file name>)" };
+        var output = OutOption("Output folder (default: runs/<scenario file name>)");
         var json = new Option<bool>("--json") { Description = "Print summary.json on stdout instead of a table" };
         var threads = ThreadsOption();
         var allowDivergence = new Option<bool>("--allow-divergence") { Description = "Exit 0 even when some trajectories diverged (they are still counted and reported)" };
@@ -75,17 +75,62 @@ internal static class RunCommand
         return (bytes, "--max-memory");
     }
 
+    /// <summary>The most worker threads <c>--threads</c> accepts.</summary>
+    public const int MaxThreads = 4096;
+
     public static Option<int> ThreadsOption()
     {
-        var option = new Option<int>("--threads") { Description = "Worker threads of the managed backend (0: all cores)", DefaultValueFactory = _ => 0 };
-        option.Validators.Add(r =>
+        return new Option<int>("--threads")
         {
-            if (r.GetValueOrDefault<int>() < 0)
+            Description = $"Worker threads of the managed backend (0: all cores; at most {MaxThreads})",
+            DefaultValueFactory = _ => 0,
+            CustomParser = r =>
             {
-                r.AddError("--threads must be ≥ 0");
-            }
-        });
-        return option;
+                string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Join(' ', r.Tokens.Select(t => t.Value));
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int threads) && threads <= MaxThreads)
+                {
+                    return threads;
+                }
+
+                r.AddError($"--threads must be an integer from 0 to {MaxThreads} (0: all cores); got '{text}'");
+                return 0;
+            },
+        };
+    }
+
+    /// <summary>The scenario file argument: a non-empty path.</summary>
+    public static Argument<FileInfo> ScenarioArgument() => new("scenario")
+    {
+        Description = "Scenario file (JSON)",
+        CustomParser = r => ParsePath(r, "the scenario file path", text => new FileInfo(text)),
+    };
+
+    /// <summary>An output-folder option (<c>--out</c>): a non-empty path.</summary>
+    public static Option<DirectoryInfo?> OutOption(string description) => new("--out")
+    {
+        Description = description,
+        CustomParser = r => ParsePath(r, "--out", text => new DirectoryInfo(text)),
+    };
+
+    private static T? ParsePath<T>(System.CommandLine.Parsing.ArgumentResult r, string what, Func<string, T> create)
+        where T : class
+    {
+        string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            r.AddError($"{what} is empty");
+            return null;
+        }
+
+        try
+        {
+            return create(text);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            r.AddError($"{what} '{text}' is not a usable path ({e.Message})");
+            return null;
+        }
     }
 
     /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>

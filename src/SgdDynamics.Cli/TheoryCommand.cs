@@ -11,7 +11,7 @@ internal static class TheoryCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<FileInfo>("scenario") { Description = "Scenario file (JSON)" };
+        var scenario = RunCommand.ScenarioArgument();
         var json = new Option<bool>("--json") { Description = "Print the theory as JSON" };
         var command = new Command("theory", "Exact mean and covariance of discrete SGD at every recorded step (closed moment recursion), and the discrete and Langevin stationary covariances")
         {

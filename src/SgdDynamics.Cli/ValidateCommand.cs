@@ -17,7 +17,7 @@ internal static class ValidateCommand
         var quick = new Option<bool>("--quick") { Description = "Small ensembles (the default): under two minutes on two cores" };
         var full = new Option<bool>("--full") { Description = "Large ensembles: tighter error bars, under twenty minutes on two cores" };
         var backend = RunCommand.BackendOption();
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Report folder (default: runs/validation)" };
+        var output = RunCommand.OutOption("Report folder (default: runs/validation)");
         var threads = RunCommand.ThreadsOption();
         var only = new Option<string[]>("--case") { Description = "Run only these cases (repeatable; default: the whole catalog)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("validate", "Run the validation catalog: discrete SGD against the exact theory and the Langevin picture, with error bars")

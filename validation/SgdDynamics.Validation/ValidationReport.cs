@@ -111,7 +111,7 @@ public static class ValidationReport
                 ["name"] = report.Name,
                 ["pass"] = report.Pass,
                 ["shows"] = report.Shows,
-                ["seconds"] = report.Seconds,
+                ["seconds"] = Json.Number(report.Seconds),
                 ["plots"] = new JsonArray(report.Plots.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()),
                 ["checks"] = checks,
             });

@@ -199,6 +199,30 @@ public static partial class MasterEquationKernels
             return;
         }
 
+        if (double.IsNaN(mu0) || double.IsNaN(mu1))
+        {
+            kind = KindNonFiniteMean;
+            return;
+        }
+
+        // The window measured in double first, so that no cell index below overflows a long: a window of at least
+        // MaxWindowCells cells is too wide whatever its row width, and under absorbing walls one that ends more than a
+        // cell before the first row or starts more than a cell after the last is lost.
+        double reach0 = grid.Truncation * sd0;
+        if (!(2 * reach0 / grid.H0 < grid.MaxWindowCells) || (grid.Dimension == 2 && !(2 * grid.Truncation * sdc / grid.H1 < grid.MaxWindowCells)))
+        {
+            kind = KindTooWide;
+            return;
+        }
+
+        if (grid.Walls == GridWalls.Absorbing
+            && ((mu0 + reach0 - grid.Lower0) / grid.H0 < -1 || (mu0 - reach0 - grid.Lower0) / grid.H0 >= grid.Rows + 1))
+        {
+            kind = KindLost;
+            lost = 1;
+            return;
+        }
+
         long lo = WindowFirst(mu0, sd0, grid.Truncation, grid.Lower0, grid.H0);
         long hi = WindowLast(mu0, sd0, grid.Truncation, grid.Lower0, grid.H0);
         long rowCells = grid.Dimension == 1 ? 1 : (long)Math.Floor(2 * grid.Truncation * sdc / grid.H1) + 3;

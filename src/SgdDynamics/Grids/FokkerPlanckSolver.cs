@@ -81,7 +81,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// <c>D_kk(x) &gt; 0</c> at every cell and face centre along each axis (the Scharfetter–Gummel flux divides by it).
     /// The operator kernels run on <paramref name="device"/> (null: managed on all processors; not disposed here).
     /// </summary>
-    /// <exception cref="ArgumentException">Dimensions differ, the boundary is absorbing, or D_kk ≤ 0 somewhere.</exception>
+    /// <exception cref="ArgumentException">Dimensions differ, the boundary is absorbing, D_kk ≤ 0 somewhere, or a face rate is not finite.</exception>
     public FokkerPlanckSolver(
         UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant, ComputeDevice? device = null,
         GridBoundary boundary = GridBoundary.Reflecting)
@@ -112,6 +112,14 @@ public sealed class FokkerPlanckSolver : IDisposable
         cellCount = grid.Count;
         rates = FokkerPlanckRates.Compute(grid, landscape, learningRate, variant, boundary, Device.Threads);
         generator = FokkerPlanckGenerator.Assemble(rates);
+        int nonFinite = Array.FindIndex(generator.Value, v => !double.IsFinite(v));
+        if (nonFinite >= 0)
+        {
+            int row = Array.FindLastIndex(generator.RowStart, start => start <= nonFinite);
+            throw new ArgumentException(
+                $"the face rates of cell {row} are not finite (the drift η ḡ or the diffusion η Σ/2 overflow a double on this grid): lower the learning rate or the noise");
+        }
+
         stepper = new FokkerPlanckStepper(rates, generator);
         double maxOutflow = 0;
         for (int c = 0; c < cellCount; c++)
@@ -262,7 +270,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             return density;
         }
 
-        throw new InvalidOperationException(
+        throw new GridSolveException(
             $"stationary solve reached relative residual {StationarityResidual(density):G3}, above the tolerance {tolerance:G3}");
     }
 

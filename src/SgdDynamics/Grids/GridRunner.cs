@@ -25,7 +25,7 @@ public sealed record GridRecord(int Step, double Time, double Mass, double LostM
 /// <param name="Device">What ran it, in words.</param>
 /// <param name="Grid">The grid.</param>
 /// <param name="Records">Moments at every recorded step.</param>
-/// <param name="FinalDensity">The density after the last step.</param>
+/// <param name="FinalDensity">The density after the last step (after a <see cref="Failure"/>, as the failed solve left it).</param>
 /// <param name="Seconds">Wall time of the set-up (solver construction) and the steps.</param>
 public sealed record GridResult(
     Problem Problem,
@@ -39,6 +39,13 @@ public sealed record GridResult(
 {
     /// <summary>The last record.</summary>
     public GridRecord Final => Records[^1];
+
+    /// <summary>
+    /// Why the run stopped before its last step (a <see cref="GridSolveException"/>, with the steps it happened in, or a
+    /// record whose mass is not finite), or null when it ran to the end. <see cref="Records"/> then holds the records
+    /// made up to the failure.
+    /// </summary>
+    public string? Failure { get; init; }
 
     /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
     public double CellUpdatesPerSecond => Grid.Count * (double)Algorithm.Steps / Seconds;
@@ -169,24 +176,44 @@ public static class GridRunner
         var records = new List<GridRecord>(recordSteps.Count);
         int stretch = Math.Max(1, (algorithm.Steps + 49) / 50);
         int current = 0;
+        string? failure = null;
         foreach (int target in recordSteps)
         {
-            while (current < target)
+            while (current < target && failure is null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int steps = Math.Min(stretch, target - current);
-                advance(density, current, steps);
+                try
+                {
+                    advance(density, current, steps);
+                }
+                catch (GridSolveException e)
+                {
+                    failure = $"{e.Message}, in steps {current + 1}…{current + steps}";
+                    break;
+                }
+
                 current += steps;
                 progress?.Invoke((long)grid.Count * steps);
+            }
+
+            if (failure is not null)
+            {
+                break;
             }
 
             var record = new GridRecord(
                 current, current * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance(), (double[]?)displacement?.Clone());
             records.Add(record);
             onRecord?.Invoke(record, density);
+            if (!double.IsFinite(record.Mass))
+            {
+                failure = $"the density is no longer finite at step {current} (mass on the grid {record.Mass})";
+                break;
+            }
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds);
+        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds) { Failure = failure };
     }
 }

@@ -284,7 +284,9 @@ public sealed class MasterEquationSolver : IDisposable
                 case K.KindNonFiniteMean:
                     throw new ArgumentException($"the kernel mean of cell {c} is not finite");
                 case K.KindTooWide:
-                    throw new ArgumentException($"the kernel window of cell {c} exceeds {MaxWindowCells} cells; refine the noise or coarsen the grid");
+                    throw new ArgumentException(
+                        $"the kernel window of cell {c} (± truncationSigmas × η × the noise standard deviation) spans {MaxWindowCells} cells or more; " +
+                        "lower the learning rate, the noise or truncationSigmas, or coarsen the grid");
             }
         }
     }

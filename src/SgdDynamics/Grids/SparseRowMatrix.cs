@@ -211,7 +211,7 @@ internal sealed class SparseRowMatrix
             double rhoNew = Dot(r0, r);
             if (rhoNew == 0 || omega == 0)
             {
-                throw new InvalidOperationException($"BiCGStab broke down at iteration {iteration} (relative residual {rNorm / bNorm:G3})");
+                throw new GridSolveException($"BiCGStab broke down at iteration {iteration} (relative residual {rNorm / bNorm:G3})");
             }
 
             double beta = rhoNew / rho * (alpha / omega);
@@ -254,7 +254,7 @@ internal sealed class SparseRowMatrix
             }
         }
 
-        throw new InvalidOperationException(
+        throw new GridSolveException(
             $"BiCGStab did not reach relative residual {tolerance:G3} in {maxIterations} iterations (reached {rNorm / bNorm:G3})");
     }
 

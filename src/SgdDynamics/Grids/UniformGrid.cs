@@ -29,6 +29,11 @@ public sealed class UniformGrid
             {
                 throw new ArgumentException($"dimension {k}: need at least 2 cells (got {cells[k]})");
             }
+
+            if (SpacingProblem(lower[k], upper[k], cells[k]) is { } problem)
+            {
+                throw new ArgumentException($"dimension {k}: {problem}");
+            }
         }
 
         Lower = (double[])lower.Clone();
@@ -37,6 +42,21 @@ public sealed class UniformGrid
         Spacing = Enumerable.Range(0, lower.Length).Select(k => (upper[k] - lower[k]) / cells[k]).ToArray();
         Count = cells.Aggregate(1, (a, b) => checked(a * b));
         CellVolume = Spacing.Aggregate(1.0, (a, b) => a * b);
+    }
+
+    /// <summary>
+    /// Why the spacing (upper − lower)/cells of one axis cannot be used, or null when it can: it must be a normal, finite
+    /// double and at least 2^-40 × max(|lower|, |upper|), so that neighbouring cell centres and faces are distinct
+    /// numbers (about 4000 ulps of the largest coordinate apart).
+    /// </summary>
+    public static string? SpacingProblem(double lower, double upper, int cells)
+    {
+        double width = upper - lower;
+        double spacing = width / cells;
+        double least = Math.ScaleB(Math.Max(Math.Abs(lower), Math.Abs(upper)), -40);
+        return double.IsFinite(width) && double.IsNormal(spacing) && spacing >= least
+            ? null
+            : FormattableString.Invariant($"the spacing (upper − lower)/cells = ({upper:G6} − {lower:G6})/{cells} = {spacing:G6} must be a normal, finite number of at least 2^-40 × max(|lower|, |upper|) = {least:G6}, so that neighbouring cells are distinct");
     }
 
     /// <summary>Dimension (1 or 2).</summary>

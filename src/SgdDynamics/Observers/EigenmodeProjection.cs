@@ -96,13 +96,13 @@ public sealed class EigenmodeProjection
             }
         }
 
-        var evd = (0.5 * (hessian + hessian.Transpose())).Evd(Symmetricity.Symmetric);
-        int[] order = Enumerable.Range(0, d).OrderBy(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
-        eigenvalues = order.Select(i => evd.EigenValues[i].Real).ToArray();
+        (double[] values, Matrix<double> vectors) = SymmetricEigen.Decompose(SymmetricEigen.Symmetrize(hessian));
+        int[] order = Enumerable.Range(0, d).OrderBy(i => values[i]).ThenBy(i => i).ToArray();
+        eigenvalues = order.Select(i => values[i]).ToArray();
         eigenvectors = Matrix<double>.Build.Dense(d, d);
         for (int mode = 0; mode < d; mode++)
         {
-            Vector<double> v = evd.EigenVectors.Column(order[mode]);
+            Vector<double> v = vectors.Column(order[mode]);
             eigenvectors.SetColumn(mode, FixSign(v / v.L2Norm()));
         }
     }
@@ -137,7 +137,8 @@ public sealed class EigenmodeProjection
         for (int mode = 0; mode < Dimension; mode++)
         {
             Vector<double> v = eigenvectors.Column(mode);
-            variances[mode] = v.DotProduct(c * v);
+            // vᵀCv of a positive semidefinite C; rounding can leave a zero spread a hair below zero.
+            variances[mode] = Math.Max(0.0, v.DotProduct(c * v));
         }
 
         return variances;

@@ -22,8 +22,25 @@ public sealed record ModeReport(
     string Reason,
     VarianceSeries Series);
 
-/// <summary>Tail index (Hill, k = ⌊√n⌋ of |x_i|) and quantiles of one coordinate's final states.</summary>
-public sealed record TailReport(int Coordinate, HillEstimate Hill, QuantileEstimate Quantiles);
+/// <summary>
+/// Tail index (Hill, k = ⌊√n⌋ of |x_i|) and quantiles of one coordinate's final states. An estimate that does not
+/// exist for these states is null, and the matching reason says why (too few finite states, all of them equal, …).
+/// </summary>
+/// <param name="Coordinate">The coordinate i.</param>
+/// <param name="Hill">The Hill estimate, or null (see <paramref name="HillUndefined"/>).</param>
+/// <param name="Quantiles">The quantiles, or null (see <paramref name="QuantilesUndefined"/>).</param>
+/// <param name="Count">Finite final states of the coordinate.</param>
+/// <param name="Excluded">Non-finite (diverged) final states left out.</param>
+/// <param name="HillUndefined">Why there is no Hill estimate; null when there is one.</param>
+/// <param name="QuantilesUndefined">Why there are no quantiles; null when there are.</param>
+public sealed record TailReport(
+    int Coordinate,
+    HillEstimate? Hill,
+    QuantileEstimate? Quantiles,
+    int Count,
+    int Excluded,
+    string? HillUndefined = null,
+    string? QuantilesUndefined = null);
 
 /// <summary>Observers applied to a finished ensemble run (the summary's <c>modes</c> and <c>final.tailIndex</c>).</summary>
 public static class EnsembleObservations
@@ -92,9 +109,42 @@ public static class EnsembleObservations
                 column[t] = states[t * d + i];
             }
 
-            reports.Add(new TailReport(i, HillEstimator.Estimate(column), EmpiricalQuantiles.Compute(column, QuantileProbabilities)));
+            reports.Add(Tail(i, column));
         }
 
         return reports;
+    }
+
+    /// <summary>The tail report of one coordinate's final states; estimates that do not exist are null with a reason.</summary>
+    public static TailReport Tail(int coordinate, ReadOnlySpan<float> states)
+    {
+        int finite = 0;
+        foreach (float x in states)
+        {
+            finite += float.IsFinite(x) ? 1 : 0;
+        }
+
+        int excluded = states.Length - finite;
+        if (finite == 0)
+        {
+            string none = $"no finite final state ({excluded} diverged)";
+            return new TailReport(coordinate, null, null, 0, excluded, none, none);
+        }
+
+        QuantileEstimate quantiles = EmpiricalQuantiles.Compute(states, QuantileProbabilities);
+        if (finite < 2)
+        {
+            return new TailReport(coordinate, null, quantiles, finite, excluded, $"a Hill estimate needs at least 2 finite final states; there is {finite} ({excluded} diverged)");
+        }
+
+        try
+        {
+            return new TailReport(coordinate, HillEstimator.Estimate(states), quantiles, finite, excluded);
+        }
+        catch (ArgumentException e)
+        {
+            // The estimator's documented refusals for a valid sample: a threshold |x| of 0, or the top values all tied.
+            return new TailReport(coordinate, null, quantiles, finite, excluded, e.Message);
+        }
     }
 }

@@ -23,7 +23,7 @@ public enum Regime
 /// The variance of one mode at successive records: times t_j (or steps), variances v_j, their standard errors
 /// s_j and, optionally, the number of diverged trajectories at each record.
 /// </summary>
-/// <param name="Times">Record times, strictly increasing.</param>
+/// <param name="Times">Record times, strictly increasing; from some record on they may all be +∞ (t = kη overflowed).</param>
 /// <param name="Variances">Variance v_j of the mode at each record.</param>
 /// <param name="StandardErrors">Standard error s_j of each v_j.</param>
 /// <param name="Diverged">Diverged trajectories at each record, or null when not known.</param>
@@ -137,7 +137,9 @@ public sealed record RegimeClassification(
 /// </summary>
 /// <remarks>
 /// <para><b>Window.</b> Records with t ≥ <see cref="RegimeOptions.FitStartTime"/>, else the last ⌈J/2⌉ of the J
-/// records; records with a zero standard error (a deterministic start) are left out; at least 4 must remain.</para>
+/// records; records with a zero standard error (a deterministic start) are left out; at least 4 must remain. When every
+/// record of the window has a zero standard error (no spread at all) the scores are undefined and the verdict is
+/// <see cref="Regime.Undetermined"/>, as it is when the record times overflow (t = kη = +∞).</para>
 /// <para><b>Correlated records.</b> Ensemble estimates at different records come from the same trajectories, so
 /// their errors are strongly and positively correlated (for a random walk corr(v_i, v_j) = t_i/t_j), and errors
 /// computed as if the records were independent can be far too small. Every standard error here is therefore
@@ -186,7 +188,7 @@ public static class RegimeClassifier
         Classify(VarianceSeries.FromRecords(records, coordinate), options);
 
     /// <summary>Classifies a variance time series by the rule in the remarks.</summary>
-    /// <exception cref="ArgumentException">Lengths differ, times are not finite and strictly increasing, a standard
+    /// <exception cref="ArgumentException">Lengths differ, times are NaN or not strictly increasing (a tail of +∞ is allowed), a standard
     /// error is negative, a diverged count is negative, or the fit window holds fewer than 4 usable records.</exception>
     public static RegimeClassification Classify(VarianceSeries series, RegimeOptions? options = null)
     {
@@ -230,6 +232,19 @@ public static class RegimeClassifier
             return new RegimeClassification(Regime.Unstable, double.NaN, double.NaN, reason, none);
         }
 
+        int firstInfiniteTime = Array.FindIndex(series.Times, double.IsPositiveInfinity);
+        if (firstInfiniteTime >= 0)
+        {
+            var overflow = new RegimeDiagnostics(count, fitStart, 0, 0, 0, firstDiverged, lastDiverged, [],
+                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
+            return new RegimeClassification(
+                Regime.Undetermined,
+                double.NaN,
+                double.NaN,
+                $"the record times are not finite from record {firstInfiniteTime} on (t = kη overflows a double): no fit is made",
+                overflow);
+        }
+
         var times = new List<double>();
         var values = new List<double>();
         var errors = new List<double>();
@@ -249,6 +264,18 @@ public static class RegimeClassifier
         }
 
         int m = times.Count;
+        if (m == 0 && zeroErrors > 0)
+        {
+            var exact = new RegimeDiagnostics(count, fitStart, 0, zeroErrors, 0, firstDiverged, lastDiverged, [],
+                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
+            return new RegimeClassification(
+                Regime.Undetermined,
+                double.NaN,
+                double.NaN,
+                $"every record of the fit window (records {fitStart}…{count - 1}) has a standard error of exactly 0 (no spread between trajectories): the slope and curvature scores (z) are undefined, so no regime is inferred",
+                exact);
+        }
+
         if (m < MinimumFitPoints)
         {
             var few = new RegimeDiagnostics(count, fitStart, m, zeroErrors, 0, firstDiverged, lastDiverged, [],
@@ -331,9 +358,11 @@ public static class RegimeClassifier
 
         for (int j = 0; j < count; j++)
         {
-            if (!double.IsFinite(series.Times[j]) || (j > 0 && !(series.Times[j] > series.Times[j - 1])))
+            double time = series.Times[j];
+            bool increasing = j == 0 || time > series.Times[j - 1] || (double.IsPositiveInfinity(time) && double.IsPositiveInfinity(series.Times[j - 1]));
+            if (double.IsNaN(time) || double.IsNegativeInfinity(time) || !increasing)
             {
-                throw new ArgumentException("times must be finite and strictly increasing", nameof(series));
+                throw new ArgumentException("times must be strictly increasing (from some record on they may all be +∞: t = kη overflowed)", nameof(series));
             }
 
             if (series.StandardErrors[j] < 0)

@@ -88,12 +88,29 @@ public static class DensityCsv
         }
     }
 
-    /// <summary>Reads a density CSV file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a density CSV (the message names the file and line).</exception>
+    /// <summary>The longest density CSV file read: 2 GiB (2²⁴ cells of a few numbers each fit well within it).</summary>
+    public const long MaxReadBytes = 2L << 30;
+
+    /// <summary>How long reading a density CSV file may take before it is given up: 60 s.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Reads a density CSV file (at most <see cref="MaxReadBytes"/> bytes, within <see cref="ReadTimeout"/>).</summary>
+    /// <exception cref="InvalidDataException">The file is not a density CSV (the message names the file and line), or it
+    /// is larger or slower to read than those limits.</exception>
     public static DensityFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Parse(File.ReadAllText(path), path);
+        string text;
+        try
+        {
+            text = BoundedFile.ReadAllText(path, MaxReadBytes, ReadTimeout);
+        }
+        catch (BoundedReadException e)
+        {
+            throw new InvalidDataException($"{path}: density file {e.Message}", e);
+        }
+
+        return Parse(text, path);
     }
 
     /// <summary>Parses density CSV text; <paramref name="what"/> names it in errors.</summary>

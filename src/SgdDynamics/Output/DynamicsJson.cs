@@ -14,11 +14,11 @@ public static class DynamicsJson
         var json = new JsonObject
         {
             ["type"] = registration.TypeName,
-            ["learningRate"] = dynamics.LearningRate,
+            ["learningRate"] = Json.Number(dynamics.LearningRate),
         };
         foreach ((string name, double value) in registration.Constants(dynamics))
         {
-            json[name] = value;
+            json[name] = Json.Number(value);
         }
 
         return json;

@@ -65,27 +65,24 @@ public static class EnsembleOutput
         if (result.FinalStates is not null && algorithm.Record.Tails)
         {
             var tails = EnsembleObservations.Tails(result);
-            finalRecord["tailIndex"] = new JsonArray(tails.Select(t => (JsonNode)new JsonObject
-            {
-                ["coordinate"] = t.Coordinate,
-                ["alpha"] = Json.Number(t.Hill.Alpha),
-                ["standardError"] = Json.Number(t.Hill.StandardError),
-                ["k"] = t.Hill.K,
-                ["n"] = t.Hill.N,
-                ["threshold"] = Json.Number(t.Hill.Threshold),
-                ["rule"] = "Hill estimator of |x_i|, k = floor(sqrt(n)), SE = alpha/sqrt(k)",
-            }).ToArray());
+            finalRecord["tailIndex"] = new JsonArray(tails.Select(TailIndex).ToArray());
             finalRecord["quantiles"] = new JsonObject
             {
                 ["probabilities"] = Json.Vector(EnsembleObservations.QuantileProbabilities),
-                ["values"] = new JsonArray(tails.Select(t => (JsonNode)Json.Vector(t.Quantiles.Values)).ToArray()),
+                ["values"] = new JsonArray(tails.Select(t => t.Quantiles is { } q
+                    ? Json.Vector(q.Values)
+                    : Json.Vector(EnsembleObservations.QuantileProbabilities.Select(_ => double.NaN))).ToArray()),
             };
+            if (tails.Any(t => t.Quantiles is null))
+            {
+                finalRecord["quantiles"]!["undefined"] = new JsonArray(tails.Select(t => (JsonNode?)t.QuantilesUndefined).ToArray());
+            }
         }
 
         var modes = new JsonArray(modeReports.Select(m => (JsonNode)new JsonObject
         {
             ["mode"] = m.Mode,
-            ["eigenvalue"] = m.Eigenvalue,
+            ["eigenvalue"] = Json.Number(m.Eigenvalue),
             ["eigenvector"] = Json.Vector(m.Eigenvector),
             ["regime"] = m.Regime.ToString().ToLowerInvariant(),
             ["quantity"] = m.Quantity,
@@ -110,11 +107,11 @@ public static class EnsembleOutput
             ["optimizer"] = DynamicsJson.Of(p.Dynamics),
             ["recordEvery"] = algorithm.Record.Every,
             ["records"] = result.Records.Count,
-            ["divergenceThreshold"] = algorithm.DivergenceThreshold,
+            ["divergenceThreshold"] = Json.Number(algorithm.DivergenceThreshold),
             ["firstDivergedStep"] = result.FirstDivergedStep,
             ["final"] = finalRecord,
             ["modes"] = modes,
-            ["seconds"] = result.Seconds,
+            ["seconds"] = Json.Number(result.Seconds),
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
         };
         if (!p.IsQuadratic)
@@ -125,11 +122,31 @@ public static class EnsembleOutput
         return summary;
     }
 
+    private static JsonNode TailIndex(TailReport t)
+    {
+        var entry = new JsonObject
+        {
+            ["coordinate"] = t.Coordinate,
+            ["alpha"] = Json.Number(t.Hill?.Alpha ?? double.NaN),
+            ["standardError"] = Json.Number(t.Hill?.StandardError ?? double.NaN),
+            ["k"] = t.Hill?.K,
+            ["n"] = t.Count,
+            ["threshold"] = Json.Number(t.Hill?.Threshold ?? double.NaN),
+            ["rule"] = "Hill estimator of |x_i|, k = floor(sqrt(n)), SE = alpha/sqrt(k)",
+        };
+        if (t.HillUndefined is not null)
+        {
+            entry["undefined"] = t.HillUndefined;
+        }
+
+        return entry;
+    }
+
     /// <summary>One record as JSON: step, time, count, diverged, mean, covariance and their standard errors.</summary>
     public static JsonObject Record(EnsembleRecord record) => new()
     {
         ["step"] = record.Step,
-        ["time"] = record.Time,
+        ["time"] = Json.Number(record.Time),
         ["count"] = record.Moments.Count,
         ["diverged"] = record.Moments.Diverged,
         ["mean"] = Json.Vector(record.Moments.Mean),

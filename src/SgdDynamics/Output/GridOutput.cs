@@ -50,7 +50,7 @@ public static class GridOutput
             ["solver"] = algorithm.TypeName,
             ["variant"] = (algorithm as FokkerPlanckAlgorithm)?.Variant.Name(),
             ["boundary"] = algorithm.Boundary.Name(),
-            ["truncationSigmas"] = (algorithm as MasterEquationAlgorithm)?.TruncationSigmas,
+            ["truncationSigmas"] = algorithm is MasterEquationAlgorithm master ? Json.Number(master.TruncationSigmas) : null,
             ["substeps"] = (algorithm as FokkerPlanckAlgorithm)?.Substeps,
             ["grid"] = GridJson(result.Grid),
             ["backend"] = result.Backend,
@@ -64,8 +64,9 @@ public static class GridOutput
             ["final"] = Record(result.Final),
             ["densityFiles"] = new JsonArray(snapshots.CsvFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
             ["plots"] = new JsonArray(snapshots.PlotFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
-            ["seconds"] = result.Seconds,
+            ["seconds"] = Json.Number(result.Seconds),
             ["cellUpdatesPerSecond"] = Json.Number(result.CellUpdatesPerSecond),
+            ["failure"] = result.Failure,
         };
     }
 
@@ -76,7 +77,7 @@ public static class GridOutput
         var json = new JsonObject
         {
             ["step"] = record.Step,
-            ["time"] = record.Time,
+            ["time"] = Json.Number(record.Time),
             ["mass"] = Json.Number(record.Mass),
             ["lostMass"] = Json.Number(record.LostMass),
             ["mean"] = Json.Vector(record.Mean),

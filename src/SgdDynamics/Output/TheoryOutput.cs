@@ -19,7 +19,7 @@ public static class TheoryOutput
             records.Add(new JsonObject
             {
                 ["step"] = r.Step,
-                ["time"] = r.Step * problem.Dynamics.LearningRate,
+                ["time"] = Json.Number(r.Step * problem.Dynamics.LearningRate),
                 ["mean"] = Json.Vector(r.Mean),
                 ["covariance"] = Json.Matrix(r.Covariance),
             });
@@ -32,7 +32,7 @@ public static class TheoryOutput
         return new JsonObject
         {
             ["dimension"] = problem.Dimension,
-            ["learningRate"] = problem.Dynamics.LearningRate,
+            ["learningRate"] = Json.Number(problem.Dynamics.LearningRate),
             ["recorded"] = records,
             ["stationary"] = new JsonObject { ["discrete"] = discrete, ["langevin"] = langevin },
         };

@@ -149,6 +149,9 @@ public sealed record MasterEquationAlgorithm : GridAlgorithm
     /// <summary>Default master-equation truncation T.</summary>
     public const double DefaultTruncationSigmas = 6;
 
+    /// <summary>The widest truncation accepted: beyond about 38.6 standard deviations exp(−z²/2) is below the smallest double.</summary>
+    public const double MaxTruncationSigmas = 40;
+
     /// <summary>The master equation on <paramref name="grid"/> (absorbing walls unless <paramref name="boundary"/> says otherwise).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="truncationSigmas"/> is not positive.</exception>
     public MasterEquationAlgorithm(
@@ -159,9 +162,9 @@ public sealed record MasterEquationAlgorithm : GridAlgorithm
         double truncationSigmas = DefaultTruncationSigmas)
         : base(grid, steps, record, boundary)
     {
-        if (!(truncationSigmas > 0))
+        if (!(truncationSigmas > 0 && truncationSigmas <= MaxTruncationSigmas))
         {
-            throw new ArgumentOutOfRangeException(nameof(truncationSigmas), truncationSigmas, "must be > 0");
+            throw new ArgumentOutOfRangeException(nameof(truncationSigmas), truncationSigmas, $"must be > 0 and at most {MaxTruncationSigmas}");
         }
 
         TruncationSigmas = truncationSigmas;

@@ -39,6 +39,16 @@ public static class CovarianceFactor
             return (Matrix<double>.Build.Dense(d, d), true);
         }
 
+        // Entries beyond 2^500 are factored scaled by an even power of 2, 4^-k (exact in every step), and the
+        // factor scaled back by 2^k, so that the products inside the factorisation cannot overflow.
+        double largest = covariance.Enumerate().Max(Math.Abs);
+        if (largest > Math.ScaleB(1.0, 500))
+        {
+            int k = (Math.ILogB(largest) + 2) / 2;
+            var (scaled, lower) = Compute(covariance.Map(x => Math.ScaleB(x, -2 * k)));
+            return (scaled.Map(x => Math.ScaleB(x, k)), lower);
+        }
+
         if (TryCholesky(covariance) is { } full)
         {
             return (full, true);
@@ -102,10 +112,9 @@ public static class CovarianceFactor
 
     private static Matrix<double> SymmetricSquareRoot(Matrix<double> matrix)
     {
-        var evd = matrix.Evd(Symmetricity.Symmetric);
-        var v = evd.EigenVectors;
+        (double[] values, var v) = SymmetricEigen.Decompose(matrix);
         var sqrtLambda = Matrix<double>.Build.DiagonalOfDiagonalVector(
-            evd.EigenValues.Map(l => Math.Sqrt(Math.Max(l.Real, 0.0))));
+            Vector<double>.Build.DenseOfEnumerable(values.Select(l => Math.Sqrt(Math.Max(l, 0.0)))));
         return v * sqrtLambda * v.Transpose();
     }
 }

@@ -20,8 +20,25 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
     }
 
     /// <summary>A string value.</summary>
-    public string AsString() =>
-        Element.ValueKind == JsonValueKind.String ? Element.GetString()! : throw WrongKind("a string");
+    public string AsString()
+    {
+        if (Element.ValueKind != JsonValueKind.String)
+        {
+            throw WrongKind("a string");
+        }
+
+        try
+        {
+            return Element.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ScenarioException(Path, $"not a valid string: {LoneSurrogate}", innerException: e);
+        }
+    }
+
+    /// <summary>What is wrong with a string that System.Text.Json cannot decode.</summary>
+    internal const string LoneSurrogate = "it holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character";
 
     /// <summary>true or false.</summary>
     public bool AsBoolean() => Element.ValueKind switch
@@ -199,13 +216,23 @@ internal sealed class ObjectFields
         Path = field.Path;
         foreach (var property in field.Element.EnumerateObject())
         {
-            var child = new JsonField(property.Value, JsonField.ChildPath(Path, property.Name));
-            if (!fields.TryAdd(property.Name, child))
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new ScenarioException(Path, $"a field name is not a valid string: {JsonField.LoneSurrogate}", innerException: e);
+            }
+
+            var child = new JsonField(property.Value, JsonField.ChildPath(Path, name));
+            if (!fields.TryAdd(name, child))
             {
                 throw child.Error("duplicate field");
             }
 
-            order.Add(property.Name);
+            order.Add(name);
         }
     }
 

@@ -13,15 +13,30 @@ internal static class ScenarioFields
     public static Matrix<double> Covariance(JsonField field, int d, string symbol, string dimensionReason)
     {
         var matrix = Symmetrized(field.AsSquareMatrix(d, dimensionReason), field, symbol);
-        var eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+        (double[] eigenvalues, double power) = SymmetricEigenvalues(matrix);
+
+        // λ_min ≥ −tol · max(1, max |λ|) with λ = 2^power · λ', tested on the scaled λ' so that nothing overflows.
         double smallest = eigenvalues.Min();
-        double scale = Math.Max(1.0, eigenvalues.Max(Math.Abs));
+        double scale = Math.Max(Math.ScaleB(1.0, -(int)power), eigenvalues.Max(Math.Abs));
         if (smallest < -ScenarioLoader.EigenvalueTolerance * scale)
         {
-            throw field.Error($"not positive semidefinite (smallest eigenvalue {NumberText.Format(smallest, 6)})");
+            throw field.Error($"not positive semidefinite (smallest eigenvalue {NumberText.Format(Math.ScaleB(smallest, (int)power), 6)})");
         }
 
         return matrix;
+    }
+
+    /// <summary>
+    /// The eigenvalues λ' of a symmetric matrix divided by 2^power, power = 0 unless an entry exceeds 2^500 in
+    /// magnitude; then they are those of the matrix scaled by an even power of 2 to entries below 1 (exact), so the
+    /// decomposition cannot overflow.
+    /// </summary>
+    public static (double[] Eigenvalues, double Power) SymmetricEigenvalues(Matrix<double> matrix)
+    {
+        double largest = matrix.Enumerate().Max(Math.Abs);
+        int power = largest > Math.ScaleB(1.0, 500) ? 2 * ((Math.ILogB(largest) + 2) / 2) : 0;
+        double[] eigenvalues = SymmetricEigen.Decompose(power == 0 ? matrix : matrix.Map(x => Math.ScaleB(x, -power))).Values;
+        return (eigenvalues, power);
     }
 
     /// <summary>Checks symmetry within <see cref="ScenarioLoader.SymmetryTolerance"/> and returns (A + Aᵀ) / 2 (equal to A when A is exactly symmetric).</summary>

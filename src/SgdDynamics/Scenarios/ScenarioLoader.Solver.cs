@@ -91,9 +91,10 @@ public static partial class ScenarioLoader
         if (solver.Optional("truncationSigmas") is { } truncationField)
         {
             truncation = truncationField.AsNumber();
-            if (!(truncation > 0))
+            if (!(truncation > 0 && truncation <= MasterEquationAlgorithm.MaxTruncationSigmas))
             {
-                throw truncationField.Error($"must be > 0 (got {truncationField.Raw})");
+                throw truncationField.Error(
+                    $"must be > 0 and at most {MasterEquationAlgorithm.MaxTruncationSigmas} (got {truncationField.Raw}; beyond about 38.6 standard deviations exp(−z²/2) is below the smallest double, so a wider window adds nothing)");
             }
         }
 
@@ -151,6 +152,11 @@ public static partial class ScenarioLoader
             {
                 throw new ScenarioException($"{upperField.Path}[{k}]", $"must be > lower[{k}] = {NumberText.Format(lower[k])} (got {NumberText.Format(upper[k])})");
             }
+
+            if (Grids.UniformGrid.SpacingProblem(lower[k], upper[k], cells[k]) is { } problem)
+            {
+                throw new ScenarioException(grid.Path, $"axis {k}: {problem}");
+            }
         }
 
         long count = cells.Aggregate(1L, (a, b) => a * b);
@@ -204,7 +210,7 @@ public static partial class ScenarioLoader
 
         if (!initial.IsPoint)
         {
-            double[] eigenvalues = initial.Covariance.Evd(Symmetricity.Symmetric).EigenValues.Select(l => l.Real).ToArray();
+            double[] eigenvalues = ScenarioFields.SymmetricEigenvalues(initial.Covariance).Eigenvalues;
             if (!(eigenvalues.Min() > EigenvalueTolerance * eigenvalues.Max(Math.Abs)))
             {
                 throw new ScenarioException("$.initial.covariance", "a grid solver needs a positive definite initial covariance (or a point start)");

@@ -41,7 +41,7 @@ public static partial class ScenarioLoader
         string json;
         try
         {
-            json = File.ReadAllText(path);
+            json = ReadBounded(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -63,6 +63,24 @@ public static partial class ScenarioLoader
         catch (ScenarioException e)
         {
             throw e.InFile(path);
+        }
+    }
+
+    /// <summary>The longest scenario file read: 16 MiB.</summary>
+    public const int MaxFileBytes = 16 << 20;
+
+    /// <summary>How long reading a scenario file may take before it is given up: 10 s.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+
+    private static string ReadBounded(string path)
+    {
+        try
+        {
+            return BoundedFile.ReadAllText(path, MaxFileBytes, ReadTimeout);
+        }
+        catch (BoundedReadException e)
+        {
+            throw new ScenarioException(null, $"scenario file {e.Message}", path, e);
         }
     }
 

@@ -192,6 +192,15 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         }
 
         BigInteger bn = n;
+
+        // A coordinate whose spread lies within the resolution of the sums (see ZeroSpread) has every central
+        // moment, its covariances and its standard errors exactly 0.
+        var zeroSpread = new bool[d];
+        for (int i = 0; i < d; i++)
+        {
+            zeroSpread[i] = ZeroSpread(bn, a1[i], sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i)));
+        }
+
         if (n >= 2)
         {
             // C = (n S2 − S1 S1ᵀ)/(n(n−1)) = (n A2 2^256 − A1 A1ᵀ) / (n(n−1) 2^512).
@@ -201,7 +210,10 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
                 for (int j = i; j < d; j++)
                 {
                     BigInteger a2 = sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, j));
-                    double c = ExactRational.ToDouble((bn * a2 << f) - a1[i] * a1[j], covarianceDenominator);
+                    double c = zeroSpread[i] || zeroSpread[j]
+                        ? 0.0
+                        : ExactRational.ToDouble((bn * a2 << f) - a1[i] * a1[j], covarianceDenominator);
+
                     covariance[i, j] = c;
                     covariance[j, i] = c;
                 }
@@ -214,6 +226,13 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
 
         for (int i = 0; i < d; i++)
         {
+            if (zeroSpread[i])
+            {
+                meanError[i] = n >= 2 ? 0.0 : double.NaN;
+                varianceError[i] = n >= 2 ? 0.0 : double.NaN;
+                continue;
+            }
+
             BigInteger s1 = a1[i];
             BigInteger s2 = sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i));
             BigInteger s3 = sums.ToBigInteger(S3Offset + i);
@@ -355,6 +374,20 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     }
 
     private static double NonNegative(double x) => x < 0 ? 0.0 : x;
+
+    /// <summary>
+    /// True when n S₂ − S₁² of one coordinate (A₁ = S₁·2^256, A₂ = S₂·2^256) is within what the truncation of the
+    /// deposits can produce from a spread of zero: each deposit moves a sum by less than 2^-256 and there are at
+    /// most n deposits, so |δS_k| &lt; n·2^-256 and |δ(n S₂ − S₁²)| &lt; n²·2^-256 + 2n|S₁|·2^-256 + n²·2^-512.
+    /// Scaled by 2^512 the test is exact in integers.
+    /// </summary>
+    private static bool ZeroSpread(BigInteger n, BigInteger a1, BigInteger a2)
+    {
+        const int f = FixedPointSum.FractionBits;
+        BigInteger p2 = (n * a2 << f) - a1 * a1;
+        BigInteger bound = (n * n << f) + 2 * n * BigInteger.Abs(a1) + n * n;
+        return BigInteger.Abs(p2) <= bound;
+    }
 
     private string DescribeSum(int index)
     {

@@ -15,7 +15,10 @@ namespace SgdDynamics.Statistics;
 /// </list>
 /// With n = 0 every statistic is NaN; with n = 1 the mean and central moments are defined and the
 /// covariance and both standard errors are NaN. A standard error whose radicand is negative (only
-/// possible when rounding in the deposited tile sums makes them mutually inconsistent) is 0.
+/// possible when rounding in the deposited tile sums makes them mutually inconsistent) is 0. A coordinate whose
+/// n S₂ − S₁² is within the truncation error of the fixed-point sums (no spread at all, e.g. noise-free dynamics)
+/// has variance, covariances, central moments and standard errors of exactly 0; scores divided by such an error are
+/// undefined, and the observers say so instead of computing them.
 /// Record equality compares the arrays by reference; compare <see cref="MomentAccumulator"/>s for exact equality.
 /// </summary>
 /// <param name="Dimension">Dimension d of a state.</param>

@@ -123,7 +123,9 @@ internal static class CurvatureCoupling
         if (active.Length == 0) return 0.0;
         var scaled = Matrix<double>.Build.Dense(active.Length, active.Length, (p, q) =>
             kappa * Math.Sqrt(modes.CurvatureVariance[active[p]] * modes.CurvatureVariance[active[q]]) * coupling[p, q]);
-        return scaled.Evd(Symmetricity.Symmetric).EigenValues.Max(z => Math.Abs(z.Real));
+        // A coupling that overflowed has no finite Perron root: report it as unbounded (no stationary law).
+        double root = SymmetricEigen.Decompose(scaled).Values.Max(Math.Abs);
+        return double.IsNaN(root) ? double.PositiveInfinity : root;
     }
 
     /// <summary>

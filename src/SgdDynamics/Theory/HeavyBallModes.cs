@@ -94,9 +94,7 @@ internal sealed class HeavyBallModes
         if (asymmetry > 1e-12 * Math.Max(size, double.Epsilon))
             throw new ArgumentException("The moment theory needs a symmetric Hessian.", nameof(problem));
 
-        var evd = (0.5 * (hessian + hessian.Transpose())).Evd(Symmetricity.Symmetric);
-        var basis = evd.EigenVectors;
-        double[] eigenvalues = evd.EigenValues.Select(z => z.Real).ToArray();
+        (double[] eigenvalues, var basis) = SymmetricEigen.Decompose(SymmetricEigen.Symmetrize(hessian));
         int d = eigenvalues.Length;
         int stride = DenseKernels.PaddedLength(d);
 
