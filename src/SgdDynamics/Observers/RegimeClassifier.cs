@@ -181,6 +181,10 @@ public sealed record RegimeClassification(
 /// </remarks>
 public static class RegimeClassifier
 {
+    /// <summary>A classification without a fit (no slope or curvature scores): the diagnostics say why.</summary>
+    private static RegimeClassification WithoutFit(Regime regime, string reason, RegimeDiagnostics diagnostics) =>
+        new(regime, double.NaN, double.NaN, reason, diagnostics);
+
     private const int MinimumFitPoints = 4;
 
     /// <summary>Classifies coordinate <paramref name="coordinate"/> of an ensemble run (see <see cref="VarianceSeries.FromRecords"/>).</summary>
@@ -227,22 +231,17 @@ public static class RegimeClassifier
             string reason = nonFinite > 0
                 ? FormattableString.Invariant($"{nonFinite} record(s) with a non-finite variance or standard error, the first at t = {series.Times[firstNonFinite]:G6}")
                 : FormattableString.Invariant($"diverged trajectories rose from {firstDiverged} to {maxDiverged}");
-            var none = new RegimeDiagnostics(count, fitStart, 0, 0, nonFinite, firstDiverged, lastDiverged, [],
-                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
-            return new RegimeClassification(Regime.Unstable, double.NaN, double.NaN, reason, none);
+            return WithoutFit(Regime.Unstable, reason, new RegimeDiagnostics(count, fitStart, 0, 0, nonFinite, firstDiverged, lastDiverged, [],
+                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold));
         }
 
         int firstInfiniteTime = Array.FindIndex(series.Times, double.IsPositiveInfinity);
         if (firstInfiniteTime >= 0)
         {
-            var overflow = new RegimeDiagnostics(count, fitStart, 0, 0, 0, firstDiverged, lastDiverged, [],
-                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
-            return new RegimeClassification(
+            return WithoutFit(
                 Regime.Undetermined,
-                double.NaN,
-                double.NaN,
                 $"the record times are not finite from record {firstInfiniteTime} on (t = kη overflows a double): no fit is made",
-                overflow);
+                new RegimeDiagnostics(count, fitStart, 0, 0, 0, firstDiverged, lastDiverged, [], double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold));
         }
 
         var times = new List<double>();
@@ -266,14 +265,10 @@ public static class RegimeClassifier
         int m = times.Count;
         if (m == 0 && zeroErrors > 0)
         {
-            var exact = new RegimeDiagnostics(count, fitStart, 0, zeroErrors, 0, firstDiverged, lastDiverged, [],
-                double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold);
-            return new RegimeClassification(
+            return WithoutFit(
                 Regime.Undetermined,
-                double.NaN,
-                double.NaN,
                 $"every record of the fit window (records {fitStart}…{count - 1}) has a standard error of exactly 0 (no spread between trajectories): the slope and curvature scores (z) are undefined, so no regime is inferred",
-                exact);
+                new RegimeDiagnostics(count, fitStart, 0, zeroErrors, 0, firstDiverged, lastDiverged, [], double.NaN, double.NaN, double.NaN, double.NaN, null, null, threshold));
         }
 
         if (m < MinimumFitPoints)
