@@ -2,7 +2,7 @@ using SgdDynamics.Tests.Cli;
 
 namespace SgdDynamics.Tests.Robustness;
 
-/// <summary>Scenarios at the edges of the valid input (issue 9, "Nothing lost, nothing wrong").</summary>
+/// <summary>Scenarios at the edges of the valid input: zero spread, overflow, breakdowns, hangs and bad input.</summary>
 internal static class RobustnessScenarios
 {
     /// <summary>Noise-free gradient descent: every trajectory is the same, the spread is exactly zero.</summary>
