@@ -69,7 +69,11 @@ internal sealed class StopSignals : IDisposable
 
     private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
     {
-        e.Cancel = Stop("SIGINT");
+        // Ctrl+Break (SIGQUIT on Unix) keeps its default action.
+        if (e.SpecialKey == ConsoleSpecialKey.ControlC)
+        {
+            e.Cancel = Stop("SIGINT");
+        }
     }
 
     private void OnTerminate(PosixSignalContext context)
