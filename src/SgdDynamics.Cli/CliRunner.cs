@@ -12,6 +12,10 @@ internal static class CliRunner
         {
             return body();
         }
+        catch (RunInterruptedException e)
+        {
+            return Fail(e.ExitCode, e.Message);
+        }
         catch (ScenarioException e)
         {
             return Fail(ExitCodes.BadInput, e.Message);

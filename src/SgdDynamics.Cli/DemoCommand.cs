@@ -42,7 +42,8 @@ internal static class DemoCommand
             var scenario = new Scenario("demo", "confined (λ = 1) and flat (λ = 0) directions, σ² = 1, η = 0.5", Problem(), Ensemble(n));
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", "demo");
             var (limit, limitName) = RunCommand.MemoryLimit(parse.GetValue(maxMemory));
-            return Execute(scenario, parse.GetValue(backend)!, parse.GetValue(threads), directory, limit, limitName);
+            using StopSignals stop = StopSignals.Register();
+            return Execute(scenario, parse.GetValue(backend)!, parse.GetValue(threads), directory, limit, limitName, stop);
         }));
         return command;
     }
@@ -57,22 +58,22 @@ internal static class DemoCommand
     /// <summary>The demo ensemble: <paramref name="trajectories"/> trajectories, 200 steps, a record every 20.</summary>
     public static EnsembleAlgorithm Ensemble(long trajectories) => new(trajectories, steps: 200, seed: 2024, new RecordSpec(20));
 
-    private static int Execute(Scenario scenario, string backendName, int threads, string directory, long memoryLimit, string limitName)
+    private static int Execute(Scenario scenario, string backendName, int threads, string directory, long memoryLimit, string limitName, StopSignals stop)
     {
         using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
         var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
         ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, threads > 0 ? threads : Environment.ProcessorCount);
         estimate.CheckMemory(memoryLimit, limitName);
-        return OutputFolder.Run(directory, "sgdyn demo", estimate, () => Report(scenario, backend, directory));
+        return OutputFolder.Run(directory, "sgdyn demo", estimate, () => Report(scenario, backend, directory, stop));
     }
 
-    private static int Report(Scenario scenario, IEnsembleBackend backend, string directory)
+    private static int Report(Scenario scenario, IEnsembleBackend backend, string directory, StopSignals stop)
     {
         var problem = scenario.Problem;
         var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
-        EnsembleResult result = ProgressDisplay.Run(
-            "demo", ensemble.Trajectories * ensemble.Steps, quiet: false,
-            progress => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress));
+        EnsembleResult result = RunCommand.SolveStoppable(
+            scenario, directory, stop, "demo",
+            (progress, token) => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress, cancellationToken: token));
         EnsembleOutput.Write(directory, scenario, result);
         IReadOnlyList<MomentRecord> exact = QuadraticMomentTheory.Recursion(problem, ensemble.RecordSteps);
         double eta = problem.Dynamics.LearningRate;

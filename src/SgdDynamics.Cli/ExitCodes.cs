@@ -23,4 +23,13 @@ internal static class ExitCodes
 
     /// <summary>A validation case failed (the report is still written).</summary>
     public const int ValidationFailed = 4;
+
+    /// <summary>
+    /// Stopped by SIGINT (Ctrl+C; 128 + 2): the run stopped at its next boundary, kept what it had (the records of a grid
+    /// run, the interrupted state of an ensemble run) and wrote a manifest with <c>complete: false</c>, status <c>interrupted</c>.
+    /// </summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM (128 + 15), with the same outputs as <see cref="Interrupted"/>.</summary>
+    public const int Terminated = 143;
 }

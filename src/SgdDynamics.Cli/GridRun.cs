@@ -10,7 +10,12 @@ namespace SgdDynamics.Cli;
 /// <summary><c>sgdyn run</c> for a scenario whose solver is the master equation or a Fokker–Planck equation.</summary>
 internal static class GridRun
 {
-    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles)
+    /// <summary>
+    /// Runs the grid solver and writes its outputs; when <paramref name="stop"/> stops it, writes the records made so far
+    /// (summary.json with <c>complete: false</c> and <c>stopped</c>, timeseries.csv, their density files) and throws
+    /// <see cref="RunInterruptedException"/>.
+    /// </summary>
+    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles, StopSignals stop)
     {
         Problem problem = scenario.Problem;
         string solverName = algorithm.TypeName;
@@ -29,7 +34,7 @@ internal static class GridRun
                 $"{solverName}: {grid.Count:N0} cells × {algorithm.Steps:N0} steps",
                 total,
                 quiet: false,
-                progress => GridRunner.Run(problem, algorithm, device, progress, default, snapshots.Add));
+                progress => GridRunner.Run(problem, algorithm, device, progress, stop.Token, snapshots.Add, stopOnCancel: true));
         }
         catch (ArgumentException e)
         {
@@ -37,8 +42,21 @@ internal static class GridRun
             throw new CliInputException($"$.solver: the {solverName} solver cannot run this scenario: {e.Message}");
         }
 
+        if (result.Stopped is not null)
+        {
+            result = result with { Stopped = $"interrupted by {stop.Signal} after {result.StepsDone:N0} of {algorithm.Steps:N0} steps" };
+        }
+
         snapshots.Finish();
         var summary = GridOutput.Write(directory, scenario, result, snapshots);
+        if (result.Stopped is not null)
+        {
+            GridRecord last = result.Final;
+            throw new RunInterruptedException(
+                stop.ExitCode,
+                $"{result.Stopped}; kept: {(result.Records.Count == 1 ? "1 record (step 0)" : $"{result.Records.Count:N0} records (steps 0 to {last.Step:N0})")} in {EnsembleOutput.SummaryFile} (complete: false) and {EnsembleOutput.TimeSeriesFile}, " +
+                $"{snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
+        }
         if (json)
         {
             Console.Out.WriteLine(summary.ToJsonString(Json.Indented));

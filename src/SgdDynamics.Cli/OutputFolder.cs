@@ -6,7 +6,8 @@ namespace SgdDynamics.Cli;
 /// Runs a command that writes an output folder: takes the folder's lock before any computation (a folder that cannot be
 /// created or written, or that another run holds, is refused at once), checks the free disk space for the estimated
 /// outputs, deletes the previous run's outputs, runs the body, and writes <c>manifest.json</c> last — with
-/// <c>complete: true</c> when the body returned, or with what was written and the error when it threw.
+/// <c>complete: true</c> when the body returned, with status <c>interrupted</c> and <c>complete: false</c> when a signal
+/// stopped it (<see cref="RunInterruptedException"/>), or with what was written and the error when it threw.
 /// </summary>
 internal static class OutputFolder
 {
@@ -20,6 +21,11 @@ internal static class OutputFolder
         try
         {
             code = body();
+        }
+        catch (RunInterruptedException e)
+        {
+            folder.WriteManifest("interrupted", complete: false, e.Message.ReplaceLineEndings(" "));
+            throw;
         }
         catch (Exception e)
         {

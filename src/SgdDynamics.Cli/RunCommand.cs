@@ -41,7 +41,8 @@ internal static class RunCommand
             }
 
             var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
-            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits);
+            using StopSignals stop = StopSignals.Register();
+            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop);
         }));
         return command;
     }
@@ -133,9 +134,14 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>Runs a loaded scenario, writes the outputs and reports; returns the exit code.</summary>
-    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits)
+    /// <summary>
+    /// Runs a loaded scenario, writes the outputs and reports; returns the exit code. <paramref name="stop"/> (none: the
+    /// run is not stopped by signals) stops the run at its next boundary; it then throws <see cref="RunInterruptedException"/>
+    /// after writing what it keeps.
+    /// </summary>
+    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits, StopSignals? stop = null)
     {
+        stop ??= StopSignals.None();
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
         switch (scenario.Algorithm)
@@ -145,14 +151,14 @@ internal static class RunCommand
                 int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
                 ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
-                return OutputFolder.Run(directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles));
+                return OutputFolder.Run(directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop));
             }
 
             case EnsembleAlgorithm ensemble:
             {
                 ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
-                return OutputFolder.Run(directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence));
+                return OutputFolder.Run(directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop));
             }
 
             default:
@@ -160,17 +166,17 @@ internal static class RunCommand
         }
     }
 
-    private static int RunEnsemble(Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence)
+    private static int RunEnsemble(Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
-        long total = ensemble.Trajectories * (long)ensemble.Steps;
         bool histogram = ensemble.Histogram is not null;
-        EnsembleResult result = ProgressDisplay.Run(
+        EnsembleResult result = SolveStoppable(
+            scenario,
+            directory,
+            stop,
             $"{backend.Name}: {ensemble.Trajectories:N0} trajectories × {ensemble.Steps:N0} steps",
-            total,
-            quiet: false,
-            progress => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress, keepFinalStates: ensemble.Record.Tails || histogram));
+            (progress, token) => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress, cancellationToken: token, keepFinalStates: ensemble.Record.Tails || histogram));
         var summary = EnsembleOutput.Write(directory, scenario, result);
         if (histogram)
         {
@@ -193,6 +199,40 @@ internal static class RunCommand
 
         return DivergenceExit(result, allowDivergence);
     }
+
+    /// <summary>
+    /// Solves an ensemble with progress on stderr, stopped by <paramref name="stop"/>: when a signal stops it, writes the
+    /// summary of a stopped run (<see cref="EnsembleOutput.WriteStopped"/>) and throws <see cref="RunInterruptedException"/>.
+    /// </summary>
+    public static EnsembleResult SolveStoppable(
+        Scenario scenario, string directory, StopSignals stop, string label, Func<Action<long>, CancellationToken, EnsembleResult> solve)
+    {
+        var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
+        long total = ensemble.Trajectories * (long)ensemble.Steps;
+        long done = 0;
+        try
+        {
+            return ProgressDisplay.Run(label, total, quiet: false, progress => solve(
+                delta =>
+                {
+                    Interlocked.Add(ref done, delta);
+                    progress(delta);
+                },
+                stop.Token));
+        }
+        catch (Exception e) when (stop.Token.IsCancellationRequested && IsCancellation(e))
+        {
+            long steps = Interlocked.Read(ref done);
+            string stopped = $"interrupted by {stop.Signal} after {steps:N0} of {total:N0} trajectory-steps";
+            EnsembleOutput.WriteStopped(directory, scenario, stopped, steps, total);
+            throw new RunInterruptedException(
+                stop.ExitCode,
+                $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
+        }
+    }
+
+    private static bool IsCancellation(Exception e) =>
+        e is OperationCanceledException || (e is AggregateException all && all.Flatten().InnerExceptions.All(i => i is OperationCanceledException));
 
     /// <summary>Exit code for divergence: all diverged is always an error; some diverged unless allowed.</summary>
     public static int DivergenceExit(EnsembleResult result, bool allowDivergence)

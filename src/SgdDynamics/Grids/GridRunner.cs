@@ -47,6 +47,15 @@ public sealed record GridResult(
     /// </summary>
     public string? Failure { get; init; }
 
+    /// <summary>
+    /// Why the run was stopped on request before its last step (a cancellation, see <see cref="GridRunner.Run"/> with
+    /// <c>stopOnCancel</c>), or null. <see cref="Records"/> then holds the records made before the stop.
+    /// </summary>
+    public string? Stopped { get; init; }
+
+    /// <summary>The SGD steps the density was advanced by: all of them, or fewer after a <see cref="Failure"/> or a stop.</summary>
+    public int StepsDone { get; init; }
+
     /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
     public double CellUpdatesPerSecond => Grid.Count * (double)Algorithm.Steps / Seconds;
 }
@@ -97,14 +106,21 @@ public static class GridRunner
     /// density (copy it to keep it), so snapshots can be written as the run goes without keeping them all in memory.
     /// </summary>
     /// <exception cref="ArgumentException">The dynamics has no grid form, or the grid does not have the problem's dimension.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps).</exception>
+    /// <remarks>
+    /// <paramref name="cancellationToken"/> is checked between stretches of steps; a stretch is sized from the time the
+    /// previous ones took so that it lasts about <see cref="StretchSeconds"/> (one step at least, a fiftieth of the run at
+    /// most). When <paramref name="stopOnCancel"/> is true a cancellation returns the records made so far with
+    /// <see cref="GridResult.Stopped"/> set instead of throwing.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps), unless <paramref name="stopOnCancel"/>.</exception>
     public static GridResult Run(
         Problem problem,
         GridAlgorithm algorithm,
         ComputeDevice? device = null,
         Action<long>? progress = null,
         CancellationToken cancellationToken = default,
-        Action<GridRecord, GridDensity>? onRecord = null)
+        Action<GridRecord, GridDensity>? onRecord = null,
+        bool stopOnCancel = false)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(algorithm);
@@ -174,15 +190,29 @@ public static class GridRunner
         using IDisposable owned = solverResource;
         IReadOnlyList<int> recordSteps = algorithm.RecordSteps;
         var records = new List<GridRecord>(recordSteps.Count);
-        int stretch = Math.Max(1, (algorithm.Steps + 49) / 50);
+        int maxStretch = Math.Max(1, (algorithm.Steps + 49) / 50);
+        int stretch = 1;
         int current = 0;
         string? failure = null;
+        string? stopped = null;
+        var stretchClock = new Stopwatch();
         foreach (int target in recordSteps)
         {
             while (current < target && failure is null)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    if (!stopOnCancel)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    stopped = $"cancelled after step {current} of {algorithm.Steps}";
+                    break;
+                }
+
                 int steps = Math.Min(stretch, target - current);
+                stretchClock.Restart();
                 try
                 {
                     advance(density, current, steps);
@@ -195,9 +225,10 @@ public static class GridRunner
 
                 current += steps;
                 progress?.Invoke((long)grid.Count * steps);
+                stretch = NextStretch(stretch, steps, stretchClock.Elapsed.TotalSeconds, maxStretch);
             }
 
-            if (failure is not null)
+            if (failure is not null || stopped is not null)
             {
                 break;
             }
@@ -214,6 +245,28 @@ public static class GridRunner
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds) { Failure = failure };
+        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds) { Failure = failure, Stopped = stopped, StepsDone = current };
+    }
+
+    /// <summary>How long a stretch of steps between two cancellation checks should last.</summary>
+    public const double StretchSeconds = 0.1;
+
+    /// <summary>
+    /// The length of the next stretch: doubled while a stretch of <paramref name="steps"/> took under half of
+    /// <see cref="StretchSeconds"/>, halved while it took over twice that; within 1…<paramref name="maxStretch"/>.
+    /// </summary>
+    private static int NextStretch(int stretch, int steps, double seconds, int maxStretch)
+    {
+        if (steps == stretch && seconds < StretchSeconds / 2)
+        {
+            return (int)Math.Min(maxStretch, 2L * stretch);
+        }
+
+        if (seconds > 2 * StretchSeconds)
+        {
+            return Math.Max(1, stretch / 2);
+        }
+
+        return Math.Min(stretch, maxStretch);
     }
 }

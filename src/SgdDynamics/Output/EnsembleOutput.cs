@@ -48,6 +48,34 @@ public static class EnsembleOutput
     }
 
     /// <summary>
+    /// Writes the summary.json of an ensemble run stopped before its end (no statistics: those of a partial ensemble are
+    /// not a result) and scenario.json: <c>complete: false</c>, <c>stopped</c> (why), the trajectory-steps done and their
+    /// fraction of the run. Returns the summary.
+    /// </summary>
+    public static JsonObject WriteStopped(string directory, Scenario scenario, string stopped, long trajectoryStepsDone, long trajectoryStepsTotal)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
+        Directory.CreateDirectory(directory);
+        var summary = new JsonObject
+        {
+            ["scenario"] = scenario.Name,
+            ["dimension"] = scenario.Problem.Dimension,
+            ["trajectories"] = ensemble.Trajectories,
+            ["steps"] = ensemble.Steps,
+            ["complete"] = false,
+            ["stopped"] = stopped,
+            ["trajectoryStepsDone"] = trajectoryStepsDone,
+            ["trajectoryStepsTotal"] = trajectoryStepsTotal,
+            ["fractionDone"] = Json.Number(trajectoryStepsTotal > 0 ? (double)trajectoryStepsDone / trajectoryStepsTotal : 0),
+            ["note"] = "the run was stopped before its end: the statistics of a partial ensemble are not a result, none are written",
+        };
+        Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
+        ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
+        return summary;
+    }
+
+    /// <summary>
     /// The summary object: the run, the final moments, per-eigenmode regimes (<c>modes</c>) and, when the
     /// scenario records tails, tail indices and quantiles of the final states (<c>final.tailIndex</c>,
     /// <c>final.quantiles</c>). <c>modes</c> (Hessian eigenmodes with the theory's predictions) is written for

@@ -36,7 +36,7 @@ public static class GridOutput
         return summary;
     }
 
-    /// <summary>The summary object of a grid run.</summary>
+    /// <summary>The summary object of a grid run; a stopped run (<see cref="GridResult.Stopped"/>) adds <c>complete: false</c> and <c>stopped</c>.</summary>
     public static JsonObject Summary(Scenario scenario, GridResult result, Snapshots snapshots)
     {
         ArgumentNullException.ThrowIfNull(scenario);
@@ -44,7 +44,7 @@ public static class GridOutput
         ArgumentNullException.ThrowIfNull(snapshots);
         Problem p = result.Problem;
         GridAlgorithm algorithm = result.Algorithm;
-        return new JsonObject
+        var summary = new JsonObject
         {
             ["scenario"] = scenario.Name,
             ["solver"] = algorithm.TypeName,
@@ -68,6 +68,13 @@ public static class GridOutput
             ["cellUpdatesPerSecond"] = Json.Number(result.CellUpdatesPerSecond),
             ["failure"] = result.Failure,
         };
+        if (result.Stopped is not null)
+        {
+            summary["complete"] = false;
+            summary["stopped"] = result.Stopped;
+        }
+
+        return summary;
     }
 
     /// <summary>One record: step, time, mass, lostMass, mean, covariance (moments over the grid mass), and displacement (periodic walls).</summary>

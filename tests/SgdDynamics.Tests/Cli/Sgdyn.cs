@@ -46,7 +46,7 @@ internal static class Sgdyn
     public static CliResult Run(string workingDirectory, params string[] args)
     {
         Assert.True(File.Exists(Dll), $"{Dll} is missing: the test project should reference SgdDynamics.Cli");
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(Host)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardInput = true,
@@ -88,6 +88,9 @@ internal static class Sgdyn
         process.WaitForExit(); // drains the redirected streams
         return new CliResult(command, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
+
+    /// <summary>The dotnet host that runs <see cref="Dll"/>.</summary>
+    public static string Host => DotnetHost();
 
     /// <summary>The dotnet host: the one that runs the tests (DOTNET_HOST_PATH or this process), else dotnet on the PATH.</summary>
     private static string DotnetHost()

@@ -234,6 +234,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
 
             for (long offset = 0; offset < range.Count; offset += slots)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 long valid = Math.Min(slots, range.Count - offset);
                 long chunkTiles = (valid + TileLayout.TileSize - 1) / TileLayout.TileSize;
                 long launch = chunkTiles * TileLayout.TileSize;
