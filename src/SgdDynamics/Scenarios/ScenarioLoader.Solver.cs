@@ -65,12 +65,12 @@ public static partial class ScenarioLoader
         if (type == FokkerPlanckType)
         {
             var variantField = solver.Required("variant");
-            variant = variantField.AsString() switch
-            {
-                "langevin" => FokkerPlanckVariant.Langevin,
-                "discrete" => FokkerPlanckVariant.Discrete,
-                var other => throw variantField.Error($"unknown Fokker–Planck variant {Quote(other)} (expected: langevin, discrete)"),
-            };
+            string variantName = variantField.AsString();
+            FokkerPlanckVariant[] variants = Enum.GetValues<FokkerPlanckVariant>();
+            int found = Array.FindIndex(variants, v => v.Name() == variantName);
+            variant = found >= 0
+                ? variants[found]
+                : throw variantField.Error($"unknown Fokker–Planck variant {Quote(variantName)} (expected: {string.Join(", ", variants.Select(v => v.Name()))})");
         }
 
         var boundary = type == FokkerPlanckType ? GridBoundary.Reflecting : GridBoundary.Absorbing;

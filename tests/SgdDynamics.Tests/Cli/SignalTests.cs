@@ -62,8 +62,7 @@ public sealed class SignalTests
         CliResult result = RunAndSignal(temp.Path, Signals.Term, "demo", "--trajectories", "200000000", "--out", output, "--backend", "managed");
 
         AssertInterrupted(result, Signals.Term, output);
-        JsonObject summary = Outputs.ReadJson(Path.Combine(output, EnsembleOutput.SummaryFile));
-        Assert.False(summary["complete"]!.GetValue<bool>());
+        JsonObject summary = StoppedSummary(output, Signals.Term);
         Assert.Null(summary["final"]);
         AssertReusable(temp, output);
     }
@@ -77,9 +76,7 @@ public sealed class SignalTests
 
         AssertInterrupted(result, signal, output);
         Assert.Contains("trajectory-steps", result.MessageLines[0]);
-        JsonObject summary = Outputs.ReadJson(Path.Combine(output, EnsembleOutput.SummaryFile));
-        Assert.False(summary["complete"]!.GetValue<bool>());
-        Assert.StartsWith($"interrupted by {Signals.Name(signal)}", summary["stopped"]!.GetValue<string>());
+        JsonObject summary = StoppedSummary(output, signal);
         double fraction = summary["fractionDone"]!.GetValue<double>();
         Assert.InRange(fraction, 0.0, 1.0);
         Assert.True(fraction < 1.0, "the run should be stopped before its end");
@@ -98,9 +95,7 @@ public sealed class SignalTests
 
         AssertInterrupted(result, signal, output);
         Assert.Contains(" steps; kept: ", result.MessageLines[0]);
-        JsonObject summary = Outputs.ReadJson(Path.Combine(output, EnsembleOutput.SummaryFile));
-        Assert.False(summary["complete"]!.GetValue<bool>());
-        Assert.StartsWith($"interrupted by {Signals.Name(signal)}", summary["stopped"]!.GetValue<string>());
+        JsonObject summary = StoppedSummary(output, signal);
         int records = summary["records"]!.GetValue<int>();
         Assert.InRange(records, 1, 1000);
 
@@ -121,6 +116,15 @@ public sealed class SignalTests
         Assert.Contains(EnsembleOutput.TimeSeriesFile, listed);
         Assert.Contains(EnsembleOutput.SummaryFile, listed);
         AssertReusable(temp, output);
+    }
+
+    /// <summary>The summary of a signalled run: marked incomplete, naming the signal that stopped it.</summary>
+    private static JsonObject StoppedSummary(string output, int signal)
+    {
+        JsonObject summary = Outputs.ReadJson(Path.Combine(output, EnsembleOutput.SummaryFile));
+        Assert.False(summary["complete"]!.GetValue<bool>());
+        Assert.StartsWith($"interrupted by {Signals.Name(signal)}", summary["stopped"]!.GetValue<string>());
+        return summary;
     }
 
     /// <summary>The shared contract of a signalled run.</summary>

@@ -127,13 +127,4 @@ public class GridRunnerTests
 
         Assert.IsType<EnsembleAlgorithm>(scenario.Algorithm);
     }
-
-    [Fact]
-    public void GridOfAnotherDimensionThanTheProblemIsRejected()
-    {
-        var problem = ScenarioLoader.Parse(SgdDynamics.Tests.Scenarios.ScenarioFixtures.Minimal).Problem;
-        var plane = new MasterEquationAlgorithm(new GridSpec([-4.0, -4.0], [4.0, 4.0], [16, 16]), steps: 1);
-
-        Assert.Throws<ArgumentException>(() => GridRunner.Run(problem, plane));
-    }
 }
