@@ -15,26 +15,54 @@ internal static class GridRun
     /// (summary.json with <c>complete: false</c> and <c>stopped</c>, timeseries.csv, their density files) and throws
     /// <see cref="RunInterruptedException"/>.
     /// </summary>
-    public static int Execute(Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles, StopSignals stop)
+    public static int Execute(
+        Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles, StopSignals stop,
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed)
     {
         Problem problem = scenario.Problem;
         string solverName = algorithm.TypeName;
         GridSpec grid = algorithm.Grid;
         var snapshots = new GridOutput.Snapshots(directory, algorithm, $"{scenario.Name ?? solverName}: {Describe(algorithm)}", maxCsvFiles: maxDensityFiles);
+        if (resumed?.GridSnapshots is { } written)
+        {
+            snapshots.Restore(written);
+        }
+
         if (snapshots.Planned < snapshots.Records)
         {
             Console.Error.WriteLine($"note: writing the densities of {snapshots.Planned:N0} of the {snapshots.Records:N0} records (evenly spread, the first and the last; --max-density-files {maxDensityFiles})");
         }
 
+        string scenarioHash = ResumeCheck.WriteScenario(directory, scenario, resumed);
+        var writer = new RunCheckpoint.GridWriter(directory, new RunCheckpoint.Header(solverName, scenarioHash, device.Name), resumed);
+        GridRunState? from = resumed?.Grid;
+        checkpoints.StartAt(from?.Step ?? 0);
         long total = grid.Count * algorithm.Steps;
         GridResult result;
         try
         {
             result = ProgressDisplay.Run(
-                $"{solverName}: {grid.Count:N0} cells × {algorithm.Steps:N0} steps",
+                $"{solverName}: {grid.Count:N0} cells × {algorithm.Steps:N0} steps" + (from is null ? "" : $" (resumed at step {from.Step:N0})"),
                 total,
                 quiet: false,
-                progress => GridRunner.Run(problem, algorithm, device, progress, stop.Token, snapshots.Add, stopOnCancel: true));
+                progress => GridRunner.Run(
+                    problem,
+                    algorithm,
+                    device,
+                    progress,
+                    stop.Token,
+                    snapshots.Add,
+                    stopOnCancel: true,
+                    from,
+                    state =>
+                    {
+                        if (checkpoints.Periodic && checkpoints.Due(state.Step))
+                        {
+                            writer.Write(state, snapshots.ToCheckpoint());
+                            checkpoints.Written(state.Step);
+                        }
+                    }),
+                grid.Count * (long)(from?.Step ?? 0));
         }
         catch (ArgumentException e)
         {
@@ -45,6 +73,7 @@ internal static class GridRun
         if (result.Stopped is not null)
         {
             result = result with { Stopped = $"interrupted by {stop.Signal} after {result.StepsDone:N0} of {algorithm.Steps:N0} steps" };
+            writer.Write(new GridRunState(result.StepsDone, result.FinalDensity, result.Displacement, result.Records, result.Seconds), snapshots.ToCheckpoint());
         }
 
         snapshots.Finish();
@@ -55,7 +84,8 @@ internal static class GridRun
             throw new RunInterruptedException(
                 stop.ExitCode,
                 $"{result.Stopped}; kept: {(result.Records.Count == 1 ? "1 record (step 0)" : $"{result.Records.Count:N0} records (steps 0 to {last.Step:N0})")} in {EnsembleOutput.SummaryFile} (complete: false) and {EnsembleOutput.TimeSeriesFile}, " +
-                $"{snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
+                $"{snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {EnsembleOutput.ScenarioFile}, the checkpoint at step {result.StepsDone:N0} ({RunCheckpoint.Folder}/), " +
+                $"{RunFolder.ManifestFile} (status interrupted) in {directory}; continue with: sgdyn run --resume {directory}");
         }
         if (json)
         {

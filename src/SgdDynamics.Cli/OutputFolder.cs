@@ -11,12 +11,24 @@ namespace SgdDynamics.Cli;
 /// </summary>
 internal static class OutputFolder
 {
-    public static int Run(string directory, string command, ResourceEstimate? estimate, Func<int> body)
+    /// <remarks>
+    /// <paramref name="checkpointed"/> marks a run that writes a checkpoint (<see cref="RunCheckpoint"/>): a fresh one deletes an
+    /// earlier run's checkpoint; one that returns deletes its own (an interrupted or failed run keeps it, to resume from).
+    /// <paramref name="resume"/> (after the lock is taken) reads and checks what a resumed run continues from and returns the
+    /// files of the earlier part that stay (they are kept, not cleared, and listed in the manifest).
+    /// </remarks>
+    public static int Run(string directory, string command, ResourceEstimate? estimate, Func<int> body, bool checkpointed = false, Func<RunFolder, IReadOnlyCollection<string>>? resume = null)
     {
         using RunFolder folder = Open(directory, command);
-        long reclaimed = folder.PreviousOutputs().Sum(n => new FileInfo(Path.Combine(folder.Directory, n)).Length);
+        IReadOnlyCollection<string> keep = resume?.Invoke(folder) ?? [];
+        long reclaimed = folder.PreviousOutputs().Where(n => !keep.Contains(n)).Sum(n => new FileInfo(Path.Combine(folder.Directory, n)).Length);
         estimate?.CheckDisk(folder.Directory, reclaimed);
-        folder.ClearPrevious();
+        folder.ClearPrevious(keep);
+        if (checkpointed && resume is null)
+        {
+            RunCheckpoint.Delete(folder.Directory);
+        }
+
         int code;
         try
         {
@@ -39,6 +51,11 @@ internal static class OutputFolder
             }
 
             throw;
+        }
+
+        if (checkpointed)
+        {
+            RunCheckpoint.Delete(folder.Directory);
         }
 
         folder.WriteManifest(Status(code), complete: true);

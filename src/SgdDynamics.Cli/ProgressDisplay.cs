@@ -18,7 +18,11 @@ internal static class ProgressDisplay
     /// <summary>The longest a redirected run stays silent.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    public static T Run<T>(string label, long total, bool quiet, Func<Action<long>, T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with progress towards <paramref name="total"/>; <paramref name="initial"/> is the part
+    /// done before (a resumed run), shown as done and left out of the rate the time left is estimated from.
+    /// </summary>
+    public static T Run<T>(string label, long total, bool quiet, Func<Action<long>, T> work, long initial = 0)
     {
         if (quiet || total <= 0)
         {
@@ -27,7 +31,7 @@ internal static class ProgressDisplay
 
         if (Console.IsErrorRedirected)
         {
-            return Lines(label, total, work, Console.Error, EstimateAfter, Interval);
+            return Lines(label, total, work, Console.Error, EstimateAfter, Interval, initial);
         }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -38,6 +42,7 @@ internal static class ProgressDisplay
             .Start(ctx =>
             {
                 ProgressTask task = ctx.AddTask(label, maxValue: total);
+                task.Value = initial;
                 value = work(delta => task.Increment(delta));
                 task.Value = total;
             });
@@ -45,10 +50,10 @@ internal static class ProgressDisplay
     }
 
     /// <summary>Plain progress lines on <paramref name="output"/>: every 10 %, and from a timer after <paramref name="first"/> and every <paramref name="interval"/>.</summary>
-    public static T Lines<T>(string label, long total, Func<Action<long>, T> work, TextWriter output, TimeSpan first, TimeSpan interval)
+    public static T Lines<T>(string label, long total, Func<Action<long>, T> work, TextWriter output, TimeSpan first, TimeSpan interval, long initial = 0)
     {
-        long done = 0;
-        int lastDecile = 0;
+        long done = initial;
+        int lastDecile = (int)(10 * initial / total);
         bool estimated = false;
         var clock = Stopwatch.StartNew();
         var lastLine = TimeSpan.Zero;
@@ -58,10 +63,10 @@ internal static class ProgressDisplay
         {
             double seconds = clock.Elapsed.TotalSeconds;
             string left = "";
-            if (clock.Elapsed >= first && now > 0 && now < total)
+            if (clock.Elapsed >= first && now > initial && now < total)
             {
                 estimated = true;
-                left = string.Create(CultureInfo.InvariantCulture, $", about {seconds * (total - now) / now:F0} s left");
+                left = string.Create(CultureInfo.InvariantCulture, $", about {seconds * (total - now) / (now - initial):F0} s left");
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label}: {percent}% ({seconds:F1} s{left})"));

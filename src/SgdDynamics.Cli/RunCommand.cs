@@ -14,6 +14,7 @@ internal static class RunCommand
     public static Command Create()
     {
         var scenario = ScenarioArgument();
+        scenario.Arity = ArgumentArity.ZeroOrOne;
         var backend = BackendOption();
         var output = OutOption("Output folder (default: runs/<scenario file name>)");
         var json = new Option<bool>("--json") { Description = "Print summary.json on stdout instead of a table" };
@@ -25,24 +26,60 @@ internal static class RunCommand
             Description = $"Most density_<step>.csv files a grid run writes (evenly spread records, always the first and the last; default {ResourceEstimate.DefaultMaxDensityFiles})",
             DefaultValueFactory = _ => ResourceEstimate.DefaultMaxDensityFiles,
         };
-        var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv")
+        var resume = new Option<DirectoryInfo?>("--resume")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles,
+            Description = "Continue the stopped run in this output folder from its checkpoint (the scenario is the folder's scenario.json); the result is bit-identical to an uninterrupted run",
+            CustomParser = r => ParsePath(r, "--resume", text => new DirectoryInfo(text)),
+        };
+        var checkpointEvery = new Option<int?>("--checkpoint-every")
+        {
+            Description = "Also write a checkpoint every N steps (a grid run: N SGD steps; an ensemble: the work of N steps of the whole ensemble). A stop by SIGINT/SIGTERM always writes one",
+        };
+        var checkpointSeconds = new Option<double?>("--checkpoint-seconds")
+        {
+            Description = "Also write a checkpoint every S seconds of running",
+        };
+        var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; or continue a stopped run (--resume DIR)")
+        {
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
-            FileInfo file = parse.GetValue(scenario)!;
-            Scenario loaded = ScenarioLoader.LoadFile(file.FullName);
-            string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
+            FileInfo? file = parse.GetValue(scenario);
+            DirectoryInfo? resumeFolder = parse.GetValue(resume);
+            if ((file is null) == (resumeFolder is null))
+            {
+                throw new CliInputException(file is null
+                    ? "give a scenario file (sgdyn run SCENARIO.json) or a stopped run to continue (sgdyn run --resume DIR)"
+                    : "give either a scenario file or --resume DIR, not both (a resumed run's scenario is the folder's scenario.json)");
+            }
+
             int densityFiles = parse.GetValue(maxDensityFiles);
             if (densityFiles < 2)
             {
                 throw new CliInputException($"--max-density-files must be at least 2 (the first and the last record; got {densityFiles})");
             }
 
+            var checkpoints = new CheckpointPolicy(parse.GetValue(checkpointEvery), parse.GetValue(checkpointSeconds));
             var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
+            string backendName = parse.GetValue(backend)!;
+            if (resumeFolder is not null)
+            {
+                if (parse.GetResult(output) is { Implicit: false })
+                {
+                    throw new CliInputException("--out cannot be used with --resume: the run continues in its own folder");
+                }
+
+                string folder = resumeFolder.FullName;
+                Scenario stopped = ResumeCheck.Prepare(folder, ref backendName, ref limits, densityFilesGiven: parse.GetResult(maxDensityFiles) is { Implicit: false });
+                using StopSignals resumeStop = StopSignals.Register();
+                return Execute(stopped, backendName, parse.GetValue(threads), folder, parse.GetValue(json), parse.GetValue(allowDivergence), limits, resumeStop, checkpoints, resume: true);
+            }
+
+            Scenario loaded = ScenarioLoader.LoadFile(file!.FullName);
+            string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
             using StopSignals stop = StopSignals.Register();
-            return Execute(loaded, parse.GetValue(backend)!, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop);
+            return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints);
         }));
         return command;
     }
@@ -113,7 +150,7 @@ internal static class RunCommand
         CustomParser = r => ParsePath(r, "--out", text => new DirectoryInfo(text)),
     };
 
-    private static T? ParsePath<T>(System.CommandLine.Parsing.ArgumentResult r, string what, Func<string, T> create)
+    internal static T? ParsePath<T>(System.CommandLine.Parsing.ArgumentResult r, string what, Func<string, T> create)
         where T : class
     {
         string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
@@ -136,14 +173,26 @@ internal static class RunCommand
 
     /// <summary>
     /// Runs a loaded scenario, writes the outputs and reports; returns the exit code. <paramref name="stop"/> (none: the
-    /// run is not stopped by signals) stops the run at its next boundary; it then throws <see cref="RunInterruptedException"/>
-    /// after writing what it keeps.
+    /// run is not stopped by signals) stops the run at its next boundary; it then writes a checkpoint and what it keeps and
+    /// throws <see cref="RunInterruptedException"/>. <paramref name="checkpoints"/> adds periodic checkpoints;
+    /// <paramref name="resume"/> continues the run in <paramref name="directory"/> from its checkpoint (see <see cref="ResumeCheck"/>).
     /// </summary>
-    public static int Execute(Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits, StopSignals? stop = null)
+    public static int Execute(
+        Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits,
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false)
     {
         stop ??= StopSignals.None();
+        checkpoints ??= new CheckpointPolicy(null, null);
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
+        RunCheckpoint.Loaded? resumed = null;
+        Func<RunFolder, IReadOnlyCollection<string>>? prepare = resume
+            ? folder =>
+            {
+                resumed = ResumeCheck.Read(folder.Directory, scenario, device.Name);
+                return ResumeCheck.Kept(resumed);
+            }
+        : null;
         switch (scenario.Algorithm)
         {
             case GridAlgorithm grid:
@@ -151,14 +200,16 @@ internal static class RunCommand
                 int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
                 ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
-                return OutputFolder.Run(directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop));
+                return OutputFolder.Run(
+                    directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop, checkpoints, resumed), checkpointed: true, prepare);
             }
 
             case EnsembleAlgorithm ensemble:
             {
                 ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
-                return OutputFolder.Run(directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop));
+                return OutputFolder.Run(
+                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed), checkpointed: true, prepare);
             }
 
             default:
@@ -166,17 +217,59 @@ internal static class RunCommand
         }
     }
 
-    private static int RunEnsemble(Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop)
+    private static int RunEnsemble(
+        Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop,
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
         bool histogram = ensemble.Histogram is not null;
-        EnsembleResult result = SolveStoppable(
-            scenario,
-            directory,
-            stop,
-            $"{backend.Name}: {ensemble.Trajectories:N0} trajectories × {ensemble.Steps:N0} steps",
-            (progress, token) => EnsembleSolver.Solve(problem, ensemble, backend, progress: progress, cancellationToken: token, keepFinalStates: ensemble.Record.Tails || histogram));
+        string scenarioHash = ResumeCheck.WriteScenario(directory, scenario, resumed);
+        var writer = new RunCheckpoint.EnsembleWriter(directory, new RunCheckpoint.Header("ensemble", scenarioHash, backend.Name), resumed);
+        long total = ensemble.Trajectories * (long)ensemble.Steps;
+        long StepsOf(long trajectories) => (long)Math.Floor(trajectories * (double)ensemble.Steps / ensemble.Trajectories);
+        EnsembleRunState? from = resumed?.Ensemble;
+        long before = (from?.Done ?? 0) * ensemble.Steps;
+        checkpoints.StartAt(StepsOf(from?.Done ?? 0));
+        EnsembleResult result;
+        try
+        {
+            result = ProgressDisplay.Run(
+                $"{backend.Name}: {ensemble.Trajectories:N0} trajectories × {ensemble.Steps:N0} steps" + (from is null ? "" : $" (resumed after {from.Done:N0})"),
+                total,
+                quiet: false,
+                progress => EnsembleSolver.SolveInSegments(
+                    problem,
+                    ensemble,
+                    backend,
+                    from,
+                    state =>
+                    {
+                        if (state.Done < ensemble.Trajectories && checkpoints.Due(StepsOf(state.Done)))
+                        {
+                            writer.Write(state);
+                            checkpoints.Written(StepsOf(state.Done));
+                        }
+                    },
+                    checkpoints.SegmentLimit(ensemble),
+                    progress,
+                    stop.Token,
+                    keepFinalStates: ensemble.Record.Tails || histogram,
+                    checkpoints.SegmentSeconds),
+                before);
+        }
+        catch (EnsembleRunStoppedException e) when (stop.Token.IsCancellationRequested)
+        {
+            writer.Write(e.State);
+            long steps = e.State.Done * ensemble.Steps;
+            string stopped = $"interrupted by {stop.Signal} after {e.State.Done:N0} of {ensemble.Trajectories:N0} trajectories ({steps:N0} of {total:N0} trajectory-steps) complete";
+            EnsembleOutput.WriteStopped(directory, scenario, stopped, steps, total);
+            throw new RunInterruptedException(
+                stop.ExitCode,
+                $"{stopped}; kept: the checkpoint ({RunCheckpoint.Folder}/), {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), " +
+                $"{EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}; continue with: sgdyn run --resume {directory}");
+        }
+
         var summary = EnsembleOutput.Write(directory, scenario, result);
         if (histogram)
         {

@@ -36,6 +36,8 @@ public static class BackendFactory
 
         public ComputeDevice ComputeDevice => device;
 
+        public long MinimumSegment => inner.MinimumSegment;
+
         public void Run(Ensembles.EnsembleModel model, TrajectoryRange range, Ensembles.EnsembleStatistics statistics, Action<long>? progress, CancellationToken cancellationToken, float[]? finalStates = null) =>
             inner.Run(model, range, statistics, progress, cancellationToken, finalStates);
 

@@ -1,4 +1,5 @@
 using SgdDynamics.Ensembles;
+using SgdDynamics.Kernels.Statistics;
 
 namespace SgdDynamics.Backends;
 
@@ -28,6 +29,12 @@ public interface IEnsembleBackend : IDisposable
 
     /// <summary>The device value the backend runs on.</summary>
     ComputeDevice ComputeDevice { get; }
+
+    /// <summary>
+    /// The fewest trajectories (a multiple of <see cref="TileLayout.TileSize"/>) a range should hold to keep the device
+    /// busy: the smallest segment <see cref="EnsembleSolver.SolveInSegments"/> hands to <see cref="Run"/>.
+    /// </summary>
+    long MinimumSegment { get; }
 
     /// <summary>
     /// Runs <paramref name="range"/> of <paramref name="model"/>, depositing into <paramref name="statistics"/>;

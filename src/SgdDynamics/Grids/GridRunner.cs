@@ -56,9 +56,20 @@ public sealed record GridResult(
     /// <summary>The SGD steps the density was advanced by: all of them, or fewer after a <see cref="Failure"/> or a stop.</summary>
     public int StepsDone { get; init; }
 
+    /// <summary>Periodic walls only (null otherwise): the expected displacement since step 0 after <see cref="StepsDone"/> steps.</summary>
+    public double[]? Displacement { get; init; }
+
     /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
     public double CellUpdatesPerSecond => Grid.Count * (double)Algorithm.Steps / Seconds;
 }
+
+/// <summary>
+/// A grid run part-way: the density after <paramref name="Step"/> steps, the periodic displacement so far (null without
+/// periodic walls), the records made so far — those of the first <c>Records.Count</c> recorded steps — and the wall time
+/// spent. <see cref="GridRunner.Run"/> hands one to <c>afterStretch</c> (live values: write or copy them before returning)
+/// and continues from one given as <c>resume</c>.
+/// </summary>
+public sealed record GridRunState(int Step, GridDensity Density, double[]? Displacement, IReadOnlyList<GridRecord> Records, double Seconds);
 
 /// <summary>
 /// Solves a problem with the master equation or a Fokker–Planck equation (a <see cref="GridAlgorithm"/>): builds the grid, the landscape
@@ -113,6 +124,11 @@ public static class GridRunner
     /// <see cref="GridResult.Stopped"/> set instead of throwing.
     /// </remarks>
     /// <exception cref="OperationCanceledException">Cancelled (checked between stretches of steps), unless <paramref name="stopOnCancel"/>.</exception>
+    /// <remarks>
+    /// <paramref name="afterStretch"/> sees the state after every stretch of steps (to checkpoint it); <paramref name="resume"/>
+    /// continues a run from such a state. The density after a step depends only on the density before it, so a resumed run
+    /// gives the same records and densities, bit for bit, as one that ran through on the same device.
+    /// </remarks>
     public static GridResult Run(
         Problem problem,
         GridAlgorithm algorithm,
@@ -120,7 +136,9 @@ public static class GridRunner
         Action<long>? progress = null,
         CancellationToken cancellationToken = default,
         Action<GridRecord, GridDensity>? onRecord = null,
-        bool stopOnCancel = false)
+        bool stopOnCancel = false,
+        GridRunState? resume = null,
+        Action<GridRunState>? afterStretch = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(algorithm);
@@ -135,6 +153,20 @@ public static class GridRunner
         double eta = problem.Dynamics.LearningRate;
         GridDensity density = InitialDensity(problem, grid);
         double[]? displacement = algorithm.Boundary == GridBoundary.Periodic ? new double[grid.Dimension] : null;
+        IReadOnlyList<int> recordSteps = algorithm.RecordSteps;
+        var records = new List<GridRecord>(recordSteps.Count);
+        int current = 0;
+        double secondsBefore = 0;
+        if (resume is not null)
+        {
+            CheckResume(resume, grid, recordSteps, displacement);
+            Array.Copy(resume.Density.Mass, density.Mass, grid.Count);
+            density.LostMass = resume.Density.LostMass;
+            resume.Displacement?.CopyTo(displacement!, 0);
+            records.AddRange(resume.Records);
+            current = resume.Step;
+            secondsBefore = resume.Seconds;
+        }
 
         // advance(density, first step, steps): the master equation runs on the device; the Fokker–Planck solver's
         // backward-Euler solves run on the host (its operator kernels run on the device, the implicit solve does not).
@@ -188,15 +220,12 @@ public static class GridRunner
         }
 
         using IDisposable owned = solverResource;
-        IReadOnlyList<int> recordSteps = algorithm.RecordSteps;
-        var records = new List<GridRecord>(recordSteps.Count);
         int maxStretch = Math.Max(1, (algorithm.Steps + 49) / 50);
         int stretch = 1;
-        int current = 0;
         string? failure = null;
         string? stopped = null;
         var stretchClock = new Stopwatch();
-        foreach (int target in recordSteps)
+        foreach (int target in recordSteps.Skip(records.Count))
         {
             while (current < target && failure is null)
             {
@@ -226,6 +255,10 @@ public static class GridRunner
                 current += steps;
                 progress?.Invoke((long)grid.Count * steps);
                 stretch = NextStretch(stretch, steps, stretchClock.Elapsed.TotalSeconds, maxStretch);
+                if (afterStretch is not null && current < target)
+                {
+                    afterStretch(new GridRunState(current, density, displacement, records, secondsBefore + clock.Elapsed.TotalSeconds));
+                }
             }
 
             if (failure is not null || stopped is not null)
@@ -242,10 +275,51 @@ public static class GridRunner
                 failure = $"the density is no longer finite at step {current} (mass on the grid {record.Mass})";
                 break;
             }
+
+            if (afterStretch is not null && records.Count < recordSteps.Count)
+            {
+                afterStretch(new GridRunState(current, density, displacement, records, secondsBefore + clock.Elapsed.TotalSeconds));
+            }
         }
 
-        double seconds = clock.Elapsed.TotalSeconds;
-        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds) { Failure = failure, Stopped = stopped, StepsDone = current };
+        double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+        return new GridResult(problem, algorithm, backend, described, grid, records, density, seconds)
+        {
+            Failure = failure, Stopped = stopped, StepsDone = current, Displacement = (double[]?)displacement?.Clone(),
+        };
+    }
+
+    private static void CheckResume(GridRunState resume, UniformGrid grid, IReadOnlyList<int> recordSteps, double[]? displacement)
+    {
+        int made = resume.Records.Count;
+        if (resume.Density.Mass.Length != grid.Count)
+        {
+            throw new ArgumentException($"the density to resume from has {resume.Density.Mass.Length} cells, the grid {grid.Count}", nameof(resume));
+        }
+
+        if (made < 1 || made > recordSteps.Count || resume.Step < recordSteps[made - 1] || (made < recordSteps.Count && resume.Step > recordSteps[made]) ||
+            (made == recordSteps.Count && resume.Step != recordSteps[^1]))
+        {
+            throw new ArgumentException($"cannot resume at step {resume.Step} with {made} of {recordSteps.Count} records", nameof(resume));
+        }
+
+        for (int r = 0; r < made; r++)
+        {
+            if (resume.Records[r].Step != recordSteps[r])
+            {
+                throw new ArgumentException($"record {r} of the state to resume from is at step {resume.Records[r].Step}, not {recordSteps[r]}", nameof(resume));
+            }
+        }
+
+        if ((displacement is null) != (resume.Displacement is null) || (displacement is not null && resume.Displacement!.Length != displacement.Length))
+        {
+            throw new ArgumentException("the displacement of the state to resume from does not fit the grid's walls", nameof(resume));
+        }
+
+        if (!double.IsFinite(resume.Seconds) || resume.Seconds < 0)
+        {
+            throw new ArgumentException("the seconds of the state to resume from must be finite and non-negative", nameof(resume));
+        }
     }
 
     /// <summary>How long a stretch of steps between two cancellation checks should last.</summary>

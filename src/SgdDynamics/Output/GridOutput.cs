@@ -219,6 +219,7 @@ public static class GridOutput
             ArgumentOutOfRangeException.ThrowIfLessThan(maxCsvFiles, 2);
             this.directory = directory;
             this.title = title;
+            MaxCsvFiles = maxCsvFiles;
             IReadOnlyList<int> steps = algorithm.RecordSteps;
             Records = steps.Count;
             if (steps.Count > maxCsvFiles)
@@ -245,6 +246,29 @@ public static class GridOutput
 
         /// <summary>The PNG files written so far (names relative to the folder).</summary>
         public IReadOnlyList<string> PlotFiles => plotFiles;
+
+        /// <summary>The cap on density CSV files this plan was made with.</summary>
+        public int MaxCsvFiles { get; }
+
+        /// <summary>1-D runs: the records and densities kept for the overlay plot <see cref="Finish"/> draws.</summary>
+        public IReadOnlyList<(GridRecord Record, GridDensity Density)> Kept => kept;
+
+        /// <summary>The snapshots written so far, for a checkpoint.</summary>
+        public RunCheckpoint.Snapshots ToCheckpoint() => new([.. csvFiles], [.. plotFiles], MaxCsvFiles, [.. kept]);
+
+        /// <summary>Continues from the snapshots a checkpoint says were written (their files are in the folder).</summary>
+        public void Restore(RunCheckpoint.Snapshots written)
+        {
+            ArgumentNullException.ThrowIfNull(written);
+            if (written.MaxDensityFiles != MaxCsvFiles)
+            {
+                throw new ArgumentException($"the snapshots were planned with at most {written.MaxDensityFiles} density files, not {MaxCsvFiles}", nameof(written));
+            }
+
+            csvFiles.AddRange(written.CsvFiles);
+            plotFiles.AddRange(written.PlotFiles);
+            kept.AddRange(written.Kept);
+        }
 
         /// <summary>Writes the snapshot of one record.</summary>
         public void Add(GridRecord record, GridDensity density)

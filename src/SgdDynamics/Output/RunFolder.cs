@@ -172,10 +172,14 @@ public sealed partial class RunFolder : IDisposable
         return names.Where(n => File.Exists(Path.Combine(Directory, n))).ToArray();
     }
 
-    /// <summary>Deletes <see cref="PreviousOutputs"/>, the manifest first; returns how many files it deleted.</summary>
-    public int ClearPrevious()
+    /// <summary>
+    /// Deletes <see cref="PreviousOutputs"/>, the manifest first, except <paramref name="keep"/> (the files a resumed run
+    /// continues from, which are then listed in this run's manifest as if written by it); returns how many files it deleted.
+    /// </summary>
+    public int ClearPrevious(IReadOnlyCollection<string>? keep = null)
     {
-        var previous = PreviousOutputs().OrderBy(n => n == ManifestFile ? 0 : 1).ToArray();
+        keep ??= [];
+        var previous = PreviousOutputs().Where(n => !keep.Contains(n)).OrderBy(n => n == ManifestFile ? 0 : 1).ToArray();
         foreach (string name in previous)
         {
             try
@@ -185,6 +189,14 @@ public sealed partial class RunFolder : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new RunFolderException($"{Directory}: cannot remove the previous run's {name} ({OneLine(e)})");
+            }
+        }
+
+        lock (gate)
+        {
+            foreach (string name in keep.Where(n => n != ManifestFile && !files.Contains(n)))
+            {
+                files.Add(name);
             }
         }
 

@@ -80,6 +80,15 @@ public sealed class IlgpuBackend : IEnsembleBackend
     /// <inheritdoc/>
     public string Device => device.Description;
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A GPU: 2^20 trajectories (a few per core of the largest GPUs) or the chunk if smaller; the CPU accelerator: four
+    /// tiles per core.
+    /// </remarks>
+    public long MinimumSegment => accelerator.AcceleratorType == AcceleratorType.CPU
+        ? 4L * Environment.ProcessorCount * TileLayout.TileSize
+        : Math.Min(chunkSlots, 1L << 20);
+
     /// <summary>True when the kernels run on <see cref="FloatLane"/> (fused multiply-add, the CPU accelerator), false for <see cref="DeviceFloatLane"/>.</summary>
     public static bool UsesFusedLane(AcceleratorType type) => type == AcceleratorType.CPU;
 

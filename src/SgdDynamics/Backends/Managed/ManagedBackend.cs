@@ -67,6 +67,10 @@ public sealed class ManagedBackend : IEnsembleBackend
     public ComputeDevice ComputeDevice => device;
 
     /// <inheritdoc/>
+    /// <remarks>Four batches of tiles per worker, so that the last batches of a segment leave few workers idle.</remarks>
+    public long MinimumSegment => 4L * threads * tilesPerBatch * TileLayout.TileSize;
+
+    /// <inheritdoc/>
     public string Device => $"{device.Description}, {(wide ? "AVX-512 (Vector512)" : "Vector256")} lanes";
 
     /// <inheritdoc/>
