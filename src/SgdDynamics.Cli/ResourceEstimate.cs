@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SgdDynamics.Ensembles;
 using SgdDynamics.Grids;
 using SgdDynamics.Output;
 using SgdDynamics.Problems;
@@ -70,6 +71,10 @@ internal sealed partial class ResourceEstimate
         long accumulator = AccumulatorBytes(d);
         estimate.memory.Add(($"statistics {records:N0} records × {Size(accumulator)} × {workers + 1} buffers", Multiply(records, accumulator, workers + 1)));
 
+        // a checkpoint: the exact sums as hexadecimal text (about as many characters as the accumulator has bytes), built in memory
+        estimate.disk.Add(("checkpoint statistics", Multiply(records, accumulator)));
+        estimate.memory.Add(("checkpoint text", Multiply(records, accumulator, 4)));
+
         // each record's moments (mean, covariance, standard errors, third and fourth moments) and its time-series text
         long columns = 4 + d + (d * (d + 1L) / 2);
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((long)d * d + (6L * d)) + 256)));
@@ -92,6 +97,8 @@ internal sealed partial class ResourceEstimate
             }
 
             estimate.memory.Add(($"final states {n:N0} × {d} floats", Multiply(floats, 4)));
+            estimate.memory.Add(("a segment's final states", Math.Min(Multiply(floats, 4), EnsembleSolver.MaxSegmentStateBytes)));
+            estimate.disk.Add(("checkpoint final states", Multiply(floats, 4)));
             if (tails)
             {
                 // one coordinate at a time: a float column, the estimators' sorted copies and prefix sums in double
@@ -120,6 +127,7 @@ internal sealed partial class ResourceEstimate
         int d = spec.Dimension;
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((2L * d * d) + (4L * d)) + 256)));
         estimate.disk.Add(($"{densityFiles:N0} density files", Multiply(densityFiles, DensityCsv.EstimatedBytes(spec.ToGrid()))));
+        estimate.disk.Add(("checkpoint densities (the new one beside the last)", Multiply(cells, 16)));
         estimate.disk.Add(("plots, summary.json and scenario.json", Multiply(Math.Min(densityFiles, DensityPlots.MaxPlotted) + 1, PlotBytes)));
         estimate.disk.Add(("timeseries.csv", Multiply(records, (4L + (2 * d) + (d * (d + 1L) / 2)) * CharactersPerNumber)));
         return estimate;

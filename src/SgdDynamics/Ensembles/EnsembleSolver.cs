@@ -107,6 +107,9 @@ public static class EnsembleSolver
         return new EnsembleResult(problem, algorithm, backend.Name, backend.Device, r, records, statistics, seconds, finalStates);
     }
 
+    /// <summary>The most bytes of final states a segment of <see cref="SolveInSegments"/> holds besides the run's (64 MiB).</summary>
+    public const long MaxSegmentStateBytes = 64L << 20;
+
     /// <summary>How long a segment of <see cref="SolveInSegments"/> should last, in seconds (after the first).</summary>
     public const double DefaultSegmentSeconds = 2.0;
 
@@ -175,6 +178,12 @@ public static class EnsembleSolver
 
         long tile = TileLayout.TileSize;
         long limit = segmentLimit is { } l ? RoundUp(l, tile) : long.MaxValue;
+        if (states is not null)
+        {
+            // a segment's final states are copied into the run's: at most MaxSegmentStateBytes of them at a time
+            limit = Math.Min(limit, RoundUp(MaxSegmentStateBytes / (sizeof(float) * d), tile));
+        }
+
         long minimum = Math.Min(RoundUp(Math.Max(backend.MinimumSegment, tile), tile), limit);
         long segment = minimum;
         var clock = Stopwatch.StartNew();

@@ -124,9 +124,9 @@ public static class RunCheckpoint
             if (state.FinalStates is not null && state.Done > statesEnd)
             {
                 string name = string.Create(CultureInfo.InvariantCulture, $"states_{statesEnd}_{state.Done}.f32");
-                ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(state.FinalStates.AsSpan((int)(statesEnd * d), (int)((state.Done - statesEnd) * d)));
-                string hash = WriteBinary(Path.Combine(folder, name), bytes);
-                stateFiles.Add(new JsonObject { ["file"] = name, ["first"] = statesEnd, ["end"] = state.Done, ["bytes"] = bytes.Length, ["sha256"] = hash });
+                int count = (int)((state.Done - statesEnd) * d);
+                string hash = WriteBinary(Path.Combine(folder, name), state.FinalStates, (int)(statesEnd * d), count);
+                stateFiles.Add(new JsonObject { ["file"] = name, ["first"] = statesEnd, ["end"] = state.Done, ["bytes"] = (long)count * sizeof(float), ["sha256"] = hash });
                 statesEnd = state.Done;
             }
 
@@ -180,22 +180,21 @@ public static class RunCheckpoint
             ArgumentNullException.ThrowIfNull(snapshots);
             Directory.CreateDirectory(folder);
             string name = string.Create(CultureInfo.InvariantCulture, $"density_{state.Step}.f64");
-            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(state.Density.Mass.AsSpan());
-            string hash = WriteBinary(Path.Combine(folder, name), bytes);
+            double[] mass = state.Density.Mass;
+            string hash = WriteBinary(Path.Combine(folder, name), mass, 0, mass.Length);
             var kept = new JsonArray();
             foreach ((GridRecord record, GridDensity density) in snapshots.Kept)
             {
                 string keptName = string.Create(CultureInfo.InvariantCulture, $"kept_{record.Step}.f64");
-                ReadOnlySpan<byte> keptBytes = MemoryMarshal.AsBytes(density.Mass.AsSpan());
                 string keptPath = Path.Combine(folder, keptName);
-                string keptHash = File.Exists(keptPath) ? RunFolder.Hash(keptPath) : WriteBinary(keptPath, keptBytes);
-                kept.Add(new JsonObject { ["record"] = RecordJson(record), ["file"] = keptName, ["bytes"] = keptBytes.Length, ["sha256"] = keptHash, ["lostMass"] = Exact(density.LostMass) });
+                string keptHash = File.Exists(keptPath) ? RunFolder.Hash(keptPath) : WriteBinary(keptPath, density.Mass, 0, density.Mass.Length);
+                kept.Add(new JsonObject { ["record"] = RecordJson(record), ["file"] = keptName, ["bytes"] = (long)density.Mass.Length * sizeof(double), ["sha256"] = keptHash, ["lostMass"] = Exact(density.LostMass) });
             }
 
             string runDirectory = Path.GetDirectoryName(folder)!;
             JsonObject index = Start(header, state.Seconds);
             index["step"] = state.Step;
-            index["density"] = new JsonObject { ["file"] = name, ["cells"] = state.Density.Mass.Length, ["bytes"] = bytes.Length, ["sha256"] = hash };
+            index["density"] = new JsonObject { ["file"] = name, ["cells"] = mass.Length, ["bytes"] = (long)mass.Length * sizeof(double), ["sha256"] = hash };
             index["lostMass"] = Exact(state.Density.LostMass);
             index["displacement"] = state.Displacement is null ? null : new JsonArray([.. state.Displacement.Select(Exact)]);
             index["records"] = new JsonArray([.. state.Records.Select(RecordJson)]);
@@ -463,11 +462,12 @@ public static class RunCheckpoint
         _ => JsonValue.Create(value),
     };
 
-    private static string WriteBinary(string path, ReadOnlySpan<byte> bytes)
+    /// <summary>Writes <paramref name="count"/> values of <paramref name="values"/> from <paramref name="start"/> as raw little-endian bytes; returns their SHA-256.</summary>
+    private static string WriteBinary<T>(string path, T[] values, int start, int count)
+        where T : unmanaged
     {
-        byte[] copy = bytes.ToArray();
-        AtomicFile.Write(path, stream => stream.Write(copy));
-        return Convert.ToHexStringLower(SHA256.HashData(copy));
+        AtomicFile.Write(path, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan(start, count))));
+        return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(values.AsSpan(start, count))));
     }
 
     private static byte[] ReadBinary(string folder, IndexReader entry, long expectedBytes)

@@ -1,4 +1,5 @@
 using SgdDynamics.Backends;
+using SgdDynamics.Backends.Ilgpu;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Grids;
@@ -77,7 +78,7 @@ public sealed class CheckpointResumeTests
         Bitwise.AssertSameStatistics(single.Statistics, straight.Statistics, "segments");
         Bitwise.AssertSame(single.FinalStates!, straight.FinalStates!, "segments' final states");
 
-        // Stopped after two segments, checkpointed, read back and resumed on another thread count.
+        // Stopped after two segments, checkpointed, read back and resumed on another thread count or backend.
         using var temp = new TempFolder();
         var header = new RunCheckpoint.Header("ensemble", "scenario-hash", backend.Name);
         var writer = new RunCheckpoint.EnsembleWriter(temp.Path, header);
@@ -110,7 +111,8 @@ public sealed class CheckpointResumeTests
             Assert.Equal(stopped.State.Statistics[r], loaded.Ensemble.Statistics[r]);
         }
 
-        using var other = new ManagedBackend(threads: 1, tilesPerBatch: 3);
+        // resumed on one thread, or (one case) on ILGPU's CPU accelerator, which runs the same trajectories bit for bit
+        using IEnsembleBackend other = segment == 1000 ? IlgpuBackend.Open("ilgpu-cpu") : new ManagedBackend(threads: 1, tilesPerBatch: 3);
         EnsembleResult resumed = EnsembleSolver.SolveInSegments(problem, ensemble, other, loaded.Ensemble, keepFinalStates: true);
         Bitwise.AssertSameStatistics(single.Statistics, resumed.Statistics, "stopped and resumed");
         Bitwise.AssertSame(single.FinalStates!, resumed.FinalStates!, "stopped and resumed final states");
