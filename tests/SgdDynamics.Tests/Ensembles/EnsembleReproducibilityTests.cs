@@ -70,7 +70,7 @@ public class EnsembleReproducibilityTests
     /// each with its ensemble of <see cref="Trajectories"/> trajectories from <paramref name="seed"/>.
     /// Records at 0, 7, 14, 21, 28 and 30 (a short last interval).
     /// </summary>
-    private static (Problem Problem, EnsembleAlgorithm Ensemble) Make(string name, uint seed) => name switch
+    internal static (Problem Problem, EnsembleAlgorithm Ensemble) Make(string name, uint seed) => name switch
     {
         "sgd-3d" => (
             ProblemBuilder.Quadratic(

@@ -33,28 +33,17 @@ public sealed class CheckpointResumeTests
     };
 
     /// <summary>
-    /// Heavy ball (a velocity beside the position: the update rule's own state) with a Gaussian start and curvature noise;
-    /// and plain SGD with a low divergence threshold that removes trajectories as they go. 40 steps, a record every 9.
+    /// The heavy-ball problem of <see cref="EnsembleReproducibilityTests"/> (a velocity beside the position: the update
+    /// rule's own state; Gaussian start, curvature noise) with final states kept, and its SGD problem with a low divergence
+    /// threshold that removes trajectories as they go. 40 steps, a record every 9.
     /// </summary>
     private static (Problem Problem, EnsembleAlgorithm Ensemble) Make(string name) => name switch
     {
         "heavy-ball" => (
-            ProblemBuilder.Quadratic(
-                hessian: new[,] { { 1.0, 0.25 }, { 0.25, 0.5 } },
-                noiseCovariance: new[,] { { 0.5, -0.125 }, { -0.125, 0.25 } },
-                learningRate: 0.3,
-                initialMean: [2.0, -1.0],
-                curvatureNoiseStd: [0.2, 0.25],
-                momentum: 0.6,
-                initialCovariance: new[,] { { 0.25, 0.0625 }, { 0.0625, 0.125 } }),
+            EnsembleReproducibilityTests.Make("heavy-ball-2d", 11).Problem,
             new EnsembleAlgorithm(Trajectories, steps: 40, seed: 11, new RecordSpec(9, tails: true))),
         "diverging" => (
-            ProblemBuilder.Quadratic(
-                hessian: new[,] { { 1.0 } },
-                noiseCovariance: new[,] { { 1.0 } },
-                learningRate: 0.5,
-                initialMean: [0.5],
-                curvatureNoiseStd: [1.5]),
+            EnsembleReproducibilityTests.Make("sgd-diverging", 5).Problem,
             new EnsembleAlgorithm(Trajectories, steps: 40, seed: 5, new RecordSpec(9), divergenceThreshold: 2.5)),
         _ => throw new ArgumentException(name, nameof(name)),
     };
