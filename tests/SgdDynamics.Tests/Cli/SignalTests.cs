@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json.Nodes;
 using SgdDynamics.Output;
 
@@ -14,9 +12,6 @@ namespace SgdDynamics.Tests.Cli;
 /// </summary>
 public sealed class SignalTests
 {
-    /// <summary>Longest a signalled run may take to exit.</summary>
-    private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(10);
-
     /// <summary>1-D ensemble of 2,000,000 trajectories × 50,000 steps (minutes of work; stopped long before its end).</summary>
     private const string LongEnsemble = """
         {
@@ -59,7 +54,7 @@ public sealed class SignalTests
     {
         using var temp = new TempFolder();
         string output = temp["demo"];
-        CliResult result = RunAndSignal(temp.Path, Signals.Term, "demo", "--trajectories", "200000000", "--out", output, "--backend", "managed");
+        CliResult result = SignalledRun.AtProgress(temp.Path, Signals.Term, 0, "demo", "--trajectories", "200000000", "--out", output, "--backend", "managed");
 
         AssertInterrupted(result, Signals.Term, output);
         JsonObject summary = StoppedSummary(output, Signals.Term);
@@ -72,7 +67,7 @@ public sealed class SignalTests
         using var temp = new TempFolder();
         string scenario = temp.Write("ensemble.json", LongEnsemble);
         string output = temp["out"];
-        CliResult result = RunAndSignal(temp.Path, signal, "run", scenario, "--out", output, "--backend", "managed");
+        CliResult result = SignalledRun.AtProgress(temp.Path, signal, 0, "run", scenario, "--out", output, "--backend", "managed");
 
         AssertInterrupted(result, signal, output);
         Assert.Contains("trajectory-steps", result.MessageLines[0]);
@@ -91,7 +86,7 @@ public sealed class SignalTests
         using var temp = new TempFolder();
         string scenario = temp.Write("grid.json", LongGrid);
         string output = temp["out"];
-        CliResult result = RunAndSignal(temp.Path, signal, "run", scenario, "--out", output, "--backend", "managed");
+        CliResult result = SignalledRun.AtProgress(temp.Path, signal, 0, "run", scenario, "--out", output, "--backend", "managed");
 
         AssertInterrupted(result, signal, output);
         Assert.Contains(" steps; kept: ", result.MessageLines[0]);
@@ -158,97 +153,25 @@ public sealed class SignalTests
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.True(RunFolder.IsComplete(output, [EnsembleOutput.SummaryFile], out string reason), reason);
     }
-
-    /// <summary>Starts <c>sgdyn <paramref name="args"/></c>, sends <paramref name="signal"/> once its progress shows (or after 3 s) and waits for it to exit.</summary>
-    private static CliResult RunAndSignal(string workingDirectory, int signal, params string[] args)
-    {
-        var info = new ProcessStartInfo(Sgdyn.Host)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Sgdyn.Dll);
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        string command = "sgdyn " + string.Join(' ', args);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + command);
-        process.StandardInput.Close();
-        var stderr = new StringBuilder();
-        var progressShown = new ManualResetEventSlim();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-
-            if (e.Data.Contains('%'))
-            {
-                progressShown.Set();
-            }
-        };
-        process.BeginErrorReadLine();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        try
-        {
-            // The first progress line comes about a second into the computation; startup may take longer on a busy machine.
-            progressShown.Wait(TimeSpan.FromSeconds(30));
-            Assert.False(process.HasExited, $"`{command}` ended before it was signalled (exit {(process.HasExited ? process.ExitCode : 0)})\n{stderr}");
-            Assert.True(Signals.Send(process.Id, signal) == 0, $"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastWin32Error()}");
-            var clock = Stopwatch.StartNew();
-            bool exited = process.WaitForExit(StopWithin);
-            Assert.True(exited, $"`{command}` did not exit within {StopWithin.TotalSeconds} s of {Signals.Name(signal)}\n{stderr}");
-            process.WaitForExit();
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-        }
-
-        string err;
-        lock (stderr)
-        {
-            err = stderr.ToString();
-        }
-
-        return new CliResult(command, process.ExitCode, stdout.GetAwaiter().GetResult(), err);
-    }
 }
 
 /// <summary>Sending POSIX signals, and whether this process's children can receive them.</summary>
 internal static class Signals
 {
     public const int Int = 2;
+    public const int Kill = 9;
     public const int Term = 15;
 
     public static string Name(int signal) => signal switch
     {
         Int => "SIGINT",
+        Kill => "SIGKILL",
         Term => "SIGTERM",
         _ => $"signal {signal}",
     };
 
     /// <summary>kill(2).</summary>
-    public static int Send(int pid, int signal) => Kill(pid, signal);
+    public static int Send(int pid, int signal) => SendSignal(pid, signal);
 
     /// <summary>
     /// Why <paramref name="signal"/> cannot be tested here, or null: no POSIX signals on Windows; and a signal that this
@@ -280,7 +203,7 @@ internal static class Signals
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    private static extern int SendSignal(int pid, int signal);
 }
 
 /// <summary>A test that sends <c>signal</c> to a child process, skipped where that cannot work (<see cref="Signals.Unavailable"/>).</summary>
