@@ -63,6 +63,10 @@ internal sealed class CheckpointPolicy
         clock.Restart();
     }
 
-    /// <summary>Starts the count from <paramref name="step"/> (a resumed run).</summary>
-    public void StartAt(long step) => lastStep = step;
+    /// <summary>Starts counting when the run starts: from <paramref name="step"/> (0, or where a resumed run continues) and from now.</summary>
+    public void StartAt(long step)
+    {
+        lastStep = step;
+        clock.Restart();
+    }
 }

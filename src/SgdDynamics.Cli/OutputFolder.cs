@@ -19,7 +19,7 @@ internal static class OutputFolder
     /// </remarks>
     public static int Run(string directory, string command, ResourceEstimate? estimate, Func<int> body, bool checkpointed = false, Func<RunFolder, IReadOnlyCollection<string>>? resume = null)
     {
-        using RunFolder folder = Open(directory, command);
+        using RunFolder folder = Open(directory, command, resume is null ? "--out" : "--resume");
         IReadOnlyCollection<string> keep = resume?.Invoke(folder) ?? [];
         long reclaimed = folder.PreviousOutputs().Where(n => !keep.Contains(n)).Sum(n => new FileInfo(Path.Combine(folder.Directory, n)).Length);
         estimate?.CheckDisk(folder.Directory, reclaimed);
@@ -62,8 +62,8 @@ internal static class OutputFolder
         return code;
     }
 
-    /// <summary>Takes the folder (see <see cref="RunFolder.Open"/>); refusals are bad input naming <c>--out</c>.</summary>
-    public static RunFolder Open(string directory, string command)
+    /// <summary>Takes the folder (see <see cref="RunFolder.Open"/>); refusals are bad input naming <paramref name="option"/> (<c>--out</c>, or <c>--resume</c>).</summary>
+    public static RunFolder Open(string directory, string command, string option = "--out")
     {
         try
         {
@@ -71,7 +71,8 @@ internal static class OutputFolder
         }
         catch (RunFolderException e)
         {
-            throw new CliInputException($"--out {e.Message}");
+            string advice = !e.InUse ? "" : option == "--out" ? "; wait for it to finish or choose another --out" : "; wait for it to finish, then resume";
+            throw new CliInputException($"{option} {e.Message}{advice}");
         }
     }
 

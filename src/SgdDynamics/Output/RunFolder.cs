@@ -102,7 +102,7 @@ public sealed partial class RunFolder : IDisposable
         }
         catch (IOException e) when (File.Exists(lockPath))
         {
-            throw new RunFolderException($"{directory} is in use by another run ({Holder(full)}); wait for it to finish or choose another --out", e);
+            throw new RunFolderException($"{directory} is in use by another run ({Holder(full)})", e) { InUse = true };
         }
         catch (IOException e)
         {
@@ -417,4 +417,7 @@ public sealed class RunFolderException : IOException
         : base(message, inner)
     {
     }
+
+    /// <summary>True when another run holds the folder (the message names the holder).</summary>
+    public bool InUse { get; init; }
 }

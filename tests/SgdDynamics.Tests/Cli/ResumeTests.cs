@@ -248,7 +248,7 @@ public sealed class ResumeTests
     /// <summary>
     /// Refusals of <c>--resume</c> for a grid run stopped by SIGTERM, each exit 2 with one line <c>error: …</c> naming the
     /// cause, the checkpoint left in place: its density file with a flipped byte, a density snapshot it lists deleted or
-    /// changed, and <c>--max-density-files</c> other than the run started with.
+    /// changed, <c>--max-density-files</c> other than the run started with, and the folder held by another run.
     /// </summary>
     [SignalFact(Signals.Term)]
     public void GridResumeRefusalsLeaveTheCheckpoint()
@@ -262,6 +262,14 @@ public sealed class ResumeTests
         Assert.True(File.Exists(Path.Combine(stopped, "density_0.csv")));
 
         AssertRefused(Resume(temp, stopped, "--max-density-files", "5"), "--max-density-files 5: the run was started with 1000");
+        Assert.Equal(checkpoint, CheckpointFiles(stopped));
+
+        // a folder another run holds: refused naming --resume (not --out, which a resumed run does not take)
+        using (RunFolder.Open(stopped, "holder"))
+        {
+            AssertRefused(Resume(temp, stopped), $"--resume {stopped} is in use by another run", "wait for it to finish, then resume");
+        }
+
         Assert.Equal(checkpoint, CheckpointFiles(stopped));
 
         string flipped = Copy(stopped, temp["flipped"]);
