@@ -105,6 +105,16 @@ internal static class ResumeCheck
                 $"--backend {backend}: the run was started on backend '{loaded.Header.Backend}'; resume it there (--backend {loaded.Header.Backend}, or leave --backend out) so that its results stay bit-identical");
         }
 
+        string index = Path.Combine(RunCheckpoint.Folder, RunCheckpoint.IndexFile);
+        switch (scenario.Algorithm)
+        {
+            case EnsembleAlgorithm ensemble when loaded.Ensemble is { Done: > 0, FinalStates: null } && (ensemble.Record.Tails || ensemble.Histogram is not null):
+                throw new CliInputException($"--resume {Path.Combine(folder, index)}: holds no final states, and the scenario keeps them (record.tails or a histogram)");
+            case GridAlgorithm grid when (loaded.Grid!.Displacement is null) != (grid.Boundary != Grids.GridBoundary.Periodic) ||
+                (loaded.Grid.Displacement is { } shift && shift.Length != problem.Dimension):
+                throw new CliInputException($"--resume {Path.Combine(folder, index)}: displacement: {(grid.Boundary == Grids.GridBoundary.Periodic ? $"a periodic grid needs {problem.Dimension} entries" : "only a periodic grid has one")}");
+        }
+
         foreach ((string name, string hash) in loaded.OutputHashes)
         {
             string path = Path.Combine(folder, name);

@@ -280,9 +280,9 @@ public static class RunCheckpoint
         }
 
         long done = reader.Long("trajectoriesDone");
-        if (done < 0 || done > trajectories)
+        if (done < 0 || done > trajectories || (done % Kernels.Statistics.TileLayout.TileSize != 0 && done != trajectories))
         {
-            throw reader.Error("trajectoriesDone", $"{done} is not within the ensemble's {trajectories} trajectories");
+            throw reader.Error("trajectoriesDone", $"{done} is not a whole number of tiles ({Kernels.Statistics.TileLayout.TileSize}) within the ensemble's {trajectories} trajectories");
         }
 
         JsonArray statisticsJson = reader.Array("statistics");
@@ -346,6 +346,11 @@ public static class RunCheckpoint
 
     private static Loaded ReadGrid(IndexReader reader, string folder, Header header, double seconds, UniformGrid grid, IReadOnlyList<int> recordSteps)
     {
+        if (header.Kind == "ensemble")
+        {
+            throw reader.Error("kind", "the checkpoint is of an ensemble run, the scenario runs a grid solver");
+        }
+
         int step = reader.Int("step");
         var densityEntry = new IndexReader(reader.Path, reader.Object("density"), "density.");
         if (densityEntry.Long("cells") != grid.Count)
@@ -359,9 +364,24 @@ public static class RunCheckpoint
         double[]? displacement = reader.Node("displacement") is JsonArray shift ? [.. shift.Select((n, i) => reader.ExactDouble(n, $"displacement[{i}]"))] : null;
         JsonArray recordsJson = reader.Array("records");
         var records = new List<GridRecord>(recordsJson.Count);
+        if (recordsJson.Count < 1 || recordsJson.Count > recordSteps.Count)
+        {
+            throw reader.Error("records", $"{recordsJson.Count} records, the scenario has {recordSteps.Count}");
+        }
+
         for (int r = 0; r < recordsJson.Count; r++)
         {
             records.Add(ReadRecord(reader, recordsJson[r], $"records[{r}]", grid.Dimension));
+            if (records[r].Step != recordSteps[r])
+            {
+                throw reader.Error($"records[{r}].step", $"{records[r].Step}, the scenario records step {recordSteps[r]} there");
+            }
+        }
+
+        int made = records.Count;
+        if (step < recordSteps[made - 1] || (made < recordSteps.Count ? step > recordSteps[made] : step != recordSteps[^1]))
+        {
+            throw reader.Error("step", $"{step} does not follow the {made} records made (the last at step {recordSteps[made - 1]})");
         }
 
         var snapshotsEntry = new IndexReader(reader.Path, reader.Object("snapshots"), "snapshots.");
@@ -381,7 +401,6 @@ public static class RunCheckpoint
 
         var state = new GridRunState(step, density, displacement, records, seconds);
         var snapshots = new Snapshots(csv, png, snapshotsEntry.Int("maxDensityFiles"), kept);
-        _ = recordSteps;
         return new Loaded(header, null, state, snapshots, hashes) { DensityFile = densityEntry.String("file") };
     }
 

@@ -221,6 +221,10 @@ public sealed class CheckpointResumeTests
         var writer = new RunCheckpoint.GridWriter(temp.Path, new RunCheckpoint.Header(algorithm.TypeName, "h", "managed"));
         writer.Write(new GridRunState(result.StepsDone, result.FinalDensity, null, result.Records, 1.0), new RunCheckpoint.Snapshots([], [], 1000, []));
         Assert.NotNull(RunCheckpoint.Read(temp.Path, 1, algorithm.RecordSteps, grid).Grid);
+        var otherRecords = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, 1, [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60], grid));
+        Assert.Contains("records[1].step: 7, the scenario records step 5 there", otherRecords.Message);
+        var asEnsemble = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, 1, algorithm.RecordSteps, grid: null, 1000));
+        Assert.Contains("kind: the checkpoint is of a masterEquation run, the scenario runs an ensemble", asEnsemble.Message);
 
         string density = Directory.GetFiles(RunCheckpoint.PathOf(temp.Path), "density_*.f64").Single();
         byte[] bytes = File.ReadAllBytes(density);
