@@ -66,8 +66,11 @@ internal static class GridRun
         }
         catch (ArgumentException e)
         {
-            // The solvers check their inputs in their constructors (e.g. Fokker–Planck needs D_kk > 0 everywhere).
-            throw new CliInputException($"$.solver: the {solverName} solver cannot run this scenario: {e.Message}");
+            // The solvers check their inputs in their constructors (e.g. Fokker–Planck needs D_kk > 0 everywhere); a resumed
+            // run's scenario ran before, so there it is the state the checkpoint holds that does not fit.
+            throw new CliInputException(from is null
+                ? $"$.solver: the {solverName} solver cannot run this scenario: {e.Message}"
+                : $"--resume {directory}: the checkpoint does not fit the scenario ({e.Message})");
         }
 
         if (result.Stopped is not null)
