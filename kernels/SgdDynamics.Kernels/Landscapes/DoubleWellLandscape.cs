@@ -27,6 +27,9 @@ public readonly struct DoubleWellLandscape : ILandscape, IGridField
     public int NormalsPerStep => noiseStd != 0 ? 1 : 0;
 
     /// <inheritdoc/>
+    public int UniformsPerStep => 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>

@@ -16,6 +16,9 @@ public interface ILandscape
     /// <summary>Standard normals one gradient sample draws.</summary>
     int NormalsPerStep { get; }
 
+    /// <summary>Uniform variates on (−1, 1) one gradient sample draws (<see cref="INormalSource{T}.Uniforms"/>).</summary>
+    int UniformsPerStep { get; }
+
     /// <summary>Writes the gradient sample of step <paramref name="step"/> at <paramref name="x"/> into <paramref name="g"/>.</summary>
     void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>

@@ -50,6 +50,9 @@ public readonly struct QuadraticLandscape<TP> : ILandscape where TP : struct, IP
     public int NormalsPerStep => (hasCurvatureNoise != 0 ? dimension : 0) + (noiseShape != MatrixShape.Zero ? dimension : 0);
 
     /// <inheritdoc/>
+    public int UniformsPerStep => 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>

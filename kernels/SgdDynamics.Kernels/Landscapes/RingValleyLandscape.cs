@@ -37,6 +37,9 @@ public readonly struct RingValleyLandscape : ILandscape, IGridField
     public int NormalsPerStep => noiseStd != 0 ? dimension : 0;
 
     /// <inheritdoc/>
+    public int UniformsPerStep => 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>

@@ -51,6 +51,9 @@ public static class Philox4x32
     /// <summary>Counter word 2 of the initial-condition draws.</summary>
     public const uint InitialStream = 1;
 
+    /// <summary>Counter word 2 of the per-step uniform variates (<see cref="INormalSource{T}.Uniforms"/>).</summary>
+    public const uint UniformStream = 2;
+
     /// <summary>Ten Philox rounds of <paramref name="counter"/> under key (<paramref name="k0"/>, <paramref name="k1"/>).</summary>
     public static Words4 Generate(Words4 counter, uint k0, uint k1)
     {

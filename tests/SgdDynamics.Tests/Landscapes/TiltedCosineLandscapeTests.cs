@@ -183,5 +183,8 @@ public class TiltedCosineLandscapeTests
 
         public void Four(uint step, uint sub, uint stream, out FloatLane z0, out FloatLane z1, out FloatLane z2, out FloatLane z3) =>
             throw new InvalidOperationException("σ = 0 draws no normals");
+
+        public void Uniforms(uint step, uint sub, out FloatLane u0, out FloatLane u1, out FloatLane u2, out FloatLane u3) =>
+            throw new InvalidOperationException("the washboard draws no uniforms");
     }
 }

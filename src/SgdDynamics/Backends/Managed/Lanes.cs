@@ -35,6 +35,9 @@ internal interface IBlockLane<T> : ILane<T> where T : unmanaged, IBlockLane<T>
 
     /// <summary>Box–Muller in place: the words in <c>pair[0]</c>, <c>pair[1]</c> become two standard normals.</summary>
     static abstract unsafe void Gaussian(T* pair);
+
+    /// <summary>In place: the words in <c>words[0]</c> become uniform variates on (−1, 1) (<see cref="UniformVariate"/>).</summary>
+    static abstract unsafe void Uniform(T* words);
 }
 
 /// <summary>
@@ -118,71 +121,89 @@ internal struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, T
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Gaussian(VectorLane<TV, TF, TI, TW>* pair) =>
         Lockstep<TV, TF, TI, TW>.Gaussian((Duo<TI>*)pair, Groups, Groups);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Uniform(VectorLane<TV, TF, TI, TW>* words) =>
+        Lockstep<TV, TF, TI, TW>.Uniform((Duo<TI>*)words, Groups);
 }
 
 /// <summary>
-/// Precomputed normals of one lane of trajectories for a run of steps. The Philox and Box–Muller work of
-/// many steps is done in one tight loop (<see cref="Fill"/>) whose iterations are independent, so the
-/// processor overlaps them; the step loop then only loads its normals from this L1-resident buffer.
-/// Layout: normal n of step k at <c>buffer[((k − firstStep)·groups + n/4)·4 + n mod 4]</c>.
+/// Precomputed normals and uniform variates of one lane of trajectories for a run of steps. The Philox, Box–Muller and
+/// uniform work of many steps is done in one tight loop (<see cref="Fill"/>) whose iterations are independent, so the
+/// processor overlaps them; the step loop then only loads its variates from this L1-resident buffer.
+/// Layout per step k: the normal groups, then the uniform groups; normal n of step k at
+/// <c>buffer[((k − firstStep)·(groups + uniformGroups) + n/4)·4 + n mod 4]</c>, uniform n at
+/// <c>buffer[((k − firstStep)·(groups + uniformGroups) + groups + n/4)·4 + n mod 4]</c>.
 /// </summary>
 internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : unmanaged, IBlockLane<T>
 {
     private readonly T* buffer;
     private readonly uint firstStep;
     private readonly int groups;
+    private readonly int stride;
 
-    private BufferedNormals(T* buffer, uint firstStep, int groups)
+    private BufferedNormals(T* buffer, uint firstStep, int groups, int stride)
     {
         this.buffer = buffer;
         this.firstStep = firstStep;
         this.groups = groups;
+        this.stride = stride;
     }
 
-    /// <summary>Groups of four normals per step for <paramref name="normalsPerStep"/> normals.</summary>
-    public static int Groups(int normalsPerStep) => (normalsPerStep + 3) / 4;
+    /// <summary>Groups of four variates per step for <paramref name="perStep"/> of them.</summary>
+    public static int Groups(int perStep) => (perStep + 3) / 4;
+
+    /// <summary>Lane values a step takes in the buffer.</summary>
+    public static int ValuesPerStep(int normalsPerStep, int uniformsPerStep) => 4 * (Groups(normalsPerStep) + Groups(uniformsPerStep));
 
     /// <summary>
-    /// Draws the first <paramref name="normalsPerStep"/> normals of counters (k, ·, <paramref name="stream"/>)
-    /// for k = <paramref name="firstStep"/> … + <paramref name="steps"/> − 1 into <paramref name="buffer"/>
-    /// and returns the source that reads them back.
+    /// Draws the first <paramref name="normalsPerStep"/> normals of counters (k, ·, <paramref name="stream"/>) and the first
+    /// <paramref name="uniformsPerStep"/> uniform variates of counters (k, ·, <see cref="Philox4x32.UniformStream"/>) for
+    /// k = <paramref name="firstStep"/> … + <paramref name="steps"/> − 1 into <paramref name="buffer"/> and returns the
+    /// source that reads them back.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BufferedNormals<T> Fill(T* buffer, void* keys, uint seed, uint firstStep, int steps, int normalsPerStep, uint stream)
+    public static BufferedNormals<T> Fill(T* buffer, void* keys, uint seed, uint firstStep, int steps, int normalsPerStep, uint stream, int uniformsPerStep = 0)
     {
-        // Two passes, each its own method so the JIT's inlining budget covers every lockstep operation:
-        // Philox words first, then Box–Muller in place.
+        // Separate passes, each its own method so the JIT's inlining budget covers every lockstep operation:
+        // Philox words first, then Box–Muller and the uniform conversion in place.
         int groups = Groups(normalsPerStep);
-        WordsPass(buffer, keys, seed, firstStep, steps, normalsPerStep, stream);
-        GaussianPass(buffer, steps, normalsPerStep);
-        return new BufferedNormals<T>(buffer, firstStep, groups);
+        int stride = groups + Groups(uniformsPerStep);
+        WordsPass(buffer, keys, seed, firstStep, steps, normalsPerStep, stream, stride);
+        GaussianPass(buffer, steps, normalsPerStep, stride);
+        if (uniformsPerStep > 0)
+        {
+            WordsPass(buffer + 4 * groups, keys, seed, firstStep, steps, uniformsPerStep, Philox4x32.UniformStream, stride);
+            UniformPass(buffer + 4 * groups, steps, uniformsPerStep, stride);
+        }
+
+        return new BufferedNormals<T>(buffer, firstStep, groups, stride);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void WordsPass(T* buffer, void* keys, uint seed, uint firstStep, int steps, int normalsPerStep, uint stream)
+    private static void WordsPass(T* buffer, void* keys, uint seed, uint firstStep, int steps, int perStep, uint stream, int stride)
     {
-        int groups = Groups(normalsPerStep);
-        T* p = buffer;
+        int groups = Groups(perStep);
         for (int s = 0; s < steps; s++)
         {
             uint step = firstStep + (uint)s;
+            T* p = buffer + s * stride * 4;
             for (int g = 0; g < groups; g++, p += 4)
             {
-                T.Words(keys, seed, step, (uint)g, stream, normalsPerStep - 4 * g > 2, p);
+                T.Words(keys, seed, step, (uint)g, stream, perStep - 4 * g > 2, p);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void GaussianPass(T* buffer, int steps, int normalsPerStep)
+    private static void GaussianPass(T* buffer, int steps, int normalsPerStep, int stride)
     {
         // The pairs of a step lie every two values; only the last group may lack its second pair. One call site,
         // so the JIT inlines a single Box–Muller body.
-        int groups = Groups(normalsPerStep);
         int pairs = (normalsPerStep + 1) / 2;
         for (int s = 0; s < steps; s++)
         {
-            T* p = buffer + s * groups * 4;
+            T* p = buffer + s * stride * 4;
             for (int j = 0; j < pairs; j++)
             {
                 T.Gaussian(p + 2 * j);
@@ -190,10 +211,23 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void UniformPass(T* buffer, int steps, int uniformsPerStep, int stride)
+    {
+        for (int s = 0; s < steps; s++)
+        {
+            T* p = buffer + s * stride * 4;
+            for (int j = 0; j < uniformsPerStep; j++)
+            {
+                T.Uniform(p + j);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Four(uint step, uint sub, uint stream, out T z0, out T z1, out T z2, out T z3)
     {
-        T* p = buffer + (((int)(step - firstStep) * groups + (int)sub) << 2);
+        T* p = buffer + (((int)(step - firstStep) * stride + (int)sub) << 2);
         z0 = p[0];
         z1 = p[1];
         z2 = p[2];
@@ -203,9 +237,19 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Two(uint step, uint sub, uint stream, out T z0, out T z1)
     {
-        T* p = buffer + (((int)(step - firstStep) * groups + (int)sub) << 2);
+        T* p = buffer + (((int)(step - firstStep) * stride + (int)sub) << 2);
         z0 = p[0];
         z1 = p[1];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Uniforms(uint step, uint sub, out T u0, out T u1, out T u2, out T u3)
+    {
+        T* p = buffer + (((int)(step - firstStep) * stride + groups + (int)sub) << 2);
+        u0 = p[0];
+        u1 = p[1];
+        u2 = p[2];
+        u3 = p[3];
     }
 }
 

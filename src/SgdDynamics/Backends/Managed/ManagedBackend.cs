@@ -152,7 +152,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 0,
                 batches,
                 options,
-                () => new TileWorker<T>(model, start, l.NormalsPerStep, r.AuxiliaryVectors, statistics.CreateEmpty()),
+                () => new TileWorker<T>(model, start, l.NormalsPerStep, l.UniformsPerStep, r.AuxiliaryVectors, statistics.CreateEmpty()),
                 (batch, _, worker) =>
                 {
                     long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
@@ -195,6 +195,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly int d;
         private readonly int auxiliaryVectors;
         private readonly int normalsPerStep;
+        private readonly int uniformsPerStep;
         private readonly int[] statistics;
         private readonly T* x;
         private readonly T* auxiliary;
@@ -205,11 +206,12 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly T* normals;
         private readonly int stepsPerFill;
 
-        public TileWorker(EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int auxiliaryVectors, EnsembleStatistics local)
+        public TileWorker(EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int uniformsPerStep, int auxiliaryVectors, EnsembleStatistics local)
         {
             this.model = model;
             this.start = start;
             this.normalsPerStep = normalsPerStep;
+            this.uniformsPerStep = uniformsPerStep;
             this.auxiliaryVectors = auxiliaryVectors;
             Statistics = local;
             d = model.Dimension;
@@ -221,8 +223,8 @@ public sealed class ManagedBackend : IEnsembleBackend
             keys = (byte*)Allocate(TileLayout.TileSize / T.Width * T.KeyBytes);
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
-            // normals of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
-            int perStep = BufferedNormals<T>.Groups(Math.Max(normalsPerStep, d)) * 4;
+            // normals and uniforms of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
+            int perStep = BufferedNormals<T>.ValuesPerStep(Math.Max(normalsPerStep, d), uniformsPerStep);
             stepsPerFill = Math.Max(1, NormalBufferBytes / (perStep * sizeof(T)));
             normals = (T*)Allocate(stepsPerFill * perStep * sizeof(T));
         }
@@ -263,7 +265,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 {
                     var xs = new BlockState<T>(x + b * d);
                     var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
-                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, stepsPerFill, (uint)steps[r - 1], count);
+                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, uniformsPerStep, stepsPerFill, (uint)steps[r - 1], count);
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
@@ -278,7 +280,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Advance<TL, TD>(
             in TL landscape, in TD dynamics, BlockState<T> xs, BlockState<T> aux, BlockState<T> gradient, T* normals, byte* keys, uint seed,
-            int normalsPerStep, int stepsPerFill, uint first, uint count)
+            int normalsPerStep, int uniformsPerStep, int stepsPerFill, uint first, uint count)
             where TL : struct, ILandscape
             where TD : struct, IDynamics
         {
@@ -286,7 +288,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             {
                 uint step = first + done;
                 uint run = Math.Min((uint)stepsPerFill, count - done);
-                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream);
+                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream, uniformsPerStep);
                 Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(landscape, dynamics, xs, aux, gradient, noise, step, run);
             }
         }

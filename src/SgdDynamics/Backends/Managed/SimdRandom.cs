@@ -91,6 +91,24 @@ internal static unsafe partial class Lockstep<TV, TF, TI, TW>
     }
 
     /// <summary>
+    /// In place: the words in <c>words[g]</c> of every group g become uniform variates on (−1, 1), as
+    /// <see cref="UniformVariate.FromWord"/>: (2·(w ≫ 9) + 1 − 2²³)·2⁻²³, every operation exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Uniform(Duo<TI>* words, int groups)
+    {
+        TI offset = TV.SplatInt(1 - (1 << 23));
+        TF scale = TV.Splat(UniformVariate.Scale);
+        for (int g = 0; g < groups; g++, words++)
+        {
+            Duo<TI> w = *words;
+            TF a = TV.Mul(TV.ToFloat(TV.AddInt(TV.ShiftLeft(TV.ShiftRightLogical(w.A, 9), 1), offset)), scale);
+            TF b = TV.Mul(TV.ToFloat(TV.AddInt(TV.ShiftLeft(TV.ShiftRightLogical(w.B, 9), 1), offset)), scale);
+            *(Duo<TF>*)words = new Duo<TF> { A = a, B = b };
+        }
+    }
+
+    /// <summary>
     /// Rounds 1 (its lane-dependent part) to 9 of Philox4x32-10 for one group; key word 1 from <paramref name="k1"/>,
     /// the other inputs lane-uniform. Written without variable rotation so the register allocator needs no copies.
     /// </summary>
