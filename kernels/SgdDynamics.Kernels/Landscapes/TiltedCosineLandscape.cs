@@ -13,11 +13,6 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// </summary>
 public readonly struct TiltedCosineLandscape : ILandscape, IGridField
 {
-    // Round-to-nearest of a float by adding and subtracting 1.5·2²³ (exact for |u| < 2²²; beyond that a float has no
-    // fraction left to reduce). Only adds, so every lane and device computes the same bits.
-    private const float RoundingShift = 12582912f;
-    private const float TwoPi = (float)(2 * Math.PI);
-
     private readonly double amplitude;
     private readonly double period;
     private readonly double tilt;
@@ -68,11 +63,9 @@ public readonly struct TiltedCosineLandscape : ILandscape, IGridField
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        // f = x/P − round(x/P) in [−1/2, 1/2], y = 2πf in [−π, π]
-        T u = T.Mul(x.Get(0), T.Splat(inversePeriod));
-        T rounded = T.Sub(T.Add(u, T.Splat(RoundingShift)), T.Splat(RoundingShift));
-        T y = T.Mul(T.Sub(u, rounded), T.Splat(TwoPi));
-        g.Set(0, T.MulAdd(T.Splat(slope), SinReduced(y), T.Splat(tiltFloat)));
+        // y = 2π(x/P − round(x/P)) in [−π, π]
+        T y = LaneTrig.TurnsToRadians(T.Mul(x.Get(0), T.Splat(inversePeriod)));
+        g.Set(0, T.MulAdd(T.Splat(slope), LaneTrig.SinReduced(y), T.Splat(tiltFloat)));
         var noise = new IsotropicNoise<T, TS>(noiseStdFloat, g);
         NormalStream.Draw<T, TN, IsotropicNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, NormalsPerStep, ref noise);
     }
@@ -94,26 +87,6 @@ public readonly struct TiltedCosineLandscape : ILandscape, IGridField
     {
         SinCosTwoPi(x0 / period, out _, out double cos);
         return -amplitude * cos + tilt * x0;
-    }
-
-    /// <summary>
-    /// sin y for |y| ≤ π in lane arithmetic: the Taylor series to y¹⁷, whose remainder π¹⁹/19! = 2.3e-8 is below half a
-    /// float ulp at 1 (polynomial, so the managed lanes, ILGPU's CPU lane and the device compile the same operations).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T SinReduced<T>(T y) where T : struct, ILane<T>
-    {
-        T y2 = T.Mul(y, y);
-        T p = T.Splat(2.8114572543455208e-15f);            // 1/17!
-        p = T.MulAdd(p, y2, T.Splat(-7.647163731819816e-13f)); // −1/15!
-        p = T.MulAdd(p, y2, T.Splat(1.6059043836821613e-10f)); // 1/13!
-        p = T.MulAdd(p, y2, T.Splat(-2.505210838544172e-08f)); // −1/11!
-        p = T.MulAdd(p, y2, T.Splat(2.7557319223985893e-06f)); // 1/9!
-        p = T.MulAdd(p, y2, T.Splat(-1.984126984126984e-04f)); // −1/7!
-        p = T.MulAdd(p, y2, T.Splat(8.333333333333333e-03f));  // 1/5!
-        p = T.MulAdd(p, y2, T.Splat(-1.6666666666666666e-01f)); // −1/3!
-        p = T.MulAdd(p, y2, T.Splat(1f));
-        return T.Mul(p, y);
     }
 
     /// <summary>

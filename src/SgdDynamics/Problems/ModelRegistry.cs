@@ -19,6 +19,7 @@ public static class ModelRegistry
         new DoubleWellLandscapeRegistration(),
         new RingValleyLandscapeRegistration(),
         new TiltedCosineLandscapeRegistration(),
+        new FluctuatingLandscapeRegistration(),
     ];
 
     /// <summary>Every update rule, in the order scenario errors list them.</summary>

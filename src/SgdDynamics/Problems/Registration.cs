@@ -81,6 +81,12 @@ public abstract class LandscapeRegistration
     /// <summary>The grid form (mean gradient, noise covariance, loss on 1-D and 2-D grids).</summary>
     /// <exception cref="ArgumentException">This landscape, or this instance (its dimension), has no grid form.</exception>
     public abstract GridLandscape Grid(LandscapeSpec spec);
+
+    /// <summary>False when the grid solvers have no form of this landscape type at all (<see cref="Grid"/> always throws).</summary>
+    public virtual bool HasGridForm => true;
+
+    /// <summary>Why there is no grid form, for messages (when <see cref="HasGridForm"/> is false).</summary>
+    public virtual string NoGridFormReason => "";
 }
 
 /// <summary>A <see cref="LandscapeRegistration"/> for the spec type <typeparamref name="TSpec"/>.</summary>

@@ -113,6 +113,20 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
         return Vector<double>.Build.Dense(length, i => items[i].AsNumber());
     }
 
+    /// <summary>An array of <paramref name="minLength"/> to <paramref name="maxLength"/> finite numbers.</summary>
+    /// <param name="minLength">Fewest entries.</param>
+    /// <param name="maxLength">Most entries.</param>
+    public Vector<double> AsVectorOfLength(int minLength, int maxLength)
+    {
+        var items = AsArray();
+        if (items.Count < minLength || items.Count > maxLength)
+        {
+            throw Error($"expected {minLength} to {maxLength} entries, got {items.Count}");
+        }
+
+        return Vector<double>.Build.Dense(items.Count, i => items[i].AsNumber() + 0.0);
+    }
+
     /// <summary>A <paramref name="size"/> × <paramref name="size"/> matrix given as an array of rows.</summary>
     /// <param name="size">Required number of rows and of entries per row.</param>
     /// <param name="sizeReason">Where the required size comes from.</param>

@@ -184,9 +184,15 @@ public static partial class ScenarioLoader
         return (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
     }
 
-    /// <summary>What grid solvers cannot do: update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
-    private static void CheckGridProblem(GridSpec grid, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
+    /// <summary>What grid solvers cannot do: landscapes and update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
+    private static void CheckGridProblem(GridSpec grid, LandscapeSpec landscape, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
+        LandscapeRegistration surface = ModelRegistry.For(landscape);
+        if (!surface.HasGridForm)
+        {
+            throw new ScenarioException("$.landscape.type", $"the grid solvers have no form of the {surface.TypeName} landscape ({surface.NoGridFormReason}); it needs the ensemble solver");
+        }
+
         DynamicsRegistration rule = ModelRegistry.For(dynamics);
         if (!rule.HasGridForm)
         {

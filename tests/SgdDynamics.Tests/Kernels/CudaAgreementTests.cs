@@ -22,6 +22,7 @@ namespace SgdDynamics.Tests.Kernels;
 /// multiplier nearly cancels, and trajectories near the bound may land on either side): the diverged counts
 /// differ by at most max(3, 3 % of N) at every record, and at least 90 % of the trajectories finite on both
 /// agree to a relative 1e-3;</item>
+/// <item>rounding-sensitive problems (a fluctuating landscape, <see cref="AgreementProblems.Sensitive"/>): as the diverging ones;</item>
 /// <item>the device is deterministic: a run in chunks of 256 slots is bit-identical to the whole run.</item>
 /// </list>
 /// </summary>
@@ -50,7 +51,7 @@ public class CudaAgreementTests
                 Assert.True(gpu.Statistics[r].Equals(gpuChunked.Statistics[r]), $"{name}: cuda chunked statistics differ at record {r}");
             }
 
-            if (AgreementProblems.Diverges(name))
+            if (AgreementProblems.Diverges(name) || AgreementProblems.Sensitive(name))
             {
                 CheckDiverging(name, cpu, gpu);
             }
@@ -109,6 +110,45 @@ public class CudaAgreementTests
                 Math.Abs(variance - final.Covariance[i, i]) <= varianceBound,
                 $"{name}, variance {i}: fused {final.Covariance[i, i]:R}, unfused {variance:R} (bound {varianceBound:E2})");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(AgreementProblems.SensitiveNames), MemberType = typeof(AgreementProblems))]
+    public void UnfusedDeviceLaneMeetsTheLooseToleranceOnSensitiveProblems(string name)
+    {
+        // The rounding-sensitive problems (a fluctuating landscape) are judged as the CUDA test judges them: at least
+        // 90 % of the trajectories agree to a relative 1e-3, here for the unfused device lane against the fused CPU lanes.
+        Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
+        EnsembleResult cpu;
+        using (var managed = new ManagedBackend())
+        {
+            cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
+        }
+
+        var model = EnsembleModel.From(problem, ensemble);
+        long finite = 0, close = 0;
+        for (uint t = 0; t < AgreementProblems.Trajectories; t++)
+        {
+            float[] unfused = ScalarReference.FinalState<DeviceFloatLane>(model, t);
+            ReadOnlySpan<float> c = cpu.FinalState(t);
+            if (float.IsNaN(c[0]) || float.IsNaN(unfused[0]))
+            {
+                continue;
+            }
+
+            finite++;
+            bool agrees = true;
+            for (int i = 0; i < problem.Dimension; i++)
+            {
+                agrees &= Math.Abs(unfused[i] - c[i]) <= 1e-3 * Math.Max(Math.Abs(c[i]), 1e-3);
+            }
+
+            close += agrees ? 1 : 0;
+        }
+
+        Assert.True(finite > 0.97 * AgreementProblems.Trajectories, $"{name}: only {finite} trajectories finite on both lanes");
+        Assert.True(close >= 0.9 * finite, $"{name}: only {close} of {finite} finite trajectories agree to 1e-3");
     }
 
     /// <summary>

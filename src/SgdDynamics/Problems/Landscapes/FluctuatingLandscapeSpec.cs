@@ -1,0 +1,148 @@
+using System.Text.Json;
+using MathNet.Numerics.LinearAlgebra;
+using SgdDynamics.Grids;
+using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Scenarios;
+
+namespace SgdDynamics.Problems;
+
+/// <summary>
+/// A randomly fluctuating 1-D landscape: one step's gradient is
+/// <c>g(x) = m(x) + e(x) · Σ_{k=1..K} A_k u_k cos(2πk x/P + π v_k)</c>, with the mean gradient
+/// <c>m(x) = Σ_j c_j x^j</c> (<paramref name="MeanGradient"/> c₀, c₁, …), the envelope <c>e(x) = Σ_j e_j x^j</c>
+/// (<paramref name="Envelope"/>), amplitudes A₁ … A_K and period P; u_k, v_k independent uniform on (−1, 1), fresh every
+/// step and trajectory. The gradient noise has mean 0 and variance <c>D(x) = e(x)² Σ A_k²/6</c>. Runs
+/// <see cref="FluctuatingLandscape{TP}"/>.
+/// </summary>
+/// <param name="MeanGradient">c₀, c₁, … (at least one).</param>
+/// <param name="Envelope">e₀, e₁, … (at least one).</param>
+/// <param name="Amplitudes">A₁ … A_K (K ≥ 1).</param>
+/// <param name="Period">P &gt; 0.</param>
+public sealed record FluctuatingLandscapeSpec(Vector<double> MeanGradient, Vector<double> Envelope, Vector<double> Amplitudes, double Period) : LandscapeSpec
+{
+    /// <summary>The most polynomial coefficients of the mean gradient or the envelope.</summary>
+    public const int MaxCoefficients = 16;
+
+    /// <summary>The most modes K.</summary>
+    public const int MaxModes = 256;
+
+    /// <summary>Always 1.</summary>
+    public override int Dimension => 1;
+
+    /// <summary>The mean gradient m(x).</summary>
+    public double MeanGradientAt(double x) => Horner(MeanGradient, x);
+
+    /// <summary>The envelope e(x).</summary>
+    public double EnvelopeAt(double x) => Horner(Envelope, x);
+
+    /// <summary>The gradient-noise variance <c>D(x) = e(x)² Σ A_k²/6</c>.</summary>
+    public double NoiseVarianceAt(double x)
+    {
+        double e = EnvelopeAt(x);
+        return e * e * Amplitudes.Sum(a => a * a) / 6;
+    }
+
+    /// <summary>The kernel struct with its coefficients in <paramref name="store"/>.</summary>
+    public FluctuatingLandscape<TP> Kernel<TP>(IParameterStore<TP> store) where TP : struct, IParameters
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return new FluctuatingLandscape<TP>(
+            store.Store(Floats(MeanGradient)), MeanGradient.Count,
+            store.Store(Floats(Envelope)), Envelope.Count,
+            store.Store(Floats(Amplitudes)), Amplitudes.Count,
+            Period);
+    }
+
+    private static float[] Floats(Vector<double> values) => [.. values.Select(v => (float)v)];
+
+    private static double Horner(Vector<double> coefficients, double x)
+    {
+        double p = coefficients[^1];
+        for (int j = coefficients.Count - 2; j >= 0; j--)
+        {
+            p = p * x + coefficients[j];
+        }
+
+        return p;
+    }
+}
+
+/// <summary>Registration of <c>"fluctuating"</c>.</summary>
+public sealed class FluctuatingLandscapeRegistration : LandscapeRegistration<FluctuatingLandscapeSpec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "fluctuating";
+
+    /// <inheritdoc/>
+    public override string DimensionReason => "the fluctuating landscape is 1-dimensional";
+
+    /// <summary>
+    /// m(x) = 0.1 + x + 0.1x³, e(x) = 1 + 0.1x², A_k = 0.5/k² for k = 1 … 20, P = 2: the rough modes of Gess, Kassing and
+    /// Konarovskyi's experiment on a tamer mean gradient, stable for every registered update rule's example constants
+    /// (examples/fluctuating-rough.json has their landscape).
+    /// </summary>
+    public override LandscapeSpec Example { get; } = new FluctuatingLandscapeSpec(
+        Vector<double>.Build.DenseOfArray([0.1, 1, 0, 0.1]),
+        Vector<double>.Build.DenseOfArray([1, 0, 0.1]),
+        Vector<double>.Build.Dense(20, k => 0.5 / ((k + 1.0) * (k + 1.0))),
+        2.0);
+
+    /// <inheritdoc/>
+    internal override LandscapeSpec Read(ObjectFields landscape)
+    {
+        landscape.RejectUnknown("type", "meanGradient", "envelope", "amplitudes", "period");
+        Vector<double> mean = landscape.Required("meanGradient").AsVectorOfLength(1, FluctuatingLandscapeSpec.MaxCoefficients);
+        Vector<double> envelope = landscape.Required("envelope").AsVectorOfLength(1, FluctuatingLandscapeSpec.MaxCoefficients);
+        Vector<double> amplitudes = landscape.Required("amplitudes").AsVectorOfLength(1, FluctuatingLandscapeSpec.MaxModes);
+        double period = ScenarioFields.Positive(landscape, "period");
+        CheckFloat(landscape, "meanGradient", mean);
+        CheckFloat(landscape, "envelope", envelope);
+        CheckFloat(landscape, "amplitudes", amplitudes);
+        if (!float.IsNormal((float)(1.0 / period)))
+        {
+            throw new ScenarioException(JsonField.ChildPath(landscape.Path, "period"), $"1/period must be a normal float (got period {NumberText.Format(period)})");
+        }
+
+        return new FluctuatingLandscapeSpec(mean, envelope, amplitudes, period);
+    }
+
+    /// <inheritdoc/>
+    protected override void Write(Utf8JsonWriter writer, FluctuatingLandscapeSpec spec)
+    {
+        ScenarioJson.WriteVector(writer, "meanGradient", spec.MeanGradient);
+        ScenarioJson.WriteVector(writer, "envelope", spec.Envelope);
+        ScenarioJson.WriteVector(writer, "amplitudes", spec.Amplitudes);
+        ScenarioJson.WriteNumber(writer, "period", spec.Period);
+    }
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TP, TResult>(FluctuatingLandscapeSpec spec, IParameterStore<TP> store, ILandscapeVisitor<TResult> visitor) =>
+        visitor.Visit(spec.Kernel(store));
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One step's kernel is the push-forward under a random smooth map, not a Gaussian: the master equation needs that
+    /// kernel, and a Gaussian one with the same D(x) would be a different model. Refused rather than approximated.
+    /// </remarks>
+    public override bool HasGridForm => false;
+
+    /// <inheritdoc/>
+    public override string NoGridFormReason => "its one-step kernel is the push-forward under a random smooth map, not a Gaussian";
+
+    /// <inheritdoc/>
+    protected override GridLandscape Grid(FluctuatingLandscapeSpec spec) =>
+        throw new ArgumentException($"the grid solvers have no form of the fluctuating landscape ({NoGridFormReason})");
+
+    /// <summary>The kernel computes in float: every coefficient must be a finite float.</summary>
+    private static void CheckFloat(ObjectFields landscape, string name, Vector<double> values)
+    {
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (!float.IsFinite((float)values[i]))
+            {
+                throw new ScenarioException($"{JsonField.ChildPath(landscape.Path, name)}[{i}]", $"must be within the float range ±3.4e38 (got {NumberText.Format(values[i])})");
+            }
+        }
+    }
+}
