@@ -61,6 +61,28 @@ public static class QuickRun
             return;
         }
 
+        if (filter == "fluctuating")
+        {
+            var bench = new FluctuatingBenchmarks();
+            bench.Setup();
+            Warm(() => bench.Engine());
+            Warm(() => bench.Reference());
+            double engine = double.PositiveInfinity, reference = double.PositiveInfinity;
+            for (int round = 0; round < 5; round++)
+            {
+                // interleaved, best of five each: the machine's noise hits both alike
+                engine = Math.Min(engine, Best(1, () => bench.Engine()));
+                reference = Math.Min(reference, Best(1, () => bench.Reference()));
+            }
+
+            long work = FluctuatingBenchmarks.TrajectorySteps;
+            Console.WriteLine(
+                $"fluctuating (K = 20), {FluctuatingBenchmarks.Trajectories:N0} × {FluctuatingBenchmarks.Steps} on {Environment.ProcessorCount} cores: engine {work / engine / 1e6:F1} M trajectory-steps/s, " +
+                $"plain C# reference {work / reference / 1e6:F1} M/s, ratio {reference / engine:F2}");
+            bench.Cleanup();
+            return;
+        }
+
         if ("solver".Contains(filter, StringComparison.Ordinal) || filter.Length == 0)
         {
             var solvers = new SparseSolverBenchmarks { Cells = 256 };
