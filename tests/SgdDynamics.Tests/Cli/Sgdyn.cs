@@ -42,8 +42,8 @@ internal static class Sgdyn
     /// <summary>A GPU backend this machine cannot run: cuda, else opencl; null when both are available.</summary>
     public static string? AbsentGpuBackend => new[] { "cuda", "opencl" }.FirstOrDefault(b => !Available.Contains(b));
 
-    /// <summary>Runs <c>sgdyn <paramref name="args"/></c> in <paramref name="workingDirectory"/> and waits for it.</summary>
-    public static CliResult Run(string workingDirectory, params string[] args)
+    /// <summary>How <c>sgdyn <paramref name="args"/></c> is started in <paramref name="workingDirectory"/>: every stream redirected, UTF-8.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args)
     {
         Assert.True(File.Exists(Dll), $"{Dll} is missing: the test project should reference SgdDynamics.Cli");
         var info = new ProcessStartInfo(Host)
@@ -64,6 +64,13 @@ internal static class Sgdyn
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    /// <summary>Runs <c>sgdyn <paramref name="args"/></c> in <paramref name="workingDirectory"/> and waits for it.</summary>
+    public static CliResult Run(string workingDirectory, params string[] args)
+    {
+        ProcessStartInfo info = StartInfo(workingDirectory, args);
         string command = "sgdyn " + string.Join(' ', args);
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + command);

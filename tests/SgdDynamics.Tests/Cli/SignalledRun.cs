@@ -107,25 +107,7 @@ internal static partial class SignalledRun
 
         public Child(string workingDirectory, string[] args, Func<string, bool>? trigger)
         {
-            Assert.True(File.Exists(Sgdyn.Dll), $"{Sgdyn.Dll} is missing: the test project should reference SgdDynamics.Cli");
-            var info = new ProcessStartInfo(Sgdyn.Host)
-            {
-                WorkingDirectory = workingDirectory,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                StandardOutputEncoding = Encoding.UTF8,
-                StandardErrorEncoding = Encoding.UTF8,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(Sgdyn.Dll);
-            foreach (string arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            info.Environment["DOTNET_NOLOGO"] = "1";
+            ProcessStartInfo info = Sgdyn.StartInfo(workingDirectory, args);
             Command = "sgdyn " + string.Join(' ', args);
             Process = new Process { StartInfo = info, EnableRaisingEvents = true };
             Process.Exited += (_, _) => exited.Set();

@@ -127,28 +127,38 @@ public class CudaAgreementTests
         }
 
         var model = EnsembleModel.From(problem, ensemble);
+        float[][] unfused = [.. Enumerable.Range(0, (int)AgreementProblems.Trajectories).Select(t => ScalarReference.FinalState<DeviceFloatLane>(model, (uint)t))];
+        (long finite, long close) = Agreeing(problem.Dimension, AgreementProblems.Trajectories, t => cpu.FinalState(t).ToArray(), t => unfused[t]);
+        Assert.True(finite > 0.97 * AgreementProblems.Trajectories, $"{name}: only {finite} trajectories finite on both lanes");
+        Assert.True(close >= 0.9 * finite, $"{name}: only {close} of {finite} finite trajectories agree to 1e-3");
+    }
+
+    /// <summary>
+    /// Of <paramref name="n"/> trajectories, those finite on both sides and those of them whose every coordinate agrees to
+    /// a relative 1e-3 (absolute 1e-6 near 0).
+    /// </summary>
+    private static (long Finite, long Close) Agreeing(int d, long n, Func<long, float[]> expected, Func<long, float[]> actual)
+    {
         long finite = 0, close = 0;
-        for (uint t = 0; t < AgreementProblems.Trajectories; t++)
+        for (long t = 0; t < n; t++)
         {
-            float[] unfused = ScalarReference.FinalState<DeviceFloatLane>(model, t);
-            ReadOnlySpan<float> c = cpu.FinalState(t);
-            if (float.IsNaN(c[0]) || float.IsNaN(unfused[0]))
+            float[] c = expected(t), g = actual(t);
+            if (float.IsNaN(c[0]) || float.IsNaN(g[0]))
             {
                 continue;
             }
 
             finite++;
             bool agrees = true;
-            for (int i = 0; i < problem.Dimension; i++)
+            for (int i = 0; i < d; i++)
             {
-                agrees &= Math.Abs(unfused[i] - c[i]) <= 1e-3 * Math.Max(Math.Abs(c[i]), 1e-3);
+                agrees &= Math.Abs(g[i] - c[i]) <= 1e-3 * Math.Max(Math.Abs(c[i]), 1e-3);
             }
 
             close += agrees ? 1 : 0;
         }
 
-        Assert.True(finite > 0.97 * AgreementProblems.Trajectories, $"{name}: only {finite} trajectories finite on both lanes");
-        Assert.True(close >= 0.9 * finite, $"{name}: only {close} of {finite} finite trajectories agree to 1e-3");
+        return (finite, close);
     }
 
     /// <summary>
@@ -215,27 +225,7 @@ public class CudaAgreementTests
             Assert.True(Math.Abs(mg.Diverged - mc.Diverged) <= slack, $"{name}, record {r}: diverged cpu {mc.Diverged}, cuda {mg.Diverged}");
         }
 
-        int d = cpu.Problem.Dimension;
-        long finite = 0, close = 0;
-        for (long t = 0; t < n; t++)
-        {
-            ReadOnlySpan<float> c = cpu.FinalState(t);
-            ReadOnlySpan<float> g = gpu.FinalState(t);
-            if (float.IsNaN(c[0]) || float.IsNaN(g[0]))
-            {
-                continue;
-            }
-
-            finite++;
-            bool agrees = true;
-            for (int i = 0; i < d; i++)
-            {
-                agrees &= Math.Abs(g[i] - c[i]) <= 1e-3 * Math.Max(Math.Abs(c[i]), 1e-3);
-            }
-
-            close += agrees ? 1 : 0;
-        }
-
+        (long finite, long close) = Agreeing(cpu.Problem.Dimension, n, t => cpu.FinalState(t).ToArray(), t => gpu.FinalState(t).ToArray());
         Assert.True(finite > 0, $"{name}: no trajectory finite on both backends");
         Assert.True(close >= 0.9 * finite, $"{name}: only {close} of {finite} finite trajectories agree to 1e-3");
     }
