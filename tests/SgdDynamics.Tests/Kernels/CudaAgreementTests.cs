@@ -70,15 +70,7 @@ public class CudaAgreementTests
         // host: every a·b + c rounded twice) is the far end of what the CUDA compiler may produce. Its final
         // states must meet the tolerance stated above against the fused CPU lanes, so the CUDA test's
         // tolerance is not tighter than float rounding allows.
-        Problem problem = AgreementProblems.Get(name);
-        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
-        EnsembleResult cpu;
-        using (var managed = new ManagedBackend())
-        {
-            cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
-        }
-
-        var model = EnsembleModel.From(problem, ensemble);
+        (Problem problem, EnsembleModel model, EnsembleResult cpu) = Fused(name);
         int d = problem.Dimension;
         double worst = 0;
         var unfused = new float[AgreementProblems.Trajectories][];
@@ -118,19 +110,21 @@ public class CudaAgreementTests
     {
         // The rounding-sensitive problems (a fluctuating landscape) are judged as the CUDA test judges them: at least
         // 90 % of the trajectories agree to a relative 1e-3, here for the unfused device lane against the fused CPU lanes.
-        Problem problem = AgreementProblems.Get(name);
-        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
-        EnsembleResult cpu;
-        using (var managed = new ManagedBackend())
-        {
-            cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
-        }
-
-        var model = EnsembleModel.From(problem, ensemble);
+        (Problem problem, EnsembleModel model, EnsembleResult cpu) = Fused(name);
         float[][] unfused = [.. Enumerable.Range(0, (int)AgreementProblems.Trajectories).Select(t => ScalarReference.FinalState<DeviceFloatLane>(model, (uint)t))];
         (long finite, long close) = Agreeing(problem.Dimension, AgreementProblems.Trajectories, t => cpu.FinalState(t).ToArray(), t => unfused[t]);
         Assert.True(finite > 0.97 * AgreementProblems.Trajectories, $"{name}: only {finite} trajectories finite on both lanes");
         Assert.True(close >= 0.9 * finite, $"{name}: only {close} of {finite} finite trajectories agree to 1e-3");
+    }
+
+    /// <summary>The agreement problem called <paramref name="name"/>, its model, and its run on the fused managed lanes with final states.</summary>
+    private static (Problem Problem, EnsembleModel Model, EnsembleResult Cpu) Fused(string name)
+    {
+        Problem problem = AgreementProblems.Get(name);
+        EnsembleAlgorithm ensemble = AgreementProblems.Ensemble(name);
+        using var managed = new ManagedBackend();
+        EnsembleResult cpu = EnsembleSolver.Solve(problem, ensemble, managed, keepFinalStates: true);
+        return (problem, EnsembleModel.From(problem, ensemble), cpu);
     }
 
     /// <summary>
