@@ -99,6 +99,11 @@ public sealed class MasterEquationSolver : IDisposable
             throw new ArgumentException($"landscape dimension {landscape.Dimension} differs from grid dimension {grid.Dimension}", nameof(landscape));
         }
 
+        if (landscape.NonGaussianNoise is { } reason)
+        {
+            throw new ArgumentException($"the master equation's one-step kernel is Gaussian, and this landscape's noise is not ({reason})", nameof(landscape));
+        }
+
         if (!double.IsFinite(learningRate) || learningRate <= 0)
         {
             throw new ArgumentException($"learning rate must be positive and finite (got {learningRate})", nameof(learningRate));

@@ -82,11 +82,12 @@ public abstract class LandscapeRegistration
     /// <exception cref="ArgumentException">This landscape, or this instance (its dimension), has no grid form.</exception>
     public abstract GridLandscape Grid(LandscapeSpec spec);
 
-    /// <summary>False when the grid solvers have no form of this landscape type at all (<see cref="Grid"/> always throws).</summary>
-    public virtual bool HasGridForm => true;
-
-    /// <summary>Why there is no grid form, for messages (when <see cref="HasGridForm"/> is false).</summary>
-    public virtual string NoGridFormReason => "";
+    /// <summary>
+    /// Null when the master equation evolves this landscape type (its one-step noise is Gaussian); otherwise why not —
+    /// the scenario loader then refuses the master equation for it, and the master-equation kernel lists leave it out.
+    /// The Fokker–Planck equations, which need only ḡ and Σ, still take it.
+    /// </summary>
+    public virtual string? NoMasterEquation => null;
 }
 
 /// <summary>A <see cref="LandscapeRegistration"/> for the spec type <typeparamref name="TSpec"/>.</summary>

@@ -184,13 +184,15 @@ public static partial class ScenarioLoader
         return (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
     }
 
-    /// <summary>What grid solvers cannot do: landscapes and update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
-    private static void CheckGridProblem(GridSpec grid, LandscapeSpec landscape, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
+    /// <summary>What grid solvers cannot do: the master equation of a landscape with non-Gaussian noise, update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
+    private static void CheckGridProblem(GridSpec grid, LandscapeSpec landscape, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record, string solverType)
     {
         LandscapeRegistration surface = ModelRegistry.For(landscape);
-        if (!surface.HasGridForm)
+        if (solverType == MasterEquationType && surface.NoMasterEquation is { } reason)
         {
-            throw new ScenarioException("$.landscape.type", $"the grid solvers have no form of the {surface.TypeName} landscape ({surface.NoGridFormReason}); it needs the ensemble solver");
+            throw new ScenarioException(
+                "$.solver.type",
+                $"the master equation's one-step kernel is Gaussian, and the {surface.TypeName} landscape's noise is not ({reason}); use 'fokkerPlanck' (it needs only the mean gradient and the noise variance) or 'ensemble'");
         }
 
         DynamicsRegistration rule = ModelRegistry.For(dynamics);

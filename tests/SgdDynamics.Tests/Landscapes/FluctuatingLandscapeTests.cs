@@ -105,8 +105,39 @@ public class FluctuatingLandscapeTests
             Scenario("[0]", "[1]", "[0.5]", "2")
                 .Replace("\"trajectories\": 1000, \"steps\": 10, \"seed\": 1", "\"steps\": 10", StringComparison.Ordinal)
                 .Replace("\"record\"", "\"solver\": {\"type\": \"masterEquation\", \"grid\": {\"lower\": [-3], \"upper\": [3], \"cells\": [60]}}, \"record\"", StringComparison.Ordinal),
-            "$.landscape.type",
-            "the grid solvers have no form of the fluctuating landscape");
+            "$.solver.type",
+            "the master equation's one-step kernel is Gaussian, and the fluctuating landscape's noise is not");
+    }
+
+    [Fact]
+    public void FokkerPlanckTakesTheMeanGradientAndTheNoiseVarianceOfTheFluctuatingLandscape()
+    {
+        // m(x) = x and e(x) = 1 make ḡ and D those of the quadratic L = x²/2 with Σ = Σ A²/6: the discrete Fokker–Planck
+        // equation, which needs only ḡ and D, must give the same densities, bit for bit (the same doubles go in).
+        double variance = (0.5 * 0.5 + 0.125 * 0.125) / 6;
+        string solver = """{"type": "fokkerPlanck", "variant": "discrete", "grid": {"lower": [-3], "upper": [3], "cells": [240]}}""";
+        string rest = """
+            "optimizer": {"type": "sgd", "learningRate": 0.2},
+            "initial": {"mean": [1], "covariance": [[0.05]]},
+            "ensemble": {"steps": 30},
+            "record": {"every": 10},
+            """;
+        Scenario fluctuating = ScenarioLoader.Parse(
+            $$"""{"landscape": {"type": "fluctuating", "meanGradient": [0, 1], "envelope": [1], "amplitudes": [0.5, 0.125], "period": 2}, {{rest}} "solver": {{solver}}}""");
+        Scenario quadratic = ScenarioLoader.Parse(
+            $$"""{"landscape": {"type": "quadratic", "hessian": [[1]], "gradientNoiseCovariance": [[{{variance.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}]]}, {{rest}} "solver": {{solver}}}""");
+        Assert.Equal(variance, ((FluctuatingLandscapeSpec)fluctuating.Problem.Landscape).NoiseVarianceAt(0.7));
+
+        var a = SgdDynamics.Grids.GridRunner.Run(fluctuating.Problem, (GridAlgorithm)fluctuating.Algorithm);
+        var b = SgdDynamics.Grids.GridRunner.Run(quadratic.Problem, (GridAlgorithm)quadratic.Algorithm);
+        Assert.Null(a.Failure);
+        Assert.Equal(4, a.Records.Count);
+        Bitwise.AssertSame(b.FinalDensity.Mass, a.FinalDensity.Mass, "Fokker–Planck density, fluctuating against quadratic");
+
+        // the master equation refuses it when called from code, too
+        var master = new MasterEquationAlgorithm(((GridAlgorithm)fluctuating.Algorithm).Grid, 10);
+        var refused = Assert.Throws<ArgumentException>(() => SgdDynamics.Grids.GridRunner.Run(fluctuating.Problem, master));
+        Assert.Contains("this landscape's noise is not", refused.Message);
     }
 
     private static string Scenario(string mean, string envelope, string amplitudes, string period) => $$$"""

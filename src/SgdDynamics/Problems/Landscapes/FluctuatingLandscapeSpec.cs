@@ -31,10 +31,10 @@ public sealed record FluctuatingLandscapeSpec(Vector<double> MeanGradient, Vecto
     public override int Dimension => 1;
 
     /// <summary>The mean gradient m(x).</summary>
-    public double MeanGradientAt(double x) => Horner(MeanGradient, x);
+    public double MeanGradientAt(double x) => FluctuatingField.Polynomial(MeanGradient.ToArray(), x);
 
     /// <summary>The envelope e(x).</summary>
-    public double EnvelopeAt(double x) => Horner(Envelope, x);
+    public double EnvelopeAt(double x) => FluctuatingField.Polynomial(Envelope.ToArray(), x);
 
     /// <summary>The gradient-noise variance <c>D(x) = e(x)² Σ A_k²/6</c>.</summary>
     public double NoiseVarianceAt(double x)
@@ -55,13 +55,60 @@ public sealed record FluctuatingLandscapeSpec(Vector<double> MeanGradient, Vecto
     }
 
     private static float[] Floats(Vector<double> values) => [.. values.Select(v => (float)v)];
+}
 
-    private static double Horner(Vector<double> coefficients, double x)
+/// <summary>
+/// The grid form of the fluctuating landscape, on the host: ḡ(x) = m(x), Σ(x) = D(x) = e(x)² Σ A_k²/6, and the loss
+/// L(x) = Σ_j c_j x^{j+1}/(j + 1), in double precision.
+/// </summary>
+public readonly struct FluctuatingField : IGridField
+{
+    private readonly double[] mean;
+    private readonly double[] envelope;
+    private readonly double modeVariance;
+
+    /// <summary>The field of <paramref name="spec"/>.</summary>
+    public FluctuatingField(FluctuatingLandscapeSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        mean = spec.MeanGradient.ToArray();
+        envelope = spec.Envelope.ToArray();
+        modeVariance = spec.Amplitudes.Sum(a => a * a) / 6;
+    }
+
+    /// <inheritdoc/>
+    public int Dimension => 1;
+
+    /// <inheritdoc/>
+    public void Field(double x0, double x1, out double g0, out double g1, out double s00, out double s01, out double s11)
+    {
+        g0 = Polynomial(mean, x0);
+        double e = Polynomial(envelope, x0);
+        s00 = e * e * modeVariance;
+        g1 = 0;
+        s01 = 0;
+        s11 = 0;
+    }
+
+    /// <inheritdoc/>
+    public double Loss(double x0, double x1)
+    {
+        double p = 0;
+        for (int j = mean.Length - 1; j >= 0; j--)
+        {
+            p = (p * x0) + (mean[j] / (j + 1));
+        }
+
+        return p * x0;
+    }
+
+    /// <summary>Σ_j c_j x^j by Horner's rule.</summary>
+    public static double Polynomial(ReadOnlySpan<double> coefficients, double x)
     {
         double p = coefficients[^1];
-        for (int j = coefficients.Count - 2; j >= 0; j--)
+        for (int j = coefficients.Length - 2; j >= 0; j--)
         {
-            p = p * x + coefficients[j];
+            p = (p * x) + coefficients[j];
         }
 
         return p;
@@ -122,17 +169,14 @@ public sealed class FluctuatingLandscapeRegistration : LandscapeRegistration<Flu
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One step's kernel is the push-forward under a random smooth map, not a Gaussian: the master equation needs that
-    /// kernel, and a Gaussian one with the same D(x) would be a different model. Refused rather than approximated.
+    /// One step's kernel is the push-forward under a random smooth map, x − η m(x) − η e(x) S, not a Gaussian: the master
+    /// equation's Gaussian kernel with the same D(x) would be a different model, so it is refused. The Fokker–Planck
+    /// equations take it: they need only m(x) and D(x).
     /// </remarks>
-    public override bool HasGridForm => false;
+    public override string? NoMasterEquation => "one step is x − η m(x) − η e(x) S with S a sum of products of uniform and arcsine variables";
 
     /// <inheritdoc/>
-    public override string NoGridFormReason => "its one-step kernel is the push-forward under a random smooth map, not a Gaussian";
-
-    /// <inheritdoc/>
-    protected override GridLandscape Grid(FluctuatingLandscapeSpec spec) =>
-        throw new ArgumentException($"the grid solvers have no form of the fluctuating landscape ({NoGridFormReason})");
+    protected override GridLandscape Grid(FluctuatingLandscapeSpec spec) => GridLandscape.Wrap(new FluctuatingField(spec), NoMasterEquation);
 
     /// <summary>The kernel computes in float: every coefficient must be a finite float.</summary>
     private static void CheckFloat(ObjectFields landscape, string name, Vector<double> values)
