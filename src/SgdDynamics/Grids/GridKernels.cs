@@ -40,7 +40,7 @@ public static class GridKernels
     public static IReadOnlyList<MethodInfo> Methods()
     {
         var methods = new List<MethodInfo>();
-        foreach (LandscapeRegistration registration in ModelRegistry.Landscapes.Where(r => r.NoMasterEquation is null))
+        foreach (LandscapeRegistration registration in ModelRegistry.Landscapes.Where(r => r.GaussianNoise))
         {
             MethodInfo prepare = registration.Grid(registration.Example).Accept(new PrepareMethod());
             if (!methods.Contains(prepare))

@@ -53,24 +53,25 @@ public abstract class GridLandscape
     public static GridLandscape RingValley(double lambda, double sigma2) => new Of<RingValleyLandscape>(new RingValleyLandscape(2, lambda, Math.Sqrt(sigma2)));
 
     /// <summary>
-    /// Null when one step's gradient noise is Gaussian, N(0, Σ(x)) — the master equation's kernel; otherwise why it is not
-    /// (the master equation then refuses the landscape; the Fokker–Planck equations need only ḡ and Σ and take it).
+    /// Null when one step's gradient noise is Gaussian, N(0, Σ(x)) — the kernel of <see cref="MasterEquationSolver"/>;
+    /// otherwise its shape, which <see cref="ShapedMasterEquationSolver"/> runs (the Fokker–Planck equations need only
+    /// ḡ and Σ and take either).
     /// </summary>
-    public string? NonGaussianNoise { get; private init; }
+    public ShapedNoise? Shape { get; private init; }
 
     /// <summary>
-    /// A grid landscape over any <see cref="IGridField"/> struct of dimension 1 or 2; <paramref name="nonGaussianNoise"/>
-    /// says why the noise is not Gaussian when it is not (see <see cref="NonGaussianNoise"/>).
+    /// A grid landscape over any <see cref="IGridField"/> struct of dimension 1 or 2; <paramref name="shape"/> is the
+    /// one-step noise when it is not Gaussian (see <see cref="Shape"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
-    public static GridLandscape Wrap<TField>(TField field, string? nonGaussianNoise = null) where TField : struct, IGridField
+    public static GridLandscape Wrap<TField>(TField field, ShapedNoise? shape = null) where TField : struct, IGridField
     {
         if (field.Dimension is not (1 or 2))
         {
             throw new ArgumentException($"grid solvers take landscapes of dimension 1 or 2 (got {field.Dimension})", nameof(field));
         }
 
-        return new Of<TField>(field) { NonGaussianNoise = nonGaussianNoise };
+        return new Of<TField>(field) { Shape = shape };
     }
 
     private sealed class Of<TField>(TField landscape) : GridLandscape where TField : struct, IGridField

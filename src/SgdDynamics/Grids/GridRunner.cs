@@ -176,6 +176,17 @@ public static class GridRunner
         string backend;
         switch (algorithm)
         {
+            case MasterEquationAlgorithm master when landscape.Shape is { } shape:
+            {
+                // a one-step noise of fixed non-Gaussian shape: its exact kernel, on the host
+                var solver = new ShapedMasterEquationSolver(grid, shape, eta, master.Boundary);
+                solverResource = new NoResource();
+                advance = (p, _, steps) => solver.Advance(p, steps, displacement);
+                described = $"host CPU: the exact one-step kernel of the landscape's non-Gaussian noise ({solver.Weights:N0} weights), scattered in order";
+                backend = "managed";
+                break;
+            }
+
             case MasterEquationAlgorithm master:
             {
                 var solver = new MasterEquationSolver(grid, landscape, eta, master.Boundary, master.TruncationSigmas, device);
@@ -319,6 +330,14 @@ public static class GridRunner
         if (!double.IsFinite(resume.Seconds) || resume.Seconds < 0)
         {
             throw new ArgumentException("the seconds of the state to resume from must be finite and non-negative", nameof(resume));
+        }
+    }
+
+    /// <summary>A solver that holds nothing to release.</summary>
+    private sealed class NoResource : IDisposable
+    {
+        public void Dispose()
+        {
         }
     }
 

@@ -99,9 +99,9 @@ public sealed class MasterEquationSolver : IDisposable
             throw new ArgumentException($"landscape dimension {landscape.Dimension} differs from grid dimension {grid.Dimension}", nameof(landscape));
         }
 
-        if (landscape.NonGaussianNoise is { } reason)
+        if (landscape.Shape is not null)
         {
-            throw new ArgumentException($"the master equation's one-step kernel is Gaussian, and this landscape's noise is not ({reason})", nameof(landscape));
+            throw new ArgumentException("this solver's one-step kernel is Gaussian, and the landscape's noise is not: use ShapedMasterEquationSolver", nameof(landscape));
         }
 
         if (!double.IsFinite(learningRate) || learningRate <= 0)

@@ -83,11 +83,12 @@ public abstract class LandscapeRegistration
     public abstract GridLandscape Grid(LandscapeSpec spec);
 
     /// <summary>
-    /// Null when the master equation evolves this landscape type (its one-step noise is Gaussian); otherwise why not —
-    /// the scenario loader then refuses the master equation for it, and the master-equation kernel lists leave it out.
-    /// The Fokker–Planck equations, which need only ḡ and Σ, still take it.
+    /// True when one step's gradient noise is Gaussian, N(0, Σ(x)): the master equation's kernel, run by
+    /// <see cref="Grids.MasterEquationSolver"/> on every device. False for a noise of another shape: the grid form then
+    /// carries it (<see cref="GridLandscape.Shape"/>), the master equation runs it on the host
+    /// (<see cref="Grids.ShapedMasterEquationSolver"/>), and the device kernel lists leave the type out.
     /// </summary>
-    public virtual string? NoMasterEquation => null;
+    public virtual bool GaussianNoise => true;
 }
 
 /// <summary>A <see cref="LandscapeRegistration"/> for the spec type <typeparamref name="TSpec"/>.</summary>

@@ -184,17 +184,9 @@ public static partial class ScenarioLoader
         return (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
     }
 
-    /// <summary>What grid solvers cannot do: the master equation of a landscape with non-Gaussian noise, update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
-    private static void CheckGridProblem(GridSpec grid, LandscapeSpec landscape, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record, string solverType)
+    /// <summary>What grid solvers cannot do: update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
+    private static void CheckGridProblem(GridSpec grid, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
-        LandscapeRegistration surface = ModelRegistry.For(landscape);
-        if (solverType == MasterEquationType && surface.NoMasterEquation is { } reason)
-        {
-            throw new ScenarioException(
-                "$.solver.type",
-                $"the master equation's one-step kernel is Gaussian, and the {surface.TypeName} landscape's noise is not ({reason}); use 'fokkerPlanck' (it needs only the mean gradient and the noise variance) or 'ensemble'");
-        }
-
         DynamicsRegistration rule = ModelRegistry.For(dynamics);
         if (!rule.HasGridForm)
         {

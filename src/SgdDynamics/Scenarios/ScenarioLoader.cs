@@ -134,7 +134,7 @@ public static partial class ScenarioLoader
         {
             int steps = ReadGridSteps(ensembleField);
             var record = ReadRecord(root, steps);
-            CheckGridProblem(solver.Grid!, landscape, dynamics, initial, record, solver.Type);
+            CheckGridProblem(solver.Grid!, dynamics, initial, record);
             algorithm = solver.Type switch
             {
                 MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas),

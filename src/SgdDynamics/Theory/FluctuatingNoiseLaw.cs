@@ -112,6 +112,27 @@ public sealed class FluctuatingNoiseLaw
         return j < 0 ? 0 : j >= Masses.Count ? 1 : Math.Min(1, cumulative[(int)j + 1]);
     }
 
+    /// <summary>
+    /// The lattice law spread evenly over each lattice cell [jh − h/2, jh + h/2): a continuous, piecewise-linear
+    /// distribution function (within (K + 1)·h/2 of S's), for integrating the law over intervals.
+    /// </summary>
+    public double SmoothCdf(double s)
+    {
+        double u = (s / Spacing) + HalfWidth + 0.5;
+        if (!(u > 0))
+        {
+            return 0;
+        }
+
+        if (u >= Masses.Count)
+        {
+            return 1;
+        }
+
+        int j = (int)u;
+        return Math.Min(1, cumulative[j] + ((u - j) * Masses[j]));
+    }
+
     private static double[] Convolve(double[] a, double[] b)
     {
         var c = new double[a.Length + b.Length - 1];

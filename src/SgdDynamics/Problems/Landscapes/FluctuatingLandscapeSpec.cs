@@ -4,6 +4,7 @@ using SgdDynamics.Grids;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Scenarios;
+using SgdDynamics.Theory;
 
 namespace SgdDynamics.Problems;
 
@@ -169,14 +170,24 @@ public sealed class FluctuatingLandscapeRegistration : LandscapeRegistration<Flu
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One step's kernel is the push-forward under a random smooth map, x − η m(x) − η e(x) S, not a Gaussian: the master
-    /// equation's Gaussian kernel with the same D(x) would be a different model, so it is refused. The Fokker–Planck
-    /// equations take it: they need only m(x) and D(x).
+    /// One step from x is x − η m(x) − η e(x) S with S's law the same at every x (<see cref="FluctuatingNoiseLaw"/>), not a
+    /// Gaussian: the master equation runs that kernel (<see cref="ShapedMasterEquationSolver"/>, on the host), the
+    /// Fokker–Planck equations take m(x) and D(x).
     /// </remarks>
-    public override string? NoMasterEquation => "one step is x − η m(x) − η e(x) S with S a sum of products of uniform and arcsine variables";
+    public override bool GaussianNoise => false;
 
     /// <inheritdoc/>
-    protected override GridLandscape Grid(FluctuatingLandscapeSpec spec) => GridLandscape.Wrap(new FluctuatingField(spec), NoMasterEquation);
+    protected override GridLandscape Grid(FluctuatingLandscapeSpec spec)
+    {
+        double bound = spec.Amplitudes.Sum(Math.Abs);
+        var law = FluctuatingNoiseLaw.Of(spec.Amplitudes.ToArray(), bound / LatticePoints);
+        var field = new FluctuatingField(spec);
+        double[] mean = spec.MeanGradient.ToArray(), envelope = spec.Envelope.ToArray();
+        return GridLandscape.Wrap(field, new ShapedNoise(x => FluctuatingField.Polynomial(mean, x), x => FluctuatingField.Polynomial(envelope, x), law, bound));
+    }
+
+    /// <summary>The law of S is computed on a lattice of spacing Σ|A_k| / 4096 (8193 points).</summary>
+    public const int LatticePoints = 4096;
 
     /// <summary>The kernel computes in float: every coefficient must be a finite float.</summary>
     private static void CheckFloat(ObjectFields landscape, string name, Vector<double> values)
