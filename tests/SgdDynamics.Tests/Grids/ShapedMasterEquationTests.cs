@@ -1,5 +1,4 @@
 using MathNet.Numerics.Distributions;
-using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Grids;
@@ -17,11 +16,7 @@ namespace SgdDynamics.Tests.Grids;
 [Collection(EnsembleCollection.Name)]
 public class ShapedMasterEquationTests
 {
-    private static readonly FluctuatingLandscapeSpec Rough = new(
-        Vector<double>.Build.DenseOfArray([0.15, -0.6, 0, 4]),
-        Vector<double>.Build.DenseOfArray([1, 0, 0.1]),
-        Vector<double>.Build.Dense(20, k => 0.5 / ((k + 1.0) * (k + 1.0))),
-        2.0);
+    private static FluctuatingLandscapeSpec Rough => Landscapes.FluctuatingLandscapeTests.Rough;
 
     [Theory]
     [InlineData(0.4)]

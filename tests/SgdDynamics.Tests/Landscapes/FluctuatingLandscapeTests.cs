@@ -21,7 +21,8 @@ namespace SgdDynamics.Tests.Landscapes;
 [Collection(EnsembleCollection.Name)]
 public class FluctuatingLandscapeTests
 {
-    private static readonly FluctuatingLandscapeSpec Rough = new(
+    /// <summary>The landscape of the rough-landscape experiment (examples/fluctuating-rough.json).</summary>
+    internal static readonly FluctuatingLandscapeSpec Rough = new(
         Vector<double>.Build.DenseOfArray([0.15, -0.6, 0, 4]),
         Vector<double>.Build.DenseOfArray([1, 0, 0.1]),
         Vector<double>.Build.Dense(20, k => 0.5 / ((k + 1.0) * (k + 1.0))),
