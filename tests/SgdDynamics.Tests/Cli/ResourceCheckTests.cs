@@ -137,7 +137,10 @@ public sealed class ResourceCheckTests : IDisposable
             total: 1000,
             report =>
             {
-                for (int i = 0; i < 60; i++)
+                // some progress before the first line is due (100 ms), so that line can estimate however slowly the
+                // machine schedules this thread afterwards
+                report(1);
+                for (int i = 1; i < 60; i++)
                 {
                     Thread.Sleep(40);
                     report(1);
