@@ -19,5 +19,6 @@ public static class Catalog
         new DoubleWellCase(),
         new RingValleyCase(),
         new TiltedPeriodicCase(),
+        new FluctuatingLandscapeCase(),
     ];
 }
