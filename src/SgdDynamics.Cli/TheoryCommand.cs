@@ -30,6 +30,14 @@ internal static class TheoryCommand
                     path);
             }
 
+            if (!SgdDynamics.Theory.TheoryDynamics.Covers(problem.Dynamics))
+            {
+                throw new ScenarioException(
+                    "$.dynamics.type",
+                    $"the moment theory covers the optimizers sgd and momentum, not the SDE model '{problem.Dynamics.TypeName}' (its stationary covariance is the Langevin column of an sgd scenario)",
+                    path);
+            }
+
             IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem, loaded.Algorithm.RecordSteps);
             StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
             if (parse.GetValue(json))

@@ -10,12 +10,18 @@ namespace SgdDynamics.Kernels.Dynamics;
 /// code per rule (no runtime flag in the hot loop). Besides the position x a rule may keep
 /// <see cref="AuxiliaryVectors"/> more state vectors of d coordinates each (a velocity, moment estimates, an SDE
 /// integrator's stages), stored one after the other in the auxiliary view: vector j, coordinate i at <c>j·d + i</c>.
-/// They start at 0. Implementations: <see cref="Sgd"/>, <see cref="HeavyBall"/>.
+/// They start at 0. Implementations: <see cref="Sgd"/>, <see cref="HeavyBall"/>, and the SDE model <see cref="Langevin"/>.
 /// </summary>
 public interface IDynamics
 {
     /// <summary>Auxiliary state vectors beside x (0 for SGD, 1 for heavy ball).</summary>
     int AuxiliaryVectors { get; }
+
+    /// <summary>Standard normals one step draws on <paramref name="landscape"/> (counter (step, ·, DynamicsStream)).</summary>
+    int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape;
+
+    /// <summary>Uniform variates one step draws on <paramref name="landscape"/>.</summary>
+    int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape;
 
     /// <summary>
     /// Steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + <paramref name="count"/> − 1 from state
@@ -43,6 +49,12 @@ public readonly struct Sgd : IDynamics
 
     /// <inheritdoc/>
     public int AuxiliaryVectors => 0;
+
+    /// <inheritdoc/>
+    public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.NormalsPerStep;
+
+    /// <inheritdoc/>
+    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.UniformsPerStep;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -86,6 +98,12 @@ public readonly struct HeavyBall : IDynamics
 
     /// <inheritdoc/>
     public int AuxiliaryVectors => 1;
+
+    /// <inheritdoc/>
+    public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.NormalsPerStep;
+
+    /// <inheritdoc/>
+    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.UniformsPerStep;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -36,8 +36,30 @@ public readonly struct DoubleWellLandscape : ILandscape, IGridField
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
+        MeanGradient<T, TS>(x, g);
+        AddGaussianNoise<T, TS, TN>(x, g, normals, step);
+    }
+
+    /// <inheritdoc/>
+    public int NoiseNormals => NormalsPerStep;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
         T x0 = x.Get(0);
         g.Set(0, T.Mul(T.Sub(T.Mul(x0, x0), T.Splat(1f)), x0));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
         var noise = new IsotropicNoise<T, TS>((float)noiseStd, g);
         NormalStream.Draw<T, TN, IsotropicNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, NormalsPerStep, ref noise);
     }

@@ -23,12 +23,15 @@ public readonly struct FluctuatingLandscape<TP> : ILandscape where TP : struct, 
     private readonly TP amplitudes;
     private readonly int modes;
     private readonly float inversePeriod;
+    private readonly float modeStd;
 
     /// <summary>
     /// The landscape with mean-gradient coefficients c₀ … (<paramref name="meanTerms"/> of them), envelope coefficients
-    /// e₀ … (<paramref name="envelopeTerms"/>), amplitudes A₁ … A_K (<paramref name="modes"/> = K ≥ 1) and period P &gt; 0.
+    /// e₀ … (<paramref name="envelopeTerms"/>), amplitudes A₁ … A_K (<paramref name="modes"/> = K ≥ 1), period P &gt; 0, and
+    /// <paramref name="modeStd"/> = √(Σ A_k²/6), the standard deviation of the sum of the modes, for the Gaussian noise of
+    /// the SDE models.
     /// </summary>
-    public FluctuatingLandscape(TP meanGradient, int meanTerms, TP envelope, int envelopeTerms, TP amplitudes, int modes, double period)
+    public FluctuatingLandscape(TP meanGradient, int meanTerms, TP envelope, int envelopeTerms, TP amplitudes, int modes, double period, double modeStd)
     {
         this.meanGradient = meanGradient;
         this.meanTerms = meanTerms;
@@ -37,6 +40,7 @@ public readonly struct FluctuatingLandscape<TP> : ILandscape where TP : struct, 
         this.amplitudes = amplitudes;
         this.modes = modes;
         inversePeriod = (float)(1.0 / period);
+        this.modeStd = (float)modeStd;
     }
 
     /// <inheritdoc/>
@@ -71,6 +75,29 @@ public readonly struct FluctuatingLandscape<TP> : ILandscape where TP : struct, 
         }
 
         g.Set(0, T.MulAdd(Polynomial(envelope, envelopeTerms, position), sum, Polynomial(meanGradient, meanTerms, position)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T> =>
+        g.Set(0, Polynomial(meanGradient, meanTerms, x.Get(0)));
+
+    /// <inheritdoc/>
+    public int NoiseNormals => 1;
+
+    /// <inheritdoc/>
+    /// <remarks>The Gaussian of the same variance: <c>g += e(x)·√(Σ A_k²/6)·z</c>, z normal 0 of the step.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
+        normals.Two(step, 0, Philox4x32.DynamicsStream, out T z, out _);
+        T scale = T.Mul(Polynomial(envelope, envelopeTerms, x.Get(0)), T.Splat(modeStd));
+        g.Set(0, T.MulAdd(scale, z, g.Get(0)));
     }
 
     /// <summary><c>sum + A_k u cos(2π(k·turns + v/2))</c>.</summary>

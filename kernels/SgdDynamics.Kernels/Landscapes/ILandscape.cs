@@ -24,4 +24,23 @@ public interface ILandscape
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>;
+
+    /// <summary>Writes the mean gradient ḡ(x) = E_b ∇L_b(x) into <paramref name="g"/> (what the SDE models drift along).</summary>
+    void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>;
+
+    /// <summary>Standard normals <see cref="AddGaussianNoise"/> draws.</summary>
+    int NoiseNormals { get; }
+
+    /// <summary>
+    /// Adds a sample of N(0, Σ(x)), Σ(x) the gradient-noise covariance at <paramref name="x"/>, to <paramref name="g"/>, from
+    /// normals 0 … <see cref="NoiseNormals"/> − 1 of counter (step, ·, <see cref="Philox4x32.DynamicsStream"/>): the
+    /// Gaussian noise of the SDE models. Where the landscape's own noise is Gaussian this is exactly the noise of
+    /// <see cref="Gradient"/> (which is <see cref="MeanGradient"/> then this); elsewhere a Gaussian of the same covariance.
+    /// </summary>
+    void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>;
 }

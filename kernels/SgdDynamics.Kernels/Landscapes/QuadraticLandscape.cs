@@ -59,6 +59,19 @@ public readonly struct QuadraticLandscape<TP> : ILandscape where TP : struct, IP
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
+        MeanGradient<T, TS>(x, g);
+        AddGaussianNoise<T, TS, TN>(x, g, normals, step);
+    }
+
+    /// <inheritdoc/>
+    public int NoiseNormals => NormalsPerStep;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
         int d = dimension;
         for (int i = 0; i < d; i++)
         {
@@ -77,7 +90,15 @@ public readonly struct QuadraticLandscape<TP> : ILandscape where TP : struct, IP
 
             g.Set(i, acc);
         }
+    }
 
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
         var noise = new NoiseTerms<T, TS>(this, x, g);
         NormalStream.Draw<T, TN, NoiseTerms<T, TS>>(normals, step, Philox4x32.DynamicsStream, NormalsPerStep, ref noise);
     }

@@ -46,6 +46,19 @@ public readonly struct RingValleyLandscape : ILandscape, IGridField
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
+        MeanGradient<T, TS>(x, g);
+        AddGaussianNoise<T, TS, TN>(x, g, normals, step);
+    }
+
+    /// <inheritdoc/>
+    public int NoiseNormals => NormalsPerStep;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
         int d = dimension;
         T r2 = T.Splat(-1f);
         for (int i = 0; i < d; i++)
@@ -59,7 +72,15 @@ public readonly struct RingValleyLandscape : ILandscape, IGridField
         {
             g.Set(i, T.Mul(factor, x.Get(i)));
         }
+    }
 
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
         var noise = new IsotropicNoise<T, TS>((float)noiseStd, g);
         NormalStream.Draw<T, TN, IsotropicNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, NormalsPerStep, ref noise);
     }

@@ -63,9 +63,31 @@ public readonly struct TiltedCosineLandscape : ILandscape, IGridField
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
+        MeanGradient<T, TS>(x, g);
+        AddGaussianNoise<T, TS, TN>(x, g, normals, step);
+    }
+
+    /// <inheritdoc/>
+    public int NoiseNormals => NormalsPerStep;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MeanGradient<T, TS>(TS x, TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
         // y = 2π(x/P − round(x/P)) in [−π, π]
         T y = LaneTrig.TurnsToRadians(T.Mul(x.Get(0), T.Splat(inversePeriod)));
         g.Set(0, T.MulAdd(T.Splat(slope), LaneTrig.SinReduced(y), T.Splat(tiltFloat)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
         var noise = new IsotropicNoise<T, TS>(noiseStdFloat, g);
         NormalStream.Draw<T, TN, IsotropicNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, NormalsPerStep, ref noise);
     }

@@ -54,13 +54,13 @@ public static class EnsembleObservations
     /// formula when the full model has no stationary law but the mode is decoupled), a flat mode's diffusion
     /// coefficient per unit time t = kη, <c>D = η vᵀΣv / 2</c> for SGD (<see cref="FlatModeDiffusion"/>, without
     /// curvature noise along v) and <c>η vᵀΣv / (2(1 − β)²)</c> for heavy ball, which accumulates each step's
-    /// noise over 1/(1 − β) steps. Eigenmodes and their theory exist for quadratic landscapes only: for any other
-    /// landscape the list is empty.
+    /// noise over 1/(1 − β) steps. Eigenmodes and their theory exist for quadratic landscapes and the optimizers only:
+    /// for any other landscape, and for the SDE models, the list is empty.
     /// </summary>
     public static IReadOnlyList<ModeReport> Modes(EnsembleResult result)
     {
         Problem problem = result.Problem;
-        if (!problem.IsQuadratic)
+        if (!problem.IsQuadratic || !TheoryDynamics.Covers(problem.Dynamics))
         {
             return [];
         }

@@ -27,6 +27,7 @@ public static class ModelRegistry
     [
         new SgdRegistration(),
         new HeavyBallRegistration(),
+        new LangevinRegistration(),
     ];
 
     /// <summary>The registration of <paramref name="spec"/>'s type.</summary>
@@ -52,6 +53,12 @@ public static class ModelRegistry
 
     /// <summary>The update rule with scenario name <paramref name="typeName"/>, or null.</summary>
     public static DynamicsRegistration? FindDynamics(string typeName) => Dynamics.FirstOrDefault(r => r.TypeName == typeName);
+
+    /// <summary>The optimizer whose <c>optimizer.type</c> is <paramref name="typeName"/>, or null (SDE models are not optimizers).</summary>
+    public static DynamicsRegistration? FindOptimizer(string typeName) => Dynamics.FirstOrDefault(r => r.IsOptimizer && r.TypeName == typeName);
+
+    /// <summary>The SDE model whose <c>dynamics.type</c> is <paramref name="typeName"/>, or null.</summary>
+    public static DynamicsRegistration? FindModel(string typeName) => Dynamics.FirstOrDefault(r => !r.IsOptimizer && r.TypeName == typeName);
 
     /// <summary>
     /// Builds the kernel structs of <paramref name="landscape"/> (parameters in <paramref name="store"/>) and

@@ -144,10 +144,19 @@ public abstract class DynamicsRegistration
     /// <summary>True when the grid solvers (master equation, Fokker–Planck) evolve this rule's density.</summary>
     public virtual bool HasGridForm => false;
 
+    /// <summary>
+    /// True for an optimizer's update rule, named by a scenario's <c>optimizer.type</c>; false for an SDE model of SGD,
+    /// named by its <c>dynamics.type</c> beside an <c>sgd</c> optimizer that gives the learning rate.
+    /// </summary>
+    public virtual bool IsOptimizer => true;
+
     /// <summary>The names of the constants besides <c>learningRate</c> that a scenario may give.</summary>
     public abstract IReadOnlyList<string> Fields { get; }
 
-    /// <summary>Reads the rule's constants from a scenario's <c>optimizer</c> object (type and learning rate already read).</summary>
+    /// <summary>
+    /// Reads the rule's constants from a scenario's <c>optimizer</c> object (type and learning rate already read), or for
+    /// an SDE model from its <c>dynamics</c> object (type read; the learning rate is the optimizer's).
+    /// </summary>
     internal abstract DynamicsSpec Read(ObjectFields optimizer, double learningRate);
 
     /// <summary>The rule's constants besides the learning rate, by name, as scenarios and summaries write them.</summary>

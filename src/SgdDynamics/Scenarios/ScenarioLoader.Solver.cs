@@ -188,6 +188,11 @@ public static partial class ScenarioLoader
     private static void CheckGridProblem(GridSpec grid, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
         DynamicsRegistration rule = ModelRegistry.For(dynamics);
+        if (!rule.IsOptimizer)
+        {
+            throw new ScenarioException("$.dynamics.type", $"grid solvers evolve plain SGD; the {rule.TypeName} SDE needs the ensemble solver (its law on a grid is the Fokker–Planck equation, variant 'langevin')");
+        }
+
         if (!rule.HasGridForm)
         {
             throw new ScenarioException("$.optimizer.type", $"grid solvers evolve plain SGD (type 'sgd'); {rule.TypeName} needs the ensemble solver");

@@ -112,12 +112,17 @@ public static partial class ScenarioLoader
 
     private static Scenario ReadScenario(ObjectFields root)
     {
-        root.RejectUnknown("name", "description", "landscape", "optimizer", "initial", "ensemble", "record", "solver");
+        root.RejectUnknown("name", "description", "landscape", "optimizer", "dynamics", "initial", "ensemble", "record", "solver");
         string? name = root.Optional("name")?.AsString();
         string? description = root.Optional("description")?.AsString();
 
         var landscape = ReadLandscape(root.Required("landscape").AsObject());
         var dynamics = ReadDynamics(root.Required("optimizer").AsObject());
+        if (root.Optional("dynamics") is { } modelField)
+        {
+            dynamics = ReadModel(modelField.AsObject(), dynamics);
+        }
+
         var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension, ModelRegistry.For(landscape).DimensionReason);
         var solver = root.Optional("solver") is { } solverField
             ? ReadSolver(solverField.AsObject(), landscape.Dimension)
@@ -165,8 +170,9 @@ public static partial class ScenarioLoader
     {
         var type = optimizer.Required("type");
         string typeName = type.AsString();
-        DynamicsRegistration registration = ModelRegistry.FindDynamics(typeName)
-            ?? throw type.Error($"unknown optimizer type {Quote(typeName)} (expected: {string.Join(", ", ModelRegistry.Dynamics.Select(r => r.TypeName))})");
+        DynamicsRegistration registration = ModelRegistry.FindOptimizer(typeName)
+            ?? throw type.Error($"unknown optimizer type {Quote(typeName)} (expected: {string.Join(", ", ModelRegistry.Dynamics.Where(r => r.IsOptimizer).Select(r => r.TypeName))}" +
+                (ModelRegistry.FindModel(typeName) is null ? ")" : $"; '{typeName}' is an SDE model: give it as \"dynamics\": {{\"type\": \"{typeName}\"}} beside an sgd optimizer)"));
         optimizer.RejectUnknown(["type", "learningRate", .. registration.Fields]);
 
         var learningRateField = optimizer.Required("learningRate");
@@ -177,6 +183,31 @@ public static partial class ScenarioLoader
         }
 
         return registration.Read(optimizer, learningRate);
+    }
+
+    /// <summary>
+    /// The <c>dynamics</c> object: <c>"sgd"</c> (the default: the optimizer's own rule) or an SDE model of SGD, which takes
+    /// the learning rate of an <c>sgd</c> optimizer.
+    /// </summary>
+    private static DynamicsSpec ReadModel(ObjectFields section, DynamicsSpec optimizer)
+    {
+        var type = section.Required("type");
+        string typeName = type.AsString();
+        if (typeName == "sgd")
+        {
+            section.RejectUnknown("type");
+            return optimizer;
+        }
+
+        DynamicsRegistration registration = ModelRegistry.FindModel(typeName)
+            ?? throw type.Error($"unknown dynamics type {Quote(typeName)} (expected: sgd, {string.Join(", ", ModelRegistry.Dynamics.Where(r => !r.IsOptimizer).Select(r => r.TypeName))})");
+        if (optimizer is not SgdSpec)
+        {
+            throw new ScenarioException("$.optimizer.type", $"the SDE model '{typeName}' stands in for plain SGD: the optimizer must be 'sgd' (got '{optimizer.TypeName}')");
+        }
+
+        section.RejectUnknown(["type", .. registration.Fields]);
+        return registration.Read(section, optimizer.LearningRate);
     }
 
     private static InitialLaw ReadInitial(ObjectFields initial, int d, string dimensionReason)

@@ -64,14 +64,29 @@ public static class ScenarioWriter
 
         DynamicsRegistration dynamics = ModelRegistry.For(problem.Dynamics);
         writer.WriteStartObject("optimizer");
-        writer.WriteString("type", dynamics.TypeName);
+        writer.WriteString("type", dynamics.IsOptimizer ? dynamics.TypeName : "sgd");
         ScenarioJson.WriteNumber(writer, "learningRate", problem.Dynamics.LearningRate);
-        foreach ((string name, double value) in dynamics.Constants(problem.Dynamics))
+        if (dynamics.IsOptimizer)
         {
-            ScenarioJson.WriteNumber(writer, name, value);
+            foreach ((string name, double value) in dynamics.Constants(problem.Dynamics))
+            {
+                ScenarioJson.WriteNumber(writer, name, value);
+            }
         }
 
         writer.WriteEndObject();
+        if (!dynamics.IsOptimizer)
+        {
+            // an SDE model of SGD: its own section, beside the sgd optimizer that gives η
+            writer.WriteStartObject("dynamics");
+            writer.WriteString("type", dynamics.TypeName);
+            foreach ((string name, double value) in dynamics.Constants(problem.Dynamics))
+            {
+                ScenarioJson.WriteNumber(writer, name, value);
+            }
+
+            writer.WriteEndObject();
+        }
 
         var initial = problem.Initial;
         writer.WriteStartObject("initial");

@@ -152,7 +152,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 0,
                 batches,
                 options,
-                () => new TileWorker<T>(model, start, l.NormalsPerStep, l.UniformsPerStep, r.AuxiliaryVectors, statistics.CreateEmpty()),
+                () => new TileWorker<T>(model, start, r.NormalsPerStep(l), r.UniformsPerStep(l), r.AuxiliaryVectors, statistics.CreateEmpty()),
                 (batch, _, worker) =>
                 {
                     long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);

@@ -75,3 +75,41 @@ public sealed class HeavyBallRegistration : DynamicsRegistration<HeavyBallSpec>
     protected override TResult Bind<TResult>(HeavyBallSpec spec, IDynamicsVisitor<TResult> visitor) =>
         visitor.Visit(new HeavyBall((float)spec.LearningRate, (float)spec.Momentum));
 }
+
+/// <summary>Registration of <c>"langevin"</c> (the SDE model SME-1, in a scenario's <c>dynamics</c> section).</summary>
+public sealed class LangevinRegistration : DynamicsRegistration<LangevinSpec>
+{
+    /// <summary>The most substeps per SGD step.</summary>
+    public const int MaxSubsteps = 4096;
+
+    /// <inheritdoc/>
+    public override string TypeName => "langevin";
+
+    /// <inheritdoc/>
+    public override bool IsOptimizer => false;
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new LangevinSpec(0.1, 4);
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> Fields { get; } = ["substeps", "scheme"];
+
+    /// <inheritdoc/>
+    internal override DynamicsSpec Read(ObjectFields dynamics, double learningRate)
+    {
+        if (dynamics.Optional("scheme") is { } scheme && scheme.AsString() != "eulerMaruyama")
+        {
+            throw scheme.Error($"unknown scheme {ScenarioFields.Quote(scheme.AsString())} (expected: eulerMaruyama)");
+        }
+
+        int substeps = dynamics.Optional("substeps") is { } field ? (int)field.AsInteger(1, MaxSubsteps) : 1;
+        return new LangevinSpec(learningRate, substeps);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Name, double Value)> Constants(LangevinSpec spec) => [("substeps", spec.Substeps)];
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TResult>(LangevinSpec spec, IDynamicsVisitor<TResult> visitor) =>
+        visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps));
+}

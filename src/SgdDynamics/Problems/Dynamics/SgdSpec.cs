@@ -11,3 +11,12 @@ public sealed record SgdSpec(double LearningRate) : DynamicsSpec(LearningRate);
 /// <param name="LearningRate">η &gt; 0.</param>
 /// <param name="Momentum">β in [0, 1).</param>
 public sealed record HeavyBallSpec(double LearningRate, double Momentum) : DynamicsSpec(LearningRate);
+
+/// <summary>
+/// The Langevin SDE of SME-1 in place of SGD, <c>dX = −ḡ(X) dt + √(η Σ(X)) dW</c>, t = kη, integrated by Euler–Maruyama
+/// with <paramref name="Substeps"/> substeps per SGD step. Runs <see cref="Langevin"/>; a scenario names it in its
+/// <c>dynamics</c> section, with the learning rate of an <c>sgd</c> optimizer.
+/// </summary>
+/// <param name="LearningRate">η &gt; 0: the time of one SGD step, and the noise temperature.</param>
+/// <param name="Substeps">m ≥ 1.</param>
+public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);

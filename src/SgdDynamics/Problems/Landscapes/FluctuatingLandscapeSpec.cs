@@ -52,7 +52,8 @@ public sealed record FluctuatingLandscapeSpec(Vector<double> MeanGradient, Vecto
             store.Store(Floats(MeanGradient)), MeanGradient.Count,
             store.Store(Floats(Envelope)), Envelope.Count,
             store.Store(Floats(Amplitudes)), Amplitudes.Count,
-            Period);
+            Period,
+            Math.Sqrt(Amplitudes.Sum(a => a * a) / 6));
     }
 
     private static float[] Floats(Vector<double> values) => [.. values.Select(v => (float)v)];
