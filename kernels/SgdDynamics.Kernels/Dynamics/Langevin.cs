@@ -101,3 +101,117 @@ public readonly struct ShiftedNormals<T, TN> : INormalSource<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Uniforms(uint step, uint sub, out T u0, out T u1, out T u2, out T u3) => inner.Uniforms(step, sub + offset, out u0, out u1, out u2, out u3);
 }
+
+/// <summary>
+/// SME-2, the second-order stochastic modified equation of SGD: <c>dX = −(ḡ + (η/4)∇|ḡ|²)(X) dt + √(η Σ(X)) dW</c>, where
+/// <c>∇|ḡ|²/2 = H ḡ</c> (H the Hessian of the mean loss), integrated like <see cref="Langevin"/> by Euler–Maruyama with
+/// m substeps of δ = η/m: <c>X ← X − δ(ḡ + (η/2) H ḡ) + (η/√m) ξ</c>. The Hessian-vector product is the central difference
+/// of mean gradients along ḡ, <c>H ḡ ≈ (ḡ(X + hḡ) − ḡ(X − hḡ))/(2h)</c> with h = <see cref="HessianStep"/>: exact up to
+/// rounding for a quadratic (ḡ affine), second order in h·|ḡ| otherwise. Auxiliary vectors: the noise sample and the two
+/// shifted points and gradients (scratch).
+/// </summary>
+public readonly struct Sme2 : IDynamics
+{
+    /// <summary>h of the central difference: 2⁻¹⁰, so a float rounding of ḡ (2⁻²⁴ relative) is divided by 2⁻⁹.</summary>
+    public const float HessianStep = 1f / 1024;
+
+    private readonly float minusDelta;
+    private readonly float noiseScale;
+    private readonly float correction;
+    private readonly int substeps;
+
+    /// <summary>SME-2 with learning rate η and <paramref name="substeps"/> Euler–Maruyama substeps per SGD step.</summary>
+    public Sme2(double learningRate, int substeps)
+    {
+        this.substeps = substeps;
+        minusDelta = (float)(-learningRate / substeps);
+        noiseScale = (float)(learningRate / Math.Sqrt(substeps));
+        correction = (float)(learningRate / 2 / (2 * HessianStep));
+    }
+
+    /// <inheritdoc/>
+    public int AuxiliaryVectors => 3;
+
+    /// <inheritdoc/>
+    public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => substeps * 4 * ((landscape.NoiseNormals + 3) / 4);
+
+    /// <inheritdoc/>
+    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Advance<T, TL, TS, TN>(in TL landscape, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
+        where T : struct, ILane<T>
+        where TL : struct, ILandscape
+        where TS : struct, IStateView<T>
+        where TN : struct, INormalSource<T>
+    {
+        int d = landscape.Dimension;
+        uint groups = (uint)((landscape.NoiseNormals + 3) / 4);
+        var noise = new OffsetView<T, TS>(auxiliary, 0);
+        var shifted = new OffsetView<T, TS>(auxiliary, d);
+        var other = new OffsetView<T, TS>(auxiliary, 2 * d);
+        T delta = T.Splat(minusDelta);
+        T scale = T.Splat(noiseScale);
+        T h = T.Splat(HessianStep);
+        T minusH = T.Splat(-HessianStep);
+        T c = T.Splat(correction);
+        T zero = T.Splat(0f);
+        for (uint k = 0; k < count; k++)
+        {
+            uint step = firstStep + k;
+            for (int j = 0; j < substeps; j++)
+            {
+                landscape.MeanGradient<T, OffsetView<T, TS>>(new OffsetView<T, TS>(x, 0), new OffsetView<T, TS>(g, 0));
+                for (int i = 0; i < d; i++)
+                {
+                    shifted.Set(i, T.MulAdd(h, g.Get(i), x.Get(i)));
+                }
+
+                landscape.MeanGradient<T, OffsetView<T, TS>>(shifted, other);
+                for (int i = 0; i < d; i++)
+                {
+                    shifted.Set(i, T.MulAdd(minusH, g.Get(i), x.Get(i)));
+                }
+
+                landscape.MeanGradient<T, OffsetView<T, TS>>(shifted, noise);
+                for (int i = 0; i < d; i++)
+                {
+                    // drift ḡ + (η/2)(ḡ(x + hḡ) − ḡ(x − hḡ))/(2h)
+                    g.Set(i, T.MulAdd(c, T.Sub(other.Get(i), noise.Get(i)), g.Get(i)));
+                    noise.Set(i, zero);
+                }
+
+                landscape.AddGaussianNoise<T, OffsetView<T, TS>, ShiftedNormals<T, TN>>(new OffsetView<T, TS>(x, 0), noise, new ShiftedNormals<T, TN>(normals, (uint)j * groups), step);
+                for (int i = 0; i < d; i++)
+                {
+                    x.Set(i, T.MulAdd(delta, g.Get(i), T.MulAdd(scale, noise.Get(i), x.Get(i))));
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Coordinates <c>offset</c> … of a state view, as a view of their own (an update rule's auxiliary vector j at offset j·d).</summary>
+public readonly struct OffsetView<T, TS> : IStateView<T>
+    where T : struct, ILane<T>
+    where TS : struct, IStateView<T>
+{
+    private readonly TS inner;
+    private readonly int offset;
+
+    /// <summary>The view of <paramref name="inner"/> from coordinate <paramref name="offset"/>.</summary>
+    public OffsetView(TS inner, int offset)
+    {
+        this.inner = inner;
+        this.offset = offset;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Get(int i) => inner.Get(offset + i);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(int i, T value) => inner.Set(offset + i, value);
+}

@@ -28,6 +28,7 @@ public static class ModelRegistry
         new SgdRegistration(),
         new HeavyBallRegistration(),
         new LangevinRegistration(),
+        new Sme2Registration(),
     ];
 
     /// <summary>The registration of <paramref name="spec"/>'s type.</summary>

@@ -8,7 +8,7 @@ using SgdDynamics.Tests.Landscapes;
 namespace SgdDynamics.Tests.Ensembles;
 
 /// <summary>
-/// The Langevin SDE model (<c>"dynamics": {"type": "langevin", "substeps": m}</c>): on the Ornstein–Uhlenbeck process
+/// The SDE models Langevin and SME-2 (<c>"dynamics": {"type": "langevin" | "sme2", "substeps": m}</c>): on the Ornstein–Uhlenbeck process
 /// (1-D quadratic, additive noise) the ensemble's mean and variance at every record equal the Euler–Maruyama recursion
 /// exactly in law (z-scores), and its stationary variance approaches the Langevin ησ²/(2λ) as m grows; on the fluctuating
 /// landscape one substep from a point is the Gaussian of variance η² D(x); the scenario section reads, writes and refuses
@@ -19,21 +19,24 @@ namespace SgdDynamics.Tests.Ensembles;
 public class LangevinTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    [InlineData(32)]
-    public void OrnsteinUhlenbeckFollowsTheEulerMaruyamaRecursion(int substeps)
+    [InlineData("langevin", 1)]
+    [InlineData("langevin", 4)]
+    [InlineData("langevin", 32)]
+    [InlineData("sme2", 1)]
+    [InlineData("sme2", 8)]
+    public void OrnsteinUhlenbeckFollowsTheEulerMaruyamaRecursion(string model, int substeps)
     {
-        // λ = 1, σ² = 1, η = 0.1, x0 = 2: per substep δ = η/m, a = 1 − δλ, m_k = a m, v ← a² v + (η²/m) σ². Every record's
+        // λ = 1, σ² = 1, η = 0.1, x0 = 2: per substep δ = η/m, a = 1 − δλ (Langevin) or 1 − δλ(1 + ηλ/2) (SME-2: the drift
+        // ḡ + (η/2)Hḡ, its central difference exact for the affine ḡ), m_k = a m, v ← a² v + (η²/m) σ². Every record's
         // mean and variance against it, |z| < 5 with the engine's Monte-Carlo SEs (2^20 trajectories).
         const double eta = 0.1;
-        Problem problem = ProblemBuilder.Of(
-            ProblemBuilder.QuadraticLandscape(new double[,] { { 1 } }, new double[,] { { 1 } }), new LangevinSpec(eta, substeps), [2.0]);
+        DynamicsSpec dynamics = model == "langevin" ? new LangevinSpec(eta, substeps) : new Sme2Spec(eta, substeps);
+        Problem problem = ProblemBuilder.Of(ProblemBuilder.QuadraticLandscape(new double[,] { { 1 } }, new double[,] { { 1 } }), dynamics, [2.0]);
         var ensemble = new EnsembleAlgorithm(1 << 20, steps: 120, seed: 5, new RecordSpec(40));
         using var backend = new ManagedBackend();
         EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend);
 
-        double a = 1 - (eta / substeps), mean = 2, variance = 0;
+        double a = 1 - (eta / substeps * (model == "langevin" ? 1 : 1 + (eta / 2))), mean = 2, variance = 0;
         int done = 0;
         foreach (EnsembleRecord record in result.Records)
         {
@@ -53,8 +56,27 @@ public class LangevinTests
             Assert.True(Math.Abs(zMean) < 5 && Math.Abs(zVariance) < 5, $"m = {substeps}, step {record.Step}: mean {m.Mean[0]:R} vs {mean:R} (z = {zMean:F2}), variance {m.Covariance[0, 0]:R} vs {variance:R} (z = {zVariance:F2})");
         }
 
-        // the stationary EM variance ησ²/(λ(2 − ηλ/m)) tends to the Langevin ησ²/(2λ) = 0.05 as m grows
-        Assert.Equal(eta / (2 - (eta / substeps)), (eta * eta / substeps) / (1 - (a * a)), 12);
+        if (model == "langevin")
+        {
+            // the stationary EM variance ησ²/(λ(2 − ηλ/m)) tends to the Langevin ησ²/(2λ) = 0.05 as m grows
+            Assert.Equal(eta / (2 - (eta / substeps)), (eta * eta / substeps) / (1 - (a * a)), 12);
+        }
+    }
+
+    [Fact]
+    public void Sme2DriftAddsHalfEtaTimesTheHessianAlongTheGradient()
+    {
+        // Noise-free double well (σ = 0), one SME-2 step (m = 1) of η = 0.1 from 1.5: x1 = x0 − η(ḡ + (η/2) H ḡ), ḡ = x³ − x,
+        // H = 3x² − 1. The central difference (h = 2⁻¹⁰) errs by h²ḡ³ ≈ 6e-6 in Hḡ (the third derivative of ḡ is 6) and
+        // its float rounding by about 2⁻²⁴·|ḡ|/(2h) ≈ 6e-5; times η²/2 both are below 1e-6, so 1e-5 bounds the float step.
+        const double eta = 0.1, x0 = 1.5;
+        Problem problem = ProblemBuilder.Of(new DoubleWellLandscapeSpec(0), new Sme2Spec(eta, 1), [x0]);
+        using var backend = new ManagedBackend();
+        Moments m = EnsembleSolver.Solve(problem, new EnsembleAlgorithm(256, steps: 1, seed: 1, new RecordSpec(1)), backend).Final.Moments;
+        double g = (x0 * x0 * x0) - x0, h = (3 * x0 * x0) - 1;
+        double expected = x0 - (eta * (g + (eta / 2 * h * g)));
+        Assert.Equal(0.0, m.Covariance[0, 0]);
+        Assert.True(Math.Abs(m.Mean[0] - expected) < 1e-5, $"SME-2 step {m.Mean[0]:R}, expected {expected:R} (Langevin would give {x0 - (eta * g):R})");
     }
 
     [Theory]

@@ -76,26 +76,23 @@ public sealed class HeavyBallRegistration : DynamicsRegistration<HeavyBallSpec>
         visitor.Visit(new HeavyBall((float)spec.LearningRate, (float)spec.Momentum));
 }
 
-/// <summary>Registration of <c>"langevin"</c> (the SDE model SME-1, in a scenario's <c>dynamics</c> section).</summary>
-public sealed class LangevinRegistration : DynamicsRegistration<LangevinSpec>
+/// <summary>
+/// The SDE models of SGD integrated by Euler–Maruyama, named in a scenario's <c>dynamics</c> section with
+/// <c>substeps</c> (1 … <see cref="MaxSubsteps"/>, default 1) and <c>scheme</c> (<c>eulerMaruyama</c>).
+/// </summary>
+public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> where TSpec : DynamicsSpec
 {
     /// <summary>The most substeps per SGD step.</summary>
     public const int MaxSubsteps = 4096;
 
     /// <inheritdoc/>
-    public override string TypeName => "langevin";
+    public sealed override bool IsOptimizer => false;
 
     /// <inheritdoc/>
-    public override bool IsOptimizer => false;
+    public sealed override IReadOnlyList<string> Fields { get; } = ["substeps", "scheme"];
 
     /// <inheritdoc/>
-    public override DynamicsSpec Example { get; } = new LangevinSpec(0.1, 4);
-
-    /// <inheritdoc/>
-    public override IReadOnlyList<string> Fields { get; } = ["substeps", "scheme"];
-
-    /// <inheritdoc/>
-    internal override DynamicsSpec Read(ObjectFields dynamics, double learningRate)
+    internal sealed override DynamicsSpec Read(ObjectFields dynamics, double learningRate)
     {
         if (dynamics.Optional("scheme") is { } scheme && scheme.AsString() != "eulerMaruyama")
         {
@@ -103,8 +100,24 @@ public sealed class LangevinRegistration : DynamicsRegistration<LangevinSpec>
         }
 
         int substeps = dynamics.Optional("substeps") is { } field ? (int)field.AsInteger(1, MaxSubsteps) : 1;
-        return new LangevinSpec(learningRate, substeps);
+        return Create(learningRate, substeps);
     }
+
+    /// <summary>The spec of the model with learning rate η and m substeps.</summary>
+    protected abstract TSpec Create(double learningRate, int substeps);
+}
+
+/// <summary>Registration of <c>"langevin"</c> (the SDE model SME-1).</summary>
+public sealed class LangevinRegistration : SdeModelRegistration<LangevinSpec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "langevin";
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new LangevinSpec(0.1, 4);
+
+    /// <inheritdoc/>
+    protected override LangevinSpec Create(double learningRate, int substeps) => new(learningRate, substeps);
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Name, double Value)> Constants(LangevinSpec spec) => [("substeps", spec.Substeps)];
@@ -112,4 +125,24 @@ public sealed class LangevinRegistration : DynamicsRegistration<LangevinSpec>
     /// <inheritdoc/>
     protected override TResult Bind<TResult>(LangevinSpec spec, IDynamicsVisitor<TResult> visitor) =>
         visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps));
+}
+
+/// <summary>Registration of <c>"sme2"</c> (the second-order stochastic modified equation).</summary>
+public sealed class Sme2Registration : SdeModelRegistration<Sme2Spec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "sme2";
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new Sme2Spec(0.1, 4);
+
+    /// <inheritdoc/>
+    protected override Sme2Spec Create(double learningRate, int substeps) => new(learningRate, substeps);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Name, double Value)> Constants(Sme2Spec spec) => [("substeps", spec.Substeps)];
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TResult>(Sme2Spec spec, IDynamicsVisitor<TResult> visitor) =>
+        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps));
 }

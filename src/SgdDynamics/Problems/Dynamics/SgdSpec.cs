@@ -20,3 +20,13 @@ public sealed record HeavyBallSpec(double LearningRate, double Momentum) : Dynam
 /// <param name="LearningRate">η &gt; 0: the time of one SGD step, and the noise temperature.</param>
 /// <param name="Substeps">m ≥ 1.</param>
 public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
+
+/// <summary>
+/// SME-2, the second-order stochastic modified equation, <c>dX = −(ḡ + (η/4)∇|ḡ|²)(X) dt + √(η Σ(X)) dW</c>, integrated
+/// by Euler–Maruyama with <paramref name="Substeps"/> substeps per SGD step; the Hessian-vector product in the drift
+/// by a central difference of mean gradients (step <see cref="Sme2.HessianStep"/>). Runs <see cref="Sme2"/>; named in a
+/// scenario's <c>dynamics</c> section.
+/// </summary>
+/// <param name="LearningRate">η &gt; 0.</param>
+/// <param name="Substeps">m ≥ 1.</param>
+public sealed record Sme2Spec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
