@@ -50,11 +50,8 @@ internal sealed class CheckpointPolicy
     public double SegmentSeconds => Math.Min(Ensembles.EnsembleSolver.DefaultSegmentSeconds, EverySeconds ?? double.PositiveInfinity);
 
     /// <summary>Whether a checkpoint is due at <paramref name="step"/> (a grid step, or for an ensemble any value: then by segment).</summary>
-    public bool Due(long step)
-    {
-        bool due = (EverySteps is { } every && step - lastStep >= every) || (EverySeconds is { } seconds && clock.Elapsed.TotalSeconds >= seconds);
-        return due;
-    }
+    public bool Due(long step) =>
+        (EverySteps is { } every && step - lastStep >= every) || (EverySeconds is { } seconds && clock.Elapsed.TotalSeconds >= seconds);
 
     /// <summary>Notes that a checkpoint was written at <paramref name="step"/>.</summary>
     public void Written(long step)

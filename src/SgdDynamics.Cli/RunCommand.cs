@@ -313,7 +313,7 @@ internal static class RunCommand
                 },
                 stop.Token));
         }
-        catch (Exception e) when (stop.Token.IsCancellationRequested && IsCancellation(e))
+        catch (Exception e) when (stop.Token.IsCancellationRequested && EnsembleSolver.IsCancellation(e))
         {
             long steps = Interlocked.Read(ref done);
             string stopped = $"interrupted by {stop.Signal} after {steps:N0} of {total:N0} trajectory-steps";
@@ -323,9 +323,6 @@ internal static class RunCommand
                 $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
         }
     }
-
-    private static bool IsCancellation(Exception e) =>
-        e is OperationCanceledException || (e is AggregateException all && all.Flatten().InnerExceptions.All(i => i is OperationCanceledException));
 
     /// <summary>Exit code for divergence: all diverged is always an error; some diverged unless allowed.</summary>
     public static int DivergenceExit(EnsembleResult result, bool allowDivergence)

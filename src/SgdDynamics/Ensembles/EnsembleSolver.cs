@@ -244,6 +244,7 @@ public static class EnsembleSolver
 
     private static long RoundUp(long value, long multiple) => (Math.Max(value, 1) + multiple - 1) / multiple * multiple;
 
-    private static bool IsCancellation(Exception e) =>
+    /// <summary>True for a cancellation: an <see cref="OperationCanceledException"/>, or an aggregate (Parallel.For's) of them only.</summary>
+    public static bool IsCancellation(Exception e) =>
         e is OperationCanceledException || (e is AggregateException all && all.Flatten().InnerExceptions.All(i => i is OperationCanceledException));
 }

@@ -24,7 +24,7 @@ public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsS
 /// <summary>
 /// SME-2, the second-order stochastic modified equation, <c>dX = −(ḡ + (η/4)∇|ḡ|²)(X) dt + √(η Σ(X)) dW</c>, integrated
 /// by Euler–Maruyama with <paramref name="Substeps"/> substeps per SGD step; the Hessian-vector product in the drift
-/// by a central difference of mean gradients (step <see cref="Sme2.HessianStep"/>). Runs <see cref="Sme2"/>; named in a
+/// by a central difference of mean gradients (step <see cref="ModifiedEquation.HessianStep"/>). Runs <see cref="Sme2"/>; named in a
 /// scenario's <c>dynamics</c> section.
 /// </summary>
 /// <param name="LearningRate">η &gt; 0.</param>
