@@ -23,6 +23,9 @@ public interface IDynamics
     /// <summary>Uniform variates one step draws on <paramref name="landscape"/>.</summary>
     int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape;
 
+    /// <summary>Minibatch sample indices one step draws on <paramref name="landscape"/> (<see cref="ILandscape.Sampler"/>).</summary>
+    int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape;
+
     /// <summary>
     /// Steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + <paramref name="count"/> − 1 from state
     /// (x, <paramref name="auxiliary"/>); <paramref name="g"/> is d coordinates of scratch for the gradient samples, which
@@ -55,6 +58,9 @@ public readonly struct Sgd : IDynamics
 
     /// <inheritdoc/>
     public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.UniformsPerStep;
+
+    /// <inheritdoc/>
+    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.Sampler.IndicesPerStep;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -104,6 +110,9 @@ public readonly struct HeavyBall : IDynamics
 
     /// <inheritdoc/>
     public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.UniformsPerStep;
+
+    /// <inheritdoc/>
+    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => landscape.Sampler.IndicesPerStep;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

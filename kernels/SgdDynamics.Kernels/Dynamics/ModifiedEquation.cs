@@ -148,6 +148,9 @@ public readonly struct Langevin : IDynamics
     public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
 
     /// <inheritdoc/>
+    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Advance<T, TL, TS, TN>(in TL landscape, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
         where T : struct, ILane<T>
@@ -176,6 +179,9 @@ public readonly struct Sme2 : IDynamics
 
     /// <inheritdoc/>
     public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
+
+    /// <inheritdoc/>
+    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -213,6 +219,10 @@ public readonly struct ShiftedNormals<T, TN> : INormalSource<T>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Uniforms(uint step, uint sub, out T u0, out T u1, out T u2, out T u3) => inner.Uniforms(step, sub + offset, out u0, out u1, out u2, out u3);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Index(IndexSampler sampler, uint step, int j) => inner.Index(sampler, step, j);
 }
 
 /// <summary>Coordinates <c>offset</c> … of a state view, as a view of their own (an update rule's auxiliary vector j at offset j·d).</summary>

@@ -41,6 +41,9 @@ public readonly struct DoubleWellLandscape : ILandscape, IGridField
     }
 
     /// <inheritdoc/>
+    public IndexSampler Sampler => default;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

@@ -85,6 +85,9 @@ public readonly struct FluctuatingLandscape<TP> : ILandscape where TP : struct, 
         g.Set(0, Polynomial(meanGradient, meanTerms, x.Get(0)));
 
     /// <inheritdoc/>
+    public IndexSampler Sampler => default;
+
+    /// <inheritdoc/>
     public int NoiseNormals => 1;
 
     /// <inheritdoc/>

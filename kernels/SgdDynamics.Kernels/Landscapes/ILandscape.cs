@@ -19,6 +19,9 @@ public interface ILandscape
     /// <summary>Uniform variates on (−1, 1) one gradient sample draws (<see cref="INormalSource{T}.Uniforms"/>).</summary>
     int UniformsPerStep { get; }
 
+    /// <summary>How the landscape draws its minibatch indices (<see cref="IndexSampler.None"/> for a landscape without data).</summary>
+    IndexSampler Sampler { get; }
+
     /// <summary>Writes the gradient sample of step <paramref name="step"/> at <paramref name="x"/> into <paramref name="g"/>.</summary>
     void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>

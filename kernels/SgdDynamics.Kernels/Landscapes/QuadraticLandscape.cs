@@ -64,6 +64,9 @@ public readonly struct QuadraticLandscape<TP> : ILandscape where TP : struct, IP
     }
 
     /// <inheritdoc/>
+    public IndexSampler Sampler => default;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

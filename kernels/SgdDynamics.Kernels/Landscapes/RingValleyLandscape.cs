@@ -51,6 +51,9 @@ public readonly struct RingValleyLandscape : ILandscape, IGridField
     }
 
     /// <inheritdoc/>
+    public IndexSampler Sampler => default;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

@@ -68,6 +68,9 @@ public readonly struct TiltedCosineLandscape : ILandscape, IGridField
     }
 
     /// <inheritdoc/>
+    public IndexSampler Sampler => default;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using SgdDynamics.Kernels.Dynamics;
 using System.Runtime.CompilerServices;
 namespace SgdDynamics.Kernels.Lanes;
 
@@ -40,6 +41,10 @@ public readonly struct FloatLane : IScalarLane<FloatLane>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FloatLane PoisonWhere(FloatLane x, FloatLane flag) => flag.Value != 0f ? new FloatLane(float.NaN) : x;
+
+    /// <inheritdoc/>
+    public static FloatLane Gather<TP>(in TP table, FloatLane index, int stride, int offset) where TP : struct, IParameters =>
+        new(table.Get(((int)index.Value * stride) + offset));
 }
 
 /// <summary>
@@ -83,4 +88,8 @@ public readonly struct DeviceFloatLane : IScalarLane<DeviceFloatLane>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DeviceFloatLane PoisonWhere(DeviceFloatLane x, DeviceFloatLane flag) => flag.Value != 0f ? new DeviceFloatLane(float.NaN) : x;
+
+    /// <inheritdoc/>
+    public static DeviceFloatLane Gather<TP>(in TP table, DeviceFloatLane index, int stride, int offset) where TP : struct, IParameters =>
+        new(table.Get(((int)index.Value * stride) + offset));
 }

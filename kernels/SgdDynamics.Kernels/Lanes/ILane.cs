@@ -1,3 +1,5 @@
+using SgdDynamics.Kernels.Dynamics;
+
 namespace SgdDynamics.Kernels.Lanes;
 
 /// <summary>
@@ -29,6 +31,12 @@ public interface ILane<T> where T : struct, ILane<T>
 
     /// <summary>NaN where <paramref name="flag"/> ≠ 0, else <paramref name="x"/> (diverged trajectories stay NaN).</summary>
     static abstract T PoisonWhere(T x, T flag);
+
+    /// <summary>
+    /// Per-lane gather: in each lane, <c>table[index·stride + offset]</c>, <paramref name="index"/> an exact non-negative
+    /// integer in every lane (a minibatch sample index, <see cref="Random.INormalSource{T}.Index"/>).
+    /// </summary>
+    static abstract T Gather<TP>(in TP table, T index, int stride, int offset) where TP : struct, IParameters;
 }
 
 /// <summary>A lane of exactly one float, with conversions (used inside ILGPU kernels and as the host reference).</summary>

@@ -19,6 +19,12 @@ public interface INormalSource<T> where T : struct, ILane<T>
 
     /// <summary>The first two normals of counter (step, sub, stream, 0) (skips the second Box–Muller pair).</summary>
     void Two(uint step, uint sub, uint stream, out T z0, out T z1);
+
+    /// <summary>
+    /// Sample index <paramref name="j"/> (0 ≤ j &lt; B) of step <paramref name="step"/>'s minibatch under
+    /// <paramref name="sampler"/> (<see cref="IndexSampler.Index"/>), as an exact float in every lane.
+    /// </summary>
+    T Index(IndexSampler sampler, uint step, int j);
 }
 
 /// <summary>Normals of a single trajectory: Philox key (seed, trajectory index).</summary>
@@ -58,6 +64,9 @@ public readonly struct PhiloxNormals<T> : INormalSource<T> where T : struct, ISc
         u2 = T.Splat(UniformVariate.FromWord(r.W2));
         u3 = T.Splat(UniformVariate.FromWord(r.W3));
     }
+
+    /// <inheritdoc/>
+    public T Index(IndexSampler sampler, uint step, int j) => T.Splat(sampler.Index(seed, trajectory, step, j));
 }
 
 /// <summary>

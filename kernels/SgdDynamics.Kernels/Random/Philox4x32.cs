@@ -54,6 +54,12 @@ public static class Philox4x32
     /// <summary>Counter word 2 of the per-step uniform variates (<see cref="INormalSource{T}.Uniforms"/>).</summary>
     public const uint UniformStream = 2;
 
+    /// <summary>Counter word 2 of the minibatch indices drawn with replacement (<see cref="IndexSampler"/>).</summary>
+    public const uint IndexStream = 3;
+
+    /// <summary>Counter word 2 of the keys of each epoch's permutation (sampling without replacement, <see cref="IndexSampler"/>).</summary>
+    public const uint PermutationStream = 4;
+
     /// <summary>Ten Philox rounds of <paramref name="counter"/> under key (<paramref name="k0"/>, <paramref name="k1"/>).</summary>
     public static Words4 Generate(Words4 counter, uint k0, uint k1)
     {

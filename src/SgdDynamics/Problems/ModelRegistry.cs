@@ -20,6 +20,7 @@ public static class ModelRegistry
         new RingValleyLandscapeRegistration(),
         new TiltedCosineLandscapeRegistration(),
         new FluctuatingLandscapeRegistration(),
+        new LeastSquaresLandscapeRegistration(),
     ];
 
     /// <summary>Every update rule, in the order scenario errors list them.</summary>

@@ -5,9 +5,32 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace SgdDynamics.Scenarios;
 
-/// <summary>A JSON value together with its JSON path; typed reads throw <see cref="ScenarioException"/> naming that path.</summary>
-internal readonly record struct JsonField(JsonElement Element, string Path)
+/// <summary>
+/// A JSON value together with its JSON path; typed reads throw <see cref="ScenarioException"/> naming that path.
+/// <paramref name="BaseDirectory"/> is the folder of the scenario file, against which relative file paths resolve (null:
+/// the current directory).
+/// </summary>
+internal readonly record struct JsonField(JsonElement Element, string Path, string? BaseDirectory = null)
 {
+    /// <summary>A file path given in the scenario, resolved against <see cref="BaseDirectory"/> and made absolute.</summary>
+    public string AsFilePath()
+    {
+        string value = AsString();
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new ScenarioException(Path, "empty file path");
+        }
+
+        try
+        {
+            return System.IO.Path.GetFullPath(value, BaseDirectory ?? Directory.GetCurrentDirectory());
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ScenarioException(Path, $"not a valid file path ({e.Message})", innerException: e);
+        }
+    }
+
     /// <summary>A JSON object's fields, checked for duplicates.</summary>
     public ObjectFields AsObject()
     {
@@ -167,7 +190,8 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
     /// <summary>The value as written in the document (shortened when long), for messages.</summary>
     public string Raw => Shorten(Element);
 
-    private List<JsonField> AsArray()
+    /// <summary>The elements of a JSON array.</summary>
+    public List<JsonField> AsArray()
     {
         if (Element.ValueKind != JsonValueKind.Array)
         {
@@ -175,7 +199,8 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
         }
 
         string path = Path;
-        return Element.EnumerateArray().Select((e, i) => new JsonField(e, $"{path}[{i}]")).ToList();
+        string? directory = BaseDirectory;
+        return Element.EnumerateArray().Select((e, i) => new JsonField(e, $"{path}[{i}]", directory)).ToList();
     }
 
     private static Matrix<double> RowsToMatrix(List<JsonField> rows, int size, string sizeReason)
@@ -240,7 +265,7 @@ internal sealed class ObjectFields
                 throw new ScenarioException(Path, $"a field name is not a valid string: {JsonField.LoneSurrogate}", innerException: e);
             }
 
-            var child = new JsonField(property.Value, JsonField.ChildPath(Path, name));
+            var child = new JsonField(property.Value, JsonField.ChildPath(Path, name), field.BaseDirectory);
             if (!fields.TryAdd(name, child))
             {
                 throw child.Error("duplicate field");

@@ -58,7 +58,7 @@ public static partial class ScenarioLoader
 
         try
         {
-            return Parse(json);
+            return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
         }
         catch (ScenarioException e)
         {
@@ -86,7 +86,11 @@ public static partial class ScenarioLoader
 
     /// <summary>Parses a scenario from JSON text.</summary>
     /// <exception cref="ScenarioException">The text is not valid JSON or not a valid scenario.</exception>
-    public static Scenario Parse(string json)
+    public static Scenario Parse(string json) => Parse(json, null);
+
+    /// <summary>Parses a scenario from JSON text whose relative file paths (data files) resolve against <paramref name="baseDirectory"/>.</summary>
+    /// <exception cref="ScenarioException">The text is not valid JSON or not a valid scenario.</exception>
+    public static Scenario Parse(string json, string? baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (string.IsNullOrWhiteSpace(json))
@@ -106,7 +110,7 @@ public static partial class ScenarioLoader
 
         using (document)
         {
-            return ReadScenario(new JsonField(document.RootElement, "$").AsObject());
+            return ReadScenario(new JsonField(document.RootElement, "$", baseDirectory).AsObject());
         }
     }
 

@@ -257,6 +257,21 @@ public static class AgreementProblems
                 x0: 0.0,
                 initialVariance: 4.0),
             Seeded(26)),
+
+        // least squares without replacement: 7 samples in 3 features, minibatches of 3, so minibatches straddle
+        // epochs (positions 6, 7, 8 lie in epochs 0, 1, 1) and each epoch's permutation walks cycles (2⁴ = 16 > 7)
+        ["least-squares-permuted-3d"] = () => new(
+            ProblemBuilder.Of(
+                new LeastSquaresLandscapeSpec(
+                    LeastSquaresData.FromArrays(
+                        new double[,] { { 1.0, 0.2, -0.3 }, { 0.8, -0.4, 0.1 }, { 1.2, 0.5, 0.6 }, { 0.9, 1.1, -0.2 }, { 1.1, -0.9, 0.4 }, { 0.3, 0.7, 1.0 }, { -0.5, 0.2, 0.9 } },
+                        [1.0, -0.5, 0.3, 1.4, -1.2, 0.6, -0.1]),
+                    BatchSize: 3,
+                    WithoutReplacement: true),
+                new SgdSpec(0.3),
+                [0.5, -0.5, 0.2],
+                ProblemBuilder.Diagonal(0.1, 0.2, 0.3)),
+            Seeded(27)),
     });
 
     /// <summary>

@@ -186,5 +186,7 @@ public class TiltedCosineLandscapeTests
 
         public void Uniforms(uint step, uint sub, out FloatLane u0, out FloatLane u1, out FloatLane u2, out FloatLane u3) =>
             throw new InvalidOperationException("the washboard draws no uniforms");
+
+        public FloatLane Index(IndexSampler sampler, uint step, int j) => throw new InvalidOperationException("the washboard draws no indices");
     }
 }

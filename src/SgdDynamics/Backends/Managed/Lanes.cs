@@ -111,6 +111,32 @@ internal struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, T
         v2 = TV.PoisonWhere(x.v2, flag.v2), v3 = TV.PoisonWhere(x.v3, flag.v3),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe VectorLane<TV, TF, TI, TW> Gather<TP>(in TP table, VectorLane<TV, TF, TI, TW> index, int stride, int offset)
+        where TP : struct, IParameters
+    {
+        // the managed backend keeps every table in pinned host memory (HostParameters)
+        if (typeof(TP) == typeof(HostParameters))
+        {
+            float* p = Unsafe.As<TP, HostParameters>(ref Unsafe.AsRef(in table)).Pointer + offset;
+            return new()
+            {
+                v0 = TV.Gather(p, index.v0, stride), v1 = TV.Gather(p, index.v1, stride),
+                v2 = TV.Gather(p, index.v2, stride), v3 = TV.Gather(p, index.v3, stride),
+            };
+        }
+
+        VectorLane<TV, TF, TI, TW> result = default;
+        var values = (float*)&result;
+        var at = (float*)&index;
+        for (int k = 0; k < Width; k++)
+        {
+            values[k] = table.Get(((int)at[k] * stride) + offset);
+        }
+
+        return result;
+    }
+
     public static unsafe void Schedule(void* keys, uint seed, uint firstTrajectory) =>
         Lockstep<TV, TF, TI, TW>.Schedule(keys, Groups, seed, firstTrajectory);
 
@@ -131,22 +157,25 @@ internal struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, T
 /// Precomputed normals and uniform variates of one lane of trajectories for a run of steps. The Philox, Box–Muller and
 /// uniform work of many steps is done in one tight loop (<see cref="Fill"/>) whose iterations are independent, so the
 /// processor overlaps them; the step loop then only loads its variates from this L1-resident buffer.
-/// Layout per step k: the normal groups, then the uniform groups; normal n of step k at
-/// <c>buffer[((k − firstStep)·(groups + uniformGroups) + n/4)·4 + n mod 4]</c>, uniform n at
-/// <c>buffer[((k − firstStep)·(groups + uniformGroups) + groups + n/4)·4 + n mod 4]</c>.
+/// Layout per step k, in groups of four lane values: the normal groups, the uniform groups, then the minibatch indices
+/// (exact floats); with S = groups + uniformGroups + indexGroups, normal n of step k is at
+/// <c>buffer[((k − firstStep)·S + n/4)·4 + n mod 4]</c>, uniform n at <c>buffer[((k − firstStep)·S + groups + n/4)·4 + n mod 4]</c>,
+/// index j at <c>buffer[((k − firstStep)·S + groups + uniformGroups)·4 + j]</c>.
 /// </summary>
 internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : unmanaged, IBlockLane<T>
 {
     private readonly T* buffer;
     private readonly uint firstStep;
     private readonly int groups;
+    private readonly int indexGroup;
     private readonly int stride;
 
-    private BufferedNormals(T* buffer, uint firstStep, int groups, int stride)
+    private BufferedNormals(T* buffer, uint firstStep, int groups, int indexGroup, int stride)
     {
         this.buffer = buffer;
         this.firstStep = firstStep;
         this.groups = groups;
+        this.indexGroup = indexGroup;
         this.stride = stride;
     }
 
@@ -154,21 +183,25 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
     public static int Groups(int perStep) => (perStep + 3) / 4;
 
     /// <summary>Lane values a step takes in the buffer.</summary>
-    public static int ValuesPerStep(int normalsPerStep, int uniformsPerStep) => 4 * (Groups(normalsPerStep) + Groups(uniformsPerStep));
+    public static int ValuesPerStep(int normalsPerStep, int uniformsPerStep, int indicesPerStep = 0) =>
+        4 * (Groups(normalsPerStep) + Groups(uniformsPerStep) + Groups(indicesPerStep));
 
     /// <summary>
     /// Draws the first <paramref name="normalsPerStep"/> normals of counters (k, ·, <paramref name="stream"/>) and the first
     /// <paramref name="uniformsPerStep"/> uniform variates of counters (k, ·, <see cref="Philox4x32.UniformStream"/>) for
-    /// k = <paramref name="firstStep"/> … + <paramref name="steps"/> − 1 into <paramref name="buffer"/> and returns the
+    /// k = <paramref name="firstStep"/> … + <paramref name="steps"/> − 1, and the first <paramref name="indicesPerStep"/>
+    /// minibatch indices of each step under <paramref name="sampler"/>, into <paramref name="buffer"/> and returns the
     /// source that reads them back.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BufferedNormals<T> Fill(T* buffer, void* keys, uint seed, uint firstStep, int steps, int normalsPerStep, uint stream, int uniformsPerStep = 0)
+    public static BufferedNormals<T> Fill(
+        T* buffer, void* keys, uint seed, uint firstStep, int steps, int normalsPerStep, uint stream, int uniformsPerStep = 0, int indicesPerStep = 0, IndexSampler sampler = default)
     {
         // Separate passes, each its own method so the JIT's inlining budget covers every lockstep operation:
         // Philox words first, then Box–Muller and the uniform conversion in place.
         int groups = Groups(normalsPerStep);
-        int stride = groups + Groups(uniformsPerStep);
+        int indexGroup = groups + Groups(uniformsPerStep);
+        int stride = indexGroup + Groups(indicesPerStep);
         WordsPass(buffer, keys, seed, firstStep, steps, normalsPerStep, stream, stride);
         GaussianPass(buffer, steps, normalsPerStep, stride);
         if (uniformsPerStep > 0)
@@ -177,7 +210,77 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
             UniformPass(buffer + 4 * groups, steps, uniformsPerStep, stride);
         }
 
-        return new BufferedNormals<T>(buffer, firstStep, groups, stride);
+        if (indicesPerStep > 0)
+        {
+            IndexPass(buffer + 4 * indexGroup, keys, seed, firstStep, steps, indicesPerStep, sampler, stride);
+        }
+
+        return new BufferedNormals<T>(buffer, firstStep, groups, indexGroup, stride);
+    }
+
+    /// <summary>
+    /// The minibatch indices of the steps, lane by lane with the scalar <see cref="IndexSampler"/> arithmetic on the
+    /// lockstep Philox words (so every backend draws the same indices): with replacement one counter per two indices,
+    /// without replacement one counter per epoch for the permutation's keys.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void IndexPass(T* buffer, void* keys, uint seed, uint firstStep, int steps, int indicesPerStep, IndexSampler sampler, int stride)
+    {
+        int width = T.Width;
+        T* words = stackalloc T[4];
+        var w0 = (uint*)words;
+        var w1 = (uint*)(words + 1);
+        var w2 = (uint*)(words + 2);
+        var w3 = (uint*)(words + 3);
+        uint epoch = uint.MaxValue;
+        bool haveEpoch = false;
+        for (int s = 0; s < steps; s++)
+        {
+            uint step = firstStep + (uint)s;
+            var p = (float*)(buffer + s * stride * 4);
+            if (sampler.Mode == IndexSampler.WithReplacement)
+            {
+                for (int j = 0; j < indicesPerStep; j += 2)
+                {
+                    T.Words(keys, seed, step, (uint)(j >> 1), Philox4x32.IndexStream, true, words);
+                    float* first = p + j * width;
+                    for (int k = 0; k < width; k++)
+                    {
+                        first[k] = sampler.Draw(w0[k], w1[k]);
+                    }
+
+                    if (j + 1 < indicesPerStep)
+                    {
+                        float* second = first + width;
+                        for (int k = 0; k < width; k++)
+                        {
+                            second[k] = sampler.Draw(w2[k], w3[k]);
+                        }
+                    }
+                }
+
+                continue;
+            }
+
+            for (int j = 0; j < indicesPerStep; j++)
+            {
+                ulong position = sampler.Position(step, j);
+                uint e = sampler.Epoch(position);
+                if (!haveEpoch || e != epoch)
+                {
+                    T.Words(keys, seed, e, 0, Philox4x32.PermutationStream, true, words);
+                    epoch = e;
+                    haveEpoch = true;
+                }
+
+                uint place = sampler.Place(position);
+                float* target = p + j * width;
+                for (int k = 0; k < width; k++)
+                {
+                    target[k] = sampler.Permute(place, w0[k], w1[k], w2[k], w3[k]);
+                }
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -251,6 +354,9 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
         u2 = p[2];
         u3 = p[3];
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Index(IndexSampler sampler, uint step, int j) => buffer[(((int)(step - firstStep) * stride + indexGroup) << 2) + j];
 }
 
 /// <summary>A lane state vector in worker-owned memory.</summary>
@@ -273,6 +379,9 @@ internal readonly unsafe struct HostParameters : IParameters
     private readonly float* data;
 
     public HostParameters(float* data) => this.data = data;
+
+    /// <summary>The first entry.</summary>
+    public float* Pointer => data;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Get(int i) => data[i];

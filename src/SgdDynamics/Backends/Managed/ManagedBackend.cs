@@ -5,6 +5,7 @@ using System.Runtime.Intrinsics;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Problems;
 using SgdDynamics.Kernels.Dynamics;
+using SgdDynamics.Kernels.Random;
 using SgdDynamics.Kernels.Landscapes;
 using SgdDynamics.Kernels.Statistics;
 
@@ -152,7 +153,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 0,
                 batches,
                 options,
-                () => new TileWorker<T>(model, start, r.NormalsPerStep(l), r.UniformsPerStep(l), r.AuxiliaryVectors, statistics.CreateEmpty()),
+                () => new TileWorker<T>(model, start, r.NormalsPerStep(l), r.UniformsPerStep(l), r.IndicesPerStep(l), l.Sampler, r.AuxiliaryVectors, statistics.CreateEmpty()),
                 (batch, _, worker) =>
                 {
                     long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
@@ -196,6 +197,8 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly int auxiliaryVectors;
         private readonly int normalsPerStep;
         private readonly int uniformsPerStep;
+        private readonly int indicesPerStep;
+        private readonly IndexSampler sampler;
         private readonly int[] statistics;
         private readonly T* x;
         private readonly T* auxiliary;
@@ -206,8 +209,12 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly T* normals;
         private readonly int stepsPerFill;
 
-        public TileWorker(EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int uniformsPerStep, int auxiliaryVectors, EnsembleStatistics local)
+        public TileWorker(
+            EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int uniformsPerStep, int indicesPerStep, IndexSampler sampler, int auxiliaryVectors,
+            EnsembleStatistics local)
         {
+            this.indicesPerStep = indicesPerStep;
+            this.sampler = sampler;
             this.model = model;
             this.start = start;
             this.normalsPerStep = normalsPerStep;
@@ -224,7 +231,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
             // normals and uniforms of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
-            int perStep = BufferedNormals<T>.ValuesPerStep(Math.Max(normalsPerStep, d), uniformsPerStep);
+            int perStep = BufferedNormals<T>.ValuesPerStep(Math.Max(normalsPerStep, d), uniformsPerStep, indicesPerStep);
             stepsPerFill = Math.Max(1, NormalBufferBytes / (perStep * sizeof(T)));
             normals = (T*)Allocate(stepsPerFill * perStep * sizeof(T));
         }
@@ -265,7 +272,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 {
                     var xs = new BlockState<T>(x + b * d);
                     var aux = new BlockState<T>(auxiliary + b * auxiliaryPerBlock);
-                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, uniformsPerStep, stepsPerFill, (uint)steps[r - 1], count);
+                    Advance(landscape, dynamics, xs, aux, new BlockState<T>(g), normals, Keys(b), model.Seed, normalsPerStep, uniformsPerStep, indicesPerStep, sampler, stepsPerFill, (uint)steps[r - 1], count);
                     Trajectory.MarkDiverged<T, BlockState<T>>(xs, aux, d, auxiliaryVectors, bound);
                 }
 
@@ -280,7 +287,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Advance<TL, TD>(
             in TL landscape, in TD dynamics, BlockState<T> xs, BlockState<T> aux, BlockState<T> gradient, T* normals, byte* keys, uint seed,
-            int normalsPerStep, int uniformsPerStep, int stepsPerFill, uint first, uint count)
+            int normalsPerStep, int uniformsPerStep, int indicesPerStep, IndexSampler sampler, int stepsPerFill, uint first, uint count)
             where TL : struct, ILandscape
             where TD : struct, IDynamics
         {
@@ -288,7 +295,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             {
                 uint step = first + done;
                 uint run = Math.Min((uint)stepsPerFill, count - done);
-                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream, uniformsPerStep);
+                var noise = BufferedNormals<T>.Fill(normals, keys, seed, step, (int)run, normalsPerStep, Kernels.Random.Philox4x32.DynamicsStream, uniformsPerStep, indicesPerStep, sampler);
                 Trajectory.Advance<T, TL, TD, BlockState<T>, BufferedNormals<T>>(landscape, dynamics, xs, aux, gradient, noise, step, run);
             }
         }

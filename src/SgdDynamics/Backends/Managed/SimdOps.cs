@@ -59,6 +59,9 @@ internal interface IVectorWidth<TF, TI, TW>
 
     /// <summary>The low 32 bits of every 64-bit lane of <paramref name="low"/>, then of <paramref name="high"/>.</summary>
     static abstract TI Pack(TW low, TW high);
+
+    /// <summary>In each lane, <c>table[index·stride]</c>; <paramref name="index"/> holds exact non-negative integers.</summary>
+    static abstract unsafe TF Gather(float* table, TF index, int stride);
 }
 
 /// <summary>AVX-512: 16 floats per vector.</summary>
@@ -147,6 +150,19 @@ internal readonly struct Vector512Width : IVectorWidth<Vector512<float>, Vector5
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Pack(Vector512<ulong> low, Vector512<ulong> high) =>
         Avx512F.PermuteVar16x32x2(low.AsUInt32(), Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high.AsUInt32()).AsInt32();
+
+    // .NET has no AVX-512 gather intrinsic: two AVX2 gathers of eight.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Gather(float* table, Vector512<float> index, int stride)
+    {
+        Vector512<int> offsets = Vector512.ConvertToInt32(index) * stride;
+        if (Avx2.IsSupported)
+        {
+            return Vector512.Create(Avx2.GatherVector256(table, offsets.GetLower(), 4), Avx2.GatherVector256(table, offsets.GetUpper(), 4));
+        }
+
+        return SimdGather.Scalar<Vector512<float>, Vector512<int>>(table, offsets, Vector512<float>.Count);
+    }
 }
 
 /// <summary>AVX2, or portable Vector256 where neither width is accelerated: 8 floats per vector.</summary>
@@ -235,6 +251,35 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>, Vector2
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Pack(Vector256<ulong> low, Vector256<ulong> high) => Vector256.Narrow(low, high).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> Gather(float* table, Vector256<float> index, int stride)
+    {
+        Vector256<int> offsets = Vector256.ConvertToInt32(index) * stride;
+        return Avx2.IsSupported
+            ? Avx2.GatherVector256(table, offsets, 4)
+            : SimdGather.Scalar<Vector256<float>, Vector256<int>>(table, offsets, Vector256<float>.Count);
+    }
+}
+
+/// <summary>The gather of lanes without a hardware gather instruction.</summary>
+internal static class SimdGather
+{
+    /// <summary>A vector of <paramref name="count"/> floats <c>table[offsets[k]]</c>.</summary>
+    public static unsafe TF Scalar<TF, TI>(float* table, TI offsets, int count)
+        where TF : unmanaged
+        where TI : unmanaged
+    {
+        TF result = default;
+        var values = (float*)&result;
+        var at = (int*)&offsets;
+        for (int k = 0; k < count; k++)
+        {
+            values[k] = table[at[k]];
+        }
+
+        return result;
+    }
 }
 
 /// <summary>Two independent vectors side by side.</summary>
