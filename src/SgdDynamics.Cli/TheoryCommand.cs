@@ -22,24 +22,40 @@ internal static class TheoryCommand
             string path = parse.GetValue(scenario)!.FullName;
             Scenario loaded = ScenarioLoader.LoadFile(path);
             var problem = loaded.Problem;
-            if (!problem.IsQuadratic)
+            IReadOnlyList<MomentRecord> recorded;
+            StationaryMoments stationary;
+            if (problem.Landscape is SgdDynamics.Problems.LeastSquaresLandscapeSpec)
             {
-                throw new ScenarioException(
-                    "$.landscape.type",
-                    $"the moment theory needs a quadratic landscape, this scenario's is '{problem.Landscape.TypeName}' (use 'sgdyn run' to simulate it)",
-                    path);
+                if (LeastSquaresTheoryAdapter.Refusal(problem) is { } refusal)
+                {
+                    throw new ScenarioException(problem.Dynamics is SgdDynamics.Problems.SgdSpec ? "$.landscape.sampling" : "$.optimizer.type", refusal, path);
+                }
+
+                recorded = LeastSquaresTheoryAdapter.Recursion(problem, loaded.Algorithm.RecordSteps);
+                stationary = LeastSquaresTheoryAdapter.Stationary(problem);
+            }
+            else
+            {
+                if (!problem.IsQuadratic)
+                {
+                    throw new ScenarioException(
+                        "$.landscape.type",
+                        $"the moment theory needs a quadratic or leastSquares landscape, this scenario's is '{problem.Landscape.TypeName}' (use 'sgdyn run' to simulate it)",
+                        path);
+                }
+
+                if (!SgdDynamics.Theory.TheoryDynamics.Covers(problem.Dynamics))
+                {
+                    throw new ScenarioException(
+                        "$.dynamics.type",
+                        $"the moment theory covers the optimizers sgd and momentum, not the SDE model '{problem.Dynamics.TypeName}' (its stationary covariance is the Langevin column of an sgd scenario)",
+                        path);
+                }
+
+                recorded = QuadraticMomentTheory.Recursion(problem, loaded.Algorithm.RecordSteps);
+                stationary = QuadraticMomentTheory.Stationary(problem);
             }
 
-            if (!SgdDynamics.Theory.TheoryDynamics.Covers(problem.Dynamics))
-            {
-                throw new ScenarioException(
-                    "$.dynamics.type",
-                    $"the moment theory covers the optimizers sgd and momentum, not the SDE model '{problem.Dynamics.TypeName}' (its stationary covariance is the Langevin column of an sgd scenario)",
-                    path);
-            }
-
-            IReadOnlyList<MomentRecord> recorded = QuadraticMomentTheory.Recursion(problem, loaded.Algorithm.RecordSteps);
-            StationaryMoments stationary = QuadraticMomentTheory.Stationary(problem);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(TheoryOutput.Build(problem, recorded, stationary).ToJsonString(Json.Indented));

@@ -30,6 +30,7 @@ public static class ModelRegistry
         new HeavyBallRegistration(),
         new LangevinRegistration(),
         new Sme2Registration(),
+        new SmfRegistration(),
     ];
 
     /// <summary>The registration of <paramref name="spec"/>'s type.</summary>

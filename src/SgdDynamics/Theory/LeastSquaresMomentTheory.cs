@@ -44,9 +44,15 @@ public enum LeastSquaresStationaryStatus
 /// null unless Stable.
 /// </param>
 /// <param name="LangevinCovariance">
-/// Langevin (first-order SME) prediction: the solution of <c>H C + C H = η Σ(m*)</c>, <c>Σ(m*) = N / B</c>. It exists
-/// whenever H is non-singular (H is positive semi-definite, so then positive definite), also where SGD itself has no
-/// stationary law; null when the Hessian is singular.
+/// Langevin (first-order SME) prediction: the stationary covariance of <c>dX = −(HX − c) dt + √(η Σ(X)) dW</c>, which
+/// solves <c>H C + C H = η E Σ(X) = (η/B)[N + (1/n) Σ a_i a_iᵀ (a_iᵀ C a_i) − H C H]</c> (the noise depends on X, so its
+/// stationary mean involves C, as the curvature noise of the quadratic landscape does); null when the Hessian is singular
+/// or when that linear operator is not positive definite (the SDE's second moment then diverges:
+/// <see cref="LangevinSpectralAbscissa"/> ≥ 0).
+/// </param>
+/// <param name="LangevinSpectralAbscissa">
+/// The largest eigenvalue of the SDE's second-moment generator <c>C ↦ −(HC + CH) + (η/B)(M4 − H⊗H) vec C</c>: the Langevin
+/// law exists iff it is negative. NaN when the Hessian is singular.
 /// </param>
 /// <param name="SecondMomentSpectralRadius">
 /// Spectral radius of the second-moment map T (<see cref="LeastSquaresMomentTheory.SecondMomentOperator"/>).
@@ -60,7 +66,8 @@ public sealed record LeastSquaresStationaryLaw(
     Matrix<double>? Covariance,
     Matrix<double>? LangevinCovariance,
     double SecondMomentSpectralRadius,
-    double MeanMapSpectralRadius)
+    double MeanMapSpectralRadius,
+    double LangevinSpectralAbscissa = double.NaN)
 {
     /// <summary>True when the discrete stationary law exists (<see cref="Status"/> is Stable).</summary>
     public bool Stable => Status == LeastSquaresStationaryStatus.Stable;
@@ -315,8 +322,7 @@ public sealed class LeastSquaresMomentTheory
     /// (I − T is symmetric positive definite: Cholesky). T maps symmetric matrices into themselves, so the solve and the
     /// eigenvalues for ρ(T) use its restriction to that d(d+1)/2-dimensional subspace (in an orthonormal basis, still
     /// symmetric); ρ of the restriction is ρ(T) by the Perron–Frobenius theorem for positive maps (class remarks).
-    /// The Langevin covariance solves <c>H C + C H = (η/B) N</c> in the
-    /// eigenbasis of H: <c>C̃_kl = (η/B) Ñ_kl / (λ_k + λ_l)</c>.
+    /// The Langevin covariance solves <c>(H⊕H − (η/B)(M4 − H⊗H)) vec C = (η/B) vec N</c> (Cholesky; d²-dimensional).
     /// </summary>
     /// <exception cref="ArgumentException">d exceeds <see cref="MaxOperatorDimension"/>.</exception>
     public LeastSquaresStationaryLaw Stationary()
@@ -343,21 +349,29 @@ public sealed class LeastSquaresMomentTheory
         var residuals = features * mean - targets;
         var n = Symmetrize(WeightedGram(residuals.PointwiseMultiply(residuals)));
 
-        // Langevin: H C + C H = (η/B) N, diagonal in the eigenbasis of H
-        var rotated = u.TransposeThisAndMultiply(n) * u;
+        // Langevin: (H⊕H − (η/B)(M4 − H⊗H)) vec C = (η/B) vec N, symmetric in vec space; a stationary law iff positive definite
         double scale = LearningRate / BatchSize;
-        var langevinRotated = Matrix<double>.Build.Dense(Dimension, Dimension, (k, l) => scale * rotated[k, l] / (lambdas[k] + lambdas[l]));
-        var langevin = Symmetrize(u * langevinRotated.TransposeAndMultiply(u));
+        int d = Dimension;
+        var identity = Matrix<double>.Build.DenseIdentity(d);
+        var generator = Symmetrize(hessian.KroneckerProduct(identity) + identity.KroneckerProduct(hessian)
+            - ((fourthMoment.Value - hessian.KroneckerProduct(hessian)) * scale));
+        double abscissa = -generator.Evd(Symmetricity.Symmetric).EigenValues.Enumerate().Min(e => e.Real);
+        Matrix<double>? langevin = null;
+        if (abscissa < 0)
+        {
+            var vec = generator.Cholesky().Solve(Vector<double>.Build.Dense(d * d, p => scale * n[p % d, p / d]));
+            langevin = Symmetrize(Matrix<double>.Build.Dense(d, d, (k, l) => vec[k + (d * l)]));
+        }
 
         if (meanRadius >= 1.0)
         {
             string reason = Format("the mean map I − ηH does not contract: ρ(I − ηH) = {0} ≥ 1 (η λ_max = {1}), so the second moment diverges (ρ(T) = {2})", meanRadius, LearningRate * largest, radius);
-            return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Unstable, reason, mean, residuals, null, langevin, radius, meanRadius);
+            return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Unstable, reason, mean, residuals, null, langevin, radius, meanRadius, abscissa);
         }
         if (radius >= 1.0)
         {
             string reason = Format("the minibatch noise makes the second moment diverge although the mean map contracts: ρ(T) = {0} ≥ 1 (ρ(I − ηH) = {1})", radius, meanRadius);
-            return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Unstable, reason, mean, residuals, null, langevin, radius, meanRadius);
+            return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Unstable, reason, mean, residuals, null, langevin, radius, meanRadius, abscissa);
         }
 
         // (I − T) vec C = (η²/B) vec N on the symmetric subspace, in the orthonormal basis of SymmetricPairs
@@ -376,7 +390,7 @@ public sealed class LeastSquaresMomentTheory
             var (k, l) = pairs[p];
             covariance[k, l] = covariance[l, k] = Weight(pairs[p]) * solution[p];
         }
-        return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Stable, null, mean, residuals, covariance, langevin, radius, meanRadius);
+        return new LeastSquaresStationaryLaw(LeastSquaresStationaryStatus.Stable, null, mean, residuals, covariance, langevin, radius, meanRadius, abscissa);
     }
 
     private (Vector<double> Mean, Matrix<double> Covariance) StepUnchecked(Vector<double> mean, Matrix<double> covariance)

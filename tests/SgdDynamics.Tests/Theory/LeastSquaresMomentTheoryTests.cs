@@ -159,7 +159,8 @@ public class LeastSquaresMomentTheoryTests
         Assert.Equal(Math.Abs(1.0 - eta * h), law.MeanMapSpectralRadius, 1e-15);
         double expected = eta * eta / batch * n / (1.0 - t);
         Assert.Equal(expected, law.Covariance![0, 0], 1e-14 * expected);
-        double langevin = eta / batch * n / (2.0 * h);
+        // SME-1: 2h C = (η/B)(N + (m4 − h²) C)
+        double langevin = eta / batch * n / (2.0 * h - eta / batch * (m4 - h * h));
         Assert.Equal(langevin, law.LangevinCovariance![0, 0], 1e-14 * langevin);
     }
 
@@ -204,7 +205,7 @@ public class LeastSquaresMomentTheoryTests
         Assert.True(law.MeanMapSpectralRadius > 1.0);
         Assert.True(law.SecondMomentSpectralRadius > 1.0);
         Assert.NotNull(law.Mean); // still the fixed point of the mean map
-        Assert.NotNull(law.LangevinCovariance); // the SME predicts a law that SGD does not have
+        Assert.Equal(law.LangevinSpectralAbscissa < 0, law.LangevinCovariance is not null); // exists iff its generator is stable
     }
 
     [Fact]
@@ -261,11 +262,21 @@ public class LeastSquaresMomentTheoryTests
             }
             previous = gap;
 
-            // the Langevin covariance solves H C + C H = η Σ(m*)
+            // the Langevin covariance solves H C + C H = η E Σ(X) = η Σ(m*) + (η/B)((1/n) Σ a aᵀ (aᵀCa) − HCH)
             var theory = new LeastSquaresMomentTheory(features, targets, batch, eta);
             var h = theory.Hessian;
-            var lhs = h * law.LangevinCovariance! + law.LangevinCovariance! * h;
-            AssertClose(theory.NoiseCovariance(law.Mean!) * eta, lhs, 1e-12);
+            var c = law.LangevinCovariance!;
+            var lhs = h * c + c * h;
+            var a = Matrix<double>.Build.DenseOfArray(features);
+            var fourth = Matrix<double>.Build.Dense(3, 3);
+            for (int i = 0; i < a.RowCount; i++)
+            {
+                var row = a.Row(i);
+                fourth += row.OuterProduct(row) * (row * c * row);
+            }
+
+            var rhs = (theory.NoiseCovariance(law.Mean!) + ((fourth / a.RowCount) - (h * c * h)) / batch) * eta;
+            AssertClose(rhs, lhs, 1e-12);
         }
     }
 

@@ -146,3 +146,23 @@ public sealed class Sme2Registration : SdeModelRegistration<Sme2Spec>
     protected override TResult Bind<TResult>(Sme2Spec spec, IDynamicsVisitor<TResult> visitor) =>
         visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps));
 }
+
+/// <summary>Registration of <c>"smf"</c> (the stochastic modified flow; see <see cref="SmfSpec"/> for why it runs the SME-2 kernel).</summary>
+public sealed class SmfRegistration : SdeModelRegistration<SmfSpec>
+{
+    /// <inheritdoc/>
+    public override string TypeName => "smf";
+
+    /// <inheritdoc/>
+    public override DynamicsSpec Example { get; } = new SmfSpec(0.1, 4);
+
+    /// <inheritdoc/>
+    protected override SmfSpec Create(double learningRate, int substeps) => new(learningRate, substeps);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Name, double Value)> Constants(SmfSpec spec) => [("substeps", spec.Substeps)];
+
+    /// <inheritdoc/>
+    protected override TResult Bind<TResult>(SmfSpec spec, IDynamicsVisitor<TResult> visitor) =>
+        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps));
+}

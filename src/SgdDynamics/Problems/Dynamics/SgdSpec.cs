@@ -30,3 +30,17 @@ public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsS
 /// <param name="LearningRate">η &gt; 0.</param>
 /// <param name="Substeps">m ≥ 1.</param>
 public sealed record Sme2Spec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
+
+/// <summary>
+/// The stochastic modified flow of Gess, Kassing and Konarovskyi: SME-2's drift <c>−(ḡ + (η/4)∇|ḡ|²)</c> with the noise
+/// written through the per-sample gradients, <c>√(η/(nB)) Σ_i (∇ℓ_i(X) − ḡ(X)) dW_i</c> on a finite sum (least squares),
+/// and in its regular-coefficient form G(X) dW (the landscape's own Gaussian noise as a linear function of its normals,
+/// not Σ(X)^{1/2}) on the Gaussian-noise landscapes. The engine draws every SDE model's noise in exactly these forms
+/// (<see cref="Kernels.Landscapes.ILandscape.AddGaussianNoise"/>), and an Euler–Maruyama step sees only the law of the
+/// increment, N(0, ηδΣ(X)), which the two forms share: so the flow runs the SME-2 kernel (<see cref="Sme2"/>) and its
+/// samples are those of <c>sme2</c> bit for bit. The two equations differ as pathwise objects (SMF's coefficients stay
+/// smooth where Σ degenerates), not in any statistic the engine computes.
+/// </summary>
+/// <param name="LearningRate">η &gt; 0.</param>
+/// <param name="Substeps">m ≥ 1.</param>
+public sealed record SmfSpec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
