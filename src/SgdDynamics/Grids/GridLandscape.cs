@@ -11,6 +11,14 @@ public interface IGridFieldVisitor<out TResult>
 }
 
 /// <summary>
+/// The one-step kernel of SGD on a finite data set: its maps (weights summing to 1) and, when they are a Monte-Carlo draw
+/// of the minibatches, the note that says so.
+/// </summary>
+/// <param name="Maps">x ↦ M x + o per minibatch, with its probability.</param>
+/// <param name="Note">Null when the mixture is exact.</param>
+public sealed record FiniteDataKernel(IReadOnlyList<AffineMap> Maps, string? Note);
+
+/// <summary>
 /// What the grid solvers need of a landscape: at each point x the mean gradient ḡ(x) and the covariance of the
 /// gradient noise Σ(x) (for a quadratic with curvature noise, <c>Σ + diag(a² ⊙ x²)</c>), so that one SGD step from
 /// x is <c>x − η(ḡ(x) + noise)</c> with noise ~ N(0, Σ(x)) for Gaussian noise. A host handle on one of the kernel
@@ -58,6 +66,25 @@ public abstract class GridLandscape
     /// ḡ and Σ and take either).
     /// </summary>
     public ShapedNoise? Shape { get; private init; }
+
+    /// <summary>
+    /// Null unless one step is a finite mixture of deterministic maps (a finite data set: one map per minibatch); then the
+    /// mixture for a learning rate, which <see cref="FiniteDataMasterEquationSolver"/> runs.
+    /// </summary>
+    public Func<double, FiniteDataKernel>? FiniteData { get; private init; }
+
+    /// <summary>A grid landscape whose one-step kernel is the finite mixture <paramref name="kernel"/> builds for each η.</summary>
+    /// <exception cref="ArgumentException">The dimension is not 1 or 2.</exception>
+    public static GridLandscape WrapFiniteData<TField>(TField field, Func<double, FiniteDataKernel> kernel) where TField : struct, IGridField
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (field.Dimension is not (1 or 2))
+        {
+            throw new ArgumentException($"grid solvers take landscapes of dimension 1 or 2 (got {field.Dimension})", nameof(field));
+        }
+
+        return new Of<TField>(field) { FiniteData = kernel };
+    }
 
     /// <summary>
     /// A grid landscape over any <see cref="IGridField"/> struct of dimension 1 or 2; <paramref name="shape"/> is the

@@ -176,6 +176,19 @@ public static class GridRunner
         string backend;
         switch (algorithm)
         {
+            case MasterEquationAlgorithm master when landscape.FiniteData is { } finiteData:
+            {
+                // a finite data set: the mixture of the minibatch maps, on the host
+                FiniteDataKernel kernel = finiteData(eta);
+                var solver = new FiniteDataMasterEquationSolver(grid, kernel.Maps, master.Boundary);
+                solverResource = new NoResource();
+                advance = (p, _, steps) => solver.Advance(p, steps, displacement);
+                described = $"host CPU: the exact push-forward through {kernel.Maps.Count:N0} minibatch maps ({solver.Weights:N0} weights), scattered in order"
+                    + (kernel.Note is null ? "" : $"; {kernel.Note}");
+                backend = "managed";
+                break;
+            }
+
             case MasterEquationAlgorithm master when landscape.Shape is { } shape:
             {
                 // a one-step noise of fixed non-Gaussian shape: its exact kernel, on the host

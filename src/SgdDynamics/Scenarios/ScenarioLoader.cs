@@ -146,7 +146,11 @@ public static partial class ScenarioLoader
             CheckGridProblem(solver.Grid!, dynamics, initial, record);
             algorithm = solver.Type switch
             {
-                MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas),
+                MasterEquationType when landscape is LeastSquaresLandscapeSpec { WithoutReplacement: true } =>
+                throw new ScenarioException(
+                    "$.landscape.sampling",
+                    "the master equation is a Markov chain in x: it takes minibatches drawn with replacement (without replacement the minibatches of an epoch depend on each other); run an ensemble, or the Fokker–Planck equation with the without-replacement noise"),
+            MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas),
                 FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps),
                 _ => throw new InvalidOperationException($"solver type '{solver.Type}' has no algorithm"),
             };

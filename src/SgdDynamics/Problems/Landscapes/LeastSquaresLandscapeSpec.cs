@@ -268,5 +268,23 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
     public override bool GaussianNoise => false;
 
     /// <inheritdoc/>
-    protected override GridLandscape Grid(LeastSquaresLandscapeSpec spec) => GridLandscape.Wrap(new LeastSquaresField(spec));
+    /// <remarks>
+    /// The master equation's kernel is the mixture of the minibatch maps x ↦ (I − ηH_b)x + ηc_b
+    /// (<see cref="FiniteDataMaps.LeastSquares"/>): exact over every multiset of B indices up to
+    /// <see cref="MaxKernelMaps"/> of them, otherwise that many minibatches drawn with seed 1 (the run's summary carries
+    /// the note). The Fokker–Planck equations take ḡ and Σ(x).
+    /// </remarks>
+    protected override GridLandscape Grid(LeastSquaresLandscapeSpec spec)
+    {
+        double[,] features = spec.Data.FeatureArray();
+        double[] targets = spec.Data.Targets.ToArray();
+        return GridLandscape.WrapFiniteData(new LeastSquaresField(spec), eta =>
+        {
+            var maps = FiniteDataMaps.LeastSquares(features, targets, spec.BatchSize, eta, MaxKernelMaps, seed: 1, out string? note);
+            return new FiniteDataKernel(maps, note);
+        });
+    }
+
+    /// <summary>The most minibatch maps of the master equation's kernel: 4096.</summary>
+    public const int MaxKernelMaps = 4096;
 }
