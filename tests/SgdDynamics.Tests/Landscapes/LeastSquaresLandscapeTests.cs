@@ -101,8 +101,16 @@ public class LeastSquaresLandscapeTests
             Assert.Equal(new LeastSquaresFile(Path.Combine(folder, "train.csv")), spec.Data.Source);
 
             // the written scenario names the file by its absolute path and reads back the same landscape
-            var again = ScenarioLoader.Parse(ScenarioWriter.ToJson(ScenarioLoader.LoadFile(scenario)));
+            string written = ScenarioWriter.ToJson(ScenarioLoader.LoadFile(scenario));
+            var again = ScenarioLoader.Parse(written);
             Assert.Equal(spec, again.Problem.Landscape);
+
+            // the written scenario pins the samples by their hash: a changed file is refused, naming the field
+            Assert.Contains(spec.Data.Fingerprint(), written, StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(folder, "train.csv"), "a1,a2,y\n1,0.5,2\n-1,2,0.5\n0.5,0.5,1\n");
+            var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(written));
+            Assert.Contains("$.landscape.data.sha256", e.Message, StringComparison.Ordinal);
+            Assert.Contains("the data file has changed", e.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -49,10 +49,13 @@ public sealed class LeastSquaresData
         Features = features;
         Targets = targets;
         Source = source;
+        fingerprint = new Lazy<string>(ComputeFingerprint);
         int n = features.RowCount;
         Hessian = features.TransposeThisAndMultiply(features) / n;
         MeanTarget = features.TransposeThisAndMultiply(targets) / n;
     }
+
+    private readonly Lazy<string> fingerprint;
 
     /// <summary>a_i as rows (n × d).</summary>
     public Matrix<double> Features { get; }
@@ -112,8 +115,10 @@ public sealed class LeastSquaresData
         return ((sum / n) - mean.OuterProduct(mean)) / batchSize;
     }
 
-    /// <summary>SHA-256 of the float table (hex), so a summary names exactly which data a run saw.</summary>
-    public string Fingerprint()
+    /// <summary>SHA-256 of the float table <see cref="Rows"/> (lower-case hex): what a written scenario pins a data file by.</summary>
+    public string Fingerprint() => fingerprint.Value;
+
+    private string ComputeFingerprint()
     {
         float[] rows = Rows();
         var bytes = new byte[rows.Length * sizeof(float)];

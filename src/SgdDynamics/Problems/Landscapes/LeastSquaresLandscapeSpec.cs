@@ -170,7 +170,7 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
     private static LeastSquaresData ReadData(JsonField field)
     {
         ObjectFields data = field.AsObject();
-        data.RejectUnknown("file", "generate", "rows");
+        data.RejectUnknown("file", "sha256", "generate", "rows");
         int given = (data.Has("file") ? 1 : 0) + (data.Has("generate") ? 1 : 0) + (data.Has("rows") ? 1 : 0);
         if (given != 1)
         {
@@ -181,7 +181,18 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
         {
             if (data.Optional("file") is { } file)
             {
-                return LeastSquaresData.FromCsv(file.AsFilePath());
+                LeastSquaresData read = LeastSquaresData.FromCsv(file.AsFilePath());
+                if (data.Optional("sha256") is { } pinned && !string.Equals(pinned.AsString(), read.Fingerprint(), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw pinned.Error($"the data file has changed: its samples hash to {read.Fingerprint()}, the scenario pins {pinned.AsString()}");
+                }
+
+                return read;
+            }
+
+            if (data.Optional("sha256") is { } stray)
+            {
+                throw stray.Error("only a data file is pinned by its hash");
             }
 
             if (data.Optional("rows") is { } rowsField)
@@ -237,6 +248,7 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
         {
             case LeastSquaresFile file:
                 writer.WriteString("file", file.Path);
+                writer.WriteString("sha256", spec.Data.Fingerprint());
                 break;
             case LeastSquaresGenerated generated:
                 writer.WriteStartObject("generate");
