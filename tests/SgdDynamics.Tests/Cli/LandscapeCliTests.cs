@@ -91,7 +91,7 @@ public sealed class LandscapeCliTests : IDisposable
         Assert.True(r.ErrLines.Length == 1, r.ToString());
         Assert.StartsWith("error: ", r.ErrLines[0], StringComparison.Ordinal);
         Assert.Contains("$.landscape.type", r.ErrLines[0], StringComparison.Ordinal);
-        Assert.Contains("needs a quadratic landscape", r.ErrLines[0], StringComparison.Ordinal);
+        Assert.Contains("needs a quadratic or leastSquares landscape", r.ErrLines[0], StringComparison.Ordinal);
         Assert.Contains("ringValley", r.ErrLines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", r.StdErr, StringComparison.Ordinal);
     }
