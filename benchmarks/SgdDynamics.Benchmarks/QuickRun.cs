@@ -83,6 +83,18 @@ public static class QuickRun
             return;
         }
 
+        if (filter == "leastsquares")
+        {
+            LeastSquares();
+            return;
+        }
+
+        if (filter == "leastsquares-profile")
+        {
+            LeastSquaresProfile();
+            return;
+        }
+
         if ("solver".Contains(filter, StringComparison.Ordinal) || filter.Length == 0)
         {
             var solvers = new SparseSolverBenchmarks { Cells = 256 };
@@ -90,6 +102,105 @@ public static class QuickRun
             double residual = 0;
             double hand = Best(3, () => residual = solvers.HandWritten());
             Console.WriteLine($"hand-written BiCGStab+ILU(0), 256²: {hand * 1e3:F1} ms, L1 relative residual {residual:G3}");
+        }
+    }
+
+    /// <summary>
+    /// Least squares (d = 16, n = 1024, B = 32): the engine with and without replacement on all cores and on one, the plain
+    /// C# reference alike, interleaved best of five; then the gathered floats per second against an AVX2 gather loop over
+    /// the same L2-resident table.
+    /// </summary>
+    private static void LeastSquares()
+    {
+        int cores = Environment.ProcessorCount;
+        float[] rows = LeastSquaresBenchmarks.Data().Rows();
+        var ensemble = new SgdDynamics.Problems.EnsembleAlgorithm(LeastSquaresBenchmarks.Trajectories, LeastSquaresBenchmarks.Steps, seed: 2024);
+        using var all = new SgdDynamics.Backends.Managed.ManagedBackend(cores);
+        using var one = new SgdDynamics.Backends.Managed.ManagedBackend(1);
+        var cases = new List<(string Program, bool Without, int Threads, Action Run)>();
+        foreach (bool without in new[] { false, true })
+        {
+            var problem = LeastSquaresBenchmarks.EngineProblem(LeastSquaresBenchmarks.Data(), LeastSquaresBenchmarks.Batch, without);
+            cases.Add(("engine", without, cores, () => SgdDynamics.Ensembles.EnsembleSolver.Solve(problem, ensemble, all)));
+            cases.Add(("engine", without, 1, () => SgdDynamics.Ensembles.EnsembleSolver.Solve(problem, ensemble, one)));
+            foreach (int threads in new[] { cores, 1 })
+            {
+                cases.Add(("plain C#", without, threads, () => LeastSquaresBenchmarks.PlainReference(
+                    rows, LeastSquaresBenchmarks.Features, LeastSquaresBenchmarks.Batch, without, LeastSquaresBenchmarks.Trajectories, LeastSquaresBenchmarks.Steps, LeastSquaresBenchmarks.LearningRate, threads)));
+            }
+        }
+
+        foreach (var c in cases)
+        {
+            Warm(c.Run);
+        }
+
+        const int GatherRounds = 200;
+        var gather = new Dictionary<int, double>();
+        var best = new double[cases.Count];
+        Array.Fill(best, double.PositiveInfinity);
+        for (int round = 0; round < 5; round++)
+        {
+            // interleaved, best of five each: the machine's noise hits all alike
+            for (int i = 0; i < cases.Count; i++)
+            {
+                best[i] = Math.Min(best[i], Best(1, cases[i].Run));
+            }
+
+            foreach (int threads in new[] { cores, 1 })
+            {
+                long floats = 0;
+                double t = Best(1, () => floats = LeastSquaresBenchmarks.GatherLoop(rows, LeastSquaresBenchmarks.Features, GatherRounds, threads));
+                gather[threads] = Math.Max(gather.GetValueOrDefault(threads), floats / t);
+            }
+        }
+
+        long work = LeastSquaresBenchmarks.TrajectorySteps;
+        int b = LeastSquaresBenchmarks.Batch, d = LeastSquaresBenchmarks.Features;
+        double gathered = b * ((2.0 * d) + 1);
+        Console.WriteLine(
+            $"least squares d = {d}, n = {LeastSquaresBenchmarks.Samples}, B = {b}, SGD η = {LeastSquaresBenchmarks.LearningRate}, " +
+            $"{LeastSquaresBenchmarks.Trajectories:N0} × {LeastSquaresBenchmarks.Steps} on {cores} cores; engine gathers B(2d + 1) = {gathered} floats a trajectory-step");
+        Console.WriteLine($"AVX2 gather loop over the {rows.Length * 4 / 1024} KiB table: {gather[1] / 1e9:F2} G floats/s on 1 thread, {gather[cores] / 1e9:F2} on {cores}");
+        Console.WriteLine("| program | sampling | threads | M trajectory-steps/s | engine / plain C# | G floats gathered/s | of the gather loop |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            double rate = work / best[i];
+            int reference = cases.FindIndex(r => r.Program == "plain C#" && r.Without == c.Without && r.Threads == c.Threads);
+            string ratio = c.Program == "engine" ? $"{best[reference] / best[i]:F2}" : "";
+            string floats = c.Program == "engine" ? $"{rate * gathered / 1e9:F2}" : "";
+            string share = c.Program == "engine" ? $"{rate * gathered / gather[c.Threads]:P0}" : "";
+            Console.WriteLine($"| {c.Program} | {(c.Without ? "without" : "with")} | {c.Threads} | {rate / 1e6:F2} | {ratio} | {floats} | {share} |");
+        }
+    }
+
+    /// <summary>
+    /// Where the engine's least-squares time goes: time per index (per trajectory, one core's worth) over B and d with and
+    /// without replacement, best of three. The index work is independent of d, the gathers grow as 2d + 1.
+    /// </summary>
+    private static void LeastSquaresProfile()
+    {
+        int cores = Environment.ProcessorCount;
+        using var backend = new SgdDynamics.Backends.Managed.ManagedBackend(cores);
+        Console.WriteLine("| d | B | sampling | M trajectory-steps/s | ns per index per core | ns per gathered float per core |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach ((int d, int b) in new[] { (4, 32), (16, 8), (16, 32), (16, 128), (32, 32) })
+        {
+            var data = LeastSquaresBenchmarks.Data(d);
+            foreach (bool without in new[] { false, true })
+            {
+                var problem = LeastSquaresBenchmarks.EngineProblem(data, b, without);
+                int steps = Math.Max(8, 2048 / b);
+                var ensemble = new SgdDynamics.Problems.EnsembleAlgorithm(LeastSquaresBenchmarks.Trajectories, steps, seed: 2024);
+                void Run() => SgdDynamics.Ensembles.EnsembleSolver.Solve(problem, ensemble, backend);
+                Warm(Run);
+                double t = Best(3, Run);
+                double work = (double)LeastSquaresBenchmarks.Trajectories * steps;
+                double perIndex = t * cores / (work * b) * 1e9;
+                Console.WriteLine($"| {d} | {b} | {(without ? "without" : "with")} | {work / t / 1e6:F2} | {perIndex:F2} | {perIndex / ((2 * d) + 1):F3} |");
+            }
         }
     }
 

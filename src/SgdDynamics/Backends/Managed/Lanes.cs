@@ -9,6 +9,8 @@ global using Lane512 = SgdDynamics.Backends.Managed.VectorLane<
     System.Runtime.Intrinsics.Vector512<int>,
     System.Runtime.Intrinsics.Vector512<ulong>>;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SgdDynamics.Kernels.Dynamics;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Random;
@@ -219,19 +221,22 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
     }
 
     /// <summary>
-    /// The minibatch indices of the steps, lane by lane with the scalar <see cref="IndexSampler"/> arithmetic on the
-    /// lockstep Philox words (so every backend draws the same indices): with replacement one counter per two indices,
-    /// without replacement one counter per epoch for the permutation's keys.
+    /// The minibatch indices of the steps with the <see cref="IndexSampler"/> arithmetic on the lockstep Philox words (so
+    /// every backend draws the same indices): with replacement one counter per two indices, without replacement one counter
+    /// per epoch for the permutation's keys. Eight lanes at a time in Vector256 integer arithmetic where it is accelerated
+    /// (the permutation's twelve round keys computed once per epoch; cycle walking per lane under a mask), else lane by lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void IndexPass(T* buffer, void* keys, uint seed, uint firstStep, int steps, int indicesPerStep, IndexSampler sampler, int stride)
     {
         int width = T.Width;
+        bool simd = Vector256.IsHardwareAccelerated && Avx2.IsSupported && width % Vector256<uint>.Count == 0;
         T* words = stackalloc T[4];
         var w0 = (uint*)words;
         var w1 = (uint*)(words + 1);
         var w2 = (uint*)(words + 2);
         var w3 = (uint*)(words + 3);
+        uint* roundKeys = stackalloc uint[IndexSampler.Rounds * width];
         uint epoch = uint.MaxValue;
         bool haveEpoch = false;
         for (int s = 0; s < steps; s++)
@@ -244,14 +249,25 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
                 {
                     T.Words(keys, seed, step, (uint)(j >> 1), Philox4x32.IndexStream, true, words);
                     float* first = p + j * width;
+                    float* second = j + 1 < indicesPerStep ? first + width : null;
+                    if (simd)
+                    {
+                        DrawLanes(sampler.Count, w0, w1, first, width);
+                        if (second != null)
+                        {
+                            DrawLanes(sampler.Count, w2, w3, second, width);
+                        }
+
+                        continue;
+                    }
+
                     for (int k = 0; k < width; k++)
                     {
                         first[k] = sampler.Draw(w0[k], w1[k]);
                     }
 
-                    if (j + 1 < indicesPerStep)
+                    if (second != null)
                     {
-                        float* second = first + width;
                         for (int k = 0; k < width; k++)
                         {
                             second[k] = sampler.Draw(w2[k], w3[k]);
@@ -271,16 +287,101 @@ internal readonly unsafe struct BufferedNormals<T> : INormalSource<T> where T : 
                     T.Words(keys, seed, e, 0, Philox4x32.PermutationStream, true, words);
                     epoch = e;
                     haveEpoch = true;
+                    if (simd)
+                    {
+                        RoundKeys(w0, w1, w2, w3, roundKeys, width);
+                    }
                 }
 
                 uint place = sampler.Place(position);
                 float* target = p + j * width;
+                if (simd)
+                {
+                    PermuteLanes(sampler, place, roundKeys, target, width);
+                    continue;
+                }
+
                 for (int k = 0; k < width; k++)
                 {
                     target[k] = sampler.Permute(place, w0[k], w1[k], w2[k], w3[k]);
                 }
             }
         }
+    }
+
+    /// <summary><see cref="IndexSampler.Draw"/> of (<paramref name="high"/>[k], <paramref name="low"/>[k]) for every lane, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DrawLanes(uint count, uint* high, uint* low, float* target, int width)
+    {
+        // 32×32→64 products of the zero-extended words (vpmuludq): ⌊(high·2³² + low)·n / 2⁶⁴⌋ exactly as the scalar Draw
+        Vector256<uint> n = Vector256.Create((ulong)count).AsUInt32();
+        for (int k = 0; k < width; k += Vector256<uint>.Count)
+        {
+            (Vector256<ulong> lowLower, Vector256<ulong> lowUpper) = Vector256.Widen(Vector256.Load(low + k));
+            (Vector256<ulong> highLower, Vector256<ulong> highUpper) = Vector256.Widen(Vector256.Load(high + k));
+            Vector256<ulong> lower = Avx2.Multiply(highLower.AsUInt32(), n) + (Avx2.Multiply(lowLower.AsUInt32(), n) >>> 32);
+            Vector256<ulong> upper = Avx2.Multiply(highUpper.AsUInt32(), n) + (Avx2.Multiply(lowUpper.AsUInt32(), n) >>> 32);
+            Vector256.ConvertToSingle(Vector256.Narrow(lower >>> 32, upper >>> 32).AsInt32()).Store(target + k);
+        }
+    }
+
+    /// <summary>The round keys of <see cref="IndexSampler.Permute"/> for every lane: key r of lane k at <c>roundKeys[r·width + k]</c>.</summary>
+    private static void RoundKeys(uint* w0, uint* w1, uint* w2, uint* w3, uint* roundKeys, int width)
+    {
+        for (int r = 0; r < IndexSampler.Rounds; r++)
+        {
+            uint* word = (r & 3) switch { 0 => w0, 1 => w1, 2 => w2, _ => w3 };
+            for (int k = 0; k < width; k++)
+            {
+                roundKeys[(r * width) + k] = r < 4 ? word[k] : IndexSampler.Mix(word[k] ^ ((uint)r * 0x9E3779B9u));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="IndexSampler.Permute"/> of <paramref name="place"/> under each lane's keys, eight lanes at a time: every
+    /// lane runs the Feistel network until its value falls below n; lanes already there keep their value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PermuteLanes(IndexSampler sampler, uint place, uint* roundKeys, float* target, int width)
+    {
+        int h = sampler.HalfBits;
+        Vector256<uint> mask = Vector256.Create((1u << h) - 1u);
+        Vector256<uint> count = Vector256.Create(sampler.Count);
+        for (int k = 0; k < width; k += Vector256<uint>.Count)
+        {
+            Vector256<uint> v = Vector256.Create(place);
+            Vector256<uint> walking = Vector256<uint>.AllBitsSet;
+            do
+            {
+                Vector256<uint> left = Vector256.ShiftRightLogical(v, h), right = v & mask;
+                uint* key = roundKeys + k;
+                for (int r = 0; r < IndexSampler.Rounds; r++, key += width)
+                {
+                    Vector256<uint> t = left ^ (Mix(right ^ Vector256.Load(key)) & mask);
+                    left = right;
+                    right = t;
+                }
+
+                v = Vector256.ConditionalSelect(walking, Vector256.ShiftLeft(left, h) | right, v);
+                walking = Vector256.GreaterThanOrEqual(v, count);
+            }
+            while (walking != Vector256<uint>.Zero);
+
+            Vector256.ConvertToSingle(v.AsInt32()).Store(target + k);
+        }
+    }
+
+    /// <summary><see cref="IndexSampler.Mix"/> in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Mix(Vector256<uint> x)
+    {
+        x ^= x >>> 16;
+        x *= Vector256.Create(0x7FEB352Du);
+        x ^= x >>> 15;
+        x *= Vector256.Create(0x846CA68Bu);
+        x ^= x >>> 16;
+        return x;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
