@@ -162,20 +162,8 @@ public class FiniteDataMasterEquationTests(ITestOutputHelper output)
         solver.Advance(density, 1, displacement);
         Assert.Equal(expected, displacement[0], 14);
         solver.Advance(density, 29, displacement);
-        double total = density.Mass.Sum();
-        output.WriteLine($"{walls}: grid mass {total:R}, lost {density.LostMass:R}, weights {solver.Weights}");
-        if (walls == GridBoundary.Absorbing)
-        {
-            Assert.True(density.LostMass > 0.5, $"lost {density.LostMass}");
-            Assert.Equal(1.0, total + density.LostMass, 13);
-        }
-        else
-        {
-            Assert.Equal(0.0, density.LostMass);
-            Assert.Equal(1.0, total, 13);
-        }
-
-        Assert.All(density.Mass, m => Assert.True(m >= 0));
+        output.WriteLine($"{walls}: weights {solver.Weights}");
+        AssertMassAccounted(density, walls);
     }
 
     [Fact]
@@ -384,6 +372,12 @@ public class FiniteDataMasterEquationTests(ITestOutputHelper output)
         Assert.Equal(expected[0], displacement[0], 14);
         Assert.Equal(expected[1], displacement[1], 14);
         solver.Advance(density, 19);
+        AssertMassAccounted(density, walls);
+    }
+
+    /// <summary>Mass on the grid plus lost mass is 1; absorbing walls lost most of it, the others none; no cell is negative.</summary>
+    private void AssertMassAccounted(GridDensity density, GridBoundary walls)
+    {
         double total = density.Mass.Sum();
         output.WriteLine($"{walls}: grid mass {total:R}, lost {density.LostMass:R}");
         if (walls == GridBoundary.Absorbing)
