@@ -20,5 +20,7 @@ public static class Catalog
         new RingValleyCase(),
         new TiltedPeriodicCase(),
         new FluctuatingLandscapeCase(),
+        new ReplacementCase(),
+        new FiniteDataMasterEquationCase(),
     ];
 }

@@ -14,9 +14,9 @@ public static class Plots
 
     /// <summary>
     /// Writes a plot of measured points (with ±1 SE bars) and predicted curves to <paramref name="path"/>; a series with an
-    /// empty label stays out of the legend.
+    /// empty label stays out of the legend; the legend sits in the <paramref name="legend"/> corner (default upper left).
     /// </summary>
-    public static void Save(string path, string title, string xLabel, string yLabel, IEnumerable<Points> points, IEnumerable<Curve> curves)
+    public static void Save(string path, string title, string xLabel, string yLabel, IEnumerable<Points> points, IEnumerable<Curve> curves, Alignment? legend = null)
     {
         var plot = new Plot();
         foreach (Curve curve in curves)
@@ -40,7 +40,7 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(legend ?? Alignment.UpperLeft);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 600, ImageFormat.Png));
     }
 }
