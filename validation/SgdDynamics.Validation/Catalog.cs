@@ -22,5 +22,7 @@ public static class Catalog
         new FluctuatingLandscapeCase(),
         new ReplacementCase(),
         new FiniteDataMasterEquationCase(),
+        new RoughLandscapeSdeCase(),
+        new SdeWeakOrderCase(),
     ];
 }

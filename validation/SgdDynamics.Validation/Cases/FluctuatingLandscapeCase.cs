@@ -19,6 +19,13 @@ public sealed class FluctuatingLandscapeCase : IValidationCase
     private const double Eta = 0.1;
     private const int Steps = 50;
 
+    /// <summary>The landscape of the rough-landscape experiment (examples/fluctuating-rough.json).</summary>
+    internal static readonly FluctuatingLandscapeSpec RoughLandscape = new(
+        Vector<double>.Build.DenseOfArray([0.15, -0.6, 0, 4]),
+        Vector<double>.Build.DenseOfArray([1, 0, 0.1]),
+        Vector<double>.Build.Dense(20, k => 0.5 / ((k + 1.0) * (k + 1.0))),
+        2.0);
+
     /// <inheritdoc/>
     public string Name => "fluctuating-rough";
 
@@ -26,11 +33,7 @@ public sealed class FluctuatingLandscapeCase : IValidationCase
     public CaseReport Run(ValidationContext context)
     {
         var clock = Stopwatch.StartNew();
-        var landscape = new FluctuatingLandscapeSpec(
-            Vector<double>.Build.DenseOfArray([0.15, -0.6, 0, 4]),
-            Vector<double>.Build.DenseOfArray([1, 0, 0.1]),
-            Vector<double>.Build.Dense(20, k => 0.5 / ((k + 1.0) * (k + 1.0))),
-            2.0);
+        FluctuatingLandscapeSpec landscape = RoughLandscape;
         Problem problem = ProblemBuilder.Of(landscape, new SgdSpec(Eta), [0.0], new[,] { { 0.18 * 0.18 } });
         var record = new RecordSpec(10);
         long n = context.Trajectories(1 << 20, 1 << 23);
