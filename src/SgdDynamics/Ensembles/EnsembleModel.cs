@@ -63,6 +63,11 @@ public sealed class EnsembleModel
             throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxDimension} (got {problem.Dimension})");
         }
 
+        if (SdeSchemeCheck.Refusal(problem.Landscape, problem.Dynamics) is { } refusal)
+        {
+            throw new ArgumentException(refusal, nameof(problem));
+        }
+
         return new(problem, algorithm);
     }
 

@@ -21,6 +21,11 @@ public static class DynamicsJson
             json[name] = Json.Number(value);
         }
 
+        foreach ((string name, string value) in registration.Labels(dynamics))
+        {
+            json[name] = value;
+        }
+
         return json;
     }
 }

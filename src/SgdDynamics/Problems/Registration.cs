@@ -164,6 +164,9 @@ public abstract class DynamicsRegistration
 
     /// <summary>Builds the kernel struct of <paramref name="spec"/> and hands it to <paramref name="visitor"/>.</summary>
     public abstract TResult Bind<TResult>(DynamicsSpec spec, IDynamicsVisitor<TResult> visitor);
+
+    /// <summary>The rule's settings that are names, not numbers (an SDE model's <c>scheme</c>), as scenarios and summaries write them.</summary>
+    public virtual IReadOnlyList<(string Name, string Value)> Labels(DynamicsSpec spec) => [];
 }
 
 /// <summary>A <see cref="DynamicsRegistration"/> for the spec type <typeparamref name="TSpec"/>.</summary>

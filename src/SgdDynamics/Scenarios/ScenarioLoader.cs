@@ -125,6 +125,10 @@ public static partial class ScenarioLoader
         if (root.Optional("dynamics") is { } modelField)
         {
             dynamics = ReadModel(modelField.AsObject(), dynamics);
+            if (SdeSchemeCheck.Refusal(landscape, dynamics) is { } refusal)
+            {
+                throw new ScenarioException("$.dynamics.scheme", refusal);
+            }
         }
 
         var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension, ModelRegistry.For(landscape).DimensionReason);

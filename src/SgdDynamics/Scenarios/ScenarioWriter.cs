@@ -85,6 +85,11 @@ public static class ScenarioWriter
                 ScenarioJson.WriteNumber(writer, name, value);
             }
 
+            foreach ((string name, string value) in dynamics.Labels(problem.Dynamics))
+            {
+                writer.WriteString(name, value);
+            }
+
             writer.WriteEndObject();
         }
 

@@ -258,6 +258,15 @@ public static class AgreementProblems
                 initialVariance: 4.0),
             Seeded(26)),
 
+        // the weak order 2.0 substeps of SME-2 and Langevin on the double well (one noise normal; support points and the
+        // Hessian-vector product through the auxiliary vectors)
+        ["weak-order2-sme2-double-well-1d"] = () => new(
+            ProblemBuilder.Of(new DoubleWellLandscapeSpec(0.5), new Sme2Spec(0.1, 3, SdeScheme.WeakOrder2), [0.3], ProblemBuilder.Diagonal(0.25)),
+            Seeded(28)),
+        ["weak-order2-langevin-double-well-1d"] = () => new(
+            ProblemBuilder.Of(new DoubleWellLandscapeSpec(0.3), new LangevinSpec(0.2, 2, SdeScheme.WeakOrder2), [-1.2]),
+            Seeded(29)),
+
         // least squares without replacement: 7 samples in 3 features, minibatches of 3, so minibatches straddle
         // epochs (positions 6, 7, 8 lie in epochs 0, 1, 1) and each epoch's permutation walks cycles (2⁴ = 16 > 7)
         ["least-squares-permuted-3d"] = () => new(

@@ -77,10 +77,10 @@ public sealed class HeavyBallRegistration : DynamicsRegistration<HeavyBallSpec>
 }
 
 /// <summary>
-/// The SDE models of SGD integrated by Euler–Maruyama, named in a scenario's <c>dynamics</c> section with
-/// <c>substeps</c> (1 … <see cref="MaxSubsteps"/>, default 1) and <c>scheme</c> (<c>eulerMaruyama</c>).
+/// The SDE models of SGD, named in a scenario's <c>dynamics</c> section with <c>substeps</c> (1 … <see cref="MaxSubsteps"/>,
+/// default 1) and <c>scheme</c> (<c>eulerMaruyama</c>, the default, or <c>weakOrder2</c>).
 /// </summary>
-public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> where TSpec : DynamicsSpec
+public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> where TSpec : DynamicsSpec, ISdeModelSpec
 {
     /// <summary>The most substeps per SGD step.</summary>
     public const int MaxSubsteps = 4096;
@@ -91,20 +91,41 @@ public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> 
     /// <inheritdoc/>
     public sealed override IReadOnlyList<string> Fields { get; } = ["substeps", "scheme"];
 
+    /// <summary>The scenario names of the schemes.</summary>
+    public static string SchemeName(SdeScheme scheme) => scheme switch
+    {
+        SdeScheme.EulerMaruyama => "eulerMaruyama",
+        SdeScheme.WeakOrder2 => "weakOrder2",
+        _ => throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "unknown SDE scheme"),
+    };
+
     /// <inheritdoc/>
     internal sealed override DynamicsSpec Read(ObjectFields dynamics, double learningRate)
     {
-        if (dynamics.Optional("scheme") is { } scheme && scheme.AsString() != "eulerMaruyama")
+        SdeScheme scheme = SdeScheme.EulerMaruyama;
+        if (dynamics.Optional("scheme") is { } field)
         {
-            throw scheme.Error($"unknown scheme {ScenarioFields.Quote(scheme.AsString())} (expected: eulerMaruyama)");
+            scheme = field.AsString() switch
+            {
+                "eulerMaruyama" => SdeScheme.EulerMaruyama,
+                "weakOrder2" => SdeScheme.WeakOrder2,
+                string other => throw field.Error($"unknown scheme {ScenarioFields.Quote(other)} (expected: eulerMaruyama, weakOrder2)"),
+            };
         }
 
-        int substeps = dynamics.Optional("substeps") is { } field ? (int)field.AsInteger(1, MaxSubsteps) : 1;
-        return Create(learningRate, substeps);
+        int substeps = dynamics.Optional("substeps") is { } substepsField ? (int)substepsField.AsInteger(1, MaxSubsteps) : 1;
+        return Create(learningRate, substeps, scheme);
     }
 
-    /// <summary>The spec of the model with learning rate η and m substeps.</summary>
-    protected abstract TSpec Create(double learningRate, int substeps);
+    /// <inheritdoc/>
+    protected sealed override IReadOnlyList<(string Name, double Value)> Constants(TSpec spec) => [("substeps", spec.Substeps)];
+
+    /// <inheritdoc/>
+    public sealed override IReadOnlyList<(string Name, string Value)> Labels(DynamicsSpec spec) =>
+        [("scheme", SchemeName(((ISdeModelSpec)spec).Scheme))];
+
+    /// <summary>The spec of the model with learning rate η, m substeps and the scheme.</summary>
+    protected abstract TSpec Create(double learningRate, int substeps, SdeScheme scheme);
 }
 
 /// <summary>Registration of <c>"langevin"</c> (the SDE model SME-1).</summary>
@@ -117,14 +138,11 @@ public sealed class LangevinRegistration : SdeModelRegistration<LangevinSpec>
     public override DynamicsSpec Example { get; } = new LangevinSpec(0.1, 4);
 
     /// <inheritdoc/>
-    protected override LangevinSpec Create(double learningRate, int substeps) => new(learningRate, substeps);
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(string Name, double Value)> Constants(LangevinSpec spec) => [("substeps", spec.Substeps)];
+    protected override LangevinSpec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
     protected override TResult Bind<TResult>(LangevinSpec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps));
+        visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
 }
 
 /// <summary>Registration of <c>"sme2"</c> (the second-order stochastic modified equation).</summary>
@@ -137,14 +155,11 @@ public sealed class Sme2Registration : SdeModelRegistration<Sme2Spec>
     public override DynamicsSpec Example { get; } = new Sme2Spec(0.1, 4);
 
     /// <inheritdoc/>
-    protected override Sme2Spec Create(double learningRate, int substeps) => new(learningRate, substeps);
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(string Name, double Value)> Constants(Sme2Spec spec) => [("substeps", spec.Substeps)];
+    protected override Sme2Spec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
     protected override TResult Bind<TResult>(Sme2Spec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps));
+        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
 }
 
 /// <summary>Registration of <c>"smf"</c> (the stochastic modified flow; see <see cref="SmfSpec"/> for why it runs the SME-2 kernel).</summary>
@@ -157,12 +172,9 @@ public sealed class SmfRegistration : SdeModelRegistration<SmfSpec>
     public override DynamicsSpec Example { get; } = new SmfSpec(0.1, 4);
 
     /// <inheritdoc/>
-    protected override SmfSpec Create(double learningRate, int substeps) => new(learningRate, substeps);
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(string Name, double Value)> Constants(SmfSpec spec) => [("substeps", spec.Substeps)];
+    protected override SmfSpec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
     protected override TResult Bind<TResult>(SmfSpec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps));
+        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
 }

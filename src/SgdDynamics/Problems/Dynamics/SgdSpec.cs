@@ -19,7 +19,8 @@ public sealed record HeavyBallSpec(double LearningRate, double Momentum) : Dynam
 /// </summary>
 /// <param name="LearningRate">η &gt; 0: the time of one SGD step, and the noise temperature.</param>
 /// <param name="Substeps">m ≥ 1.</param>
-public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
+/// <param name="Scheme">The integration scheme of the substeps.</param>
+public sealed record LangevinSpec(double LearningRate, int Substeps, SdeScheme Scheme = SdeScheme.EulerMaruyama) : DynamicsSpec(LearningRate), ISdeModelSpec;
 
 /// <summary>
 /// SME-2, the second-order stochastic modified equation, <c>dX = −(ḡ + (η/4)∇|ḡ|²)(X) dt + √(η Σ(X)) dW</c>, integrated
@@ -29,7 +30,8 @@ public sealed record LangevinSpec(double LearningRate, int Substeps) : DynamicsS
 /// </summary>
 /// <param name="LearningRate">η &gt; 0.</param>
 /// <param name="Substeps">m ≥ 1.</param>
-public sealed record Sme2Spec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
+/// <param name="Scheme">The integration scheme of the substeps.</param>
+public sealed record Sme2Spec(double LearningRate, int Substeps, SdeScheme Scheme = SdeScheme.EulerMaruyama) : DynamicsSpec(LearningRate), ISdeModelSpec;
 
 /// <summary>
 /// The stochastic modified flow of Gess, Kassing and Konarovskyi: SME-2's drift <c>−(ḡ + (η/4)∇|ḡ|²)</c> with the noise
@@ -43,4 +45,29 @@ public sealed record Sme2Spec(double LearningRate, int Substeps) : DynamicsSpec(
 /// </summary>
 /// <param name="LearningRate">η &gt; 0.</param>
 /// <param name="Substeps">m ≥ 1.</param>
-public sealed record SmfSpec(double LearningRate, int Substeps) : DynamicsSpec(LearningRate);
+/// <param name="Scheme">The integration scheme of the substeps.</param>
+public sealed record SmfSpec(double LearningRate, int Substeps, SdeScheme Scheme = SdeScheme.EulerMaruyama) : DynamicsSpec(LearningRate), ISdeModelSpec;
+
+/// <summary>How an SDE model's substeps are integrated (a scenario's <c>dynamics.scheme</c>).</summary>
+public enum SdeScheme
+{
+    /// <summary><c>"eulerMaruyama"</c>: weak order 1 in the substep δ = η/m; every landscape.</summary>
+    EulerMaruyama,
+
+    /// <summary>
+    /// <c>"weakOrder2"</c>: Platen's explicit weak order 2.0 scheme (derivative-free; <see cref="ModifiedEquation"/>), for
+    /// landscapes of dimension 1 with one noise normal per step (doubleWell, tiltedCosine, fluctuating, a 1-D quadratic
+    /// without curvature noise, 1-sample least squares).
+    /// </summary>
+    WeakOrder2,
+}
+
+/// <summary>The settings every SDE model shares: substeps per SGD step and the integration scheme.</summary>
+public interface ISdeModelSpec
+{
+    /// <summary>m ≥ 1.</summary>
+    int Substeps { get; }
+
+    /// <summary>The integration scheme.</summary>
+    SdeScheme Scheme { get; }
+}
