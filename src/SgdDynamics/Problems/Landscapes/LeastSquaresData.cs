@@ -41,6 +41,9 @@ public sealed class LeastSquaresData
     /// <summary>The largest data table, n·(d + 1) floats: 2²⁶ (256 MiB).</summary>
     public const long MaxValues = 1L << 26;
 
+    /// <summary>The most samples a scenario may generate: 2²⁰ (larger data sets come from a file).</summary>
+    public const int MaxGeneratedSamples = 1 << 20;
+
     /// <summary>The largest data file read: 1 GiB.</summary>
     public const long MaxFileBytes = 1L << 30;
 

@@ -232,7 +232,7 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
     private static LeastSquaresGenerated ReadGenerated(ObjectFields generate)
     {
         generate.RejectUnknown("samples", "featureCovariance", "teacher", "labelNoiseStd", "seed");
-        int samples = (int)generate.Required("samples").AsInteger(1, IndexSamplerLimits.MaxSamples);
+        int samples = (int)generate.Required("samples").AsInteger(1, LeastSquaresData.MaxGeneratedSamples);
         Vector<double> teacher = generate.Required("teacher").AsVectorOfLength(1, Limits.MaxDimension);
         Matrix<double> covariance = ScenarioFields.Covariance(generate.Required("featureCovariance"), teacher.Count, "F", "the length of the teacher");
         double noise = generate.Has("labelNoiseStd") ? ScenarioFields.NonNegative(generate, "labelNoiseStd") : 0.0;
