@@ -14,7 +14,7 @@ namespace SgdDynamics.Benchmarks;
 /// in plain C# — one trajectory at a time per worker, scalar loops, SplitMix64 indices (with replacement: a 32-bit
 /// multiply-high per index; without: a Fisher–Yates shuffle per epoch), the minibatch gradient from the d-dimensional dot
 /// products, the same float arithmetic and order of operations — over the same trajectories × steps. A step reads B rows of
-/// d + 1 floats; the engine gathers each row's features twice (residual, then update), 2·B·d + B floats from a 68 KiB
+/// d + 1 floats; the engine gathers each row once into the gradient view's scratch coordinates, B·(d + 1) floats from a 68 KiB
 /// table that stays in L2.
 /// </summary>
 public class LeastSquaresBenchmarks

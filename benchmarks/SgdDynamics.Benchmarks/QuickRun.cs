@@ -157,10 +157,10 @@ public static class QuickRun
 
         long work = LeastSquaresBenchmarks.TrajectorySteps;
         int b = LeastSquaresBenchmarks.Batch, d = LeastSquaresBenchmarks.Features;
-        double gathered = b * ((2.0 * d) + 1);
+        double gathered = b * (d + 1.0);
         Console.WriteLine(
             $"least squares d = {d}, n = {LeastSquaresBenchmarks.Samples}, B = {b}, SGD η = {LeastSquaresBenchmarks.LearningRate}, " +
-            $"{LeastSquaresBenchmarks.Trajectories:N0} × {LeastSquaresBenchmarks.Steps} on {cores} cores; engine gathers B(2d + 1) = {gathered} floats a trajectory-step");
+            $"{LeastSquaresBenchmarks.Trajectories:N0} × {LeastSquaresBenchmarks.Steps} on {cores} cores; engine gathers B(d + 1) = {gathered} floats a trajectory-step");
         Console.WriteLine($"AVX2 gather loop over the {rows.Length * 4 / 1024} KiB table: {gather[1] / 1e9:F2} G floats/s on 1 thread, {gather[cores] / 1e9:F2} on {cores}");
         Console.WriteLine("| program | sampling | threads | M trajectory-steps/s | engine / plain C# | G floats gathered/s | of the gather loop |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -178,7 +178,7 @@ public static class QuickRun
 
     /// <summary>
     /// Where the engine's least-squares time goes: time per index (per trajectory, one core's worth) over B and d with and
-    /// without replacement, best of three. The index work is independent of d, the gathers grow as 2d + 1.
+    /// without replacement, best of three. The index work is independent of d, the gathers grow as d + 1.
     /// </summary>
     private static void LeastSquaresProfile()
     {

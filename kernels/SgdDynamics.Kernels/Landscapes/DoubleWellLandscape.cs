@@ -44,6 +44,9 @@ public readonly struct DoubleWellLandscape : ILandscape, IGridField
     public IndexSampler Sampler => default;
 
     /// <inheritdoc/>
+    public int ScratchCoordinates => 0;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

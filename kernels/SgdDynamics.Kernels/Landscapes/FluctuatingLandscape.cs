@@ -88,6 +88,9 @@ public readonly struct FluctuatingLandscape<TP> : ILandscape where TP : struct, 
     public IndexSampler Sampler => default;
 
     /// <inheritdoc/>
+    public int ScratchCoordinates => 0;
+
+    /// <inheritdoc/>
     public int NoiseNormals => 1;
 
     /// <inheritdoc/>

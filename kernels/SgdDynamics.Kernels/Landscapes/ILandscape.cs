@@ -19,6 +19,13 @@ public interface ILandscape
     /// <summary>Uniform variates on (−1, 1) one gradient sample draws (<see cref="INormalSource{T}.Uniforms"/>).</summary>
     int UniformsPerStep { get; }
 
+    /// <summary>
+    /// Coordinates of the gradient view beyond the first d that <see cref="Gradient"/> may use as scratch: every backend
+    /// gives g <see cref="Dimension"/> + this many coordinates (0 for most landscapes; least squares keeps the gathered
+    /// row of a sample there). Update rules read and write only the first d.
+    /// </summary>
+    int ScratchCoordinates { get; }
+
     /// <summary>How the landscape draws its minibatch indices (<see cref="IndexSampler.None"/> for a landscape without data).</summary>
     IndexSampler Sampler { get; }
 

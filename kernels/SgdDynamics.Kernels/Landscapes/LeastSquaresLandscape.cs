@@ -56,7 +56,14 @@ public readonly struct LeastSquaresLandscape<TP> : ILandscape where TP : struct,
     public IndexSampler Sampler => sampler;
 
     /// <inheritdoc/>
-    /// <remarks>Samples in minibatch order; each sample's residual r = a·x − y first, then g += r a; finally g /= B.</remarks>
+    /// <remarks>The sample's d features, gathered once and read twice (residual, then update).</remarks>
+    public int ScratchCoordinates => dimension;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Samples in minibatch order; each sample's features are gathered once into g's scratch coordinates d … 2d − 1 while
+    /// its residual r = a·x − y accumulates, then g += r a; finally g /= B.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>
@@ -75,12 +82,14 @@ public readonly struct LeastSquaresLandscape<TP> : ILandscape where TP : struct,
             T r = T.Sub(T.Splat(0f), T.Gather(samples, index, row, d));
             for (int f = 0; f < d; f++)
             {
-                r = T.MulAdd(T.Gather(samples, index, row, f), x.Get(f), r);
+                T a = T.Gather(samples, index, row, f);
+                g.Set(d + f, a);
+                r = T.MulAdd(a, x.Get(f), r);
             }
 
             for (int f = 0; f < d; f++)
             {
-                g.Set(f, T.MulAdd(T.Gather(samples, index, row, f), r, g.Get(f)));
+                g.Set(f, T.MulAdd(g.Get(d + f), r, g.Get(f)));
             }
         }
 

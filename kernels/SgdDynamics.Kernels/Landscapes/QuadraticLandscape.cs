@@ -67,6 +67,9 @@ public readonly struct QuadraticLandscape<TP> : ILandscape where TP : struct, IP
     public IndexSampler Sampler => default;
 
     /// <inheritdoc/>
+    public int ScratchCoordinates => 0;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

@@ -54,6 +54,9 @@ public readonly struct RingValleyLandscape : ILandscape, IGridField
     public IndexSampler Sampler => default;
 
     /// <inheritdoc/>
+    public int ScratchCoordinates => 0;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

@@ -71,6 +71,9 @@ public readonly struct TiltedCosineLandscape : ILandscape, IGridField
     public IndexSampler Sampler => default;
 
     /// <inheritdoc/>
+    public int ScratchCoordinates => 0;
+
+    /// <inheritdoc/>
     public int NoiseNormals => NormalsPerStep;
 
     /// <inheritdoc/>

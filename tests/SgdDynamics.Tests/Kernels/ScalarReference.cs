@@ -72,7 +72,7 @@ internal static class ScalarReference
             int k = dynamics.AuxiliaryVectors;
             GaussianStart<ArrayParameters> start = model.Start(new ArrayStore());
             var normals = new PhiloxNormals<T>(model.Seed, trajectory);
-            float[] x = new float[d], auxiliary = new float[Math.Max(1, k * d)], g = new float[d];
+            float[] x = new float[d], auxiliary = new float[Math.Max(1, k * d)], g = new float[d + landscape.ScratchCoordinates];
             var xs = new ArrayState<T>(x);
             var aux = new ArrayState<T>(auxiliary);
             Trajectory.Start<T, ArrayState<T>, PhiloxNormals<T>, ArrayParameters>(start, xs, aux, k, normals);

@@ -30,7 +30,8 @@ public class LeastSquaresLandscapeTests
         Assert.Equal(2, landscape.Sampler.IndicesPerStep);
         var source = new PhiloxNormals<FloatLane>(seed: 4, trajectory: 77);
         float[] x = [0.7f, -1.3f];
-        float[] g = [float.NaN, float.NaN];
+        float[] g = [float.NaN, float.NaN, float.NaN, float.NaN];
+        Assert.Equal(2, landscape.ScratchCoordinates);
         landscape.Gradient<FloatLane, Floats, PhiloxNormals<FloatLane>>(new Floats(x), new Floats(g), source, step);
         var expected = new double[2];
         for (int j = 0; j < 2; j++)

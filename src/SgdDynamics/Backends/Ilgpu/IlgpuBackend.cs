@@ -234,7 +234,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
             using var statisticCodes = accelerator.Allocate1D(codes);
             using var x = accelerator.Allocate1D<float>(d * slots);
             using var auxiliary = accelerator.Allocate1D<float>(Math.Max(1, auxiliaryRows * slots));
-            using var g = accelerator.Allocate1D<float>(d * slots);
+            using var g = accelerator.Allocate1D<float>((d + landscape.ScratchCoordinates) * slots);
             using var sums = accelerator.Allocate1D<double>(tiles * codes.Length);
             using var counts = accelerator.Allocate1D<int>(2 * tiles);
             var hostSums = new double[tiles * codes.Length];

@@ -153,7 +153,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                 0,
                 batches,
                 options,
-                () => new TileWorker<T>(model, start, r.NormalsPerStep(l), r.UniformsPerStep(l), r.IndicesPerStep(l), l.Sampler, r.AuxiliaryVectors, statistics.CreateEmpty()),
+                () => new TileWorker<T>(model, start, r.NormalsPerStep(l), r.UniformsPerStep(l), r.IndicesPerStep(l), l.Sampler, l.ScratchCoordinates, r.AuxiliaryVectors, statistics.CreateEmpty()),
                 (batch, _, worker) =>
                 {
                     long end = Math.Min(tiles, (batch + 1) * tilesPerBatch);
@@ -210,7 +210,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly int stepsPerFill;
 
         public TileWorker(
-            EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int uniformsPerStep, int indicesPerStep, IndexSampler sampler, int auxiliaryVectors,
+            EnsembleModel model, GaussianStart<HostParameters> start, int normalsPerStep, int uniformsPerStep, int indicesPerStep, IndexSampler sampler, int scratchCoordinates, int auxiliaryVectors,
             EnsembleStatistics local)
         {
             this.indicesPerStep = indicesPerStep;
@@ -226,7 +226,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             sums = new double[statistics.Length];
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
-            g = (T*)Allocate(d * sizeof(T));
+            g = (T*)Allocate((d + scratchCoordinates) * sizeof(T));
             keys = (byte*)Allocate(TileLayout.TileSize / T.Width * T.KeyBytes);
             coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
 
