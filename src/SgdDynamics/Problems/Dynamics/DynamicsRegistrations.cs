@@ -126,6 +126,18 @@ public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> 
 
     /// <summary>The spec of the model with learning rate η, m substeps and the scheme.</summary>
     protected abstract TSpec Create(double learningRate, int substeps, SdeScheme scheme);
+
+    /// <summary>The order of the modified equation the model integrates: 1 runs <see cref="Langevin"/>, 2 <see cref="Sme2"/>.</summary>
+    protected abstract int Order { get; }
+
+    /// <inheritdoc/>
+    protected sealed override TResult Bind<TResult>(TSpec spec, IDynamicsVisitor<TResult> visitor)
+    {
+        bool weak = spec.Scheme == SdeScheme.WeakOrder2;
+        return Order == 1
+            ? visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps, weak))
+            : visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, weak));
+    }
 }
 
 /// <summary>Registration of <c>"langevin"</c> (the SDE model SME-1).</summary>
@@ -141,8 +153,7 @@ public sealed class LangevinRegistration : SdeModelRegistration<LangevinSpec>
     protected override LangevinSpec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
-    protected override TResult Bind<TResult>(LangevinSpec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
+    protected override int Order => 1;
 }
 
 /// <summary>Registration of <c>"sme2"</c> (the second-order stochastic modified equation).</summary>
@@ -158,8 +169,7 @@ public sealed class Sme2Registration : SdeModelRegistration<Sme2Spec>
     protected override Sme2Spec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
-    protected override TResult Bind<TResult>(Sme2Spec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
+    protected override int Order => 2;
 }
 
 /// <summary>Registration of <c>"smf"</c> (the stochastic modified flow; see <see cref="SmfSpec"/> for why it runs the SME-2 kernel).</summary>
@@ -175,6 +185,5 @@ public sealed class SmfRegistration : SdeModelRegistration<SmfSpec>
     protected override SmfSpec Create(double learningRate, int substeps, SdeScheme scheme) => new(learningRate, substeps, scheme);
 
     /// <inheritdoc/>
-    protected override TResult Bind<TResult>(SmfSpec spec, IDynamicsVisitor<TResult> visitor) =>
-        visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, spec.Scheme == SdeScheme.WeakOrder2));
+    protected override int Order => 2;
 }
