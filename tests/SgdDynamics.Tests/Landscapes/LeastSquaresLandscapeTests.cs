@@ -144,6 +144,28 @@ public class LeastSquaresLandscapeTests
         }
     }
 
+    [Fact]
+    public void DataFilesThatAreNotUtf8TextOrAreEndlessAreRefused()
+    {
+        string folder = Directory.CreateTempSubdirectory("lsq").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(folder, "bad.csv"), [(byte)'1', (byte)',', 0xC3, 0x28, (byte)'\n']);
+            string scenario = Path.Combine(folder, "s.json");
+            File.WriteAllText(scenario, Scenario("\"data\": {\"file\": \"bad.csv\"}, \"batchSize\": 1", dimension: 1));
+            var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadFile(scenario));
+            Assert.Contains("UTF-8", e.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(scenario, Scenario("\"data\": {\"file\": \"/dev/zero\"}, \"batchSize\": 1", dimension: 1));
+            e = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadFile(scenario));
+            Assert.Contains("/dev/zero", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("\"data\": {\"file\": \"/nonexistent/train.csv\"}, \"batchSize\": 1", "data file does not exist")]
     [InlineData("\"data\": {}, \"batchSize\": 1", "give exactly one of")]

@@ -44,8 +44,11 @@ public sealed class LeastSquaresData
     /// <summary>The most samples a scenario may generate: 2²⁰ (larger data sets come from a file).</summary>
     public const int MaxGeneratedSamples = 1 << 20;
 
-    /// <summary>The largest data file read: 1 GiB.</summary>
-    public const long MaxFileBytes = 1L << 30;
+    /// <summary>The largest data file read: 512 MiB.</summary>
+    public const long MaxFileBytes = 1L << 29;
+
+    /// <summary>How long reading a data file may take before it is given up (a pipe or device with no end): 120 s.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(120);
 
     private LeastSquaresData(Matrix<double> features, Vector<double> targets, LeastSquaresSource source)
     {
@@ -160,25 +163,27 @@ public sealed class LeastSquaresData
     /// same count on every line); the first line may be a header (it is one when any of its fields is not a number);
     /// blank lines are skipped.
     /// </summary>
-    /// <exception cref="LeastSquaresDataException">The file is missing, unreadable or too large, or a line is malformed (named with its line and column).</exception>
+    /// <exception cref="LeastSquaresDataException">The file is missing, unreadable, too large, not UTF-8 or endless (a pipe, a device), or a line is malformed (named with its line and column).</exception>
     public static LeastSquaresData FromCsv(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            if (Directory.Exists(path))
             {
-                throw new LeastSquaresDataException(Directory.Exists(path) ? $"{path}: is a directory, not a data file" : $"{path}: data file does not exist");
+                throw new LeastSquaresDataException($"{path}: is a directory, not a data file");
             }
 
-            if (info.Length > MaxFileBytes)
-            {
-                throw new LeastSquaresDataException($"{path}: data file is {info.Length:N0} bytes, more than the {MaxFileBytes:N0} read");
-            }
-
-            text = File.ReadAllText(path, Encoding.UTF8);
+            text = BoundedFile.ReadAllText(path, MaxFileBytes, ReadTimeout);
+        }
+        catch (BoundedReadException e)
+        {
+            throw new LeastSquaresDataException($"{path}: data file {e.Message}");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new LeastSquaresDataException($"{path}: data file does not exist");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
