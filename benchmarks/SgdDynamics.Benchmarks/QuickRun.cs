@@ -83,6 +83,15 @@ public static class QuickRun
             return;
         }
 
+        if (filter == "fmapeak")
+        {
+            int cores = Environment.ProcessorCount;
+            Console.WriteLine(
+                $"fp32 FMA peak ({FmaPeak.Width} floats a vector, {FmaPeak.Chains} chains a thread, best of 5): " +
+                $"{FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(cores):F1} on {cores}");
+            return;
+        }
+
         if (filter == "leastsquares")
         {
             LeastSquares();
