@@ -1,3 +1,4 @@
+using ILGPU;
 using SgdDynamics.Kernels.Dynamics;
 using System.Runtime.CompilerServices;
 namespace SgdDynamics.Kernels.Lanes;
@@ -32,6 +33,25 @@ public readonly struct FloatLane : IScalarLane<FloatLane>
 
     /// <inheritdoc/>
     public static FloatLane MulAdd(FloatLane a, FloatLane b, FloatLane c) => new(MathF.FusedMultiplyAdd(a.Value, b.Value, c.Value));
+
+    /// <inheritdoc/>
+    public static FloatLane Divide(FloatLane a, FloatLane b) => new(a.Value / b.Value);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatLane Max(FloatLane a, FloatLane b) => a.Value > b.Value ? a : b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatLane Min(FloatLane a, FloatLane b) => a.Value < b.Value ? a : b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatLane SelectLess(FloatLane a, FloatLane b, FloatLane ifLess, FloatLane otherwise) => a.Value < b.Value ? ifLess : otherwise;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatLane ScaleByPowerOfTwo(FloatLane x, FloatLane k) => new(LaneBits.ScaleByPowerOfTwo(x.Value, k.Value));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -81,6 +101,25 @@ public readonly struct DeviceFloatLane : IScalarLane<DeviceFloatLane>
     public static DeviceFloatLane MulAdd(DeviceFloatLane a, DeviceFloatLane b, DeviceFloatLane c) => new(a.Value * b.Value + c.Value);
 
     /// <inheritdoc/>
+    public static DeviceFloatLane Divide(DeviceFloatLane a, DeviceFloatLane b) => new(a.Value / b.Value);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static DeviceFloatLane Max(DeviceFloatLane a, DeviceFloatLane b) => a.Value > b.Value ? a : b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static DeviceFloatLane Min(DeviceFloatLane a, DeviceFloatLane b) => a.Value < b.Value ? a : b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static DeviceFloatLane SelectLess(DeviceFloatLane a, DeviceFloatLane b, DeviceFloatLane ifLess, DeviceFloatLane otherwise) => a.Value < b.Value ? ifLess : otherwise;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static DeviceFloatLane ScaleByPowerOfTwo(DeviceFloatLane x, DeviceFloatLane k) => new(LaneBits.ScaleByPowerOfTwo(x.Value, k.Value));
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DeviceFloatLane CountOutside(DeviceFloatLane acc, DeviceFloatLane x, float bound) =>
         x.Value <= bound && x.Value >= -bound ? acc : new DeviceFloatLane(acc.Value + 1f);
@@ -92,4 +131,29 @@ public readonly struct DeviceFloatLane : IScalarLane<DeviceFloatLane>
     /// <inheritdoc/>
     public static DeviceFloatLane Gather<TP>(in TP table, DeviceFloatLane index, int stride, int offset) where TP : struct, IParameters =>
         new(table.Get(((int)index.Value * stride) + offset));
+}
+
+/// <summary>The scalar lanes' bit-level helpers, in the operations the managed SIMD lanes repeat per vector.</summary>
+internal static class LaneBits
+{
+    /// <summary>1.5·2²³: adding it to an integer-valued float k with |k| &lt; 2²² leaves k in the low mantissa bits.</summary>
+    public const float RoundingShift = 12582912f;
+
+    /// <summary>The bits of <see cref="RoundingShift"/>: <c>bits(k + 1.5·2²³) − 0x4B400000 = k</c>.</summary>
+    public const int RoundingShiftBits = 0x4B400000;
+
+    /// <summary>
+    /// <c>x·2^⌊k/2⌋·2^⌈k/2⌉</c> (see <see cref="ILane{T}.ScaleByPowerOfTwo"/>): k read from the bits of k + 1.5·2²³, the
+    /// two powers of two built as exponent fields.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScaleByPowerOfTwo(float x, float k)
+    {
+        int n = (int)Interop.FloatAsInt(k + RoundingShift) - RoundingShiftBits;
+        int low = n >> 1;
+        int high = n - low;
+        float a = Interop.IntAsFloat((uint)(low + 127) << 23);
+        float b = Interop.IntAsFloat((uint)(high + 127) << 23);
+        return x * a * b;
+    }
 }

@@ -26,6 +26,33 @@ public interface ILane<T> where T : struct, ILane<T>
     /// <summary>a · b + c; fused (one rounding) on CPU lanes, left to the device compiler on GPU lanes.</summary>
     static abstract T MulAdd(T a, T b, T c);
 
+    /// <summary>a / b, correctly rounded (IEEE division), so every lane and device gives the same bits.</summary>
+    static abstract T Divide(T a, T b);
+
+    /// <summary>
+    /// <c>a &gt; b ? a : b</c> in each lane (the x86 <c>maxps</c> rule): <paramref name="b"/> where either is NaN or both
+    /// are zeros, so <c>Max(bound, x)</c> keeps a NaN <c>x</c>. Only selects, so it is exact.
+    /// </summary>
+    static abstract T Max(T a, T b);
+
+    /// <summary>
+    /// <c>a &lt; b ? a : b</c> in each lane (the x86 <c>minps</c> rule): <paramref name="b"/> where either is NaN or both
+    /// are zeros, so <c>Min(bound, x)</c> keeps a NaN <c>x</c>. Only selects, so it is exact.
+    /// </summary>
+    static abstract T Min(T a, T b);
+
+    /// <summary><c>a &lt; b ? ifLess : otherwise</c> in each lane (false where either is NaN). Only selects, so it is exact.</summary>
+    static abstract T SelectLess(T a, T b, T ifLess, T otherwise);
+
+    /// <summary>
+    /// <c>x·2ᵏ</c> for an integer-valued <paramref name="k"/> in [−252, 254], as two multiplications by exact powers of two
+    /// (2^⌊k/2⌋ and 2^⌈k/2⌉, each built from the bits of k): one rounding, so correctly rounded, wherever
+    /// <c>x·2^⌊k/2⌋</c> is a normal float or zero (e.g. 2⁻¹²⁶·2¹²⁶ ≤ |x|·2^⌊k/2⌋; |x| in [½, 2) with any k in range);
+    /// overflow gives ±∞ and underflow the correctly rounded subnormal or zero. k outside the range, or not an integer,
+    /// gives an unspecified value.
+    /// </summary>
+    static abstract T ScaleByPowerOfTwo(T x, T k);
+
     /// <summary>Divergence count update: <c>acc + (|x| ≤ bound ? 0 : 1)</c>, NaN counted as outside.</summary>
     static abstract T CountOutside(T acc, T x, float bound);
 

@@ -100,6 +100,57 @@ internal struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, T
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> Divide(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new()
+    {
+        v0 = TV.Divide(a.v0, b.v0), v1 = TV.Divide(a.v1, b.v1),
+        v2 = TV.Divide(a.v2, b.v2), v3 = TV.Divide(a.v3, b.v3),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> Max(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new()
+    {
+        v0 = TV.Max(a.v0, b.v0), v1 = TV.Max(a.v1, b.v1),
+        v2 = TV.Max(a.v2, b.v2), v3 = TV.Max(a.v3, b.v3),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> Min(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b) => new()
+    {
+        v0 = TV.Min(a.v0, b.v0), v1 = TV.Min(a.v1, b.v1),
+        v2 = TV.Min(a.v2, b.v2), v3 = TV.Min(a.v3, b.v3),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> SelectLess(VectorLane<TV, TF, TI, TW> a, VectorLane<TV, TF, TI, TW> b, VectorLane<TV, TF, TI, TW> ifLess, VectorLane<TV, TF, TI, TW> otherwise) => new()
+    {
+        v0 = TV.SelectLess(a.v0, b.v0, ifLess.v0, otherwise.v0), v1 = TV.SelectLess(a.v1, b.v1, ifLess.v1, otherwise.v1),
+        v2 = TV.SelectLess(a.v2, b.v2, ifLess.v2, otherwise.v2), v3 = TV.SelectLess(a.v3, b.v3, ifLess.v3, otherwise.v3),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorLane<TV, TF, TI, TW> ScaleByPowerOfTwo(VectorLane<TV, TF, TI, TW> x, VectorLane<TV, TF, TI, TW> k) => new()
+    {
+        v0 = Scale(x.v0, k.v0), v1 = Scale(x.v1, k.v1),
+        v2 = Scale(x.v2, k.v2), v3 = Scale(x.v3, k.v3),
+    };
+
+    /// <summary>
+    /// x·2^⌊k/2⌋·2^⌈k/2⌉ in one vector, the operations of the scalar lanes' <c>LaneBits.ScaleByPowerOfTwo</c>: k read from
+    /// the bits of k + 1.5·2²³, the two powers of two built as exponent fields.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF Scale(TF x, TF k)
+    {
+        TI n = TV.SubInt(TV.Bits(TV.Add(k, TV.Splat(12582912f))), TV.SplatInt(0x4B400000));
+        TI low = TV.ShiftRightArithmetic(n, 1);
+        TI high = TV.SubInt(n, low);
+        TI bias = TV.SplatInt(127);
+        TF a = TV.FromBits(TV.ShiftLeft(TV.AddInt(low, bias), 23));
+        TF b = TV.FromBits(TV.ShiftLeft(TV.AddInt(high, bias), 23));
+        return TV.Mul(TV.Mul(x, a), b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VectorLane<TV, TF, TI, TW> CountOutside(VectorLane<TV, TF, TI, TW> acc, VectorLane<TV, TF, TI, TW> x, float bound) => new()
     {
         v0 = TV.CountOutside(acc.v0, x.v0, bound), v1 = TV.CountOutside(acc.v1, x.v1, bound),

@@ -40,6 +40,18 @@ internal interface IVectorWidth<TF, TI, TW>
     static abstract TI ShiftLeft(TI a, byte count);
     static abstract TF SelectNonZero(TI mask, TF ifSet, TF ifClear);
 
+    /// <summary>a / b, correctly rounded.</summary>
+    static abstract TF Divide(TF a, TF b);
+
+    /// <summary><c>a &gt; b ? a : b</c> per lane (the <c>maxps</c> rule: b where either is NaN or both are zeros).</summary>
+    static abstract TF Max(TF a, TF b);
+
+    /// <summary><c>a &lt; b ? a : b</c> per lane (the <c>minps</c> rule: b where either is NaN or both are zeros).</summary>
+    static abstract TF Min(TF a, TF b);
+
+    /// <summary><c>a &lt; b ? ifLess : otherwise</c> per lane.</summary>
+    static abstract TF SelectLess(TF a, TF b, TF ifLess, TF otherwise);
+
     /// <summary><c>acc + (|x| ≤ bound ? 0 : 1)</c>, NaN counted as outside.</summary>
     static abstract TF CountOutside(TF acc, TF x, float bound);
 
@@ -132,6 +144,20 @@ internal readonly struct Vector512Width : IVectorWidth<Vector512<float>, Vector5
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> SelectNonZero(Vector512<int> mask, Vector512<float> ifSet, Vector512<float> ifClear) =>
         Vector512.ConditionalSelect(Vector512.Equals(mask, Vector512<int>.Zero).AsSingle(), ifClear, ifSet);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    // maxps/minps return the second operand where either is NaN or both are zeros: a > b ? a : b (the JIT keeps the order)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Avx512F.Min(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SelectLess(Vector512<float> a, Vector512<float> b, Vector512<float> ifLess, Vector512<float> otherwise) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(a, b), ifLess, otherwise);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> CountOutside(Vector512<float> acc, Vector512<float> x, float bound) =>
@@ -233,6 +259,20 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>, Vector2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SelectNonZero(Vector256<int> mask, Vector256<float> ifSet, Vector256<float> ifClear) =>
         Vector256.ConditionalSelect(Vector256.Equals(mask, Vector256<int>.Zero).AsSingle(), ifClear, ifSet);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+
+    // maxps/minps return the second operand where either is NaN or both are zeros: a > b ? a : b (the JIT keeps the order)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Avx.IsSupported ? Avx.Max(a, b) : Vector256.ConditionalSelect(Vector256.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Avx.IsSupported ? Avx.Min(a, b) : Vector256.ConditionalSelect(Vector256.LessThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SelectLess(Vector256<float> a, Vector256<float> b, Vector256<float> ifLess, Vector256<float> otherwise) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(a, b), ifLess, otherwise);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> CountOutside(Vector256<float> acc, Vector256<float> x, float bound) =>
