@@ -188,6 +188,13 @@ public class LeastSquaresLandscapeTests
         var b = (LeastSquaresLandscapeSpec)ScenarioLoader.Parse(Scenario(fields, dimension: 2)).Problem.Landscape;
         Assert.Equal(a.Data.Fingerprint(), b.Data.Fingerprint());
 
+        // the written scenario keeps the generator's section, and reads back the same samples
+        Scenario written = ScenarioLoader.Parse(ScenarioWriter.ToJson(ScenarioLoader.Parse(Scenario(fields, dimension: 2))));
+        var c = (LeastSquaresLandscapeSpec)written.Problem.Landscape;
+        Assert.IsType<LeastSquaresGenerated>(c.Data.Source);
+        Assert.Equal(a.Data.Fingerprint(), c.Data.Fingerprint());
+        Assert.Equal(8, c.BatchSize);
+
         // H ≈ F within a few standard errors (Var of a_1² is 2, of a_2² 2/16 over 4000 samples), and the least-squares
         // solution H⁻¹c ≈ the teacher within a few label-noise standard errors (0.1/√4000/√λ)
         Assert.True(Math.Abs(a.Data.Hessian[0, 0] - 1) < 5 * Math.Sqrt(2.0 / 4000));
