@@ -17,8 +17,17 @@ public static class MlpInitialisation
     public static double[] PyTorchDefault(MlpArchitecture architecture, int seed)
     {
         ArgumentNullException.ThrowIfNull(architecture);
-        var random = new MersenneTwister(seed, threadSafe: false);
         var theta = new double[architecture.ParameterCount];
+        Fill(architecture, new MersenneTwister(seed, threadSafe: false), theta);
+        return theta;
+    }
+
+    /// <summary>
+    /// Draws the parameters of <paramref name="architecture"/> into <paramref name="theta"/> (its flat layout) from
+    /// <paramref name="random"/>, as <see cref="PyTorchDefault"/> does.
+    /// </summary>
+    internal static void Fill(MlpArchitecture architecture, Random random, Span<double> theta)
+    {
         for (int l = 0; l < architecture.LayerCount; l++)
         {
             int fanIn = architecture.LayerInputSize(l);
@@ -27,8 +36,6 @@ public static class MlpInitialisation
             int end = architecture.BiasOffset(l) + architecture.LayerOutputSize(l);
             for (int j = start; j < end; j++) theta[j] = bound * ((2.0 * random.NextDouble()) - 1.0);
         }
-
-        return theta;
     }
 }
 
@@ -67,10 +74,10 @@ public sealed record MlpTrainingResult(double[] Parameters, double[] StepLosses,
 public static class MlpTrainer
 {
     /// <summary>Trains from <paramref name="initial"/> with the given settings.</summary>
-    /// <param name="model">The network and data.</param>
+    /// <param name="model">The network and data (<see cref="MlpReference"/>, <see cref="CharModelReference"/>).</param>
     /// <param name="initial">Initial parameters in the flat layout (not modified).</param>
     /// <param name="options">Steps, η, batch size, seed, sampling.</param>
-    public static MlpTrainingResult Train(MlpReference model, ReadOnlySpan<double> initial, MlpTrainingOptions options)
+    public static MlpTrainingResult Train(NetworkReference model, ReadOnlySpan<double> initial, MlpTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -82,7 +89,7 @@ public static class MlpTrainer
         }
 
         if (!Enum.IsDefined(options.Sampling)) throw new ArgumentOutOfRangeException(nameof(options), options.Sampling, null);
-        int n = model.Data.Count;
+        int n = model.SampleCount;
         int batch = options.BatchSize;
         if (options.Sampling == MlpSampling.EpochPermutation && batch > n)
         {
