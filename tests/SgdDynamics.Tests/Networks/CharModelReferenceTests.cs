@@ -308,31 +308,8 @@ public class CharModelReferenceTests(ITestOutputHelper output)
         var contexts = samples.Contexts.AsSpan(0, n * 3).ToArray();
         var targets = samples.Targets.AsSpan(0, n).ToArray();
         var theta = CharModelInitialisation.PyTorchDefault(architecture, 9);
-        int p = architecture.ParameterCount;
-        var v = Normal.Samples(new MersenneTwister(10, threadSafe: false), 0.0, 1.0).Take(p).ToArray();
-        var directions = Matrix<double>.Build.Dense(p, 3, (i, j) => Math.Sin(i + (7.0 * j)));
         var indices = Enumerable.Range(0, 700).Select(i => (i * 37) % n).ToArray();
-
-        (double, double[], double[], double[], Matrix<double>, Matrix<double>) Run(int threads)
-        {
-            var model = new CharModelReference(architecture, contexts, targets) { MaxDegreeOfParallelism = threads };
-            var gradient = new double[p];
-            double loss = model.FullBatchGradient(theta, gradient);
-            var minibatch = new double[p];
-            model.MinibatchGradient(theta, indices, minibatch);
-            var hv = new double[p];
-            model.HessianVectorProduct(theta, v, hv);
-            return (loss, gradient, minibatch, hv, model.Hessian(theta).Matrix, model.GradientNoiseCovariance(theta, directions, 10));
-        }
-
-        var one = Run(1);
-        var four = Run(4);
-        Assert.Equal(one.Item1, four.Item1);
-        Assert.Equal(one.Item2, four.Item2);
-        Assert.Equal(one.Item3, four.Item3);
-        Assert.Equal(one.Item4, four.Item4);
-        Assert.Equal(one.Item5.ToColumnMajorArray(), four.Item5.ToColumnMajorArray());
-        Assert.Equal(one.Item6.ToColumnMajorArray(), four.Item6.ToColumnMajorArray());
+        ThreadIndependence.Assert1And4ThreadsAgree(threads => new CharModelReference(architecture, contexts, targets) { MaxDegreeOfParallelism = threads }, theta, indices);
     }
 
     [Fact]

@@ -287,31 +287,8 @@ public class MlpReferenceTests
         var architecture = new MlpArchitecture(5, [4, 4], 3, [MlpActivation.Silu, MlpActivation.Tanh], MlpLoss.SoftmaxCrossEntropy);
         var data = RandomModel(architecture, 1000, seed: 8).Data;   // four chunks, the last one partial
         var theta = MlpInitialisation.PyTorchDefault(architecture, 9);
-        int p = architecture.ParameterCount;
-        var v = Normal.Samples(new MersenneTwister(10, threadSafe: false), 0.0, 1.0).Take(p).ToArray();
-        var directions = Matrix<double>.Build.Dense(p, 3, (i, j) => Math.Sin(i + (7.0 * j)));
         var indices = Enumerable.Range(0, 700).Select(i => (i * 37) % 1000).ToArray();
-
-        (double, double[], double[], double[], Matrix<double>, Matrix<double>) Run(int threads)
-        {
-            var model = new MlpReference(architecture, data) { MaxDegreeOfParallelism = threads };
-            var gradient = new double[p];
-            double loss = model.FullBatchGradient(theta, gradient);
-            var minibatch = new double[p];
-            model.MinibatchGradient(theta, indices, minibatch);
-            var hv = new double[p];
-            model.HessianVectorProduct(theta, v, hv);
-            return (loss, gradient, minibatch, hv, model.Hessian(theta).Matrix, model.GradientNoiseCovariance(theta, directions, 10));
-        }
-
-        var one = Run(1);
-        var four = Run(4);
-        Assert.Equal(one.Item1, four.Item1);
-        Assert.Equal(one.Item2, four.Item2);
-        Assert.Equal(one.Item3, four.Item3);
-        Assert.Equal(one.Item4, four.Item4);
-        Assert.Equal(one.Item5.ToColumnMajorArray(), four.Item5.ToColumnMajorArray());
-        Assert.Equal(one.Item6.ToColumnMajorArray(), four.Item6.ToColumnMajorArray());
+        ThreadIndependence.Assert1And4ThreadsAgree(threads => new MlpReference(architecture, data) { MaxDegreeOfParallelism = threads }, theta, indices);
     }
 
     [Fact]
