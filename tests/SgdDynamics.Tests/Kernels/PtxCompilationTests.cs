@@ -32,6 +32,27 @@ public class PtxCompilationTests
         { nameof(CudaArchitecture.SM_120), nameof(CudaInstructionSet.ISA_88) },
     };
 
+    /// <summary>
+    /// The PTX of one test kernel (a generic method instantiated on <see cref="DeviceFloatLane"/>) for a target of
+    /// <see cref="Targets"/>, checked to have an entry point, no unresolved external function and no call, and to divide in
+    /// IEEE arithmetic (<c>div.rn</c>) where it divides at all.
+    /// </summary>
+    internal static string CompileWithoutCalls(MethodInfo method, string architecture, string instructionSet)
+    {
+        var arch = (CudaArchitecture)typeof(CudaArchitecture).GetField(architecture)!.GetValue(null)!;
+        var isa = (CudaInstructionSet)typeof(CudaInstructionSet).GetField(instructionSet)!.GetValue(null)!;
+        using var context = Context.Create(b => b.Cuda().Math(MathMode.Default));
+        using var backend = new PTXBackend(context, arch, isa, null!);
+        var kernel = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), new KernelSpecialization());
+        string ptx = kernel.PTXAssembly;
+        Assert.Matches(@"\.entry\s+\S+", ptx);
+        Match external = Regex.Match(ptx, @"\.extern\s+\.func[^\r\n]*");
+        Assert.False(external.Success, $"unresolved external function in the PTX: {external.Value}");
+        Assert.DoesNotMatch(@"\bcall(\.uni)?\s", ptx);
+        Assert.DoesNotMatch(@"div\.(approx|full)", ptx);
+        return ptx;
+    }
+
     /// <summary>The distinct kernel structs the registered update rules bind.</summary>
     private static int RuleStructs => ModelRegistry.Dynamics.Select(r => r.Bind(r.Example, new StructType())).Distinct().Count();
 
