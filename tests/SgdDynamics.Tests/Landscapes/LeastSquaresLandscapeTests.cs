@@ -32,7 +32,7 @@ public class LeastSquaresLandscapeTests
         float[] x = [0.7f, -1.3f];
         float[] g = [float.NaN, float.NaN, float.NaN, float.NaN];
         Assert.Equal(2, landscape.ScratchCoordinates);
-        landscape.Gradient<FloatLane, Floats, PhiloxNormals<FloatLane>>(new Floats(x), new Floats(g), source, step);
+        landscape.Gradient<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(new FloatArrayView(x), new FloatArrayView(g), source, step);
         var expected = new double[2];
         for (int j = 0; j < 2; j++)
         {
@@ -63,7 +63,7 @@ public class LeastSquaresLandscapeTests
         for (int k = 0; k < n; k++)
         {
             float[] w = [0f, 0f];
-            landscape.AddGaussianNoise<FloatLane, Floats, UnitNormal>(new Floats(x), new Floats(w), new UnitNormal(k), 0);
+            landscape.AddGaussianNoise<FloatLane, FloatArrayView, UnitNormal>(new FloatArrayView(x), new FloatArrayView(w), new UnitNormal(k), 0);
             sum += Vector<double>.Build.DenseOfArray([w[0], w[1]]).OuterProduct(Vector<double>.Build.DenseOfArray([w[0], w[1]]));
         }
 
@@ -79,7 +79,7 @@ public class LeastSquaresLandscapeTests
         var landscape = Five.Kernel(new ArrayStore());
         float[] x = [0.4f, -0.9f];
         float[] g = [0f, 0f];
-        landscape.MeanGradient<FloatLane, Floats>(new Floats(x), new Floats(g));
+        landscape.MeanGradient<FloatLane, FloatArrayView>(new FloatArrayView(x), new FloatArrayView(g));
         Vector<double> expected = Five.Data.Hessian * Vector<double>.Build.DenseOfArray([0.4, -0.9]) - Five.Data.MeanTarget;
         Assert.Equal(expected[0], g[0], 5);
         Assert.Equal(expected[1], g[1], 5);
@@ -209,36 +209,4 @@ public class LeastSquaresLandscapeTests
         + " \"optimizer\": {\"type\": \"sgd\", \"learningRate\": 0.1},"
         + " \"initial\": {\"point\": [" + string.Join(", ", Enumerable.Repeat("0", dimension)) + "]},"
         + " \"ensemble\": {\"trajectories\": 64, \"steps\": 10, \"seed\": 1}}";
-
-    private readonly struct Floats(float[] data) : IStateView<FloatLane>
-    {
-        public FloatLane Get(int i) => new(data[i]);
-
-        public void Set(int i, FloatLane value) => data[i] = value.Value;
-    }
-
-    /// <summary>Normal k is 1, every other normal 0.</summary>
-    private readonly struct UnitNormal(int k) : INormalSource<FloatLane>
-    {
-        private FloatLane At(uint sub, int place) => new((int)(4 * sub) + place == k ? 1f : 0f);
-
-        public void Four(uint step, uint sub, uint stream, out FloatLane z0, out FloatLane z1, out FloatLane z2, out FloatLane z3)
-        {
-            z0 = At(sub, 0);
-            z1 = At(sub, 1);
-            z2 = At(sub, 2);
-            z3 = At(sub, 3);
-        }
-
-        public void Two(uint step, uint sub, uint stream, out FloatLane z0, out FloatLane z1)
-        {
-            z0 = At(sub, 0);
-            z1 = At(sub, 1);
-        }
-
-        public void Uniforms(uint step, uint sub, out FloatLane u0, out FloatLane u1, out FloatLane u2, out FloatLane u3) =>
-            throw new InvalidOperationException("least squares draws no uniforms");
-
-        public FloatLane Index(IndexSampler sampler, uint step, int j) => throw new InvalidOperationException("the noise draws no indices");
-    }
 }

@@ -5,6 +5,8 @@ using SgdDynamics.Data;
 using SgdDynamics.Networks;
 using Xunit.Abstractions;
 
+using static SgdDynamics.Tests.Networks.NetworkChecks;
+
 namespace SgdDynamics.Tests.Networks;
 
 public class CharModelReferenceTests(ITestOutputHelper output)
@@ -309,7 +311,7 @@ public class CharModelReferenceTests(ITestOutputHelper output)
         var targets = samples.Targets.AsSpan(0, n).ToArray();
         var theta = CharModelInitialisation.PyTorchDefault(architecture, 9);
         var indices = Enumerable.Range(0, 700).Select(i => (i * 37) % n).ToArray();
-        ThreadIndependence.Assert1And4ThreadsAgree(threads => new CharModelReference(architecture, contexts, targets) { MaxDegreeOfParallelism = threads }, theta, indices);
+        Assert1And4ThreadsAgree(threads => new CharModelReference(architecture, contexts, targets) { MaxDegreeOfParallelism = threads }, theta, indices);
     }
 
     [Fact]
@@ -381,27 +383,5 @@ public class CharModelReferenceTests(ITestOutputHelper output)
             bool repeats = Enumerable.Range(0, samples).Any(i => model.Context(i).ToArray().Distinct().Count() < c);
             if (closest > 1e-2 && repeats) return (model, theta);
         }
-    }
-
-    private static double[] Perturbed(double[] theta, int j, double h)
-    {
-        var shifted = (double[])theta.Clone();
-        shifted[j] += h;
-        return shifted;
-    }
-
-    private static double[] FiniteDifference(double[] theta, Func<double[], double> f, double h) =>
-        Enumerable.Range(0, theta.Length).Select(j => (f(Perturbed(theta, j, h)) - f(Perturbed(theta, j, -h))) / (2.0 * h)).ToArray();
-
-    private static double RelativeError(double[] approximate, double[] exact)
-    {
-        double difference = 0.0, norm = 0.0;
-        for (int j = 0; j < exact.Length; j++)
-        {
-            difference += (approximate[j] - exact[j]) * (approximate[j] - exact[j]);
-            norm += exact[j] * exact[j];
-        }
-
-        return Math.Sqrt(difference / norm);
     }
 }

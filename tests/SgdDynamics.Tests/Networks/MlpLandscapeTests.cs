@@ -198,13 +198,6 @@ public unsafe class MlpLandscapeTests
     private static Problem Small(MlpActivation activation, MlpLoss loss) =>
         Random([5, 7, 6, loss == MlpLoss.SoftmaxCrossEntropy ? 4 : 3], activation, loss, count: 40, seed: 3 + (int)activation + 10 * (int)loss);
 
-    private readonly struct Floats(float[] data) : IStateView<FloatLane>
-    {
-        public FloatLane Get(int i) => new(data[i]);
-
-        public void Set(int i, FloatLane value) => data[i] = value.Value;
-    }
-
     private static float[] State<TP>(MlpLandscape<TP> landscape, float[] theta) where TP : struct, IParameters
     {
         var x = new float[landscape.Dimension + landscape.ScratchCoordinates];
@@ -218,14 +211,14 @@ public unsafe class MlpLandscapeTests
     private static float[] KernelGradient(MlpLandscape<ArrayParameters> landscape, float[] theta, uint trajectory, uint step)
     {
         float[] g = NaNs(landscape.Dimension + landscape.ScratchCoordinates);
-        landscape.Gradient<FloatLane, Floats, PhiloxNormals<FloatLane>>(new Floats(State(landscape, theta)), new Floats(g), new PhiloxNormals<FloatLane>(Seed, trajectory), step);
+        landscape.Gradient<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(new FloatArrayView(State(landscape, theta)), new FloatArrayView(g), new PhiloxNormals<FloatLane>(Seed, trajectory), step);
         return g[..landscape.Dimension];
     }
 
     private static float[] KernelMeanGradient(MlpLandscape<ArrayParameters> landscape, float[] theta)
     {
         float[] g = NaNs(landscape.Dimension + landscape.ScratchCoordinates);
-        landscape.MeanGradient<FloatLane, Floats>(new Floats(State(landscape, theta)), new Floats(g));
+        landscape.MeanGradient<FloatLane, FloatArrayView>(new FloatArrayView(State(landscape, theta)), new FloatArrayView(g));
         return g[..landscape.Dimension];
     }
 
@@ -334,31 +327,6 @@ public unsafe class MlpLandscapeTests
         }
     }
 
-    /// <summary>Normal k is 1, every other normal 0.</summary>
-    private readonly struct UnitNormal(int k) : INormalSource<FloatLane>
-    {
-        private FloatLane At(uint sub, int place) => new((int)(4 * sub) + place == k ? 1f : 0f);
-
-        public void Four(uint step, uint sub, uint stream, out FloatLane z0, out FloatLane z1, out FloatLane z2, out FloatLane z3)
-        {
-            z0 = At(sub, 0);
-            z1 = At(sub, 1);
-            z2 = At(sub, 2);
-            z3 = At(sub, 3);
-        }
-
-        public void Two(uint step, uint sub, uint stream, out FloatLane z0, out FloatLane z1)
-        {
-            z0 = At(sub, 0);
-            z1 = At(sub, 1);
-        }
-
-        public void Uniforms(uint step, uint sub, out FloatLane u0, out FloatLane u1, out FloatLane u2, out FloatLane u3) =>
-            throw new NotSupportedException();
-
-        public FloatLane Index(IndexSampler sampler, uint step, int j) => throw new NotSupportedException();
-    }
-
     [Theory]
     [InlineData(MlpActivation.Silu, MlpLoss.SoftmaxCrossEntropy)]
     [InlineData(MlpActivation.Tanh, MlpLoss.MeanSquared)]
@@ -378,7 +346,7 @@ public unsafe class MlpLandscapeTests
         {
             float[] g = NaNs(landscape.Dimension + landscape.ScratchCoordinates);
             Array.Clear(g, 0, landscape.Dimension);
-            landscape.AddGaussianNoise<FloatLane, Floats, UnitNormal>(new Floats(State(landscape, theta)), new Floats(g), new UnitNormal(k), 5);
+            landscape.AddGaussianNoise<FloatLane, FloatArrayView, UnitNormal>(new FloatArrayView(State(landscape, theta)), new FloatArrayView(g), new UnitNormal(k), 5);
             var sample = new double[problem.Parameters];
             problem.Reference.SampleGradient(Double(theta), k, sample);
             double[] expected = sample.Select((v, f) => scale * (v - mean[f])).ToArray();
@@ -405,8 +373,8 @@ public unsafe class MlpLandscapeTests
         }
 
         var normals = new PhiloxNormals<FloatLane>(Seed, 3);
-        landscape.AddGaussianNoise<FloatLane, Floats, PhiloxNormals<FloatLane>>(new Floats(State(landscape, theta)), new Floats(zero), normals, 2);
-        landscape.AddGaussianNoise<FloatLane, Floats, PhiloxNormals<FloatLane>>(new Floats(State(landscape, theta)), new Floats(shifted), normals, 2);
+        landscape.AddGaussianNoise<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(new FloatArrayView(State(landscape, theta)), new FloatArrayView(zero), normals, 2);
+        landscape.AddGaussianNoise<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(new FloatArrayView(State(landscape, theta)), new FloatArrayView(shifted), normals, 2);
         Assert.Contains(zero[..landscape.Dimension], v => v != 0f);
         for (int f = 0; f < landscape.Dimension; f++)
         {
@@ -498,20 +466,20 @@ public unsafe class MlpLandscapeTests
             for (int t = 0; t < Trajectories; t++)
             {
                 float[] g = NaNs(landscape.Dimension + landscape.ScratchCoordinates);
-                var x = new Floats(State(landscape, thetas[t]));
+                var x = new FloatArrayView(State(landscape, thetas[t]));
                 var source = new LaneSource<FloatLane>((uint)t);
                 if (mode == 0)
                 {
-                    landscape.Gradient<FloatLane, Floats, LaneSource<FloatLane>>(x, new Floats(g), source, BitStep);
+                    landscape.Gradient<FloatLane, FloatArrayView, LaneSource<FloatLane>>(x, new FloatArrayView(g), source, BitStep);
                 }
                 else if (mode == 1)
                 {
-                    landscape.MeanGradient<FloatLane, Floats>(x, new Floats(g));
+                    landscape.MeanGradient<FloatLane, FloatArrayView>(x, new FloatArrayView(g));
                 }
                 else
                 {
                     Array.Clear(g, 0, landscape.Dimension);
-                    landscape.AddGaussianNoise<FloatLane, Floats, LaneSource<FloatLane>>(x, new Floats(g), source, BitStep);
+                    landscape.AddGaussianNoise<FloatLane, FloatArrayView, LaneSource<FloatLane>>(x, new FloatArrayView(g), source, BitStep);
                 }
 
                 results[mode][t] = g[..landscape.Dimension];
@@ -678,19 +646,19 @@ public unsafe class MlpLandscapeTests
                     Array.Clear(g, 0, p);
                 }
 
-                var state = new Floats(State(host, thetas[t]));
+                var state = new FloatArrayView(State(host, thetas[t]));
                 var normals = new PhiloxNormals<FloatLane>(Seed, (uint)t);
                 if (mode == 0)
                 {
-                    host.Gradient<FloatLane, Floats, PhiloxNormals<FloatLane>>(state, new Floats(g), normals, BitStep);
+                    host.Gradient<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(state, new FloatArrayView(g), normals, BitStep);
                 }
                 else if (mode == 1)
                 {
-                    host.MeanGradient<FloatLane, Floats>(state, new Floats(g));
+                    host.MeanGradient<FloatLane, FloatArrayView>(state, new FloatArrayView(g));
                 }
                 else
                 {
-                    host.AddGaussianNoise<FloatLane, Floats, PhiloxNormals<FloatLane>>(state, new Floats(g), normals, BitStep);
+                    host.AddGaussianNoise<FloatLane, FloatArrayView, PhiloxNormals<FloatLane>>(state, new FloatArrayView(g), normals, BitStep);
                 }
 
                 for (int f = 0; f < p; f++)

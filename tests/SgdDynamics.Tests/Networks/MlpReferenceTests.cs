@@ -2,6 +2,7 @@ using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Random;
 using SgdDynamics.Networks;
+using static SgdDynamics.Tests.Networks.NetworkChecks;
 
 namespace SgdDynamics.Tests.Networks;
 
@@ -288,7 +289,7 @@ public class MlpReferenceTests
         var data = RandomModel(architecture, 1000, seed: 8).Data;   // four chunks, the last one partial
         var theta = MlpInitialisation.PyTorchDefault(architecture, 9);
         var indices = Enumerable.Range(0, 700).Select(i => (i * 37) % 1000).ToArray();
-        ThreadIndependence.Assert1And4ThreadsAgree(threads => new MlpReference(architecture, data) { MaxDegreeOfParallelism = threads }, theta, indices);
+        Assert1And4ThreadsAgree(threads => new MlpReference(architecture, data) { MaxDegreeOfParallelism = threads }, theta, indices);
     }
 
     [Fact]
@@ -359,28 +360,5 @@ public class MlpReferenceTests
                 .Min(Math.Abs);
             if (closest > 1e-2) return (model, theta);
         }
-    }
-
-    private static double[] Perturbed(double[] theta, int j, double h)
-    {
-        var shifted = (double[])theta.Clone();
-        shifted[j] += h;
-        return shifted;
-    }
-
-    /// <summary>Central differences (f(θ + h e_j) − f(θ − h e_j)) / (2h) for every j.</summary>
-    private static double[] FiniteDifference(double[] theta, Func<double[], double> f, double h) =>
-        Enumerable.Range(0, theta.Length).Select(j => (f(Perturbed(theta, j, h)) - f(Perturbed(theta, j, -h))) / (2.0 * h)).ToArray();
-
-    private static double RelativeError(double[] approximate, double[] exact)
-    {
-        double difference = 0.0, norm = 0.0;
-        for (int j = 0; j < exact.Length; j++)
-        {
-            difference += (approximate[j] - exact[j]) * (approximate[j] - exact[j]);
-            norm += exact[j] * exact[j];
-        }
-
-        return Math.Sqrt(difference / norm);
     }
 }

@@ -5,9 +5,34 @@ using SgdDynamics.Networks;
 
 namespace SgdDynamics.Tests.Networks;
 
-/// <summary>The check that a network reference's sums do not depend on the thread count (fixed chunks, fixed order).</summary>
-internal static class ThreadIndependence
+/// <summary>Checks shared by the network reference tests: central differences, relative errors, thread independence.</summary>
+internal static class NetworkChecks
 {
+    /// <summary>θ with coordinate j moved by h.</summary>
+    public static double[] Perturbed(double[] theta, int j, double h)
+    {
+        var shifted = (double[])theta.Clone();
+        shifted[j] += h;
+        return shifted;
+    }
+
+    /// <summary>Central differences (f(θ + h e_j) − f(θ − h e_j)) / (2h) for every j.</summary>
+    public static double[] FiniteDifference(double[] theta, Func<double[], double> f, double h) =>
+        Enumerable.Range(0, theta.Length).Select(j => (f(Perturbed(theta, j, h)) - f(Perturbed(theta, j, -h))) / (2.0 * h)).ToArray();
+
+    /// <summary>‖approximate − exact‖₂ / ‖exact‖₂.</summary>
+    public static double RelativeError(double[] approximate, double[] exact)
+    {
+        double difference = 0.0, norm = 0.0;
+        for (int j = 0; j < exact.Length; j++)
+        {
+            difference += (approximate[j] - exact[j]) * (approximate[j] - exact[j]);
+            norm += exact[j] * exact[j];
+        }
+
+        return Math.Sqrt(difference / norm);
+    }
+
     /// <summary>
     /// Loss, full-batch and minibatch gradients, a Hessian-vector product, the full Hessian and a projected noise covariance
     /// at <paramref name="theta"/> are bit-identical on 1 and 4 threads (<paramref name="create"/> builds the reference for a
