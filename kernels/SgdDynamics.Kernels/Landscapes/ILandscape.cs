@@ -22,7 +22,9 @@ public interface ILandscape
     /// <summary>
     /// Coordinates of the gradient view beyond the first d that <see cref="Gradient"/> may use as scratch: every backend
     /// gives g <see cref="Dimension"/> + this many coordinates (0 for most landscapes; least squares keeps the gathered
-    /// row of a sample there). Update rules read and write only the first d.
+    /// row of a sample there). Update rules read and write only the first d. The SDE models call <see cref="MeanGradient"/> and
+    /// <see cref="AddGaussianNoise"/> on views of exactly d coordinates (offsets into their auxiliary vectors), so those two
+    /// must not use scratch (<see cref="MlpLandscape{TP}"/> does, and is not yet registered).
     /// </summary>
     int ScratchCoordinates { get; }
 
