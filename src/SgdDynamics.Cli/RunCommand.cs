@@ -359,7 +359,7 @@ internal static class RunCommand
         table.AddColumn(new TableColumn("± SE").RightAligned());
         for (int i = 0; i < final.Dimension; i++)
         {
-            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.MeanStandardError[i]:G2}", $"{final.Covariance[i, i]:G6}", $"{final.VarianceStandardError[i]:G2}");
+            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.MeanStandardError[i]:G2}", $"{final.Variance[i]:G6}", $"{final.VarianceStandardError[i]:G2}");
         }
 
         AnsiConsole.Write(table);

@@ -33,28 +33,55 @@ public static class TileLayout
     /// <summary>Kind of statistic: Σ x_i⁴.</summary>
     public const int Fourth = 4;
 
-    /// <summary>Number of statistics for dimension d: d sums, d(d+1)/2 products, d cubes, d fourth powers.</summary>
-    public static int StatisticCount(int d) => 3 * d + d * (d + 1) / 2;
+    /// <summary>Largest coordinate index plus one that a statistic code holds (12 bits per coordinate).</summary>
+    public const int MaxCoordinates = 1 << CoordinateBits;
 
-    /// <summary>Encodes statistic (kind, i, j) as one int.</summary>
-    public static int Encode(int kind, int i, int j) => kind << 16 | j << 8 | i;
+    private const int CoordinateBits = 12;
+
+    private const int CoordinateMask = MaxCoordinates - 1;
+
+    /// <summary>Number of statistics for dimension d: d sums, d(d+1)/2 products, d cubes, d fourth powers.</summary>
+    public static int StatisticCount(int d) => StatisticCount(d, StatisticsPlan.FullPairs);
+
+    /// <summary>
+    /// Number of statistics for dimension d under <paramref name="plan"/>: d sums, d(d+1)/2 products (full pairs) or d
+    /// squares (coordinates only), d cubes, d fourth powers.
+    /// </summary>
+    public static int StatisticCount(int d, StatisticsPlan plan) => 3 * d + ProductCount(d, plan);
+
+    /// <summary>Number of second-moment statistics: d(d+1)/2 for full pairs, d for coordinates only.</summary>
+    public static int ProductCount(int d, StatisticsPlan plan) => plan == StatisticsPlan.FullPairs ? d * (d + 1) / 2 : d;
+
+    /// <summary>Encodes statistic (kind, i, j) as one int: kind &lt;&lt; 24 | j &lt;&lt; 12 | i.</summary>
+    public static int Encode(int kind, int i, int j) => kind << (2 * CoordinateBits) | j << CoordinateBits | i;
 
     /// <summary>Kind of an encoded statistic.</summary>
-    public static int KindOf(int code) => code >> 16;
+    public static int KindOf(int code) => code >> (2 * CoordinateBits);
 
     /// <summary>First coordinate of an encoded statistic.</summary>
-    public static int FirstOf(int code) => code & 0xff;
+    public static int FirstOf(int code) => code & CoordinateMask;
 
     /// <summary>Second coordinate of an encoded statistic.</summary>
-    public static int SecondOf(int code) => (code >> 8) & 0xff;
+    public static int SecondOf(int code) => (code >> CoordinateBits) & CoordinateMask;
 
     /// <summary>
     /// The statistics of dimension d in output order: S1 (i), S2 (i ≤ j, row-major upper triangle),
     /// S3 (i), S4 (i).
     /// </summary>
-    public static int[] Statistics(int d)
+    public static int[] Statistics(int d) => Statistics(d, StatisticsPlan.FullPairs);
+
+    /// <summary>
+    /// The statistics of dimension d under <paramref name="plan"/> in output order: S1 (i), S2 (full pairs: i ≤ j,
+    /// row-major upper triangle; coordinates only: (i, i)), S3 (i), S4 (i).
+    /// </summary>
+    public static int[] Statistics(int d, StatisticsPlan plan)
     {
-        var codes = new int[StatisticCount(d)];
+        if (d < 1 || d > MaxCoordinates)
+        {
+            throw new ArgumentOutOfRangeException(nameof(d), $"dimension must be between 1 and {MaxCoordinates} (got {d})");
+        }
+
+        var codes = new int[StatisticCount(d, plan)];
         int n = 0;
         for (int i = 0; i < d; i++)
         {
@@ -63,9 +90,16 @@ public static class TileLayout
 
         for (int i = 0; i < d; i++)
         {
-            for (int j = i; j < d; j++)
+            if (plan == StatisticsPlan.FullPairs)
             {
-                codes[n++] = Encode(Product, i, j);
+                for (int j = i; j < d; j++)
+                {
+                    codes[n++] = Encode(Product, i, j);
+                }
+            }
+            else
+            {
+                codes[n++] = Encode(Product, i, i);
             }
         }
 

@@ -23,6 +23,7 @@ public sealed class EnsembleModel
         DivergenceBound = (float)algorithm.DivergenceThreshold;
         Seed = algorithm.Seed;
         RecordSteps = algorithm.RecordSteps.ToArray();
+        Plan = Limits.StatisticsPlanFor(Dimension);
     }
 
     /// <summary>The problem this model was made from.</summary>
@@ -49,18 +50,21 @@ public sealed class EnsembleModel
     /// <summary>Recorded steps (0 first, the last step last).</summary>
     public int[] RecordSteps { get; }
 
-    /// <summary>Statistics per record (see <see cref="TileLayout.Statistics"/>).</summary>
-    public int StatisticCount => TileLayout.StatisticCount(Dimension);
+    /// <summary>The statistics recorded: full pairs up to <see cref="Limits.MaxDimension"/>, coordinates only above.</summary>
+    public StatisticsPlan Plan { get; }
+
+    /// <summary>Statistics per record (see <see cref="TileLayout.Statistics(int, StatisticsPlan)"/>).</summary>
+    public int StatisticCount => TileLayout.StatisticCount(Dimension, Plan);
 
     /// <summary>Converts a validated problem and the ensemble that solves it.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The dimension is outside 1 … <see cref="Limits.MaxDimension"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The dimension is outside 1 … <see cref="Limits.MaxStateDimension"/>.</exception>
     public static EnsembleModel From(Problem problem, EnsembleAlgorithm algorithm)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(algorithm);
-        if (problem.Dimension < 1 || problem.Dimension > Limits.MaxDimension)
+        if (problem.Dimension < 1 || problem.Dimension > Limits.MaxStateDimension)
         {
-            throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxDimension} (got {problem.Dimension})");
+            throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxStateDimension} (got {problem.Dimension})");
         }
 
         if (SdeSchemeCheck.Refusal(problem.Landscape, problem.Dynamics) is { } refusal)

@@ -96,7 +96,7 @@ public static class EnsembleSolver
         }
 
         var model = EnsembleModel.From(problem, algorithm);
-        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps);
+        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps, model.Plan);
         float[]? finalStates = keepFinalStates ? new float[checked((int)(r.Count * model.Dimension))] : null;
         var clock = Stopwatch.StartNew();
         backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
@@ -159,7 +159,7 @@ public static class EnsembleSolver
         var model = EnsembleModel.From(problem, algorithm);
         long total = algorithm.Trajectories;
         int d = model.Dimension;
-        var statistics = new EnsembleStatistics(d, model.RecordSteps);
+        var statistics = new EnsembleStatistics(d, model.RecordSteps, model.Plan);
         float[]? states = keepFinalStates ? new float[checked((int)(total * d))] : null;
         long done = 0;
         double before = 0;

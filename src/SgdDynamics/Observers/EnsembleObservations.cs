@@ -60,7 +60,7 @@ public static class EnsembleObservations
     public static IReadOnlyList<ModeReport> Modes(EnsembleResult result)
     {
         Problem problem = result.Problem;
-        if (!problem.IsQuadratic || !TheoryDynamics.Covers(problem.Dynamics))
+        if (!problem.IsQuadratic || !TheoryDynamics.Covers(problem.Dynamics) || !result.Final.Moments.HasCovariance)
         {
             return [];
         }

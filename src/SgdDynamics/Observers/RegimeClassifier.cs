@@ -48,7 +48,7 @@ public sealed record VarianceSeries(double[] Times, double[] Variances, double[]
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(coordinate, records[0].Moments.Dimension);
         return new VarianceSeries(
             records.Select(r => r.Time).ToArray(),
-            records.Select(r => r.Moments.Covariance[coordinate, coordinate]).ToArray(),
+            records.Select(r => r.Moments.Variance[coordinate]).ToArray(),
             records.Select(r => r.Moments.VarianceStandardError[coordinate]).ToArray(),
             records.Select(r => r.Moments.Diverged).ToArray());
     }

@@ -38,7 +38,7 @@ public static class EnsembleOutput
         JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         AtomicFile.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
-        if (result.Problem.IsQuadratic)
+        if (result.Problem.IsQuadratic && result.Final.Moments.HasCovariance)
         {
             AtomicFile.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));
         }
@@ -170,34 +170,80 @@ public static class EnsembleOutput
         return entry;
     }
 
-    /// <summary>One record as JSON: step, time, count, diverged, mean, covariance and their standard errors.</summary>
-    public static JsonObject Record(EnsembleRecord record) => new()
+    /// <summary>
+    /// One record as JSON: step, time, count, diverged, mean, covariance and their standard errors. Without a recorded
+    /// covariance (coordinates only, d &gt; <see cref="Limits.MaxDimension"/>) "covariance" says so and "variance" holds
+    /// the per-coordinate variances.
+    /// </summary>
+    public static JsonObject Record(EnsembleRecord record)
+    {
+        JsonObject json = RecordHead(record);
+        if (record.Moments.HasCovariance)
+        {
+            json["covariance"] = Json.Matrix(record.Moments.Covariance);
+        }
+        else
+        {
+            json["covariance"] = CovarianceNotRecorded(record.Moments.Dimension);
+            json["variance"] = Json.Vector(record.Moments.Variance);
+        }
+
+        return RecordTail(json, record);
+    }
+
+    /// <summary>What summary.json says in place of a covariance that was not recorded.</summary>
+    public static string CovarianceNotRecorded(int dimension) =>
+        string.Create(CultureInfo.InvariantCulture, $"not recorded (d = {dimension} > {Limits.MaxDimension})");
+
+    private static JsonObject RecordHead(EnsembleRecord record) => new()
     {
         ["step"] = record.Step,
         ["time"] = Json.Number(record.Time),
         ["count"] = record.Moments.Count,
         ["diverged"] = record.Moments.Diverged,
         ["mean"] = Json.Vector(record.Moments.Mean),
-        ["covariance"] = Json.Matrix(record.Moments.Covariance),
-        ["meanStandardError"] = Json.Vector(record.Moments.MeanStandardError),
-        ["varianceStandardError"] = Json.Vector(record.Moments.VarianceStandardError),
-        ["thirdCentralMoment"] = Json.Vector(record.Moments.ThirdCentralMoment),
-        ["fourthCentralMoment"] = Json.Vector(record.Moments.FourthCentralMoment),
     };
 
-    /// <summary>The time series as CSV (invariant culture, round-trip precision; empty field for NaN).</summary>
+    private static JsonObject RecordTail(JsonObject json, EnsembleRecord record)
+    {
+        json["meanStandardError"] = Json.Vector(record.Moments.MeanStandardError);
+        json["varianceStandardError"] = Json.Vector(record.Moments.VarianceStandardError);
+        json["thirdCentralMoment"] = Json.Vector(record.Moments.ThirdCentralMoment);
+        json["fourthCentralMoment"] = Json.Vector(record.Moments.FourthCentralMoment);
+        return json;
+    }
+
+    /// <summary>
+    /// The time series as CSV (invariant culture, round-trip precision; empty field for NaN): means and the covariance's
+    /// upper triangle, or, without a recorded covariance (d &gt; <see cref="Limits.MaxDimension"/>), means and variances.
+    /// </summary>
     public static string TimeSeries(EnsembleResult result)
     {
         int d = result.Problem.Dimension;
+        bool pairs = result.Final.Moments.HasCovariance;
         var csv = new StringBuilder();
         csv.Append("step,time,count,diverged");
-        MomentColumns.AppendHeader(csv, d);
+        if (pairs)
+        {
+            MomentColumns.AppendHeader(csv, d);
+        }
+        else
+        {
+            MomentColumns.AppendVarianceHeader(csv, d);
+        }
 
         csv.Append('\n');
         foreach (EnsembleRecord r in result.Records)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{r.Moments.Count},{r.Moments.Diverged}");
-            MomentColumns.AppendValues(csv, r.Moments.Mean, r.Moments.Covariance);
+            if (pairs)
+            {
+                MomentColumns.AppendValues(csv, r.Moments.Mean, r.Moments.Covariance);
+            }
+            else
+            {
+                MomentColumns.AppendVarianceValues(csv, r.Moments.Mean, r.Moments.Variance);
+            }
 
             csv.Append('\n');
         }

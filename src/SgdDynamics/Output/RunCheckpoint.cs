@@ -291,7 +291,7 @@ public static class RunCheckpoint
             throw reader.Error("statistics", $"{statisticsJson.Count} records, the scenario has {recordSteps.Count}");
         }
 
-        var statistics = new EnsembleStatistics(dimension, recordSteps);
+        var statistics = new EnsembleStatistics(dimension, recordSteps, Problems.Limits.StatisticsPlanFor(dimension));
         for (int r = 0; r < statisticsJson.Count; r++)
         {
             MomentAccumulator accumulator;
@@ -304,6 +304,11 @@ public static class RunCheckpoint
             catch (Exception e) when (e is FormatException or InvalidOperationException)
             {
                 throw reader.Error($"statistics[{r}]", e.Message);
+            }
+
+            if (accumulator.Plan != statistics.Plan)
+            {
+                throw reader.Error($"statistics[{r}]", $"holds {accumulator.Plan} moments; dimension {dimension} records {statistics.Plan}");
             }
 
             if (accumulator.Dimension != dimension || accumulator.Count + accumulator.Diverged != done)

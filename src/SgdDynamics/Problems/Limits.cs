@@ -6,6 +6,17 @@ public static class Limits
     /// <summary>Largest dimension d (statistic codes hold coordinates in 8 bits; 64 keeps a tile's moment sums in cache).</summary>
     public const int MaxDimension = 64;
 
+    /// <summary>
+    /// Largest state dimension of an ensemble (statistic codes hold coordinates in 12 bits). Above
+    /// <see cref="MaxDimension"/> an ensemble records coordinates only (<see cref="Kernels.Statistics.StatisticsPlan.Coordinates"/>):
+    /// means, variances and per-coordinate moments, no covariances. Landscapes keep their own caps.
+    /// </summary>
+    public const int MaxStateDimension = 4096;
+
+    /// <summary>The statistics an ensemble of dimension <paramref name="dimension"/> records: full pairs up to <see cref="MaxDimension"/>, coordinates only above.</summary>
+    public static Kernels.Statistics.StatisticsPlan StatisticsPlanFor(int dimension) =>
+        dimension <= MaxDimension ? Kernels.Statistics.StatisticsPlan.FullPairs : Kernels.Statistics.StatisticsPlan.Coordinates;
+
     /// <summary>Largest ensemble size: the trajectory index is one 32-bit Philox key word.</summary>
     public const long MaxTrajectories = 1L << 32;
 

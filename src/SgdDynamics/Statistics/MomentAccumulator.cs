@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Numerics;
+using SgdDynamics.Kernels.Statistics;
 
 namespace SgdDynamics.Statistics;
 
 /// <summary>
 /// Exact, mergeable raw-moment sums of one record of a d-dimensional ensemble: the trajectory count
 /// n, the diverged count, S₁ = Σ xᵢ, S₂ = Σ xᵢxⱼ (upper triangle i ≤ j, row-major),
-/// S₃ = Σ xᵢ³ and S₄ = Σ xᵢ⁴, each a <see cref="FixedPointSum"/>-style exact fixed-point sum.
+/// S₃ = Σ xᵢ³ and S₄ = Σ xᵢ⁴, each a <see cref="FixedPointSum"/>-style exact fixed-point sum. Under
+/// <see cref="StatisticsPlan.Coordinates"/> S₂ holds the squares Σ xᵢ² only (length d), and the moments carry
+/// variances but no covariance.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -29,19 +32,30 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>Value of the "format" entry written by <see cref="ToDictionary"/>.</summary>
     public const string FormatName = "fixed-point-moments/1";
 
-    private readonly FixedPointVector sums; // [S1 (d) | S2 (d(d+1)/2) | S3 (d) | S4 (d)]
+    /// <summary>Value of the "format" entry written by <see cref="ToDictionary"/> for <see cref="StatisticsPlan.Coordinates"/> (S₂ holds d squares).</summary>
+    public const string CoordinatesFormatName = "fixed-point-coordinate-moments/1";
 
-    /// <summary>Creates an empty accumulator for states of dimension <paramref name="dimension"/>.</summary>
+    private readonly FixedPointVector sums; // [S1 (d) | S2 (d(d+1)/2, or d squares) | S3 (d) | S4 (d)]
+
+    /// <summary>Creates an empty full-pairs accumulator for states of dimension <paramref name="dimension"/>.</summary>
     public MomentAccumulator(int dimension)
+        : this(dimension, StatisticsPlan.FullPairs)
+    {
+    }
+
+    /// <summary>Creates an empty accumulator for states of dimension <paramref name="dimension"/> recording <paramref name="plan"/>.</summary>
+    public MomentAccumulator(int dimension, StatisticsPlan plan)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         Dimension = dimension;
-        sums = new FixedPointVector(checked(3 * dimension + UpperTriangleLength(dimension)));
+        Plan = plan;
+        sums = new FixedPointVector(checked(3 * dimension + SecondMomentLength(dimension, plan)));
     }
 
-    private MomentAccumulator(int dimension, long count, long diverged, FixedPointVector sums)
+    private MomentAccumulator(int dimension, StatisticsPlan plan, long count, long diverged, FixedPointVector sums)
     {
         Dimension = dimension;
+        Plan = plan;
         Count = count;
         Diverged = diverged;
         this.sums = sums;
@@ -50,19 +64,30 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>Dimension d of a state.</summary>
     public int Dimension { get; }
 
+    /// <summary>The second moments held: all pairs (covariance) or the squares only (variances).</summary>
+    public StatisticsPlan Plan { get; }
+
     /// <summary>Number of non-diverged trajectories deposited.</summary>
     public long Count { get; private set; }
 
     /// <summary>Number of diverged trajectories (excluded from the sums).</summary>
     public long Diverged { get; private set; }
 
-    private int TriangleLength => UpperTriangleLength(Dimension);
+    private int TriangleLength => SecondMomentLength(Dimension, Plan);
+
+    private bool Pairs => Plan == StatisticsPlan.FullPairs;
 
     private int S2Offset => Dimension;
 
     private int S3Offset => Dimension + TriangleLength;
 
     private int S4Offset => 2 * Dimension + TriangleLength;
+
+    private static int SecondMomentLength(int dimension, StatisticsPlan plan) =>
+        plan == StatisticsPlan.FullPairs ? UpperTriangleLength(dimension) : dimension;
+
+    /// <summary>Position of Σ xᵢ² among the S₂ sums.</summary>
+    private int SquareIndex(int i) => Pairs ? UpperTriangleIndex(Dimension, i, i) : i;
 
     /// <summary>Length d(d+1)/2 of the S₂ upper triangle.</summary>
     public static int UpperTriangleLength(int dimension)
@@ -91,7 +116,8 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
 
     /// <summary>
     /// Deposits one tile: <paramref name="count"/> non-diverged trajectories with partial sums
-    /// <paramref name="s1"/> (d), <paramref name="s2"/> (d(d+1)/2, see <see cref="UpperTriangleIndex"/>),
+    /// <paramref name="s1"/> (d), <paramref name="s2"/> (d(d+1)/2, see <see cref="UpperTriangleIndex"/>; d squares
+    /// under <see cref="StatisticsPlan.Coordinates"/>),
     /// <paramref name="s3"/> (d) and <paramref name="s4"/> (d), and <paramref name="diverged"/> excluded
     /// ones. Atomic: nothing changes unless every argument is valid.
     /// </summary>
@@ -128,7 +154,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     }
 
     /// <summary>Adds the counts and sums of <paramref name="other"/> exactly; <paramref name="other"/> is not changed.</summary>
-    /// <exception cref="ArgumentException">The dimensions differ.</exception>
+    /// <exception cref="ArgumentException">The dimensions or plans differ.</exception>
     /// <exception cref="OverflowException">A count overflows.</exception>
     public void Merge(MomentAccumulator other)
     {
@@ -139,6 +165,11 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
                 $"Cannot merge moments of dimension {other.Dimension} into dimension {Dimension}.", nameof(other));
         }
 
+        if (other.Plan != Plan)
+        {
+            throw new ArgumentException($"Cannot merge {other.Plan} moments into {Plan} moments.", nameof(other));
+        }
+
         long newCount = checked(Count + other.Count);
         long newDiverged = checked(Diverged + other.Diverged);
         sums.Add(other.sums);
@@ -147,7 +178,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     }
 
     /// <summary>An independent copy.</summary>
-    public MomentAccumulator Clone() => new(Dimension, Count, Diverged, sums.Clone());
+    public MomentAccumulator Clone() => new(Dimension, Plan, Count, Diverged, sums.Clone());
 
     /// <summary>
     /// The moments (see <see cref="Moments"/> for the formulas), each computed exactly from the sums
@@ -165,7 +196,8 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         }
 
         var mean = new double[d];
-        var covariance = new double[d, d];
+        double[,]? covariance = Pairs ? new double[d, d] : null;
+        var variance = new double[d];
         var meanError = new double[d];
         var varianceError = new double[d];
         var third = new double[d];
@@ -175,11 +207,12 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         {
             Array.Fill(mean, double.NaN);
             Fill(covariance, double.NaN);
+            Array.Fill(variance, double.NaN);
             Array.Fill(meanError, double.NaN);
             Array.Fill(varianceError, double.NaN);
             Array.Fill(third, double.NaN);
             Array.Fill(fourth, double.NaN);
-            return new Moments(d, n, Diverged, mean, covariance, meanError, varianceError, third, fourth);
+            return Result();
         }
 
         // Each sum is A·2^-256 with A an integer; every formula below is a ratio of integers.
@@ -198,10 +231,23 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         var zeroSpread = new bool[d];
         for (int i = 0; i < d; i++)
         {
-            zeroSpread[i] = ZeroSpread(bn, a1[i], sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i)));
+            zeroSpread[i] = ZeroSpread(bn, a1[i], sums.ToBigInteger(S2Offset + SquareIndex(i)));
         }
 
-        if (n >= 2)
+        if (n >= 2 && covariance is null)
+        {
+            BigInteger varianceDenominator = bn * (bn - 1) << (2 * f);
+            for (int i = 0; i < d; i++)
+            {
+                BigInteger a2 = sums.ToBigInteger(S2Offset + i);
+                variance[i] = zeroSpread[i] ? 0.0 : ExactRational.ToDouble((bn * a2 << f) - a1[i] * a1[i], varianceDenominator);
+            }
+        }
+        else if (covariance is null)
+        {
+            Array.Fill(variance, double.NaN);
+        }
+        else if (n >= 2)
         {
             // C = (n S2 − S1 S1ᵀ)/(n(n−1)) = (n A2 2^256 − A1 A1ᵀ) / (n(n−1) 2^512).
             BigInteger covarianceDenominator = bn * (bn - 1) << (2 * f);
@@ -234,7 +280,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
             }
 
             BigInteger s1 = a1[i];
-            BigInteger s2 = sums.ToBigInteger(S2Offset + UpperTriangleIndex(d, i, i));
+            BigInteger s2 = sums.ToBigInteger(S2Offset + SquareIndex(i));
             BigInteger s3 = sums.ToBigInteger(S3Offset + i);
             BigInteger s4 = sums.ToBigInteger(S4Offset + i);
 
@@ -262,7 +308,17 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
             }
         }
 
-        return new Moments(d, n, Diverged, mean, covariance, meanError, varianceError, third, fourth);
+        return Result();
+
+        Moments Result()
+        {
+            if (covariance is null)
+            {
+                return Moments.CoordinatesOnly(d, n, Diverged, mean, variance, meanError, varianceError, third, fourth);
+            }
+
+            return new Moments(d, n, Diverged, mean, covariance, meanError, varianceError, third, fourth);
+        }
     }
 
     /// <summary>
@@ -278,7 +334,7 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         int t = TriangleLength;
         return new Dictionary<string, string>
         {
-            ["format"] = FormatName,
+            ["format"] = Pairs ? FormatName : CoordinatesFormatName,
             ["dimension"] = d.ToString(CultureInfo.InvariantCulture),
             ["count"] = Count.ToString(CultureInfo.InvariantCulture),
             ["diverged"] = Diverged.ToString(CultureInfo.InvariantCulture),
@@ -295,15 +351,15 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     {
         ArgumentNullException.ThrowIfNull(entries);
         string format = Entry(entries, "format");
-        if (format != FormatName)
+        if (format != FormatName && format != CoordinatesFormatName)
         {
-            throw new FormatException($"Unknown moment format '{format}'; expected '{FormatName}'.");
+            throw new FormatException($"Unknown moment format '{format}'; expected '{FormatName}' or '{CoordinatesFormatName}'.");
         }
 
         int dimension = int.TryParse(Entry(entries, "dimension"), NumberStyles.None, CultureInfo.InvariantCulture, out int dim) && dim > 0
             ? dim
             : throw new FormatException("Entry 'dimension' must be a positive integer.");
-        var accumulator = new MomentAccumulator(dimension)
+        var accumulator = new MomentAccumulator(dimension, format == FormatName ? StatisticsPlan.FullPairs : StatisticsPlan.Coordinates)
         {
             Count = ParseCount(entries, "count"),
             Diverged = ParseCount(entries, "diverged"),
@@ -318,13 +374,13 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>True when both hold the same dimension, counts and exact sums.</summary>
     public bool Equals(MomentAccumulator? other) =>
         other is not null && (ReferenceEquals(this, other) ||
-            (other.Dimension == Dimension && other.Count == Count && other.Diverged == Diverged && sums.Equals(other.sums)));
+            (other.Dimension == Dimension && other.Plan == Plan && other.Count == Count && other.Diverged == Diverged && sums.Equals(other.sums)));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as MomentAccumulator);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Dimension, Count, Diverged, sums.GetHashCode());
+    public override int GetHashCode() => HashCode.Combine(Dimension, Plan, Count, Diverged, sums.GetHashCode());
 
     private void ReadSlice(IReadOnlyDictionary<string, string> entries, string key, int offset, int length)
     {
@@ -362,8 +418,13 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         }
     }
 
-    private static void Fill(double[,] matrix, double value)
+    private static void Fill(double[,]? matrix, double value)
     {
+        if (matrix is null)
+        {
+            return;
+        }
+
         for (int i = 0; i < matrix.GetLength(0); i++)
         {
             for (int j = 0; j < matrix.GetLength(1); j++)
@@ -395,6 +456,11 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
         if (index < S2Offset)
         {
             return $"S1[{index}]";
+        }
+
+        if (index < S3Offset && !Pairs)
+        {
+            return $"S2[{index - S2Offset},{index - S2Offset}]";
         }
 
         if (index < S3Offset)

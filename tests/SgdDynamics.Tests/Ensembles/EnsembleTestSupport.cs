@@ -203,7 +203,12 @@ internal static class Bitwise
         AssertSame(expected.VarianceStandardError, actual.VarianceStandardError, where + " VarianceStandardError");
         AssertSame(expected.ThirdCentralMoment, actual.ThirdCentralMoment, where + " ThirdCentralMoment");
         AssertSame(expected.FourthCentralMoment, actual.FourthCentralMoment, where + " FourthCentralMoment");
-        AssertSame(expected.Covariance.Cast<double>().ToArray(), actual.Covariance.Cast<double>().ToArray(), where + " Covariance");
+        AssertSame(expected.Variance, actual.Variance, where + " Variance");
+        Assert.Equal(expected.HasCovariance, actual.HasCovariance);
+        if (expected.HasCovariance)
+        {
+            AssertSame(expected.Covariance.Cast<double>().ToArray(), actual.Covariance.Cast<double>().ToArray(), where + " Covariance");
+        }
     }
 
     public static void AssertSame(double[] expected, double[] actual, string where)

@@ -30,6 +30,7 @@ public sealed class CheckpointResumeTests
         { "heavy-ball", 1000 },
         { "diverging", 512 },
         { "diverging", 2048 },
+        { "coordinates-100d", 1000 },
     };
 
     /// <summary>
@@ -45,6 +46,9 @@ public sealed class CheckpointResumeTests
         "diverging" => (
             EnsembleReproducibilityTests.Make("sgd-diverging", 5).Problem,
             new EnsembleAlgorithm(Trajectories, steps: 40, seed: 5, new RecordSpec(9), divergenceThreshold: 2.5)),
+        "coordinates-100d" => (
+            CoordinateStatisticsTests.Problem100(),
+            new EnsembleAlgorithm(Trajectories, steps: 12, seed: 7, new RecordSpec(4))),
         _ => throw new ArgumentException(name, nameof(name)),
     };
 

@@ -228,7 +228,7 @@ public sealed class IlgpuBackend : IEnsembleBackend
             long padded = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize * TileLayout.TileSize;
             long slots = Math.Min(padded, backend.chunkSlots);
             long tiles = slots / TileLayout.TileSize;
-            int[] codes = TileLayout.Statistics(d);
+            int[] codes = TileLayout.Statistics(d, model.Plan);
             int auxiliaryRows = dynamics.AuxiliaryVectors * d;
 
             using var statisticCodes = accelerator.Allocate1D(codes);

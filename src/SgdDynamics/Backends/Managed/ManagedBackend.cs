@@ -222,7 +222,7 @@ public sealed class ManagedBackend : IEnsembleBackend
             this.auxiliaryVectors = auxiliaryVectors;
             Statistics = local;
             d = model.Dimension;
-            statistics = TileLayout.Statistics(d);
+            statistics = TileLayout.Statistics(d, model.Plan);
             sums = new double[statistics.Length];
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
