@@ -24,7 +24,14 @@ public sealed class EnsembleModel
         Seed = algorithm.Seed;
         RecordSteps = algorithm.RecordSteps.ToArray();
         Plan = Limits.StatisticsPlanFor(Dimension);
+        Projection = algorithm.Projection;
     }
+
+    /// <summary>Directions along which moments are also recorded, or null.</summary>
+    public ProjectionSpec? Projection { get; }
+
+    /// <summary>Number K of projections recorded (0: none).</summary>
+    public int ProjectionCount => Projection?.Count ?? 0;
 
     /// <summary>The problem this model was made from.</summary>
     public Problem Problem { get; }
@@ -65,6 +72,11 @@ public sealed class EnsembleModel
         if (problem.Dimension < 1 || problem.Dimension > Limits.MaxStateDimension)
         {
             throw new ArgumentOutOfRangeException(nameof(problem), $"dimension must be between 1 and {Limits.MaxStateDimension} (got {problem.Dimension})");
+        }
+
+        if (algorithm.Projection is { } projection && projection.Dimension != problem.Dimension)
+        {
+            throw new ArgumentException($"the projection directions have {projection.Dimension} coordinates, the problem {problem.Dimension}", nameof(algorithm));
         }
 
         if (SdeSchemeCheck.Refusal(problem.Landscape, problem.Dynamics) is { } refusal)

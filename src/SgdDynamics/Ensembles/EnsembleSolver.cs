@@ -7,7 +7,11 @@ using SgdDynamics.Statistics;
 namespace SgdDynamics.Ensembles;
 
 /// <summary>Moments of the ensemble at one recorded step (time t = step·η).</summary>
-public sealed record EnsembleRecord(int Step, double Time, Moments Moments);
+/// <param name="Step">The step.</param>
+/// <param name="Time">t = step·η.</param>
+/// <param name="Moments">Moments of the coordinates.</param>
+/// <param name="Projected">Moments of the projections y = V(x − c) (K coordinates, no covariance) when the algorithm has a <see cref="ProjectionSpec"/>, else null.</param>
+public sealed record EnsembleRecord(int Step, double Time, Moments Moments, Moments? Projected = null);
 
 /// <summary>The outcome of an ensemble run.</summary>
 public sealed record EnsembleResult(
@@ -96,13 +100,13 @@ public static class EnsembleSolver
         }
 
         var model = EnsembleModel.From(problem, algorithm);
-        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps, model.Plan);
+        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps, model.Plan, model.ProjectionCount);
         float[]? finalStates = keepFinalStates ? new float[checked((int)(r.Count * model.Dimension))] : null;
         var clock = Stopwatch.StartNew();
         backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
         double seconds = clock.Elapsed.TotalSeconds;
         var records = model.RecordSteps
-            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments()))
+            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments(), ProjectedMoments(statistics, i)))
             .ToArray();
         return new EnsembleResult(problem, algorithm, backend.Name, backend.Device, r, records, statistics, seconds, finalStates);
     }
@@ -159,7 +163,7 @@ public static class EnsembleSolver
         var model = EnsembleModel.From(problem, algorithm);
         long total = algorithm.Trajectories;
         int d = model.Dimension;
-        var statistics = new EnsembleStatistics(d, model.RecordSteps, model.Plan);
+        var statistics = new EnsembleStatistics(d, model.RecordSteps, model.Plan, model.ProjectionCount);
         float[]? states = keepFinalStates ? new float[checked((int)(total * d))] : null;
         long done = 0;
         double before = 0;
@@ -213,17 +217,25 @@ public static class EnsembleSolver
         }
 
         var records = model.RecordSteps
-            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments()))
+            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments(), ProjectedMoments(statistics, i)))
             .ToArray();
         return new EnsembleResult(
             problem, algorithm, backend.Name, backend.Device, new TrajectoryRange(0, total), records, statistics, before + clock.Elapsed.TotalSeconds, states);
     }
+
+    private static Moments? ProjectedMoments(EnsembleStatistics statistics, int record) =>
+        statistics.ProjectionCount == 0 ? null : statistics.Projections(record).ToMoments();
 
     private static void CheckResume(EnsembleRunState resume, EnsembleModel model, long total, bool keepFinalStates)
     {
         if (resume.Done < 0 || resume.Done > total || (resume.Done % TileLayout.TileSize != 0 && resume.Done != total))
         {
             throw new ArgumentException($"cannot resume after {resume.Done} of {total} trajectories (a multiple of {TileLayout.TileSize}, or all of them)", nameof(resume));
+        }
+
+        if (resume.Statistics.ProjectionCount != model.ProjectionCount)
+        {
+            throw new ArgumentException("the statistics to resume from have another number of projections", nameof(resume));
         }
 
         if (resume.Statistics.Dimension != model.Dimension || !resume.Statistics.RecordSteps.SequenceEqual(model.RecordSteps))

@@ -12,6 +12,7 @@ namespace SgdDynamics.Ensembles;
 public sealed class EnsembleStatistics
 {
     private readonly MomentAccumulator[] records;
+    private readonly MomentAccumulator[] projections;
 
     /// <summary>Empty full-pairs statistics for dimension <paramref name="dimension"/> and the given recorded steps.</summary>
     public EnsembleStatistics(int dimension, IReadOnlyList<int> recordSteps)
@@ -21,12 +22,34 @@ public sealed class EnsembleStatistics
 
     /// <summary>Empty statistics for dimension <paramref name="dimension"/>, the given recorded steps and <paramref name="plan"/>.</summary>
     public EnsembleStatistics(int dimension, IReadOnlyList<int> recordSteps, StatisticsPlan plan)
+        : this(dimension, recordSteps, plan, 0)
     {
+    }
+
+    /// <summary>
+    /// Empty statistics as <see cref="EnsembleStatistics(int, IReadOnlyList{int}, StatisticsPlan)"/>, with
+    /// <paramref name="projections"/> projected coordinates (0: none; see <see cref="ProjectionSpec"/>) recorded per coordinate.
+    /// </summary>
+    public EnsembleStatistics(int dimension, IReadOnlyList<int> recordSteps, StatisticsPlan plan, int projections)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(projections);
         Dimension = dimension;
         Plan = plan;
+        ProjectionCount = projections;
         RecordSteps = recordSteps.ToArray();
         records = RecordSteps.Select(_ => new MomentAccumulator(dimension, plan)).ToArray();
+        this.projections = projections == 0
+            ? []
+            : RecordSteps.Select(_ => new MomentAccumulator(ProjectionCount, StatisticsPlan.Coordinates)).ToArray();
     }
+
+    /// <summary>Number K of projected coordinates recorded (0: none).</summary>
+    public int ProjectionCount { get; }
+
+    /// <summary>The exact sums of the projections at record <paramref name="record"/>.</summary>
+    /// <exception cref="InvalidOperationException">No projections are recorded.</exception>
+    public MomentAccumulator Projections(int record) =>
+        ProjectionCount == 0 ? throw new InvalidOperationException("no projections are recorded") : projections[record];
 
     /// <summary>Dimension d.</summary>
     public int Dimension { get; }
@@ -41,7 +64,7 @@ public sealed class EnsembleStatistics
     public MomentAccumulator this[int record] => records[record];
 
     /// <summary>Empty statistics of the same shape (a worker's local copy).</summary>
-    public EnsembleStatistics CreateEmpty() => new(Dimension, RecordSteps, Plan);
+    public EnsembleStatistics CreateEmpty() => new(Dimension, RecordSteps, Plan, ProjectionCount);
 
     /// <summary>Adds one tile: its valid and diverged counts and its sums in <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> order.</summary>
     public void Deposit(int record, long valid, long diverged, ReadOnlySpan<double> sums)
@@ -51,8 +74,18 @@ public sealed class EnsembleStatistics
         records[record].DepositTile(valid, diverged, sums[..d], sums.Slice(d, products), sums.Slice(d + products, d), sums.Slice(2 * d + products, d));
     }
 
+    /// <summary>
+    /// Adds one tile of projections: its valid and diverged counts and the sums of <see cref="ProjectionSpec"/>
+    /// (Σy, Σy², Σy³, Σy⁴, K each).
+    /// </summary>
+    public void DepositProjections(int record, long valid, long diverged, ReadOnlySpan<double> sums)
+    {
+        int k = ProjectionCount;
+        Projections(record).DepositTile(valid, diverged, sums[..k], sums.Slice(k, k), sums.Slice(2 * k, k), sums.Slice(3 * k, k));
+    }
+
     /// <summary>Adds another run's statistics (exact).</summary>
-    /// <exception cref="ArgumentException">The plans differ.</exception>
+    /// <exception cref="ArgumentException">The plans or the numbers of projections differ.</exception>
     public void Merge(EnsembleStatistics other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -61,9 +94,18 @@ public sealed class EnsembleStatistics
             throw new ArgumentException($"cannot merge {other.Plan} statistics into {Plan} statistics", nameof(other));
         }
 
+        if (other.ProjectionCount != ProjectionCount)
+        {
+            throw new ArgumentException($"cannot merge statistics with {other.ProjectionCount} projections into ones with {ProjectionCount}", nameof(other));
+        }
+
         for (int r = 0; r < records.Length; r++)
         {
             records[r].Merge(other.records[r]);
+            if (ProjectionCount > 0)
+            {
+                projections[r].Merge(other.projections[r]);
+            }
         }
     }
 }

@@ -116,8 +116,14 @@ public static class RunCheckpoint
         /// <summary>Writes a checkpoint of <paramref name="state"/> (states of the trajectories since the last one, then the index).</summary>
         /// <exception cref="OutputWriteException">A file could not be written (the previous checkpoint stays whole).</exception>
         /// <exception cref="OverflowException">A statistic's exact sum lies outside (−2^255, 2^255) and cannot be written.</exception>
+        /// <exception cref="NotSupportedException">The run records projections (not checkpointed yet).</exception>
         public void Write(EnsembleRunState state)
         {
+            if (state.Statistics.ProjectionCount > 0)
+            {
+                throw new NotSupportedException("runs that record projections (ProjectionSpec) cannot be checkpointed yet");
+            }
+
             ArgumentNullException.ThrowIfNull(state);
             Directory.CreateDirectory(folder);
             int d = state.Statistics.Dimension;

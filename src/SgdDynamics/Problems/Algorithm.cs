@@ -112,6 +112,9 @@ public sealed record EnsembleAlgorithm : Algorithm
     /// <summary>A grid on which to bin the final states (null: no histogram).</summary>
     public GridSpec? Histogram { get; init; }
 
+    /// <summary>Directions along which moments are also recorded (null: none); see <see cref="Ensembles.ProjectionSpec"/>.</summary>
+    public Ensembles.ProjectionSpec? Projection { get; init; }
+
     /// <inheritdoc/>
     public override string TypeName => "ensemble";
 }

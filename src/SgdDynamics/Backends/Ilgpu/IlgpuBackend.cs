@@ -240,6 +240,12 @@ public sealed class IlgpuBackend : IEnsembleBackend
             var hostSums = new double[tiles * codes.Length];
             var hostCounts = new int[2 * tiles];
             int[] steps = model.RecordSteps;
+            ProjectionSpec? projection = model.Projection;
+            float[] hostStates = projection is null ? [] : new float[d * slots];
+            double[] tileStates = projection is null ? [] : new double[d * TileLayout.TileSize];
+            var included = new bool[TileLayout.TileSize];
+            double[] projected = new double[model.ProjectionCount * TileLayout.TileSize];
+            double[] projectionSums = new double[4 * model.ProjectionCount];
 
             for (long offset = 0; offset < range.Count; offset += slots)
             {
@@ -282,6 +288,27 @@ public sealed class IlgpuBackend : IEnsembleBackend
                     for (long t = 0; t < chunkTiles; t++)
                     {
                         statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], hostSums.AsSpan((int)(t * codes.Length), codes.Length));
+                    }
+
+                    if (projection is not null)
+                    {
+                        // the projections are computed on the host from the float states, by the same code as the managed backend's
+                        ((ArrayView<float>)x.View).CopyToCPU(hostStates.AsSpan());
+                        for (long t = 0; t < chunkTiles; t++)
+                        {
+                            for (int slot = 0; slot < TileLayout.TileSize; slot++)
+                            {
+                                long s = t * TileLayout.TileSize + slot;
+                                included[slot] = s < valid && !float.IsNaN(hostStates[s]);
+                                for (int i = 0; i < d; i++)
+                                {
+                                    tileStates[i * TileLayout.TileSize + slot] = included[slot] ? hostStates[i * slots + s] : 0.0;
+                                }
+                            }
+
+                            projection.TileSums(tileStates, included, projected, projectionSums);
+                            statistics.DepositProjections(record, hostCounts[2 * t], hostCounts[2 * t + 1], projectionSums);
+                        }
                     }
                 }
             }

@@ -206,6 +206,10 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly byte* keys;
         private readonly double* coordinates;
         private readonly double[] sums;
+        private readonly ProjectionSpec? projection;
+        private readonly bool[] included = new bool[TileLayout.TileSize];
+        private readonly double[] projected;
+        private readonly double[] projectionSums;
         private readonly T* normals;
         private readonly int stepsPerFill;
 
@@ -224,6 +228,9 @@ public sealed class ManagedBackend : IEnsembleBackend
             d = model.Dimension;
             statistics = TileLayout.Statistics(d, model.Plan);
             sums = new double[statistics.Length];
+            projection = model.Projection;
+            projected = new double[model.ProjectionCount * TileLayout.TileSize];
+            projectionSums = new double[4 * model.ProjectionCount];
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
             g = (T*)Allocate((d + scratchCoordinates) * sizeof(T));
@@ -372,6 +379,16 @@ public sealed class ManagedBackend : IEnsembleBackend
             }
 
             Statistics.Deposit(record, validCount, diverged, sums);
+            if (projection is not null)
+            {
+                for (int slot = 0; slot < TileLayout.TileSize; slot++)
+                {
+                    included[slot] = slot < valid && !float.IsNaN(((float*)(x + slot / T.Width * d))[slot % T.Width]);
+                }
+
+                projection.TileSums(new ReadOnlySpan<double>(coordinates, d * TileLayout.TileSize), included, projected, projectionSums);
+                Statistics.DepositProjections(record, validCount, diverged, projectionSums);
+            }
         }
 
         /// <summary>
