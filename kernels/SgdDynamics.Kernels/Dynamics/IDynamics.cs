@@ -10,7 +10,7 @@ namespace SgdDynamics.Kernels.Dynamics;
 /// code per rule (no runtime flag in the hot loop). Besides the position x a rule may keep
 /// <see cref="AuxiliaryVectors"/> more state vectors of d coordinates each (a velocity, moment estimates, an SDE
 /// integrator's stages), stored one after the other in the auxiliary view: vector j, coordinate i at <c>j·d + i</c>.
-/// They start at 0. Implementations: <see cref="Sgd"/>, <see cref="HeavyBall"/>, and the SDE models <see cref="Langevin"/> and <see cref="Sme2"/> (<see cref="ModifiedEquation"/>).
+/// They start at 0. Implementations: <see cref="Sgd"/>, <see cref="HeavyBall"/>, and the SDE models' <see cref="ModifiedEquation"/>.
 /// </summary>
 public interface IDynamics
 {

@@ -25,10 +25,10 @@ namespace SgdDynamics.Kernels.Dynamics;
 /// <c>Y' = Y + (δ/2)(A(Ȳ) + A(Y)) + (s/4)(σ(Y+) + σ(Y−) + 2σ(Y)) z + (s/4)(σ(Y+) − σ(Y−))(z² − 1)</c>:
 /// its weak error in smooth functions of X at a fixed time is O(δ²) instead of Euler–Maruyama's O(δ).
 /// Auxiliary vector 0 holds the noise sample; order 2 uses two more, the shifted points and their
-/// gradients (all scratch). The update rules <see cref="Langevin"/> and <see cref="Sme2"/> run it (one kernel
-/// specialisation each).
+/// gradients (all scratch). It is the update rule of the SDE models (<c>langevin</c>, <c>sme2</c>, <c>smf</c>): one kernel
+/// specialisation serves all three, the order and the scheme being constants of the struct.
 /// </summary>
-public readonly struct ModifiedEquation
+public readonly struct ModifiedEquation : IDynamics
 {
     /// <summary>h of SME-2's central difference: 2⁻¹⁰, so a float rounding of ḡ (2⁻²⁴ relative) is divided by 2⁻⁹.</summary>
     public const float HessianStep = 1f / 1024;
@@ -68,13 +68,21 @@ public readonly struct ModifiedEquation
     /// <summary>True for the weak order 2.0 substeps, false for Euler–Maruyama.</summary>
     public bool WeakOrder2 => weakOrder2 != 0;
 
-    /// <summary>Auxiliary state vectors: the noise sample, and for order 2 the shifted points and their gradients.</summary>
+    /// <inheritdoc/>
+    /// <remarks>The noise sample, and for order 2 the shifted points and their gradients; the support points of weak order 2.</remarks>
     public int AuxiliaryVectors => weakOrder2 != 0 ? 2 : order == 1 ? 1 : 3;
 
-    /// <summary>Standard normals one SGD step draws: G groups of four per substep.</summary>
+    /// <inheritdoc/>
+    /// <remarks>G groups of four per substep, G = ⌈noise normals / 4⌉.</remarks>
     public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => substeps * 4 * Groups(landscape.NoiseNormals);
 
-    /// <summary>Steps <paramref name="firstStep"/> … + <paramref name="count"/> − 1, as <see cref="IDynamics.Advance"/>.</summary>
+    /// <inheritdoc/>
+    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
+
+    /// <inheritdoc/>
+    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Advance<T, TL, TS, TN>(in TL landscape, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
         where T : struct, ILane<T>
@@ -260,72 +268,6 @@ public readonly struct UnitNormals<T> : INormalSource<T> where T : struct, ILane
 
     /// <inheritdoc/>
     public T Index(IndexSampler sampler, uint step, int j) => T.Splat(0f);
-}
-
-/// <summary>The Langevin SDE of SME-1 as an update rule: <see cref="ModifiedEquation"/> of order 1.</summary>
-public readonly struct Langevin : IDynamics
-{
-    private readonly ModifiedEquation equation;
-
-    /// <summary>Langevin with learning rate η and <paramref name="substeps"/> substeps per SGD step (Euler–Maruyama, or weak order 2.0).</summary>
-    public Langevin(double learningRate, int substeps, bool weakOrder2 = false) => equation = new ModifiedEquation(learningRate, substeps, order: 1, weakOrder2);
-
-    /// <summary>m.</summary>
-    public int Substeps => equation.Substeps;
-
-    /// <inheritdoc/>
-    public int AuxiliaryVectors => equation.AuxiliaryVectors;
-
-    /// <inheritdoc/>
-    public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => equation.NormalsPerStep(landscape);
-
-    /// <inheritdoc/>
-    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
-
-    /// <inheritdoc/>
-    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Advance<T, TL, TS, TN>(in TL landscape, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
-        where T : struct, ILane<T>
-        where TL : struct, ILandscape
-        where TS : struct, IStateView<T>
-        where TN : struct, INormalSource<T> =>
-        equation.Advance<T, TL, TS, TN>(landscape, x, auxiliary, g, normals, firstStep, count);
-}
-
-/// <summary>SME-2 as an update rule: <see cref="ModifiedEquation"/> of order 2.</summary>
-public readonly struct Sme2 : IDynamics
-{
-    private readonly ModifiedEquation equation;
-
-    /// <summary>SME-2 with learning rate η and <paramref name="substeps"/> substeps per SGD step (Euler–Maruyama, or weak order 2.0).</summary>
-    public Sme2(double learningRate, int substeps, bool weakOrder2 = false) => equation = new ModifiedEquation(learningRate, substeps, order: 2, weakOrder2);
-
-    /// <summary>m.</summary>
-    public int Substeps => equation.Substeps;
-
-    /// <inheritdoc/>
-    public int AuxiliaryVectors => equation.AuxiliaryVectors;
-
-    /// <inheritdoc/>
-    public int NormalsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => equation.NormalsPerStep(landscape);
-
-    /// <inheritdoc/>
-    public int UniformsPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
-
-    /// <inheritdoc/>
-    public int IndicesPerStep<TL>(in TL landscape) where TL : struct, ILandscape => 0;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Advance<T, TL, TS, TN>(in TL landscape, TS x, TS auxiliary, TS g, TN normals, uint firstStep, uint count)
-        where T : struct, ILane<T>
-        where TL : struct, ILandscape
-        where TS : struct, IStateView<T>
-        where TN : struct, INormalSource<T> =>
-        equation.Advance<T, TL, TS, TN>(landscape, x, auxiliary, g, normals, firstStep, count);
 }
 
 /// <summary>A normal source whose sub-block numbers are shifted by a fixed offset: substep j of an SDE step reads its own normals.</summary>

@@ -65,7 +65,7 @@ public class PtxCompilationTests
     public void KernelMethodsListsEverySpecialisation()
     {
         // derived from the registry: the two reductions, then start (one per update-rule kernel struct) and advance (one
-        // per landscape and update-rule kernel struct; smf runs sme2's struct, so it adds none)
+        // per landscape and update-rule kernel struct; the SDE models share ModifiedEquation)
         IReadOnlyList<MethodInfo> methods = IlgpuBackend.KernelMethods<DeviceFloatLane>();
         int landscapes = ModelRegistry.Landscapes.Count, rules = RuleStructs;
         Assert.Equal(2 + rules + landscapes * rules, methods.Count);

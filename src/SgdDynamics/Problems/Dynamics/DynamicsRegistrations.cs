@@ -127,16 +127,13 @@ public abstract class SdeModelRegistration<TSpec> : DynamicsRegistration<TSpec> 
     /// <summary>The spec of the model with learning rate η, m substeps and the scheme.</summary>
     protected abstract TSpec Create(double learningRate, int substeps, SdeScheme scheme);
 
-    /// <summary>The order of the modified equation the model integrates: 1 runs <see cref="Langevin"/>, 2 <see cref="Sme2"/>.</summary>
+    /// <summary>The order of the modified equation the model integrates (<see cref="ModifiedEquation"/>): 1 or 2.</summary>
     protected abstract int Order { get; }
 
     /// <inheritdoc/>
     protected sealed override TResult Bind<TResult>(TSpec spec, IDynamicsVisitor<TResult> visitor)
     {
-        bool weak = spec.Scheme == SdeScheme.WeakOrder2;
-        return Order == 1
-            ? visitor.Visit(new Langevin(spec.LearningRate, spec.Substeps, weak))
-            : visitor.Visit(new Sme2(spec.LearningRate, spec.Substeps, weak));
+        return visitor.Visit(new ModifiedEquation(spec.LearningRate, spec.Substeps, Order, spec.Scheme == SdeScheme.WeakOrder2));
     }
 }
 

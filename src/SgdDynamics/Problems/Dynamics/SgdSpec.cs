@@ -14,7 +14,7 @@ public sealed record HeavyBallSpec(double LearningRate, double Momentum) : Dynam
 
 /// <summary>
 /// The Langevin SDE of SME-1 in place of SGD, <c>dX = −ḡ(X) dt + √(η Σ(X)) dW</c>, t = kη, integrated by Euler–Maruyama
-/// with <paramref name="Substeps"/> substeps per SGD step. Runs <see cref="Langevin"/>; a scenario names it in its
+/// with <paramref name="Substeps"/> substeps per SGD step. Runs <see cref="ModifiedEquation"/> of order 1; a scenario names it in its
 /// <c>dynamics</c> section, with the learning rate of an <c>sgd</c> optimizer.
 /// </summary>
 /// <param name="LearningRate">η &gt; 0: the time of one SGD step, and the noise temperature.</param>
@@ -25,7 +25,7 @@ public sealed record LangevinSpec(double LearningRate, int Substeps, SdeScheme S
 /// <summary>
 /// SME-2, the second-order stochastic modified equation, <c>dX = −(ḡ + (η/4)∇|ḡ|²)(X) dt + √(η Σ(X)) dW</c>, integrated
 /// by Euler–Maruyama with <paramref name="Substeps"/> substeps per SGD step; the Hessian-vector product in the drift
-/// by a central difference of mean gradients (step <see cref="ModifiedEquation.HessianStep"/>). Runs <see cref="Sme2"/>; named in a
+/// by a central difference of mean gradients (step <see cref="ModifiedEquation.HessianStep"/>). Runs <see cref="ModifiedEquation"/> of order 2; named in a
 /// scenario's <c>dynamics</c> section.
 /// </summary>
 /// <param name="LearningRate">η &gt; 0.</param>
@@ -39,7 +39,7 @@ public sealed record Sme2Spec(double LearningRate, int Substeps, SdeScheme Schem
 /// and in its regular-coefficient form G(X) dW (the landscape's own Gaussian noise as a linear function of its normals,
 /// not Σ(X)^{1/2}) on the Gaussian-noise landscapes. The engine draws every SDE model's noise in exactly these forms
 /// (<see cref="Kernels.Landscapes.ILandscape.AddGaussianNoise"/>), and an Euler–Maruyama step sees only the law of the
-/// increment, N(0, ηδΣ(X)), which the two forms share: so the flow runs the SME-2 kernel (<see cref="Sme2"/>) and its
+/// increment, N(0, ηδΣ(X)), which the two forms share: so the flow runs the SME-2 kernel (<see cref="ModifiedEquation"/> of order 2) and its
 /// samples are those of <c>sme2</c> bit for bit. The two equations differ as pathwise objects (SMF's coefficients stay
 /// smooth where Σ degenerates), not in any statistic the engine computes.
 /// </summary>
