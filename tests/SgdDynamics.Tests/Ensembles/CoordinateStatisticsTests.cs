@@ -81,20 +81,7 @@ public class CoordinateStatisticsTests : IClassFixture<IlgpuCpuBackends>
         Assert.All(final.Variance, v => Assert.InRange(v, 1e-3, 10.0));
         Assert.Equal(300, final.Count);
 
-        var others = new List<(string Label, EnsembleResult Result)>();
-        foreach ((string label, Func<IEnsembleBackend> open) in new (string, Func<IEnsembleBackend>)[]
-        {
-            ("managed forceVector256", () => new ManagedBackend(forceVector256: true)),
-            ("managed threads 1, tilesPerBatch 1", () => new ManagedBackend(threads: 1, tilesPerBatch: 1)),
-            ("managed threads 2, tilesPerBatch 1", () => new ManagedBackend(threads: 2, tilesPerBatch: 1)),
-        })
-        {
-            using IEnsembleBackend backend = open();
-            others.Add((label, EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true)));
-        }
-
-        others.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, keepFinalStates: true)));
-        others.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ensemble, ilgpu.Chunked, keepFinalStates: true)));
+        var others = ilgpu.SolveOnTheOtherCpuBackends(problem, ensemble, keepFinalStates: true);
         foreach ((string label, EnsembleResult result) in others)
         {
             Bitwise.AssertSame(reference.FinalStates!, result.FinalStates!, $"managed vs {label} final states");

@@ -182,20 +182,7 @@ public class ProjectionStatisticsTests : IClassFixture<IlgpuCpuBackends>
                 reference = EnsembleSolver.Solve(problem, ensemble, managed);
             }
 
-            var others = new List<(string Label, EnsembleResult Result)>();
-            foreach ((string label, Func<IEnsembleBackend> open) in new (string, Func<IEnsembleBackend>)[]
-            {
-                ("managed forceVector256", () => new ManagedBackend(forceVector256: true)),
-                ("managed threads 1, tilesPerBatch 1", () => new ManagedBackend(threads: 1, tilesPerBatch: 1)),
-                ("managed threads 2, tilesPerBatch 1", () => new ManagedBackend(threads: 2, tilesPerBatch: 1)),
-            })
-            {
-                using IEnsembleBackend backend = open();
-                others.Add((label, EnsembleSolver.Solve(problem, ensemble, backend)));
-            }
-
-            others.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole)));
-            others.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ensemble, ilgpu.Chunked)));
+            var others = ilgpu.SolveOnTheOtherCpuBackends(problem, ensemble, keepFinalStates: false);
             using (var segmented = new ManagedBackend(threads: 2, tilesPerBatch: 1))
             {
                 others.Add(("segments of 256", EnsembleSolver.SolveInSegments(problem, ensemble, segmented, segmentLimit: 256)));

@@ -15,6 +15,29 @@ public sealed class IlgpuCpuBackends : IDisposable
     /// <summary>One tile of 256 slots at a time (the 300 trajectories run as two chunks).</summary>
     public IlgpuBackend Chunked { get; } = IlgpuBackend.Open("ilgpu-cpu", chunkSlots: 256);
 
+    /// <summary>
+    /// <paramref name="problem"/> run by every CPU backend configuration besides the default managed one: managed with
+    /// Vector256 lanes, on 1 and 2 threads with one tile a batch, and ILGPU's CPU accelerator whole and in chunks of 256.
+    /// </summary>
+    public List<(string Label, EnsembleResult Result)> SolveOnTheOtherCpuBackends(Problem problem, EnsembleAlgorithm ensemble, bool keepFinalStates)
+    {
+        var results = new List<(string Label, EnsembleResult Result)>();
+        foreach ((string label, Func<IEnsembleBackend> open) in new (string, Func<IEnsembleBackend>)[]
+        {
+            ("managed forceVector256", () => new ManagedBackend(forceVector256: true)),
+            ("managed threads 1, tilesPerBatch 1", () => new ManagedBackend(threads: 1, tilesPerBatch: 1)),
+            ("managed threads 2, tilesPerBatch 1", () => new ManagedBackend(threads: 2, tilesPerBatch: 1)),
+        })
+        {
+            using IEnsembleBackend backend = open();
+            results.Add((label, EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: keepFinalStates)));
+        }
+
+        results.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ensemble, Whole, keepFinalStates: keepFinalStates)));
+        results.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ensemble, Chunked, keepFinalStates: keepFinalStates)));
+        return results;
+    }
+
     public void Dispose()
     {
         Whole.Dispose();
@@ -47,20 +70,7 @@ public class BackendAgreementTests : IClassFixture<IlgpuCpuBackends>
 
         CheckShape(name, reference);
 
-        var others = new List<(string Label, EnsembleResult Result)>();
-        foreach ((string label, Func<IEnsembleBackend> open) in new (string, Func<IEnsembleBackend>)[]
-        {
-            ("managed forceVector256", () => new ManagedBackend(forceVector256: true)),
-            ("managed threads 1, tilesPerBatch 1", () => new ManagedBackend(threads: 1, tilesPerBatch: 1)),
-            ("managed threads 2, tilesPerBatch 1", () => new ManagedBackend(threads: 2, tilesPerBatch: 1)),
-        })
-        {
-            using IEnsembleBackend backend = open();
-            others.Add((label, EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true)));
-        }
-
-        others.Add(("ilgpu-cpu", EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, keepFinalStates: true)));
-        others.Add(("ilgpu-cpu chunkSlots 256", EnsembleSolver.Solve(problem, ensemble, ilgpu.Chunked, keepFinalStates: true)));
+        var others = ilgpu.SolveOnTheOtherCpuBackends(problem, ensemble, keepFinalStates: true);
 
         foreach ((string label, EnsembleResult result) in others)
         {

@@ -55,24 +55,8 @@ public class CharModelReferenceTests(ITestOutputHelper output)
         int p = model.ParameterCount;
         var v = Normal.Samples(new MersenneTwister(11, threadSafe: false), 0.0, 1.0).Take(p).ToArray();
 
-        var exact = new double[p];
-        model.HessianVectorProduct(theta, v, exact);
-
-        double norm = Math.Sqrt(v.Sum(x => x * x));
-        var plus = theta.Select((x, j) => x + (Step * v[j] / norm)).ToArray();
-        var minus = theta.Select((x, j) => x - (Step * v[j] / norm)).ToArray();
-        var gPlus = new double[p];
-        var gMinus = new double[p];
-        model.FullBatchGradient(plus, gPlus);
-        model.FullBatchGradient(minus, gMinus);
-        var byHand = gPlus.Select((g, j) => norm * (g - gMinus[j]) / (2.0 * Step)).ToArray();
-        double error = RelativeError(byHand, exact);
+        double error = AssertHessianVectorProductsMatchDifferences(model, theta, v, Step);
         output.WriteLine($"{activation}: Hessian-vector product relative error {error:E2}");
-        Assert.True(error <= 1e-7, $"relative error {error:E2}");
-
-        var library = new double[p];
-        model.HessianVectorProductCentralDifference(theta, v, library);
-        Assert.True(RelativeError(library, exact) <= 1e-7, $"library central difference: {RelativeError(library, exact):E2}");
 
         // a direction in the embedding only, and one in the MLP only: the cross terms
         int embedding = model.Architecture.EmbeddingSize;
@@ -86,19 +70,6 @@ public class CharModelReferenceTests(ITestOutputHelper output)
             output.WriteLine($"{activation}: {(part[0] != 0.0 ? "embedding" : "MLP")} direction relative error {partError:E2}");
             Assert.True(partError <= 1e-7, $"partial direction: {partError:E2}");
         }
-
-        var minibatch = new double[p];
-        model.MinibatchHessianVectorProduct(theta, Enumerable.Range(0, model.SampleCount).ToArray(), v, minibatch);
-        Assert.True(RelativeError(minibatch, exact) <= 1e-14);
-
-        var sample = new double[p];
-        model.SampleHessianVectorProduct(theta, 2, v, sample);
-        var sPlus = new double[p];
-        var sMinus = new double[p];
-        model.SampleGradient(plus, 2, sPlus);
-        model.SampleGradient(minus, 2, sMinus);
-        var sampleByHand = sPlus.Select((g, j) => norm * (g - sMinus[j]) / (2.0 * Step)).ToArray();
-        Assert.True(RelativeError(sampleByHand, sample) <= 1e-7, $"sample 2: {RelativeError(sampleByHand, sample):E2}");
     }
 
     [Theory]

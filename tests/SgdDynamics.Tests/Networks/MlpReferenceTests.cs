@@ -58,38 +58,7 @@ public class MlpReferenceTests
         var random = new MersenneTwister(11, threadSafe: false);
         var v = Normal.Samples(random, 0.0, 1.0).Take(p).ToArray();
 
-        var exact = new double[p];
-        model.HessianVectorProduct(theta, v, exact);
-
-        // by hand: central differences of the analytic gradient along v, O(h²) truncation
-        double norm = Math.Sqrt(v.Sum(x => x * x));
-        var plus = theta.Select((x, j) => x + (Step * v[j] / norm)).ToArray();
-        var minus = theta.Select((x, j) => x - (Step * v[j] / norm)).ToArray();
-        var gPlus = new double[p];
-        var gMinus = new double[p];
-        model.FullBatchGradient(plus, gPlus);
-        model.FullBatchGradient(minus, gMinus);
-        var byHand = gPlus.Select((g, j) => norm * (g - gMinus[j]) / (2.0 * Step)).ToArray();
-        double error = RelativeError(byHand, exact);
-        Assert.True(error <= 1e-7, $"relative error {error:E2}");
-
-        var library = new double[p];
-        model.HessianVectorProductCentralDifference(theta, v, library);
-        Assert.True(RelativeError(library, exact) <= 1e-7, $"library central difference: {RelativeError(library, exact):E2}");
-
-        // the minibatch product over all samples is the full-batch one; a sample's product against its own gradient
-        var minibatch = new double[p];
-        model.MinibatchHessianVectorProduct(theta, Enumerable.Range(0, model.Data.Count).ToArray(), v, minibatch);
-        Assert.True(RelativeError(minibatch, exact) <= 1e-14);
-
-        var sample = new double[p];
-        model.SampleHessianVectorProduct(theta, 2, v, sample);
-        var sPlus = new double[p];
-        var sMinus = new double[p];
-        model.SampleGradient(plus, 2, sPlus);
-        model.SampleGradient(minus, 2, sMinus);
-        var sampleByHand = sPlus.Select((g, j) => norm * (g - sMinus[j]) / (2.0 * Step)).ToArray();
-        Assert.True(RelativeError(sampleByHand, sample) <= 1e-7, $"sample 2: {RelativeError(sampleByHand, sample):E2}");
+        AssertHessianVectorProductsMatchDifferences(model, theta, v, Step);
     }
 
     [Theory]

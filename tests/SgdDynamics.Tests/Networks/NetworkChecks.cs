@@ -34,6 +34,50 @@ internal static class NetworkChecks
     }
 
     /// <summary>
+    /// The exact Hessian-vector product along <paramref name="v"/> against central differences of the analytic gradient
+    /// (by hand and the library's, relative ≤ 1e-7 at step <paramref name="step"/>: O(h²) truncation, O(ε/h) rounding), the
+    /// minibatch product over every sample against it (1e-14), and sample 2's product against differences of its own
+    /// gradient (1e-7). Returns the by-hand relative error.
+    /// </summary>
+    public static double AssertHessianVectorProductsMatchDifferences(NetworkReference model, double[] theta, double[] v, double step)
+    {
+        int p = model.ParameterCount;
+        var exact = new double[p];
+        model.HessianVectorProduct(theta, v, exact);
+
+        // by hand: central differences of the analytic gradient along v, O(h²) truncation
+        double norm = Math.Sqrt(v.Sum(x => x * x));
+        var plus = theta.Select((x, j) => x + (step * v[j] / norm)).ToArray();
+        var minus = theta.Select((x, j) => x - (step * v[j] / norm)).ToArray();
+        var gPlus = new double[p];
+        var gMinus = new double[p];
+        model.FullBatchGradient(plus, gPlus);
+        model.FullBatchGradient(minus, gMinus);
+        var byHand = gPlus.Select((g, j) => norm * (g - gMinus[j]) / (2.0 * step)).ToArray();
+        double error = RelativeError(byHand, exact);
+        Assert.True(error <= 1e-7, $"relative error {error:E2}");
+
+        var library = new double[p];
+        model.HessianVectorProductCentralDifference(theta, v, library);
+        Assert.True(RelativeError(library, exact) <= 1e-7, $"library central difference: {RelativeError(library, exact):E2}");
+
+        // the minibatch product over all samples is the full-batch one; a sample's product against its own gradient
+        var minibatch = new double[p];
+        model.MinibatchHessianVectorProduct(theta, Enumerable.Range(0, model.SampleCount).ToArray(), v, minibatch);
+        Assert.True(RelativeError(minibatch, exact) <= 1e-14);
+
+        var sample = new double[p];
+        model.SampleHessianVectorProduct(theta, 2, v, sample);
+        var sPlus = new double[p];
+        var sMinus = new double[p];
+        model.SampleGradient(plus, 2, sPlus);
+        model.SampleGradient(minus, 2, sMinus);
+        var sampleByHand = sPlus.Select((g, j) => norm * (g - sMinus[j]) / (2.0 * step)).ToArray();
+        Assert.True(RelativeError(sampleByHand, sample) <= 1e-7, $"sample 2: {RelativeError(sampleByHand, sample):E2}");
+        return error;
+    }
+
+    /// <summary>
     /// Loss, full-batch and minibatch gradients, a Hessian-vector product, the full Hessian and a projected noise covariance
     /// at <paramref name="theta"/> are bit-identical on 1 and 4 threads (<paramref name="create"/> builds the reference for a
     /// thread count).
