@@ -348,6 +348,9 @@ internal static class RunCommand
         return CliRunner.Fail(ExitCodes.Diverged, $"{what} (pass --allow-divergence to accept)");
     }
 
+    /// <summary>Coordinates the summary table shows in full; above, the first half of this many and a pointer to the files.</summary>
+    private const int MaxTableRows = 64;
+
     private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
     {
         var final = result.Final.Moments;
@@ -357,9 +360,16 @@ internal static class RunCommand
         table.AddColumn(new TableColumn("± SE").RightAligned());
         table.AddColumn(new TableColumn("variance").RightAligned());
         table.AddColumn(new TableColumn("± SE").RightAligned());
-        for (int i = 0; i < final.Dimension; i++)
+        int shown = final.Dimension <= MaxTableRows ? final.Dimension : MaxTableRows / 2;
+        for (int i = 0; i < shown; i++)
         {
             table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.MeanStandardError[i]:G2}", $"{final.Variance[i]:G6}", $"{final.VarianceStandardError[i]:G2}");
+        }
+
+        if (shown < final.Dimension)
+        {
+            table.AddRow($"… {final.Dimension - shown:N0} more", "", "", "", "");
+            table.Caption($"coordinates {shown} to {final.Dimension - 1}: {Markup.Escape(EnsembleOutput.SummaryFile)} and {Markup.Escape(EnsembleOutput.TimeSeriesFile)}");
         }
 
         AnsiConsole.Write(table);

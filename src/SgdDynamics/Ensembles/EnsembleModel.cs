@@ -79,6 +79,11 @@ public sealed class EnsembleModel
             throw new ArgumentException($"the projection directions have {projection.Dimension} coordinates, the problem {problem.Dimension}", nameof(algorithm));
         }
 
+        if (!ModelRegistry.Runs(ModelRegistry.For(problem.Landscape), ModelRegistry.For(problem.Dynamics)))
+        {
+            throw new ArgumentException(ModelRegistry.For(problem.Landscape).SdeModelRefusal, nameof(problem));
+        }
+
         if (SdeSchemeCheck.Refusal(problem.Landscape, problem.Dynamics) is { } refusal)
         {
             throw new ArgumentException(refusal, nameof(problem));

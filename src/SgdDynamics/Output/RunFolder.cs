@@ -137,7 +137,7 @@ public sealed partial class RunFolder : IDisposable
     public static bool IsEngineOutput(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return EngineNames.Contains(name) || DensityName().IsMatch(name) || (name.StartsWith('.') && name.EndsWith(AtomicFile.TemporarySuffix, StringComparison.Ordinal));
+        return EngineNames.Contains(name) || ModeExperiments.HessianModeReport.Files.Contains(name) || DensityName().IsMatch(name) || (name.StartsWith('.') && name.EndsWith(AtomicFile.TemporarySuffix, StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ public static class ModelRegistry
         new TiltedCosineLandscapeRegistration(),
         new FluctuatingLandscapeRegistration(),
         new LeastSquaresLandscapeRegistration(),
+        new MlpLandscapeRegistration(),
     ];
 
     /// <summary>Every update rule, in the order scenario errors list them.</summary>
@@ -81,11 +82,19 @@ public static class ModelRegistry
     {
         foreach (LandscapeRegistration landscape in Landscapes)
         {
-            foreach (DynamicsRegistration dynamics in Dynamics)
+            foreach (DynamicsRegistration dynamics in Dynamics.Where(r => Runs(landscape, r)))
             {
                 yield return Bind(landscape.Example, dynamics.Example, store, visitor);
             }
         }
+    }
+
+    /// <summary>True when <paramref name="dynamics"/> runs on <paramref name="landscape"/> (SDE models are refused by some landscapes, <see cref="LandscapeRegistration.SdeModelRefusal"/>).</summary>
+    public static bool Runs(LandscapeRegistration landscape, DynamicsRegistration dynamics)
+    {
+        ArgumentNullException.ThrowIfNull(landscape);
+        ArgumentNullException.ThrowIfNull(dynamics);
+        return dynamics.IsOptimizer || landscape.SdeModelRefusal is null;
     }
 
     private sealed class ThenDynamics<TResult>(DynamicsRegistration registration, DynamicsSpec spec, IEnsembleKernelVisitor<TResult> visitor)

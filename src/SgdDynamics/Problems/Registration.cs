@@ -89,6 +89,16 @@ public abstract class LandscapeRegistration
     /// (<see cref="Grids.ShapedMasterEquationSolver"/>), and the device kernel lists leave the type out.
     /// </summary>
     public virtual bool GaussianNoise => true;
+
+    /// <summary>Why the SDE models (<see cref="DynamicsRegistration.IsOptimizer"/> false) do not run on this landscape, or null when they do.</summary>
+    public virtual string? SdeModelRefusal => null;
+
+    /// <summary>Keys of a scenario's <c>initial</c> object that this registration reads itself (besides <c>point</c>, <c>mean</c> and <c>covariance</c>).</summary>
+    public virtual IReadOnlyList<string> InitialFields => [];
+
+    /// <summary>Reads an <c>initial</c> object that holds one of <see cref="InitialFields"/>, for <paramref name="spec"/>.</summary>
+    internal virtual InitialLaw ReadInitial(ObjectFields initial, LandscapeSpec spec) =>
+        throw new InvalidOperationException($"the '{TypeName}' landscape reads no initial fields of its own");
 }
 
 /// <summary>A <see cref="LandscapeRegistration"/> for the spec type <typeparamref name="TSpec"/>.</summary>

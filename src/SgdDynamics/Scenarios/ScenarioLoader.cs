@@ -116,7 +116,7 @@ public static partial class ScenarioLoader
 
     private static Scenario ReadScenario(ObjectFields root)
     {
-        root.RejectUnknown("name", "description", "landscape", "optimizer", "dynamics", "initial", "ensemble", "record", "solver");
+        root.RejectUnknown("name", "description", "landscape", "optimizer", "dynamics", "initial", "ensemble", "record", "solver", "hessianModes");
         string? name = root.Optional("name")?.AsString();
         string? description = root.Optional("description")?.AsString();
 
@@ -125,13 +125,18 @@ public static partial class ScenarioLoader
         if (root.Optional("dynamics") is { } modelField)
         {
             dynamics = ReadModel(modelField.AsObject(), dynamics);
+            if (!ModelRegistry.For(dynamics).IsOptimizer && ModelRegistry.For(landscape).SdeModelRefusal is { } sdeRefusal)
+            {
+                throw new ScenarioException("$.dynamics.type", sdeRefusal);
+            }
+
             if (SdeSchemeCheck.Refusal(landscape, dynamics) is { } refusal)
             {
                 throw new ScenarioException("$.dynamics.scheme", refusal);
             }
         }
 
-        var initial = ReadInitial(root.Required("initial").AsObject(), landscape.Dimension, ModelRegistry.For(landscape).DimensionReason);
+        var initial = ReadInitial(root.Required("initial").AsObject(), landscape);
         var solver = root.Optional("solver") is { } solverField
             ? ReadSolver(solverField.AsObject(), landscape.Dimension)
             : SolverSection.Ensemble;
@@ -160,7 +165,18 @@ public static partial class ScenarioLoader
             };
         }
 
-        return new Scenario(name, description, new Problem(landscape, dynamics, initial), algorithm);
+        ModeExperiments.HessianModesSpec? hessianModes = null;
+        if (root.Optional("hessianModes") is { } hessianField)
+        {
+            if (landscape is not INetworkLandscape || algorithm is not EnsembleAlgorithm ensembleAlgorithm)
+            {
+                throw hessianField.Error("the Hessian-mode experiment takes a network landscape (mlp, charModel) solved by an ensemble");
+            }
+
+            hessianModes = ModeExperiments.HessianModesSpec.Read(hessianField.AsObject(), ensembleAlgorithm);
+        }
+
+        return new Scenario(name, description, new Problem(landscape, dynamics, initial), algorithm, hessianModes);
     }
 
     /// <summary>The <c>landscape</c> object, read by the registration its <c>type</c> names (default: quadratic).</summary>
@@ -222,12 +238,21 @@ public static partial class ScenarioLoader
         return registration.Read(section, optimizer.LearningRate);
     }
 
-    private static InitialLaw ReadInitial(ObjectFields initial, int d, string dimensionReason)
+    private static InitialLaw ReadInitial(ObjectFields initial, LandscapeSpec landscape)
     {
-        initial.RejectUnknown("point", "mean", "covariance");
+        LandscapeRegistration registration = ModelRegistry.For(landscape);
+        int d = landscape.Dimension;
+        string dimensionReason = registration.DimensionReason;
+        initial.RejectUnknown(["point", "mean", "covariance", .. registration.InitialFields]);
         bool hasPoint = initial.Has("point");
         bool hasMean = initial.Has("mean");
         bool hasCovariance = initial.Has("covariance");
+        if (registration.InitialFields.FirstOrDefault(initial.Has) is { } own)
+        {
+            return hasPoint || hasMean || hasCovariance || registration.InitialFields.Count(initial.Has) > 1
+                ? throw initial.Error($"give one of 'point', 'mean' with 'covariance', or {string.Join(", ", registration.InitialFields.Select(f => $"'{f}'"))}")
+                : registration.ReadInitial(initial, landscape);
+        }
 
         if (hasPoint && (hasMean || hasCovariance))
         {

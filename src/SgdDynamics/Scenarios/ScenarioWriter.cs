@@ -129,6 +129,7 @@ public static class ScenarioWriter
         writer.WriteEndObject();
 
         WriteSolver(writer, algorithm);
+        scenario.HessianModes?.Write(writer);
 
         writer.WriteEndObject();
     }

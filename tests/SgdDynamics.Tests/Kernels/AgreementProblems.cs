@@ -293,7 +293,7 @@ public static class AgreementProblems
         uint seed = 100;
         foreach (LandscapeRegistration landscape in ModelRegistry.Landscapes)
         {
-            foreach (DynamicsRegistration dynamics in ModelRegistry.Dynamics)
+            foreach (DynamicsRegistration dynamics in ModelRegistry.Dynamics.Where(r => ModelRegistry.Runs(landscape, r)))
             {
                 int d = landscape.Example.Dimension;
                 uint s = seed++;

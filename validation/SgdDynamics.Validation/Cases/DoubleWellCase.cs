@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.Integration;
@@ -136,36 +137,36 @@ public sealed class DoubleWellCase : IValidationCase
         string densityPlot = $"{Name}-densities.png";
         double[] x = Enumerable.Range(0, Cells).Select(c => grid.Centre(0, c)).ToArray();
         double eLast = LearningRates[^1];
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, densityPlot),
             $"double well (x² − 1)²/4, σ² = {Sigma2}, η = {eLast}: stationary densities on {Cells} cells",
             "x",
             "density",
             [],
             [
-                new Plots.Curve("master equation", x, x.Select((_, c) => plotted!.Density(c) / plotted.TotalMass).ToArray()),
-                new Plots.Curve("Langevin FP (= Gibbs)", x, x.Select((_, c) => plottedLangevin!.Density(c) / plottedLangevin.TotalMass).ToArray()),
-                new Plots.Curve("discrete FP", x, x.Select((_, c) => plottedDiscrete!.Density(c) / plottedDiscrete.TotalMass).ToArray()),
+                new ReportPlots.Curve("master equation", x, x.Select((_, c) => plotted!.Density(c) / plotted.TotalMass).ToArray()),
+                new ReportPlots.Curve("Langevin FP (= Gibbs)", x, x.Select((_, c) => plottedLangevin!.Density(c) / plottedLangevin.TotalMass).ToArray()),
+                new ReportPlots.Curve("discrete FP", x, x.Select((_, c) => plottedDiscrete!.Density(c) / plottedDiscrete.TotalMass).ToArray()),
             ]);
         plots.Add(densityPlot);
 
         string gapPlot = $"{Name}-gaps.png";
         double[] log10Eta = LearningRates.Select(v => Math.Log10(v)).ToArray();
         var none = new double[LearningRates.Length];
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, gapPlot),
             "double well: distance of each Fokker–Planck stationary law to the master equation's",
             "log10 η",
             "log10 distance",
             [
-                new Plots.Points("TV(ME, Langevin FP)", log10Eta, tvLangevin.Select(v => Math.Log10(v)).ToArray(), none),
-                new Plots.Points("TV(ME, discrete FP)", log10Eta, tvDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
-                new Plots.Points("|ΔE[x²]| Langevin FP", log10Eta, gapLangevin.Select(v => Math.Log10(v)).ToArray(), none),
-                new Plots.Points("|ΔE[x²]| discrete FP", log10Eta, gapDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
+                new ReportPlots.Points("TV(ME, Langevin FP)", log10Eta, tvLangevin.Select(v => Math.Log10(v)).ToArray(), none),
+                new ReportPlots.Points("TV(ME, discrete FP)", log10Eta, tvDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
+                new ReportPlots.Points("|ΔE[x²]| Langevin FP", log10Eta, gapLangevin.Select(v => Math.Log10(v)).ToArray(), none),
+                new ReportPlots.Points("|ΔE[x²]| discrete FP", log10Eta, gapDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
             ],
             [
-                new Plots.Curve("harmonic limit 0.121 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicLangevin * e * WellCurvature)).ToArray()),
-                new Plots.Curve("harmonic limit 0.175 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicDiscrete * e * WellCurvature)).ToArray()),
+                new ReportPlots.Curve("harmonic limit 0.121 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicLangevin * e * WellCurvature)).ToArray()),
+                new ReportPlots.Curve("harmonic limit 0.175 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicDiscrete * e * WellCurvature)).ToArray()),
             ]);
         plots.Add(gapPlot);
 

@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using SgdDynamics.Theory;
 
@@ -46,16 +47,16 @@ public sealed class EtaScalingCase : IValidationCase
 
         string plot = $"{Name}.png";
         double[] grid = Enumerable.Range(0, 60).Select(i => Math.Log10(0.04) + i * (Math.Log10(0.6) - Math.Log10(0.04)) / 59).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"confined mode (λ = 1, σ² = 1): stationary variance vs η, N = {n:N0}",
             "log10 η",
             "log10 stationary variance",
-            [new Plots.Points("ensemble ± SE", LearningRates.Select(Math.Log10).ToArray(), measured.Select(e => Math.Log10(e.Value)).ToArray(), measured.Select(e => e.StandardError / e.Value / Math.Log(10)).ToArray())],
+            [new ReportPlots.Points("ensemble ± SE", LearningRates.Select(Math.Log10).ToArray(), measured.Select(e => Math.Log10(e.Value)).ToArray(), measured.Select(e => e.StandardError / e.Value / Math.Log(10)).ToArray())],
             [
-                new Plots.Curve("discrete ησ²/(λ(2−ηλ))", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.DiscreteStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2, 0))).ToArray()),
-                new Plots.Curve("Langevin ησ²/(2λ)", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.LangevinStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2))).ToArray()),
-                new Plots.Curve($"fit, slope {fit.Slope:F3} ± {fit.SlopeError:F3}", logEta.Select(x => x / Math.Log(10)).ToArray(), logEta.Select(x => (fit.Intercept + fit.Slope * x) / Math.Log(10)).ToArray()),
+                new ReportPlots.Curve("discrete ησ²/(λ(2−ηλ))", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.DiscreteStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2, 0))).ToArray()),
+                new ReportPlots.Curve("Langevin ησ²/(2λ)", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.LangevinStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2))).ToArray()),
+                new ReportPlots.Curve($"fit, slope {fit.Slope:F3} ± {fit.SlopeError:F3}", logEta.Select(x => x / Math.Log(10)).ToArray(), logEta.Select(x => (fit.Intercept + fit.Slope * x) / Math.Log(10)).ToArray()),
             ]);
 
         return new CaseReport(

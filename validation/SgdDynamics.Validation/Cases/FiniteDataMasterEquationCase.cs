@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -152,16 +153,16 @@ public sealed class FiniteDataMasterEquationCase : IValidationCase
 
         string plot = $"{Name}-b{batch}.png";
         double[] centres = Enumerable.Range(0, bins).Select(b => -Half + ((b + 0.5) * Bin)).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"1-D least squares, n = 5, B = {batch}, η = {Eta}, {Steps} steps: density on bins of {Bin}, N = {n:N0}",
             "x",
             "density",
-            [new Plots.Points("ensemble ± SE", centres, centres.Select((_, b) => counts[b] / (double)n / Bin).ToArray(), centres.Select((_, b) => Math.Sqrt(counts[b]) / n / Bin).ToArray())],
+            [new ReportPlots.Points("ensemble ± SE", centres, centres.Select((_, b) => counts[b] / (double)n / Bin).ToArray(), centres.Select((_, b) => Math.Sqrt(counts[b]) / n / Bin).ToArray())],
             [
-                new Plots.Curve("finite-data master equation", centres, centres.Select((_, b) => fine[b] / Bin).ToArray()),
-                new Plots.Curve("Gaussian-noise master equation", centres, centres.Select((_, b) => gaussianBins[b] / Bin).ToArray()),
-                new Plots.Curve("Langevin Fokker–Planck", centres, centres.Select((_, b) => langevinBins[b] / Bin).ToArray()),
+                new ReportPlots.Curve("finite-data master equation", centres, centres.Select((_, b) => fine[b] / Bin).ToArray()),
+                new ReportPlots.Curve("Gaussian-noise master equation", centres, centres.Select((_, b) => gaussianBins[b] / Bin).ToArray()),
+                new ReportPlots.Curve("Langevin Fokker–Planck", centres, centres.Select((_, b) => langevinBins[b] / Bin).ToArray()),
             ]);
 
         return new Outcome(

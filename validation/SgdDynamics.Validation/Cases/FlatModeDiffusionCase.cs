@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using MathNet.Numerics.LinearAlgebra;
 using SgdDynamics.Ensembles;
@@ -37,8 +38,8 @@ public sealed class FlatModeDiffusionCase : IValidationCase
         const string basis = "SE √(2/(n − 1))·vᵀĈv of the sample variance of the (Gaussian) projection";
         var checks = new List<Check>();
         var estimates = new List<Estimate>();
-        var series = new List<Plots.Points>();
-        var curves = new List<Plots.Curve>();
+        var series = new List<ReportPlots.Points>();
+        var curves = new List<ReportPlots.Curve>();
         for (int e = 0; e < LearningRates.Length; e++)
         {
             double eta = LearningRates[e];
@@ -64,8 +65,8 @@ public sealed class FlatModeDiffusionCase : IValidationCase
             estimates.Add(d);
             double predicted = FlatModeDiffusion.FromProblem(problem, v).Diffusion;
             checks.Add(new($"η = {eta}: diffusion coefficient D vs η vᵀΣv / 2", predicted, d.Value, d.StandardError, Expectation.Agree, Check.DefaultZ, basis));
-            series.Add(new Plots.Points($"η = {eta}", times.ToArray(), variances.ToArray(), errors.ToArray()));
-            curves.Add(new Plots.Curve($"2Dt, D = {eta * s2 / 2:G3}", [0, t], [0, eta * s2 * t]));
+            series.Add(new ReportPlots.Points($"η = {eta}", times.ToArray(), variances.ToArray(), errors.ToArray()));
+            curves.Add(new ReportPlots.Curve($"2Dt, D = {eta * s2 / 2:G3}", [0, t], [0, eta * s2 * t]));
         }
 
         var fit = WeightedLine.Fit(LearningRates.Select(x => Math.Log(x)).ToArray(), estimates.Select(x => Math.Log(x.Value)).ToArray(), estimates.Select(x => x.StandardError / x.Value).ToArray());
@@ -73,7 +74,7 @@ public sealed class FlatModeDiffusionCase : IValidationCase
             "weighted least squares on log D with SE(log D) = SE(D)/D"));
 
         string plot = $"{Name}.png";
-        Plots.Save(Path.Combine(context.OutputDirectory, plot), $"flat direction at {AngleDegrees}° to the axes: variance vs t = kη, N = {n:N0}", "t = kη", "Var(v'x) along the flat direction", series, curves);
+        ReportPlots.Save(Path.Combine(context.OutputDirectory, plot), $"flat direction at {AngleDegrees}° to the axes: variance vs t = kη, N = {n:N0}", "t = kη", "Var(v'x) along the flat direction", series, curves);
         return new CaseReport(
             Name,
             $"Along a flat direction SGD diffuses: the variance grows linearly in t with D = η vᵀΣv/2 (fitted exponent of D(η): {fit.Slope:F3} ± {fit.SlopeError:F3}), even when the flat direction is not a coordinate axis.",

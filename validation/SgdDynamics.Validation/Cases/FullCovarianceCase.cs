@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
@@ -65,30 +66,30 @@ public sealed class FullCovarianceCase : IValidationCase
         double[] modeDiscrete = Enumerable.Range(0, Dimension).Select(i => q.Column(i) * discrete * q.Column(i)).ToArray();
         double[] modeLangevin = Enumerable.Range(0, Dimension).Select(i => q.Column(i) * langevin * q.Column(i)).ToArray();
         string plot = $"{Name}.png";
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"d = 10, η = {Eta}, {Steps} steps: variance along each Hessian eigenvector, N = {n:N0}",
             "eigenvalue λ",
             "variance along eigenvector v (v' C v)",
-            [new Plots.Points("ensemble ± SE", eigenvalues.ToArray(), modeMeasured, modeMeasured.Select(v => v * Math.Sqrt(2.0 / (moments.Count - 1))).ToArray())],
-            [new Plots.Curve("discrete recursion", eigenvalues.ToArray(), modeDiscrete), new Plots.Curve("Langevin", eigenvalues.ToArray(), modeLangevin)]);
+            [new ReportPlots.Points("ensemble ± SE", eigenvalues.ToArray(), modeMeasured, modeMeasured.Select(v => v * Math.Sqrt(2.0 / (moments.Count - 1))).ToArray())],
+            [new ReportPlots.Curve("discrete recursion", eigenvalues.ToArray(), modeDiscrete), new ReportPlots.Curve("Langevin", eigenvalues.ToArray(), modeLangevin)]);
 
         // variance along eigenvectors during the relaxation (first 100 steps): every third mode, ensemble and exact recursion
         string timePlot = $"{Name}-modes.png";
         int[] shown = [0, 3, 6, 9];
         var early = result.Records.Where(r => r.Step <= 100).ToArray();
         double[] times = early.Select(r => r.Time).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, timePlot),
             $"d = 10, η = {Eta}: variance per eigenmode (points: ensemble, lines: exact)",
             "t = kη",
             "variance along eigenvector v (v' C v)",
-            shown.Select(i => new Plots.Points(
+            shown.Select(i => new ReportPlots.Points(
                 $"λ = {eigenvalues[i]:F1}",
                 times,
                 early.Select(r => q.Column(i) * Matrix<double>.Build.DenseOfArray(r.Moments.Covariance) * q.Column(i)).ToArray(),
                 early.Select(r => q.Column(i) * Matrix<double>.Build.DenseOfArray(r.Moments.Covariance) * q.Column(i) * Math.Sqrt(2.0 / (r.Moments.Count - 1))).ToArray())),
-            shown.Select(i => new Plots.Curve("", times, exact.Take(early.Length).Select(r => q.Column(i) * r.Covariance * q.Column(i)).ToArray())));
+            shown.Select(i => new ReportPlots.Curve("", times, exact.Take(early.Length).Select(r => q.Column(i) * r.Covariance * q.Column(i)).ToArray())));
 
         return new CaseReport(
             Name,

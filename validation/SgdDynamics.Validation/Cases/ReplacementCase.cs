@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -164,19 +165,19 @@ public sealed class ReplacementCase : IValidationCase
     {
         string plot = "replacement.png";
         double[] log2B = BatchSizes.Select(b => Math.Log2(b)).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"least squares, n = {Samples}, d = 2: stationary tr C without / with replacement, N = {n:N0}",
             "log2 B",
             "variance ratio without / with replacement",
-            LearningRates.Select(eta => new Plots.Points(
+            LearningRates.Select(eta => new ReportPlots.Points(
                 $"η = {eta} ± SE",
                 log2B,
                 rows.Where(r => r.Eta == eta).Select(r => r.Ratio.Value).ToArray(),
                 rows.Where(r => r.Eta == eta).Select(r => r.Ratio.StandardError).ToArray())),
             [
-                new Plots.Curve("naive (n − B)/(n − 1)", log2B, BatchSizes.Select(b => (Samples - b) / (double)(Samples - 1)).ToArray()),
-                new Plots.Curve("1 (with replacement)", log2B, BatchSizes.Select(_ => 1.0).ToArray()),
+                new ReportPlots.Curve("naive (n − B)/(n − 1)", log2B, BatchSizes.Select(b => (Samples - b) / (double)(Samples - 1)).ToArray()),
+                new ReportPlots.Curve("1 (with replacement)", log2B, BatchSizes.Select(_ => 1.0).ToArray()),
             ],
             ScottPlot.Alignment.LowerLeft);
         return plot;
@@ -188,18 +189,18 @@ public sealed class ReplacementCase : IValidationCase
         int first = row.Steps - Window;
         int[] steps = Enumerable.Range(first, Window + 1).ToArray();
         double[] x = steps.Select(s => (double)s).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"B = {row.Batch}, η = {row.Eta}: tr C over the last {Window} steps (epochs of {Samples / row.Batch} steps)",
             "step",
             "tr C",
             [
-                new Plots.Points("with replacement ± SE", x, steps.Select(s => row.WithTrace(s).Value).ToArray(), steps.Select(s => row.WithTrace(s).StandardError).ToArray()),
-                new Plots.Points("without replacement ± SE", x, steps.Select(s => row.WithoutTrace(s).Value).ToArray(), steps.Select(s => row.WithoutTrace(s).StandardError).ToArray()),
+                new ReportPlots.Points("with replacement ± SE", x, steps.Select(s => row.WithTrace(s).Value).ToArray(), steps.Select(s => row.WithTrace(s).StandardError).ToArray()),
+                new ReportPlots.Points("without replacement ± SE", x, steps.Select(s => row.WithoutTrace(s).Value).ToArray(), steps.Select(s => row.WithoutTrace(s).StandardError).ToArray()),
             ],
             [
-                new Plots.Curve("exact recursion (with)", x, steps.Select(s => row.Exact[s].Covariance.Trace()).ToArray()),
-                new Plots.Curve("naive: (n − B)/(n − 1) × exact", x, steps.Select(s => row.Naive * row.Exact[s].Covariance.Trace()).ToArray()),
+                new ReportPlots.Curve("exact recursion (with)", x, steps.Select(s => row.Exact[s].Covariance.Trace()).ToArray()),
+                new ReportPlots.Curve("naive: (n − B)/(n − 1) × exact", x, steps.Select(s => row.Naive * row.Exact[s].Covariance.Trace()).ToArray()),
             ]);
         return plot;
     }

@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using SgdDynamics.Backends;
 using SgdDynamics.Ensembles;
@@ -97,15 +98,15 @@ public sealed class RingValleyCase : IValidationCase
         };
 
         string plot = $"{Name}.png";
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"ring valley λ = {Lambda}, σ = {Sigma}, η = {Eta}: mean resultant E[x₁](t) (one shard of {size:N0})",
             "t = kη",
             "ln E[x₁]",
-            [new Plots.Points("ensemble", times!, meanX!.Select(v => Math.Log(v)).ToArray(), new double[times!.Length])],
+            [new ReportPlots.Points("ensemble", times!, meanX!.Select(v => Math.Log(v)).ToArray(), new double[times!.Length])],
             [
-                new Plots.Curve($"exact D_θ = {exact:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + exact * (times![^1] - t)).ToArray()),
-                new Plots.Curve($"ησ²/2 = {leading:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + leading * (times![^1] - t)).ToArray()),
+                new ReportPlots.Curve($"exact D_θ = {exact:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + exact * (times![^1] - t)).ToArray()),
+                new ReportPlots.Curve($"ησ²/2 = {leading:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + leading * (times![^1] - t)).ToArray()),
             ]);
 
         return new CaseReport(

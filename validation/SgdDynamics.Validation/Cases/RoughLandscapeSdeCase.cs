@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -49,17 +50,17 @@ public sealed class RoughLandscapeSdeCase : IValidationCase
         foreach (var (observable, gapOf) in new (string, Func<Moments, Moments, Estimate>)[] { ("mean", MeanGap), ("variance", VarianceGap) })
         {
             string plot = $"{Name}-{observable}.png";
-            Plots.Save(
+            ReportPlots.Save(
                 Path.Combine(context.OutputDirectory, plot),
                 $"rough landscape, η = {Eta}: SGD − SDE in the {observable} over time, N = {n:N0} (± SE)",
                 "t = kη",
                 $"{observable} gap SGD − SDE",
-                models.Select((model, k) => new Plots.Points(
+                models.Select((model, k) => new ReportPlots.Points(
                     $"SGD − {model.Label} ({2 * Substeps} substeps)",
                     time.Select(t => t + ((k - 0.5) * 0.04)).ToArray(),
                     sgd.Select((r, i) => gapOf(r.Moments, model.Fine[i].Moments).Value).ToArray(),
                     sgd.Select((r, i) => gapOf(r.Moments, model.Fine[i].Moments).StandardError).ToArray())),
-                [new Plots.Curve("0", [0, time[^1]], [0, 0])]);
+                [new ReportPlots.Curve("0", [0, time[^1]], [0, 0])]);
             plots.Add(plot);
         }
 

@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Observers;
@@ -88,19 +89,19 @@ public sealed class StabilityPhaseDiagramCase : IValidationCase
 
         string plot = $"{Name}.png";
         double[] grid = Enumerable.Range(1, 60).Select(i => 0.1 + i * (1.3 - 0.1) / 60).ToArray();
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"second-moment stability, λ = 1: simulated cells (N = {n:N0}) and the two boundaries",
             "learning rate η",
             "curvature-noise variance a²",
             [
-                new Plots.Points("simulated: finite variance", stable.Select(c => c.Item1).ToArray(), stable.Select(c => c.Item2).ToArray(), new double[stable.Count]),
-                new Plots.Points("simulated: divergent", divergent.Select(c => c.Item1).ToArray(), divergent.Select(c => c.Item2).ToArray(), new double[divergent.Count]),
-                new Plots.Points("unresolved", open.Select(c => c.Item1).ToArray(), open.Select(c => c.Item2).ToArray(), new double[open.Count]),
+                new ReportPlots.Points("simulated: finite variance", stable.Select(c => c.Item1).ToArray(), stable.Select(c => c.Item2).ToArray(), new double[stable.Count]),
+                new ReportPlots.Points("simulated: divergent", divergent.Select(c => c.Item1).ToArray(), divergent.Select(c => c.Item2).ToArray(), new double[divergent.Count]),
+                new ReportPlots.Points("unresolved", open.Select(c => c.Item1).ToArray(), open.Select(c => c.Item2).ToArray(), new double[open.Count]),
             ],
             [
-                new Plots.Curve("discrete boundary ηa² = λ(2 − ηλ)", grid, grid.Select(e => Math.Min(SecondMomentStability.DiscreteBoundary(e, Lambda), 9)).ToArray()),
-                new Plots.Curve("Langevin boundary ηa² = 2λ", grid, grid.Select(e => Math.Min(SecondMomentStability.LangevinBoundary(e, Lambda), 9)).ToArray()),
+                new ReportPlots.Curve("discrete boundary ηa² = λ(2 − ηλ)", grid, grid.Select(e => Math.Min(SecondMomentStability.DiscreteBoundary(e, Lambda), 9)).ToArray()),
+                new ReportPlots.Curve("Langevin boundary ηa² = 2λ", grid, grid.Select(e => Math.Min(SecondMomentStability.LangevinBoundary(e, Lambda), 9)).ToArray()),
             ]);
 
         return new CaseReport(

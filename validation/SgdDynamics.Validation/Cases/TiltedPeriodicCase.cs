@@ -1,3 +1,4 @@
+using SgdDynamics.Output;
 using System.Diagnostics;
 using SgdDynamics.Backends;
 using SgdDynamics.Ensembles;
@@ -106,16 +107,16 @@ public sealed class TiltedPeriodicCase : IValidationCase
             $"fitted p = {line.Slope:F3} over η = {string.Join(", ", LearningRates)} (exact chain, no sampling noise); the O(η) term vanishes by the symmetry x ↦ −x − P/2 and the O(η³) remainder bends the fit by less than 0.1 over this range"));
 
         string plot = $"{Name}.png";
-        Plots.Save(
+        ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"tilted washboard A = {Amplitude}, P = 2π, F = {Tilt}, D = ησ²/2 = {Diffusion}: drift velocity",
             "η",
             "v",
-            [new Plots.Points("ensemble (window drift)", LearningRates, ensemble.Select(e => e.Value).ToArray(), ensemble.Select(e => e.StandardError).ToArray())],
+            [new ReportPlots.Points("ensemble (window drift)", LearningRates, ensemble.Select(e => e.Value).ToArray(), ensemble.Select(e => e.StandardError).ToArray())],
             [
-                new Plots.Curve("master equation (same window)", LearningRates, master),
-                new Plots.Curve("exact discrete chain (stationary)", LearningRates, chain),
-                new Plots.Curve($"Langevin {langevin:G4}", LearningRates, LearningRates.Select(_ => langevin).ToArray()),
+                new ReportPlots.Curve("master equation (same window)", LearningRates, master),
+                new ReportPlots.Curve("exact discrete chain (stationary)", LearningRates, chain),
+                new ReportPlots.Curve($"Langevin {langevin:G4}", LearningRates, LearningRates.Select(_ => langevin).ToArray()),
             ]);
 
         return new CaseReport(

@@ -25,20 +25,13 @@ public sealed record LeastSquaresLandscapeSpec(LeastSquaresData Data, int BatchS
     public override int Dimension => Data.Dimension;
 
     /// <summary>The sampler of the kernels.</summary>
-    public IndexSampler Sampler => new(WithoutReplacement ? IndexSampler.WithoutReplacement : IndexSampler.WithReplacement, (uint)Data.Samples, BatchSize);
+    public IndexSampler Sampler => NetworkSampling.Sampler(WithoutReplacement, Data.Samples, BatchSize);
 
     /// <summary>
     /// The factor of the one-step noise covariance against sampling with replacement: 1, or (n − B)/(n − 1) without (a
     /// minibatch of B distinct samples; 0 for n = 1).
     /// </summary>
-    public double NoiseFactor
-    {
-        get
-        {
-            int n = Data.Samples;
-            return !WithoutReplacement ? 1.0 : n == 1 ? 0.0 : (n - BatchSize) / (double)(n - 1);
-        }
-    }
+    public double NoiseFactor => NetworkSampling.NoiseFactor(WithoutReplacement, Data.Samples, BatchSize);
 
     /// <summary>The one-step gradient-noise covariance Σ(x) (the SDE models' and the Fokker–Planck equation's).</summary>
     public Matrix<double> NoiseCovariance(Vector<double> x) => Data.NoiseCovariance(x, BatchSize) * NoiseFactor;
@@ -146,24 +139,7 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
     {
         landscape.RejectUnknown("type", "data", "batchSize", "sampling");
         LeastSquaresData data = ReadData(landscape.Required("data"));
-        bool without = false;
-        if (landscape.Optional("sampling") is { } sampling)
-        {
-            without = sampling.AsString() switch
-            {
-                "withReplacement" => false,
-                "withoutReplacement" => true,
-                string other => throw sampling.Error($"unknown sampling {ScenarioFields.Quote(other)} (expected \"withReplacement\" or \"withoutReplacement\")"),
-            };
-        }
-
-        JsonField batchField = landscape.Required("batchSize");
-        int batch = (int)batchField.AsInteger(1, LeastSquaresLandscapeSpec.MaxBatchSize);
-        if (without && batch > data.Samples)
-        {
-            throw batchField.Error($"without replacement a minibatch holds at most the {data.Samples} samples (got {batch})");
-        }
-
+        var (batch, without) = NetworkSampling.Read(landscape, data.Samples, LeastSquaresLandscapeSpec.MaxBatchSize);
         return new LeastSquaresLandscapeSpec(data, batch, without);
     }
 
@@ -267,8 +243,7 @@ public sealed class LeastSquaresLandscapeRegistration : LandscapeRegistration<Le
         }
 
         writer.WriteEndObject();
-        writer.WriteNumber("batchSize", spec.BatchSize);
-        writer.WriteString("sampling", spec.WithoutReplacement ? "withoutReplacement" : "withReplacement");
+        NetworkSampling.Write(writer, spec.BatchSize, spec.WithoutReplacement);
     }
 
     /// <inheritdoc/>

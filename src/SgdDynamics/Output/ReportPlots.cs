@@ -1,10 +1,9 @@
 using ScottPlot;
-using SgdDynamics.Output;
 
-namespace SgdDynamics.Validation;
+namespace SgdDynamics.Output;
 
-/// <summary>PNG plots of the validation report (ScottPlot, headless).</summary>
-public static class Plots
+/// <summary>PNG plots of measured points with error bars against predicted curves, for reports (ScottPlot, headless).</summary>
+public static class ReportPlots
 {
     /// <summary>A measured series with error bars.</summary>
     public sealed record Points(string Label, double[] X, double[] Y, double[] Error);
