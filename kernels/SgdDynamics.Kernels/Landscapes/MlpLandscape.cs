@@ -48,19 +48,19 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// </para>
 /// </summary>
 /// <typeparam name="TP">Where the data lives.</typeparam>
-public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParameters
+public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP : struct, IParameters
 {
     /// <summary>The most affine layers (three hidden layers).</summary>
     public const int MaxLayers = 4;
 
     /// <summary>Activation code of tanh (the value of <c>MlpActivation.Tanh</c>).</summary>
-    public const int Tanh = 0;
+    public const int Tanh = NetworkLayers.Tanh;
 
     /// <summary>Activation code of SiLU x·σ(x) (the value of <c>MlpActivation.Silu</c>).</summary>
-    public const int Silu = 1;
+    public const int Silu = NetworkLayers.Silu;
 
     /// <summary>Activation code of ReLU max(x, 0), derivative 0 at 0 (the value of <c>MlpActivation.Relu</c>).</summary>
-    public const int Relu = 2;
+    public const int Relu = NetworkLayers.Relu;
 
     /// <summary>Loss code of softmax cross-entropy on class labels (the value of <c>MlpLoss.SoftmaxCrossEntropy</c>).</summary>
     public const int SoftmaxCrossEntropy = 0;
@@ -178,14 +178,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        Clear<T, TS>(g);
-        T one = T.Splat(1f);
-        for (int j = 0; j < sampler.PerStep; j++)
-        {
-            AddSampleGradient<T, TS>(x, g, normals.Index(sampler, step, j), 0, true, one);
-        }
-
-        Scale<T, TS>(g, inverseBatch);
+        NetworkLayers.Gradient<MlpLandscape<TP>, T, TS, TN>(this, x, g, normals, step, sampler, parameters, inverseBatch);
     }
 
     /// <inheritdoc/>
@@ -198,15 +191,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
-        Clear<T, TS>(g);
-        T one = T.Splat(1f);
-        T zero = T.Splat(0f);
-        for (int i = 0; i < count; i++)
-        {
-            AddSampleGradient<T, TS>(x, g, zero, i, false, one);
-        }
-
-        Scale<T, TS>(g, inverseCount);
+        NetworkLayers.MeanGradient<MlpLandscape<TP>, T, TS>(this, x, g, count, parameters, inverseCount);
     }
 
     /// <inheritdoc/>
@@ -221,10 +206,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        var sum = new NormalSum<T>(T.Splat(0f));
-        NormalStream.Draw<T, TN, NormalSum<T>>(normals, step, Philox4x32.DynamicsStream, count, ref sum);
-        var noise = new SampleNoise<T, TS>(this, x, g, T.Mul(sum.Sum, T.Splat(inverseCount)), T.Splat(noiseScale));
-        NormalStream.Draw<T, TN, SampleNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, count, ref noise);
+        NetworkLayers.AddGaussianNoise<MlpLandscape<TP>, T, TS, TN>(this, x, g, normals, step, count, inverseCount, noiseScale);
     }
 
     /// <summary>Width k of the network (0: inputs, <c>layers</c>: outputs).</summary>
@@ -277,52 +259,18 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ActivationOffset(int l) => l < 0 ? parameters : PreActivationOffset(l) + Width(l + 1);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Clear<T, TS>(TS g)
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        T zero = T.Splat(0f);
-        for (int f = 0; f < parameters; f++)
-        {
-            g.Set(f, zero);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Scale<T, TS>(TS g, float factor)
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        T scale = T.Splat(factor);
-        for (int f = 0; f < parameters; f++)
-        {
-            g.Set(f, T.Mul(g.Get(f), scale));
-        }
-    }
-
-    /// <summary>
-    /// Entry <paramref name="offset"/> of a sample's row of <paramref name="table"/>: gathered per lane at
-    /// <paramref name="index"/>, or the same in every lane from row <paramref name="sample"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Load<T>(in TP table, bool gather, T index, int sample, int stride, int offset) where T : struct, ILane<T> =>
-        gather ? T.Gather(table, index, stride, offset) : T.Splat(table.Get((sample * stride) + offset));
-
     /// <summary>
     /// g[0 … P) += w·∇ℓ(θ) for one sample (per lane at <paramref name="index"/> when <paramref name="gather"/>, else sample
     /// <paramref name="sample"/> in every lane): the forward and backward passes in the type's order of operations.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AddSampleGradient<T, TS>(TS x, TS g, T index, int sample, bool gather, T weight)
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
+    void ISampleGradients.AddSampleGradient<T, TS>(TS x, TS g, T index, int sample, bool gather, T weight)
     {
         // the input a_0
         int input = parameters;
         for (int f = 0; f < width0; f++)
         {
-            g.Set(input + f, Load(inputs, gather, index, sample, width0, f));
+            g.Set(input + f, NetworkLayers.Load(inputs, gather, index, sample, width0, f));
         }
 
         // forward
@@ -330,62 +278,23 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         for (int l = 0; l < layers; l++)
         {
             int fanIn = Width(l), fanOut = Width(l + 1);
-            int previous = ActivationOffset(l - 1), pre = PreActivationOffset(l);
-            int bias = weights + (fanOut * fanIn);
             bool hidden = l < layers - 1;
-            int activation = hidden ? Activation(l) : 0;
-            for (int o = 0; o < fanOut; o++)
-            {
-                T z = x.Get(bias + o);
-                int row = weights + (o * fanIn);
-                for (int i = 0; i < fanIn; i++)
-                {
-                    z = T.MulAdd(x.Get(row + i), g.Get(previous + i), z);
-                }
-
-                g.Set(pre + o, z);
-                if (hidden)
-                {
-                    g.Set(pre + fanOut + o, Activate(activation, z));
-                }
-            }
-
-            weights = bias + fanOut;
+            NetworkLayers.AffineForward<T, TS>(
+                x, g, weights, fanIn, fanOut, ActivationOffset(l - 1), PreActivationOffset(l), hidden, hidden ? Activation(l) : 0);
+            weights += fanOut * (fanIn + 1);
         }
 
         // output error δ_L = w·∂ℓ/∂z_L, over the logits
         int classes = Width(layers), output = PreActivationOffset(layers - 1);
         if (loss == SoftmaxCrossEntropy)
         {
-            T maximum = g.Get(output);
-            for (int c = 1; c < classes; c++)
-            {
-                maximum = T.Max(g.Get(output + c), maximum);
-            }
-
-            T sum = T.Splat(0f);
-            for (int c = 0; c < classes; c++)
-            {
-                T e = LaneMath.Exp(T.Sub(g.Get(output + c), maximum));
-                g.Set(output + c, e);
-                sum = T.Add(sum, e);
-            }
-
-            T label = Load(targets, gather, index, sample, 1, 0);
-            T zero = T.Splat(0f), one = T.Splat(1f);
-            for (int c = 0; c < classes; c++)
-            {
-                T k = T.Splat(c);
-                // [label = c], exactly: 0 where label < c or c < label, else 1
-                T hit = T.SelectLess(label, k, zero, T.SelectLess(k, label, zero, one));
-                g.Set(output + c, T.Mul(T.Sub(T.Divide(g.Get(output + c), sum), hit), weight));
-            }
+            NetworkLayers.SoftmaxCrossEntropyError(g, output, classes, NetworkLayers.Load(targets, gather, index, sample, 1, 0), weight);
         }
         else
         {
             for (int c = 0; c < classes; c++)
             {
-                T y = Load(targets, gather, index, sample, classes, c);
+                T y = NetworkLayers.Load(targets, gather, index, sample, classes, c);
                 g.Set(output + c, T.Mul(T.Sub(g.Get(output + c), y), weight));
             }
         }
@@ -394,106 +303,13 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         for (int l = layers - 1; l >= 0; l--)
         {
             int fanIn = Width(l), fanOut = Width(l + 1);
-            int w = WeightOffset(l), bias = w + (fanOut * fanIn);
-            int previous = ActivationOffset(l - 1), delta = PreActivationOffset(l);
-            for (int o = 0; o < fanOut; o++)
-            {
-                T d = g.Get(delta + o);
-                g.Set(bias + o, T.Add(g.Get(bias + o), d));
-                int row = w + (o * fanIn);
-                for (int i = 0; i < fanIn; i++)
-                {
-                    g.Set(row + i, T.MulAdd(d, g.Get(previous + i), g.Get(row + i)));
-                }
-            }
-
+            int w = WeightOffset(l), delta = PreActivationOffset(l);
+            NetworkLayers.AffineBackward<T, TS>(g, w, fanIn, fanOut, ActivationOffset(l - 1), delta);
             if (l > 0)
             {
                 // δ_{l−1} = σ′(z_{l−1}) ⊙ W_lᵀ δ_l, in place of z_{l−1}
-                int below = PreActivationOffset(l - 1);
-                int activation = Activation(l - 1);
-                for (int i = 0; i < fanIn; i++)
-                {
-                    T s = T.Mul(x.Get(w + i), g.Get(delta));
-                    for (int o = 1; o < fanOut; o++)
-                    {
-                        s = T.MulAdd(x.Get(w + (o * fanIn) + i), g.Get(delta + o), s);
-                    }
-
-                    g.Set(below + i, T.Mul(s, Derivative(activation, g.Get(below + i))));
-                }
+                NetworkLayers.HiddenError<T, TS>(x, g, w, fanIn, fanOut, delta, PreActivationOffset(l - 1), Activation(l - 1));
             }
         }
-    }
-
-    /// <summary>σ(z) for an activation code.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Activate<T>(int activation, T z) where T : struct, ILane<T>
-    {
-        if (activation == Tanh)
-        {
-            return LaneMath.Tanh(z);
-        }
-
-        if (activation == Silu)
-        {
-            return LaneMath.Silu(z);
-        }
-
-        // Max(0, z) keeps a NaN z
-        return T.Max(T.Splat(0f), z);
-    }
-
-    /// <summary>σ′(z) for an activation code (ReLU: 1 for z &gt; 0, else 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Derivative<T>(int activation, T z) where T : struct, ILane<T>
-    {
-        if (activation == Tanh)
-        {
-            return LaneMath.TanhDerivative(z);
-        }
-
-        if (activation == Silu)
-        {
-            return LaneMath.SiluDerivative(z);
-        }
-
-        return T.SelectLess(T.Splat(0f), z, T.Splat(1f), T.Splat(0f));
-    }
-
-    /// <summary>Sums the normals in order.</summary>
-    private struct NormalSum<T> : INormalConsumer<T> where T : struct, ILane<T>
-    {
-        public T Sum;
-
-        public NormalSum(T zero) => Sum = zero;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Accept(int n, T z) => Sum = T.Add(Sum, z);
-    }
-
-    /// <summary>Adds s·(z_i − z̄)·∇ℓ_i for normal i.</summary>
-    private readonly struct SampleNoise<T, TS> : INormalConsumer<T>
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        private readonly MlpLandscape<TP> landscape;
-        private readonly TS x;
-        private readonly TS g;
-        private readonly T mean;
-        private readonly T scale;
-
-        public SampleNoise(MlpLandscape<TP> landscape, TS x, TS g, T mean, T scale)
-        {
-            this.landscape = landscape;
-            this.x = x;
-            this.g = g;
-            this.mean = mean;
-            this.scale = scale;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Accept(int n, T z) =>
-            landscape.AddSampleGradient<T, TS>(x, g, T.Splat(0f), n, false, T.Mul(scale, T.Sub(z, mean)));
     }
 }
