@@ -23,7 +23,7 @@ internal interface ISampleGradients
 }
 
 /// <summary>
-/// Lane passes shared by the network landscapes (<see cref="MlpLandscape{TP}"/>):
+/// Lane passes shared by the network landscapes (<see cref="MlpLandscape{TP}"/>, <see cref="CharModelLandscape{TP}"/>):
 /// the drivers over samples, the data loads, one affine layer forward and backward, the softmax cross-entropy error and
 /// the hidden activations. Each fixes its order of operations (stated per method), so every lane type gives the same bits.
 /// Coordinates are absolute: parameters in x (and their gradient in g) from 0, activations and errors in g's scratch
