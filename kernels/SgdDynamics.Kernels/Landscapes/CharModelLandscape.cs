@@ -96,7 +96,16 @@ public readonly struct CharModelLandscape<TP> : ILandscape, ISampleGradients whe
     /// number of samples, or more than 2³¹ − 1 parameters and scratch coordinates.
     /// </exception>
     public CharModelLandscape(
-        TP contexts, TP targets, int symbols, int context, int embedding, int hidden, int activation, int count, IndexSampler sampler, double noiseScale)
+        TP contexts,
+        TP targets,
+        int symbols,
+        int context,
+        int embedding,
+        int hidden,
+        int activation,
+        int count,
+        IndexSampler sampler,
+        double noiseScale)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(symbols, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(symbols, IndexSampler.MaxCount);

@@ -45,7 +45,8 @@ internal static class NetworkLayers
     /// gathered per lane, weight 1), then g ·= <paramref name="inverseBatch"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Gradient<TL, T, TS, TN>(TL landscape, TS x, TS g, TN normals, uint step, IndexSampler sampler, int parameters, float inverseBatch)
+    public static void Gradient<TL, T, TS, TN>(
+        TL landscape, TS x, TS g, TN normals, uint step, IndexSampler sampler, int parameters, float inverseBatch)
         where TL : struct, ISampleGradients
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
@@ -61,7 +62,9 @@ internal static class NetworkLayers
         Scale<T, TS>(g, parameters, inverseBatch);
     }
 
-    /// <summary>g[0 … P) = (1/n) Σ_i ∇ℓ_i(θ): all n samples in order (no gathers, weight 1), then g ·= <paramref name="inverseCount"/>.</summary>
+    /// <summary>
+    /// g[0 … P) = (1/n) Σ_i ∇ℓ_i(θ): all n samples in order (no gathers, weight 1), then g ·= <paramref name="inverseCount"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MeanGradient<TL, T, TS>(TL landscape, TS x, TS g, int count, int parameters, float inverseCount)
         where TL : struct, ISampleGradients
@@ -85,7 +88,8 @@ internal static class NetworkLayers
     /// i's gradient weighted by s·(z_i − z̄) (samples in order).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddGaussianNoise<TL, T, TS, TN>(TL landscape, TS x, TS g, TN normals, uint step, int count, float inverseCount, float noiseScale)
+    public static void AddGaussianNoise<TL, T, TS, TN>(
+        TL landscape, TS x, TS g, TN normals, uint step, int count, float inverseCount, float noiseScale)
         where TL : struct, ISampleGradients
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
