@@ -41,7 +41,7 @@ public static class LandscapeTestKernel
 }
 
 /// <summary>
-/// Checks shared by the network landscape kernels' tests (<see cref="MlpLandscapeTests"/>):
+/// Checks shared by the network landscape kernels' tests (<see cref="MlpLandscapeTests"/>, <see cref="CharModelLandscapeTests"/>):
 /// the kernel's gradient, mean gradient and noise on <see cref="FloatLane"/> against a double-precision
 /// <see cref="NetworkReference"/>, measured as max_f |g_f − g_f^ref| / ‖g^ref‖₂; bit-identity of the managed SIMD lanes
 /// and of ILGPU's CPU accelerator with <see cref="FloatLane"/> for the three modes; the device kernel compiled to PTX.
@@ -127,8 +127,12 @@ internal static unsafe class LandscapeChecks
         return error;
     }
 
-    /// <summary>The mean gradient on <see cref="FloatLane"/> against the reference's full-batch gradient (error at most <paramref name="tolerance"/>).</summary>
-    public static double CheckMean<TL>(ITestOutputHelper output, TL landscape, NetworkReference reference, float[] theta, string what, double tolerance)
+    /// <summary>
+    /// The mean gradient on <see cref="FloatLane"/> against the reference's full-batch gradient (error at most
+    /// <paramref name="tolerance"/>).
+    /// </summary>
+    public static double CheckMean<TL>(
+        ITestOutputHelper output, TL landscape, NetworkReference reference, float[] theta, string what, double tolerance)
         where TL : struct, ILandscape
     {
         float[] g = KernelMeanGradient(landscape, theta);
@@ -146,7 +150,8 @@ internal static unsafe class LandscapeChecks
     /// <paramref name="tolerance"/> of ‖s(∇ℓ_k − ḡ)‖) and returns the largest error; s is the landscape's noise scale
     /// <paramref name="scale"/>.
     /// </summary>
-    public static double CheckUnitNormalNoise<TL>(TL landscape, NetworkReference reference, float[] theta, double scale, IEnumerable<int> normals, double tolerance)
+    public static double CheckUnitNormalNoise<TL>(
+        TL landscape, NetworkReference reference, float[] theta, double scale, IEnumerable<int> normals, double tolerance)
         where TL : struct, ILandscape
     {
         Assert.Equal(reference.SampleCount, landscape.NoiseNormals);
@@ -391,7 +396,8 @@ internal static unsafe class LandscapeChecks
     /// θ, structure of arrays) bit-identical to <paramref name="host"/> on <see cref="FloatLane"/>; the device landscape is
     /// made by <paramref name="create"/> on the two data tables uploaded.
     /// </summary>
-    public static void AssertIlgpuCpuMatchesFloatLane<TH, TD>(TH host, float[] first, float[] second, Func<DeviceParameters, DeviceParameters, TD> create, float[][] thetas)
+    public static void AssertIlgpuCpuMatchesFloatLane<TH, TD>(
+        TH host, float[] first, float[] second, Func<DeviceParameters, DeviceParameters, TD> create, float[][] thetas)
         where TH : struct, ILandscape
         where TD : struct, ILandscape
     {
