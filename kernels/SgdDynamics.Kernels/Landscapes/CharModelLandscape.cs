@@ -22,8 +22,9 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// </para>
 /// <para>
 /// <b>Data</b>: <c>contexts</c> n rows of c floats, the symbol indices of each context oldest first, and <c>targets</c> n
-/// floats, the index of the next symbol: exact integers in 0 … V − 1 (<c>SgdDynamics.Data.CharSamples</c>). A context
-/// symbol outside that range reads row 0 of E and adds its gradient to no row.
+/// floats, the index of the next symbol: exact integers in 0 … V − 1 (<c>SgdDynamics.Data.CharSamples</c>). An integer
+/// context symbol outside that range reads row 0 of E and adds its gradient to no row (the constructor cannot read the
+/// tables, which may live on a device).
 /// </para>
 /// <para>
 /// <b>Embedding lookup</b>: the symbols are data, gathered per lane, but E lives in the lane's own state, so one lane's
