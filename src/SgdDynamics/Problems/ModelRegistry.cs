@@ -22,6 +22,7 @@ public static class ModelRegistry
         new FluctuatingLandscapeRegistration(),
         new LeastSquaresLandscapeRegistration(),
         new MlpLandscapeRegistration(),
+        new CharModelLandscapeRegistration(),
     ];
 
     /// <summary>Every update rule, in the order scenario errors list them.</summary>

@@ -125,37 +125,45 @@ public class MlpScenarioTests
 
     /// <summary>
     /// One ensemble trajectory (float, the managed SIMD backend) against plain SGD in double precision on the host at the
-    /// trajectory's own minibatch indices (<c>IndexSampler.Index</c>): 30 steps of a 3-4(tanh)-3
-    /// network. The float run differs by rounding only: relative error ≤ 1e-4 of ‖θ‖ (measured ≈ 1e-7).
+    /// trajectory's own minibatch indices (<c>IndexSampler.Index</c>): 30 steps of a 3-4(tanh)-3 network. The float run
+    /// differs by rounding only: relative error ≤ 1e-4 of ‖θ‖ (measured ≈ 1e-7).
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void EnsembleTrajectoryIsPlainSgdAtItsIndices(bool without)
+    public void EnsembleTrajectoryIsPlainSgdAtItsIndices(bool without) =>
+        AssertTrajectoriesArePlainSgd(ScenarioLoader.Parse(With("landscape.sampling", without ? "\"withoutReplacement\"" : "\"withReplacement\"")), [0, 17, 299]);
+
+    /// <summary>
+    /// Runs <paramref name="s"/> (a network scenario, plain SGD) on the managed backend and checks the final states of
+    /// <paramref name="trajectories"/> against SGD in double precision on the host reference at the same minibatch indices,
+    /// to a relative 1e-4 of ‖θ‖ (float rounding).
+    /// </summary>
+    internal static void AssertTrajectoriesArePlainSgd(Scenario s, uint[] trajectories)
     {
-        Scenario s = ScenarioLoader.Parse(With("landscape.sampling", without ? "\"withoutReplacement\"" : "\"withReplacement\""));
-        var spec = (MlpLandscapeSpec)s.Problem.Landscape;
+        var network = (INetworkLandscape)s.Problem.Landscape;
         var algorithm = (EnsembleAlgorithm)s.Algorithm;
+        double eta = s.Problem.Dynamics.LearningRate;
         using var backend = BackendFactory.Open("managed", 1);
         EnsembleResult result = EnsembleSolver.Solve(s.Problem, algorithm, backend, keepFinalStates: true);
-        MlpReference reference = spec.Reference();
+        NetworkReference reference = network.Reference();
         int d = s.Problem.Dimension;
-        foreach (uint trajectory in new uint[] { 0, 17, 299 })
+        foreach (uint trajectory in trajectories)
         {
             double[] theta = s.Problem.Initial.Mean.ToArray();
             var gradient = new double[d];
-            var indices = new int[spec.BatchSize];
+            var indices = new int[network.BatchSize];
             for (uint step = 0; step < algorithm.Steps; step++)
             {
-                for (int j = 0; j < spec.BatchSize; j++)
+                for (int j = 0; j < network.BatchSize; j++)
                 {
-                    indices[j] = (int)spec.Sampler.Index(algorithm.Seed, trajectory, step, j);
+                    indices[j] = (int)network.Sampler.Index(algorithm.Seed, trajectory, step, j);
                 }
 
                 reference.MinibatchGradient(theta, indices, gradient);
                 for (int i = 0; i < d; i++)
                 {
-                    theta[i] -= 0.2 * gradient[i];
+                    theta[i] -= eta * gradient[i];
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SgdDynamics.Kernels.Random;
 using SgdDynamics.Networks;
 
 namespace SgdDynamics.Problems;
@@ -17,6 +18,9 @@ public interface INetworkLandscape
 
     /// <summary>True for epochs of permutations, false for draws with replacement.</summary>
     bool WithoutReplacement { get; }
+
+    /// <summary>The kernels' minibatch sampler (host code can ask it for any trajectory's indices).</summary>
+    IndexSampler Sampler { get; }
 
     /// <summary>Number of samples n.</summary>
     int SampleCount { get; }
