@@ -24,5 +24,6 @@ public static class Catalog
         new FiniteDataMasterEquationCase(),
         new RoughLandscapeSdeCase(),
         new SdeWeakOrderCase(),
+        new NetworkModesCase(),
     ];
 }
