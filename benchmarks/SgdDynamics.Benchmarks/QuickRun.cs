@@ -92,6 +92,12 @@ public static class QuickRun
             return;
         }
 
+        if (filter == "projections")
+        {
+            ProjectionBenchmarks.Run();
+            return;
+        }
+
         if (filter == "leastsquares")
         {
             LeastSquares();

@@ -23,9 +23,20 @@ public sealed class EnsembleModel
         DivergenceBound = (float)algorithm.DivergenceThreshold;
         Seed = algorithm.Seed;
         RecordSteps = algorithm.RecordSteps.ToArray();
-        Plan = Limits.StatisticsPlanFor(Dimension);
+        Plan = algorithm.FullCovariance ? StatisticsPlan.FullPairs : Limits.StatisticsPlanFor(Dimension);
+        HostStateSums = Plan == StatisticsPlan.FullPairs && Dimension > Limits.MaxDimension;
         Projection = algorithm.Projection;
     }
+
+    /// <summary>
+    /// True when the state's statistics are summed on the host from the tile's states (<see cref="TileMoments"/>): the full
+    /// covariance above <see cref="Limits.MaxDimension"/> (<see cref="EnsembleAlgorithm.FullCovariance"/>). The backends'
+    /// own reductions then compute only the counts.
+    /// </summary>
+    internal bool HostStateSums { get; }
+
+    /// <summary>The second moments of the projections (<see cref="ProjectionSpec.Plan"/>; coordinates when there are none).</summary>
+    public StatisticsPlan ProjectionPlan => Projection?.Plan ?? StatisticsPlan.Coordinates;
 
     /// <summary>Directions along which moments are also recorded, or null.</summary>
     public ProjectionSpec? Projection { get; }
@@ -57,7 +68,10 @@ public sealed class EnsembleModel
     /// <summary>Recorded steps (0 first, the last step last).</summary>
     public int[] RecordSteps { get; }
 
-    /// <summary>The statistics recorded: full pairs up to <see cref="Limits.MaxDimension"/>, coordinates only above.</summary>
+    /// <summary>
+    /// The statistics recorded: full pairs up to <see cref="Limits.MaxDimension"/> or with
+    /// <see cref="EnsembleAlgorithm.FullCovariance"/>, coordinates only above.
+    /// </summary>
     public StatisticsPlan Plan { get; }
 
     /// <summary>Statistics per record (see <see cref="TileLayout.Statistics(int, StatisticsPlan)"/>).</summary>

@@ -10,7 +10,10 @@ namespace SgdDynamics.Ensembles;
 /// <param name="Step">The step.</param>
 /// <param name="Time">t = step·η.</param>
 /// <param name="Moments">Moments of the coordinates.</param>
-/// <param name="Projected">Moments of the projections y = V(x − c) (K coordinates, no covariance) when the algorithm has a <see cref="ProjectionSpec"/>, else null.</param>
+/// <param name="Projected">
+/// Moments of the projections y = V(x − c) (K coordinates; with their K × K covariance when <see cref="ProjectionSpec.Covariance"/>)
+/// when the algorithm has a <see cref="ProjectionSpec"/>, else null.
+/// </param>
 public sealed record EnsembleRecord(int Step, double Time, Moments Moments, Moments? Projected = null);
 
 /// <summary>The outcome of an ensemble run.</summary>
@@ -100,7 +103,7 @@ public static class EnsembleSolver
         }
 
         var model = EnsembleModel.From(problem, algorithm);
-        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps, model.Plan, model.ProjectionCount);
+        var statistics = new EnsembleStatistics(model.Dimension, model.RecordSteps, model.Plan, model.ProjectionCount, model.ProjectionPlan);
         float[]? finalStates = keepFinalStates ? new float[checked((int)(r.Count * model.Dimension))] : null;
         var clock = Stopwatch.StartNew();
         backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
@@ -163,7 +166,7 @@ public static class EnsembleSolver
         var model = EnsembleModel.From(problem, algorithm);
         long total = algorithm.Trajectories;
         int d = model.Dimension;
-        var statistics = new EnsembleStatistics(d, model.RecordSteps, model.Plan, model.ProjectionCount);
+        var statistics = new EnsembleStatistics(d, model.RecordSteps, model.Plan, model.ProjectionCount, model.ProjectionPlan);
         float[]? states = keepFinalStates ? new float[checked((int)(total * d))] : null;
         long done = 0;
         double before = 0;
@@ -233,9 +236,14 @@ public static class EnsembleSolver
             throw new ArgumentException($"cannot resume after {resume.Done} of {total} trajectories (a multiple of {TileLayout.TileSize}, or all of them)", nameof(resume));
         }
 
-        if (resume.Statistics.ProjectionCount != model.ProjectionCount)
+        if (resume.Statistics.ProjectionCount != model.ProjectionCount || resume.Statistics.ProjectionPlan != model.ProjectionPlan)
         {
-            throw new ArgumentException("the statistics to resume from have another number of projections", nameof(resume));
+            throw new ArgumentException("the statistics to resume from have another number of projections or record their covariance differently", nameof(resume));
+        }
+
+        if (resume.Statistics.Plan != model.Plan)
+        {
+            throw new ArgumentException($"the statistics to resume from hold {resume.Statistics.Plan} moments, the run records {model.Plan}", nameof(resume));
         }
 
         if (resume.Statistics.Dimension != model.Dimension || !resume.Statistics.RecordSteps.SequenceEqual(model.RecordSteps))

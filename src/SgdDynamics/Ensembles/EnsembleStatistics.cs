@@ -31,17 +31,31 @@ public sealed class EnsembleStatistics
     /// <paramref name="projections"/> projected coordinates (0: none; see <see cref="ProjectionSpec"/>) recorded per coordinate.
     /// </summary>
     public EnsembleStatistics(int dimension, IReadOnlyList<int> recordSteps, StatisticsPlan plan, int projections)
+        : this(dimension, recordSteps, plan, projections, StatisticsPlan.Coordinates)
+    {
+    }
+
+    /// <summary>
+    /// Empty statistics as <see cref="EnsembleStatistics(int, IReadOnlyList{int}, StatisticsPlan)"/>, with
+    /// <paramref name="projections"/> projected coordinates (0: none; see <see cref="ProjectionSpec"/>) recorded under
+    /// <paramref name="projectionPlan"/> (<see cref="StatisticsPlan.FullPairs"/>: with their covariance).
+    /// </summary>
+    public EnsembleStatistics(int dimension, IReadOnlyList<int> recordSteps, StatisticsPlan plan, int projections, StatisticsPlan projectionPlan)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(projections);
         Dimension = dimension;
         Plan = plan;
         ProjectionCount = projections;
+        ProjectionPlan = projectionPlan;
         RecordSteps = recordSteps.ToArray();
         records = RecordSteps.Select(_ => new MomentAccumulator(dimension, plan)).ToArray();
         this.projections = projections == 0
             ? []
-            : RecordSteps.Select(_ => new MomentAccumulator(ProjectionCount, StatisticsPlan.Coordinates)).ToArray();
+            : RecordSteps.Select(_ => new MomentAccumulator(ProjectionCount, projectionPlan)).ToArray();
     }
+
+    /// <summary>The second moments of the projections: all pairs (their covariance) or the squares only.</summary>
+    public StatisticsPlan ProjectionPlan { get; }
 
     /// <summary>Number K of projected coordinates recorded (0: none).</summary>
     public int ProjectionCount { get; }
@@ -64,7 +78,7 @@ public sealed class EnsembleStatistics
     public MomentAccumulator this[int record] => records[record];
 
     /// <summary>Empty statistics of the same shape (a worker's local copy).</summary>
-    public EnsembleStatistics CreateEmpty() => new(Dimension, RecordSteps, Plan, ProjectionCount);
+    public EnsembleStatistics CreateEmpty() => new(Dimension, RecordSteps, Plan, ProjectionCount, ProjectionPlan);
 
     /// <summary>Adds one tile: its valid and diverged counts and its sums in <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> order.</summary>
     public void Deposit(int record, long valid, long diverged, ReadOnlySpan<double> sums)
@@ -75,17 +89,19 @@ public sealed class EnsembleStatistics
     }
 
     /// <summary>
-    /// Adds one tile of projections: its valid and diverged counts and the sums of <see cref="ProjectionSpec"/>
-    /// (Σy, Σy², Σy³, Σy⁴, K each).
+    /// Adds one tile of projections: its valid and diverged counts and the sums of <see cref="ProjectionSpec"/> in the
+    /// order of <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> for K coordinates and <see cref="ProjectionPlan"/>
+    /// (Σy, then Σy_a y_b for a ≤ b or Σy², then Σy³, Σy⁴).
     /// </summary>
     public void DepositProjections(int record, long valid, long diverged, ReadOnlySpan<double> sums)
     {
         int k = ProjectionCount;
-        Projections(record).DepositTile(valid, diverged, sums[..k], sums.Slice(k, k), sums.Slice(2 * k, k), sums.Slice(3 * k, k));
+        int products = TileLayout.ProductCount(k, ProjectionPlan);
+        Projections(record).DepositTile(valid, diverged, sums[..k], sums.Slice(k, products), sums.Slice(k + products, k), sums.Slice(2 * k + products, k));
     }
 
     /// <summary>Adds another run's statistics (exact).</summary>
-    /// <exception cref="ArgumentException">The plans or the numbers of projections differ.</exception>
+    /// <exception cref="ArgumentException">The plans, the numbers of projections or their plans differ.</exception>
     public void Merge(EnsembleStatistics other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -94,9 +110,9 @@ public sealed class EnsembleStatistics
             throw new ArgumentException($"cannot merge {other.Plan} statistics into {Plan} statistics", nameof(other));
         }
 
-        if (other.ProjectionCount != ProjectionCount)
+        if (other.ProjectionCount != ProjectionCount || other.ProjectionPlan != ProjectionPlan)
         {
-            throw new ArgumentException($"cannot merge statistics with {other.ProjectionCount} projections into ones with {ProjectionCount}", nameof(other));
+            throw new ArgumentException($"cannot merge statistics with {other.ProjectionCount} projections ({other.ProjectionPlan}) into ones with {ProjectionCount} ({ProjectionPlan})", nameof(other));
         }
 
         for (int r = 0; r < records.Length; r++)

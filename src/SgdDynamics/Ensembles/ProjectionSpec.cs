@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using SgdDynamics.Kernels.Statistics;
 
 namespace SgdDynamics.Ensembles;
@@ -5,18 +6,27 @@ namespace SgdDynamics.Ensembles;
 /// <summary>
 /// Directions along which an ensemble also records moments: for K directions v_k (rows of <see cref="Directions"/>,
 /// K × d) and a centre c, each trajectory's projections y_k = Σ_i v_ki (x_i − c_i), computed in double from the float32
-/// state in the fixed order i = 0 … d − 1 (the same host code on every backend), with their tile sums Σy, Σy², Σy³,
-/// Σy⁴ reduced in the order of <see cref="TileLayout"/> and accumulated exactly, like the coordinate statistics.
+/// state in the fixed order i = 0 … d − 1 (the same host code on every backend, <see cref="TileMoments"/>), with their
+/// tile sums Σy, Σy², Σy³, Σy⁴ — and, with <see cref="Covariance"/>, the pair sums Σy_a y_b (a ≤ b) — reduced in the order of
+/// <see cref="TileLayout"/> and accumulated exactly, like the coordinate statistics.
 /// The directions need not be unit vectors; they are used as given.
 /// </summary>
-public sealed class ProjectionSpec
+/// <remarks>
+/// Memory: each record holds 4K exact sums, or 3K + K(K+1)/2 with <see cref="Covariance"/>, of 136 bytes each (17 limbs
+/// of 64 bits), once per worker thread and once merged — K = 386 with the covariance: 75 K sums, 10 MiB a record and a buffer;
+/// K = 2000: 2.0 M sums, 272 MiB. See <see cref="SumsPerRecord"/>.
+/// </remarks>
+public sealed class ProjectionSpec : IEquatable<ProjectionSpec>
 {
     private readonly double[] centre;
     private readonly double[] directions;
 
-    /// <summary>K directions (rows of <paramref name="directions"/>, K × d) about <paramref name="centre"/> (length d).</summary>
+    /// <summary>
+    /// K directions (rows of <paramref name="directions"/>, K × d) about <paramref name="centre"/> (length d); with
+    /// <paramref name="covariance"/> the K × K covariance of the projections is recorded too.
+    /// </summary>
     /// <exception cref="ArgumentException">The shapes disagree, K is outside 1 … <see cref="TileLayout.MaxCoordinates"/> or a value is not finite.</exception>
-    public ProjectionSpec(double[] centre, double[,] directions)
+    public ProjectionSpec(double[] centre, double[,] directions, bool covariance = false)
     {
         ArgumentNullException.ThrowIfNull(centre);
         ArgumentNullException.ThrowIfNull(directions);
@@ -49,6 +59,7 @@ public sealed class ProjectionSpec
 
         Count = k;
         Dimension = d;
+        Covariance = covariance;
     }
 
     /// <summary>Number K of directions.</summary>
@@ -56,6 +67,24 @@ public sealed class ProjectionSpec
 
     /// <summary>Dimension d of a state.</summary>
     public int Dimension { get; }
+
+    /// <summary>Whether the K × K covariance of the projections is recorded (the pair sums Σy_a y_b, a ≤ b).</summary>
+    public bool Covariance { get; }
+
+    /// <summary>The second moments recorded: all pairs with <see cref="Covariance"/>, else the squares only.</summary>
+    public StatisticsPlan Plan => Covariance ? StatisticsPlan.FullPairs : StatisticsPlan.Coordinates;
+
+    /// <summary>Exact sums per record: 3K + K(K+1)/2 with <see cref="Covariance"/>, else 4K.</summary>
+    public long SumsPerRecord => 3L * Count + (Covariance ? Count * (Count + 1L) / 2 : Count);
+
+    /// <summary>
+    /// The .npy file the directions were read from (full path), or null when they were given in code or inline; a scenario
+    /// writes it back with the directions' <see cref="Fingerprint"/>.
+    /// </summary>
+    public string? DirectionsFile { get; init; }
+
+    /// <summary>True when the scenario gave the centre as <c>"initial"</c> (the initial law's mean, which <see cref="Centre"/> holds).</summary>
+    public bool CentreIsInitialMean { get; init; }
 
     /// <summary>The centre c (a copy).</summary>
     public double[] Centre => (double[])centre.Clone();
@@ -78,88 +107,50 @@ public sealed class ProjectionSpec
         }
     }
 
-    /// <summary>Statistics per record: K sums, K squares, K cubes, K fourth powers.</summary>
-    internal int StatisticCount => 4 * Count;
+    /// <summary>Statistics per record, in the order of <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> for K coordinates and <see cref="Plan"/>.</summary>
+    internal int StatisticCount => TileLayout.StatisticCount(Count, Plan);
+
+    /// <summary>Doubles of the scratch <c>y</c> of <see cref="TileSums"/>.</summary>
+    internal int ScratchLength => TileMoments.ScratchLength(Count);
+
+    /// <summary>SHA-256 (lower-case hex) of the directions as float64 little-endian values, K × d row-major: what a written scenario pins the file by.</summary>
+    public string Fingerprint()
+    {
+        var bytes = new byte[directions.Length * sizeof(double)];
+        Buffer.BlockCopy(directions, 0, bytes, 0, bytes.Length);
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (int i = 0; i < bytes.Length; i += sizeof(double))
+            {
+                Array.Reverse(bytes, i, sizeof(double));
+            }
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
 
     /// <summary>
-    /// The tile sums of the projections in the order of <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> with
-    /// <see cref="StatisticsPlan.Coordinates"/> for K coordinates: <paramref name="state"/>[i·TileSize + s] is coordinate i
-    /// of slot s widened from float (read only for included slots), <paramref name="included"/> which slots count (valid, not diverged);
-    /// <paramref name="y"/> is scratch of K·<see cref="TileLayout.TileSize"/>.
+    /// The tile sums of the projections in the order of <see cref="TileLayout.Statistics(int, StatisticsPlan)"/> for K
+    /// coordinates and <see cref="Plan"/>: <paramref name="state"/>[i·TileSize + s] is coordinate i of slot s widened from
+    /// float (read only for included slots), <paramref name="included"/> which slots count (valid, not diverged);
+    /// <paramref name="centred"/> is scratch of d·<see cref="TileLayout.TileSize"/>, <paramref name="y"/> of <see cref="ScratchLength"/>.
     /// </summary>
-    internal void TileSums(ReadOnlySpan<double> state, ReadOnlySpan<bool> included, Span<double> y, Span<double> sums)
+    internal void TileSums(ReadOnlySpan<double> state, ReadOnlySpan<bool> included, Span<double> centred, Span<double> y, Span<double> sums)
     {
-        const int tile = TileLayout.TileSize;
-        int d = Dimension;
-        var x = new double[d];
-        for (int slot = 0; slot < tile; slot++)
-        {
-            if (!included[slot])
-            {
-                for (int a = 0; a < Count; a++)
-                {
-                    y[a * tile + slot] = 0.0;
-                }
-
-                continue;
-            }
-
-            for (int i = 0; i < d; i++)
-            {
-                x[i] = state[i * tile + slot] - centre[i];
-            }
-
-            for (int a = 0; a < Count; a++)
-            {
-                ReadOnlySpan<double> v = directions.AsSpan(a * d, d);
-                double acc = 0.0;
-                for (int i = 0; i < d; i++)
-                {
-                    acc += v[i] * x[i];
-                }
-
-                y[a * tile + slot] = acc;
-            }
-        }
-
-        for (int kind = 0; kind < 4; kind++)
-        {
-            for (int a = 0; a < Count; a++)
-            {
-                sums[kind * Count + a] = TileSum(y.Slice(a * tile, tile), kind + TileLayout.Sum);
-            }
-        }
+        TileMoments.Project(state, centre, directions, Count, included, centred, y);
+        TileMoments.Sums(y, Count, Plan, sums);
     }
 
-    /// <summary>The tile sum of one kind in the canonical order of <see cref="TileLayout"/> (eight partial sums, then <see cref="TileLayout.Combine"/>).</summary>
-    private static double TileSum(ReadOnlySpan<double> y, int kind)
-    {
-        Span<double> partial = stackalloc double[8];
-        partial.Clear();
-        for (int block = 0; block < TileLayout.TileSize; block += TileLayout.BlockSize)
-        {
-            for (int j = 0; j < 8; j++)
-            {
-                partial[j] += Value(kind, y[block + j]) + Value(kind, y[block + j + 8]);
-            }
-        }
+    /// <summary>True when both have the same directions, centre, covariance option and source (file, centre given as the initial mean).</summary>
+    public bool Equals(ProjectionSpec? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            (Count == other.Count && Dimension == other.Dimension && Covariance == other.Covariance
+             && DirectionsFile == other.DirectionsFile && CentreIsInitialMean == other.CentreIsInitialMean
+             && centre.AsSpan().SequenceEqual(other.centre) && directions.AsSpan().SequenceEqual(other.directions)));
 
-        return TileLayout.Combine(partial[0], partial[1], partial[2], partial[3], partial[4], partial[5], partial[6], partial[7]);
-    }
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as ProjectionSpec);
 
-    private static double Value(int kind, double a)
-    {
-        if (kind == TileLayout.Sum)
-        {
-            return a;
-        }
-
-        if (kind == TileLayout.Product)
-        {
-            return a * a;
-        }
-
-        double square = a * a;
-        return kind == TileLayout.Cube ? square * a : square * square;
-    }
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Count, Dimension, Covariance, DirectionsFile, CentreIsInitialMean, directions[0], centre[0]);
 }

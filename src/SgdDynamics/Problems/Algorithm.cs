@@ -115,6 +115,14 @@ public sealed record EnsembleAlgorithm : Algorithm
     /// <summary>Directions along which moments are also recorded (null: none); see <see cref="Ensembles.ProjectionSpec"/>.</summary>
     public Ensembles.ProjectionSpec? Projection { get; init; }
 
+    /// <summary>
+    /// Record the full covariance of the state (all pairs Σ x_i x_j, i ≤ j) also above <see cref="Limits.MaxDimension"/>, up
+    /// to <see cref="Limits.MaxStateDimension"/>: d(d+1)/2 + 3d exact sums of 136 bytes a record and a buffer (d = 386:
+    /// 10 MiB; d = 4096: 1.1 GiB), summed on the host in the canonical tile order. Up to <see cref="Limits.MaxDimension"/>
+    /// the covariance is always recorded and this changes nothing.
+    /// </summary>
+    public bool FullCovariance { get; init; }
+
     /// <inheritdoc/>
     public override string TypeName => "ensemble";
 }

@@ -228,7 +228,9 @@ public sealed class IlgpuBackend : IEnsembleBackend
             long padded = (range.Count + TileLayout.TileSize - 1) / TileLayout.TileSize * TileLayout.TileSize;
             long slots = Math.Min(padded, backend.chunkSlots);
             long tiles = slots / TileLayout.TileSize;
-            int[] codes = TileLayout.Statistics(d, model.Plan);
+            // the full covariance above 64 coordinates is summed on the host (model.HostStateSums): the device computes the counts only
+            bool stateOnHost = model.HostStateSums;
+            int[] codes = stateOnHost ? [TileLayout.Encode(TileLayout.Sum, 0, 0)] : TileLayout.Statistics(d, model.Plan);
             int auxiliaryRows = dynamics.AuxiliaryVectors * d;
 
             using var statisticCodes = accelerator.Allocate1D(codes);
@@ -241,11 +243,14 @@ public sealed class IlgpuBackend : IEnsembleBackend
             var hostCounts = new int[2 * tiles];
             int[] steps = model.RecordSteps;
             ProjectionSpec? projection = model.Projection;
-            float[] hostStates = projection is null ? [] : new float[d * slots];
-            double[] tileStates = projection is null ? [] : new double[d * TileLayout.TileSize];
+            bool statesToHost = projection is not null || stateOnHost;
+            float[] hostStates = statesToHost ? new float[d * slots] : [];
+            double[] tileStates = statesToHost ? new double[TileMoments.ScratchLength(d)] : [];
             var included = new bool[TileLayout.TileSize];
-            double[] projected = new double[model.ProjectionCount * TileLayout.TileSize];
-            double[] projectionSums = new double[4 * model.ProjectionCount];
+            double[] projected = projection is null ? [] : new double[projection.ScratchLength];
+            double[] centred = projection is null ? [] : new double[d * TileLayout.TileSize];
+            double[] projectionSums = projection is null ? [] : new double[projection.StatisticCount];
+            double[] stateSums = stateOnHost ? new double[model.StatisticCount] : [];
 
             for (long offset = 0; offset < range.Count; offset += slots)
             {
@@ -281,18 +286,26 @@ public sealed class IlgpuBackend : IEnsembleBackend
                 void Reduce(int record)
                 {
                     tileCounts((int)chunkTiles, x.View, valid, counts.View);
-                    tileSums((int)(chunkTiles * codes.Length), x.View, slots, statisticCodes.View, valid, sums.View);
-                    accelerator.Synchronize();
-                    ((ArrayView<int>)counts.View).SubView(0, 2 * chunkTiles).CopyToCPU(hostCounts.AsSpan(0, (int)(2 * chunkTiles)));
-                    ((ArrayView<double>)sums.View).SubView(0, chunkTiles * codes.Length).CopyToCPU(hostSums.AsSpan(0, (int)(chunkTiles * codes.Length)));
-                    for (long t = 0; t < chunkTiles; t++)
+                    if (!stateOnHost)
                     {
-                        statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], hostSums.AsSpan((int)(t * codes.Length), codes.Length));
+                        tileSums((int)(chunkTiles * codes.Length), x.View, slots, statisticCodes.View, valid, sums.View);
                     }
 
-                    if (projection is not null)
+                    accelerator.Synchronize();
+                    ((ArrayView<int>)counts.View).SubView(0, 2 * chunkTiles).CopyToCPU(hostCounts.AsSpan(0, (int)(2 * chunkTiles)));
+                    if (!stateOnHost)
                     {
-                        // the projections are computed on the host from the float states, by the same code as the managed backend's
+                        ((ArrayView<double>)sums.View).SubView(0, chunkTiles * codes.Length).CopyToCPU(hostSums.AsSpan(0, (int)(chunkTiles * codes.Length)));
+                        for (long t = 0; t < chunkTiles; t++)
+                        {
+                            statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], hostSums.AsSpan((int)(t * codes.Length), codes.Length));
+                        }
+                    }
+
+                    if (statesToHost)
+                    {
+                        // the projections (and the full covariance above 64 coordinates) are computed on the host from the
+                        // float states, by the same code as the managed backend's
                         ((ArrayView<float>)x.View).CopyToCPU(hostStates.AsSpan());
                         for (long t = 0; t < chunkTiles; t++)
                         {
@@ -306,8 +319,17 @@ public sealed class IlgpuBackend : IEnsembleBackend
                                 }
                             }
 
-                            projection.TileSums(tileStates, included, projected, projectionSums);
-                            statistics.DepositProjections(record, hostCounts[2 * t], hostCounts[2 * t + 1], projectionSums);
+                            if (stateOnHost)
+                            {
+                                TileMoments.Sums(tileStates, d, model.Plan, stateSums);
+                                statistics.Deposit(record, hostCounts[2 * t], hostCounts[2 * t + 1], stateSums);
+                            }
+
+                            if (projection is not null)
+                            {
+                                projection.TileSums(tileStates, included, centred, projected, projectionSums);
+                                statistics.DepositProjections(record, hostCounts[2 * t], hostCounts[2 * t + 1], projectionSums);
+                            }
                         }
                     }
                 }

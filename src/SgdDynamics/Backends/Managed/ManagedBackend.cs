@@ -209,6 +209,7 @@ public sealed class ManagedBackend : IEnsembleBackend
         private readonly ProjectionSpec? projection;
         private readonly bool[] included = new bool[TileLayout.TileSize];
         private readonly double[] projected;
+        private readonly double[] centred;
         private readonly double[] projectionSums;
         private readonly T* normals;
         private readonly int stepsPerFill;
@@ -226,16 +227,18 @@ public sealed class ManagedBackend : IEnsembleBackend
             this.auxiliaryVectors = auxiliaryVectors;
             Statistics = local;
             d = model.Dimension;
-            statistics = TileLayout.Statistics(d, model.Plan);
-            sums = new double[statistics.Length];
+            statistics = model.HostStateSums ? [] : TileLayout.Statistics(d, model.Plan);
+            sums = new double[model.StatisticCount];
             projection = model.Projection;
-            projected = new double[model.ProjectionCount * TileLayout.TileSize];
-            projectionSums = new double[4 * model.ProjectionCount];
+            projected = projection is null ? [] : new double[projection.ScratchLength];
+            centred = projection is null ? [] : new double[d * TileLayout.TileSize];
+            projectionSums = projection is null ? [] : new double[projection.StatisticCount];
             x = (T*)Allocate(TileLayout.TileSize / T.Width * d * sizeof(T));
             auxiliary = (T*)Allocate(TileLayout.TileSize / T.Width * auxiliaryVectors * d * sizeof(T));
             g = (T*)Allocate((d + scratchCoordinates) * sizeof(T));
             keys = (byte*)Allocate(TileLayout.TileSize / T.Width * T.KeyBytes);
-            coordinates = (double*)Allocate(d * TileLayout.TileSize * sizeof(double));
+            // whole groups of rows for the host routine's pair sums (the rows past d stay zero)
+            coordinates = (double*)Allocate(TileMoments.ScratchLength(d) * sizeof(double));
 
             // normals and uniforms of a run of steps, about 16 KiB so they stay in L1 (at least one step, and the d initial normals)
             int perStep = BufferedNormals<T>.ValuesPerStep(Math.Max(normalsPerStep, d), uniformsPerStep, indicesPerStep);
@@ -364,6 +367,12 @@ public sealed class ManagedBackend : IEnsembleBackend
                 }
             }
 
+            if (model.HostStateSums)
+            {
+                // the full covariance above 64 coordinates: the host routine, as for projections
+                TileMoments.Sums(new ReadOnlySpan<double>(coordinates, TileMoments.ScratchLength(d)), d, model.Plan, sums);
+            }
+
             for (int s = 0; s < statistics.Length; s++)
             {
                 int code = statistics[s];
@@ -386,7 +395,7 @@ public sealed class ManagedBackend : IEnsembleBackend
                     included[slot] = slot < valid && !float.IsNaN(((float*)(x + slot / T.Width * d))[slot % T.Width]);
                 }
 
-                projection.TileSums(new ReadOnlySpan<double>(coordinates, d * TileLayout.TileSize), included, projected, projectionSums);
+                projection.TileSums(new ReadOnlySpan<double>(coordinates, d * TileLayout.TileSize), included, centred, projected, projectionSums);
                 Statistics.DepositProjections(record, validCount, diverged, projectionSums);
             }
         }
