@@ -1,54 +1,448 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using SgdDynamics.Output;
 
 namespace SgdDynamics.Data;
 
-/// <summary>NumPy <c>.npy</c> files (format version 1.0, little-endian float64, C order).</summary>
+/// <summary>A NumPy .npy file that is missing, unreadable, malformed or of a kind the reader does not take; the message names the file.</summary>
+public sealed class NpyFileException : IOException
+{
+    /// <summary>An exception with the given message.</summary>
+    public NpyFileException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>An exception with the given message, caused by <paramref name="inner"/>.</summary>
+    public NpyFileException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
+
+/// <summary>An array read from a .npy file: its shape and its values in C (row-major) order, widened to double.</summary>
+/// <param name="Path">The full path of the file read.</param>
+/// <param name="Shape">The shape (empty for a scalar).</param>
+/// <param name="Values">The values, row-major.</param>
+/// <param name="DataType">The file's dtype: <c>&lt;f8</c> or <c>&lt;f4</c>.</param>
+public sealed record NpyArray(string Path, IReadOnlyList<int> Shape, double[] Values, string DataType);
+
+/// <summary>
+/// A small, strict reader and writer of NumPy's .npy format (format versions 1.0, 2.0 and 3.0): the magic
+/// <c>\x93NUMPY</c>, the version, the header length (16 bits little-endian in 1.0, 32 bits after), the header — a Python
+/// dict literal with exactly the keys <c>descr</c>, <c>fortran_order</c> and <c>shape</c>, padded with spaces and ending in
+/// a newline — then the data. The reader takes little-endian float64 (<c>&lt;f8</c>) and float32 (<c>&lt;f4</c>) arrays in
+/// C order only, and refuses anything else with a message naming the file and what is wrong: a bad magic, an unknown
+/// version, a malformed header, another dtype, Fortran order, a shape other than the one asked for, a file shorter than
+/// its header says (truncated) or longer.
+/// </summary>
+/// <remarks>
+/// Bounded: the header holds at most <see cref="MaxHeaderBytes"/> bytes, and nothing is allocated for the data before the
+/// shape is checked against the caller's limit on values and the file's length against the shape.
+/// </remarks>
 public static class NpyFile
 {
-    /// <summary>Writes a 1-D float64 array.</summary>
+    /// <summary>The most bytes of a header read.</summary>
+    public const int MaxHeaderBytes = 1 << 16;
+
+    /// <summary>The most values read unless the caller says otherwise: 2²⁷ (1 GiB of float64).</summary>
+    public const long DefaultMaxValues = 1L << 27;
+
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    /// <summary>Reads an array of any shape.</summary>
+    /// <exception cref="NpyFileException">The file is missing, unreadable, malformed or not a C-order float64/float32 array of at most <paramref name="maxValues"/> values.</exception>
+    public static NpyArray Read(string path, long maxValues = DefaultMaxValues)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = System.IO.Path.GetFullPath(path);
+        try
+        {
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            return ReadStream(stream, full, maxValues);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not NpyFileException)
+        {
+            string why = e is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read ({e.Message})";
+            throw new NpyFileException($"{full}: {why}", e);
+        }
+    }
+
+    /// <summary>Reads a 2-D array (rows × columns, each at least 1) into a matrix.</summary>
+    /// <exception cref="NpyFileException">As <see cref="Read"/>, or the array is not 2-D with rows and columns.</exception>
+    public static double[,] ReadMatrix(string path, long maxValues = DefaultMaxValues)
+    {
+        NpyArray array = Read(path, maxValues);
+        if (array.Shape.Count != 2 || array.Shape[0] < 1 || array.Shape[1] < 1)
+        {
+            throw new NpyFileException($"{array.Path}: shape {ShapeText(array.Shape)}, expected a 2-D array with at least one row and one column");
+        }
+
+        var matrix = new double[array.Shape[0], array.Shape[1]];
+        Buffer.BlockCopy(array.Values, 0, matrix, 0, array.Values.Length * sizeof(double));
+        return matrix;
+    }
+
+    /// <summary>Reads a 1-D array.</summary>
+    /// <exception cref="NpyFileException">As <see cref="Read"/>, or the array is not 1-D.</exception>
+    public static double[] ReadVector(string path, long maxValues = DefaultMaxValues)
+    {
+        NpyArray array = Read(path, maxValues);
+        return array.Shape.Count == 1
+            ? array.Values
+            : throw new NpyFileException($"{array.Path}: shape {ShapeText(array.Shape)}, expected a 1-D array");
+    }
+
+    /// <summary>Writes a 1-D float64 array (format 1.0, C order) to <paramref name="path"/>, atomically.</summary>
     public static void Write(string path, double[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        Write(path, values, [values.Length]);
+        Write(path, [values.Length], values);
     }
 
-    /// <summary>Writes a 2-D float64 array in C order.</summary>
+    /// <summary>Writes a 2-D float64 array (format 1.0, C order) to <paramref name="path"/>, atomically.</summary>
     public static void Write(string path, double[,] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        int rows = values.GetLength(0), columns = values.GetLength(1);
-        var flat = new double[rows * columns];
+        var flat = new double[values.Length];
         Buffer.BlockCopy(values, 0, flat, 0, flat.Length * sizeof(double));
-        Write(path, flat, [rows, columns]);
+        Write(path, [values.GetLength(0), values.GetLength(1)], flat);
     }
 
-    private static void Write(string path, double[] flat, int[] shape)
+    /// <summary>The header text of a float64 C-order array of <paramref name="shape"/>, padded so that the data starts at a multiple of 64 bytes.</summary>
+    internal static string Header(IReadOnlyList<int> shape)
+    {
+        string dict = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {ShapeText(shape)}, }}";
+        int unpadded = Magic.Length + 2 + 2 + dict.Length + 1;
+        return dict + new string(' ', (64 - (unpadded % 64)) % 64) + "\n";
+    }
+
+    private static void Write(string path, int[] shape, double[] values)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string shapeText = shape.Length == 1
-            ? string.Create(CultureInfo.InvariantCulture, $"({shape[0]},)")
-            : "(" + string.Join(", ", shape.Select(s => s.ToString(CultureInfo.InvariantCulture))) + ")";
-        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shapeText}, }}";
-        int total = 10 + header.Length + 1;
-        header += new string(' ', ((total + 63) / 64 * 64) - total) + "\n";
-        using var stream = new MemoryStream();
-        stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']);
-        stream.WriteByte(1);
-        stream.WriteByte(0);
-        byte[] headerBytes = Encoding.ASCII.GetBytes(header);
-        stream.WriteByte((byte)(headerBytes.Length & 0xff));
-        stream.WriteByte((byte)(headerBytes.Length >> 8));
-        stream.Write(headerBytes);
-        var data = new byte[flat.Length * sizeof(double)];
-        Buffer.BlockCopy(flat, 0, data, 0, data.Length);
-        if (!BitConverter.IsLittleEndian)
+        byte[] header = Encoding.ASCII.GetBytes(Header(shape));
+        AtomicFile.Write(path, stream =>
         {
-            throw new PlatformNotSupportedException("the .npy writer writes little-endian data on little-endian machines only");
+            stream.Write(Magic);
+            stream.Write([1, 0]);
+            Span<byte> length = stackalloc byte[2];
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            if (BitConverter.IsLittleEndian)
+            {
+                stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else
+            {
+                var bytes = new byte[sizeof(double)];
+                foreach (double v in values)
+                {
+                    BinaryPrimitives.WriteDoubleLittleEndian(bytes, v);
+                    stream.Write(bytes);
+                }
+            }
+        });
+    }
+
+    private static NpyArray ReadStream(FileStream stream, string path, long maxValues)
+    {
+        if (!stream.CanSeek)
+        {
+            throw new NpyFileException($"{path}: not a regular file");
         }
 
-        stream.Write(data);
-        AtomicFile.WriteAllBytes(path, stream.ToArray());
+        Span<byte> start = stackalloc byte[Magic.Length + 2];
+        int got = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        if (got < Magic.Length || !start[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new NpyFileException($"{path}: not a NumPy .npy file (bad magic: it does not start with \\x93NUMPY)");
+        }
+
+        if (got < start.Length)
+        {
+            throw new NpyFileException($"{path}: truncated in the format version");
+        }
+
+        int major = start[Magic.Length], minor = start[Magic.Length + 1];
+        if (major is < 1 or > 3 || minor != 0)
+        {
+            throw new NpyFileException($"{path}: unsupported .npy format version {major}.{minor} (this reader takes 1.0, 2.0 and 3.0)");
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[major == 1 ? 2 : 4];
+        if (stream.ReadAtLeast(lengthBytes, lengthBytes.Length, throwOnEndOfStream: false) < lengthBytes.Length)
+        {
+            throw new NpyFileException($"{path}: truncated in the header length");
+        }
+
+        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new NpyFileException($"{path}: a header of {headerLength:N0} bytes (at most {MaxHeaderBytes:N0} are read)");
+        }
+
+        var headerBytes = new byte[headerLength];
+        if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
+        {
+            throw new NpyFileException($"{path}: truncated in the header ({headerLength} bytes announced)");
+        }
+
+        string header;
+        try
+        {
+            header = major == 3 ? new UTF8Encoding(false, true).GetString(headerBytes) : Encoding.Latin1.GetString(headerBytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new NpyFileException($"{path}: the header is not valid UTF-8", e);
+        }
+
+        (string descr, bool fortran, int[] shape) = HeaderParser.Parse(header, path);
+        int itemSize = descr switch
+        {
+            "<f8" => sizeof(double),
+            "<f4" => sizeof(float),
+            _ => throw new NpyFileException($"{path}: unsupported dtype '{descr}' (this reader takes little-endian float64 '<f8' and float32 '<f4')"),
+        };
+        if (fortran)
+        {
+            throw new NpyFileException($"{path}: the array is in Fortran order (fortran_order: True); save it in C order (numpy.ascontiguousarray)");
+        }
+
+        long count = 1;
+        foreach (int n in shape)
+        {
+            count *= n;
+            if (count > maxValues)
+            {
+                throw new NpyFileException($"{path}: shape {ShapeText(shape)} holds more than {maxValues:N0} values (the most read here)");
+            }
+        }
+
+        long dataStart = Magic.Length + 2 + lengthBytes.Length + headerLength;
+        long expected = count * itemSize;
+        long actual = stream.Length - dataStart;
+        if (actual < expected)
+        {
+            throw new NpyFileException($"{path}: truncated: shape {ShapeText(shape)} of '{descr}' needs {expected:N0} bytes of data, the file holds {actual:N0}");
+        }
+
+        if (actual > expected)
+        {
+            throw new NpyFileException($"{path}: {actual - expected:N0} bytes after the data of shape {ShapeText(shape)} of '{descr}'");
+        }
+
+        var bytes = new byte[expected];
+        if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
+        {
+            throw new NpyFileException($"{path}: truncated while reading the data");
+        }
+
+        var values = new double[count];
+        for (long i = 0; i < count; i++)
+        {
+            values[i] = itemSize == sizeof(double)
+                ? BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * itemSize)))
+                : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * itemSize)));
+        }
+
+        return new NpyArray(path, shape, values, descr);
+    }
+
+    private static string ShapeText(IReadOnlyList<int> shape) => shape.Count switch
+    {
+        0 => "()",
+        1 => string.Create(CultureInfo.InvariantCulture, $"({shape[0]},)"),
+        _ => "(" + string.Join(", ", shape.Select(n => n.ToString(CultureInfo.InvariantCulture))) + ")",
+    };
+
+    /// <summary>The header's Python dict literal: string keys; string, True/False and tuple-of-integers values.</summary>
+    private struct HeaderParser
+    {
+        private readonly string text;
+        private readonly string path;
+        private int position;
+
+        private HeaderParser(string text, string path)
+        {
+            this.text = text;
+            this.path = path;
+        }
+
+        public static (string Descr, bool Fortran, int[] Shape) Parse(string header, string path)
+        {
+            var parser = new HeaderParser(header, path);
+            return parser.Dict();
+        }
+
+        private (string, bool, int[]) Dict()
+        {
+            string? descr = null;
+            bool? fortran = null;
+            int[]? shape = null;
+            Skip();
+            Expect('{');
+            Skip();
+            while (Peek() != '}')
+            {
+                string key = String();
+                Skip();
+                Expect(':');
+                Skip();
+                switch (key)
+                {
+                    case "descr" when descr is null:
+                        descr = String();
+                        break;
+                    case "fortran_order" when fortran is null:
+                        fortran = Boolean();
+                        break;
+                    case "shape" when shape is null:
+                        shape = Tuple();
+                        break;
+                    case "descr" or "fortran_order" or "shape":
+                        throw Error($"the key '{key}' appears twice");
+                    default:
+                        throw Error($"unexpected key '{key}' (expected descr, fortran_order and shape)");
+                }
+
+                Skip();
+                if (Peek() == ',')
+                {
+                    position++;
+                    Skip();
+                }
+                else if (Peek() != '}')
+                {
+                    throw Error("expected ',' or '}'");
+                }
+            }
+
+            position++;
+            while (position < text.Length && text[position] is ' ' or '\n' or '\t' or '\r')
+            {
+                position++;
+            }
+
+            if (position != text.Length)
+            {
+                throw Error("text after the header's dict");
+            }
+
+            if (descr is null || fortran is null || shape is null)
+            {
+                throw Error($"the header lacks '{(descr is null ? "descr" : fortran is null ? "fortran_order" : "shape")}'");
+            }
+
+            return (descr, fortran.Value, shape);
+        }
+
+        private string String()
+        {
+            char quote = Peek();
+            if (quote is not ('\'' or '"'))
+            {
+                throw Error("expected a quoted string");
+            }
+
+            int end = text.IndexOf(quote, position + 1);
+            if (end < 0)
+            {
+                throw Error("an unterminated string");
+            }
+
+            string value = text[(position + 1)..end];
+            if (value.Contains('\\'))
+            {
+                throw Error("escapes in a string are not supported");
+            }
+
+            position = end + 1;
+            return value;
+        }
+
+        private bool Boolean()
+        {
+            foreach ((string word, bool value) in new[] { ("True", true), ("False", false) })
+            {
+                if (string.CompareOrdinal(text, position, word, 0, word.Length) == 0)
+                {
+                    position += word.Length;
+                    return value;
+                }
+            }
+
+            throw Error("expected True or False");
+        }
+
+        private int[] Tuple()
+        {
+            Expect('(');
+            var values = new List<int>();
+            Skip();
+            while (Peek() != ')')
+            {
+                int begin = position;
+                while (position < text.Length && char.IsAsciiDigit(text[position]))
+                {
+                    position++;
+                }
+
+                if (position == begin || !int.TryParse(text.AsSpan(begin, position - begin), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+                {
+                    throw Error("the shape must be a tuple of non-negative integers below 2³¹");
+                }
+
+                values.Add(value);
+                if (values.Count > 32)
+                {
+                    throw Error("the shape has more than 32 dimensions");
+                }
+
+                Skip();
+                if (Peek() == ',')
+                {
+                    position++;
+                    Skip();
+                }
+                else if (Peek() != ')')
+                {
+                    throw Error("expected ',' or ')' in the shape");
+                }
+            }
+
+            position++;
+            return [.. values];
+        }
+
+        private readonly char Peek() => position < text.Length ? text[position] : throw Error("the header ends early");
+
+        private void Expect(char c)
+        {
+            if (Peek() != c)
+            {
+                throw Error($"expected '{c}'");
+            }
+
+            position++;
+        }
+
+        private void Skip()
+        {
+            while (position < text.Length && text[position] is ' ' or '\t')
+            {
+                position++;
+            }
+        }
+
+        private readonly NpyFileException Error(string what)
+        {
+            string shown = text.TrimEnd();
+            shown = shown.Length > 200 ? shown[..200] + "…" : shown;
+            return new($"{path}: a malformed header ({what} at character {position + 1} of {text.Length}: {shown})");
+        }
     }
 }
