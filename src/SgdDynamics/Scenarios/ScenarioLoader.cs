@@ -17,7 +17,8 @@ namespace SgdDynamics.Scenarios;
 ///  "optimizer": {"type": "sgd", "learningRate": 0.1, "momentum": 0.0},
 ///  "initial": {"point": [1,-1]},
 ///  "ensemble": {"trajectories": 1000000, "steps": 500, "seed": 7, "divergenceThreshold": 1e12},
-///  "record": {"every": 10, "tails": false}}
+///  "record": {"every": 10, "tails": false, "covariance": false,
+///             "directions": {"file": "eigenvectors.npy", "centre": "initial", "covariance": true}}}
 /// </code>
 /// </example>
 public static partial class ScenarioLoader
@@ -146,12 +147,18 @@ public static partial class ScenarioLoader
         {
             var (trajectories, steps, seed, threshold) = ReadEnsemble(ensembleField);
             var record = ReadRecord(root, steps);
-            algorithm = new EnsembleAlgorithm(trajectories, steps, seed, record, threshold, solver.Grid);
+            var moments = ReadRecordedMoments(root, landscape.Dimension, initial, ModelRegistry.For(landscape).DimensionReason);
+            algorithm = new EnsembleAlgorithm(trajectories, steps, seed, record, threshold, solver.Grid)
+            {
+                FullCovariance = moments.FullCovariance,
+                Projection = moments.Projection,
+            };
         }
         else
         {
             int steps = ReadGridSteps(ensembleField);
             var record = ReadRecord(root, steps);
+            RejectEnsembleRecordFields(root);
             CheckGridProblem(solver.Grid!, dynamics, initial, record);
             algorithm = solver.Type switch
             {
@@ -320,7 +327,7 @@ public static partial class ScenarioLoader
         }
 
         var record = recordField.AsObject();
-        record.RejectUnknown("every", "tails");
+        record.RejectUnknown("every", "tails", "covariance", "directions");
         int every = record.Optional("every") is { } everyField
             ? (int)everyField.AsInteger(1, int.MaxValue)
             : steps;

@@ -126,11 +126,50 @@ public static class ScenarioWriter
         writer.WriteStartObject("record");
         writer.WriteNumber("every", algorithm.Record.Every);
         writer.WriteBoolean("tails", algorithm.Record.Tails);
+        if (algorithm is EnsembleAlgorithm recorded)
+        {
+            writer.WriteBoolean("covariance", recorded.FullCovariance);
+            if (recorded.Projection is { } projection)
+            {
+                WriteDirections(writer, projection);
+            }
+        }
+
         writer.WriteEndObject();
 
         WriteSolver(writer, algorithm);
         scenario.HessianModes?.Write(writer);
 
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>record.directions</c>: the .npy file with the SHA-256 of its directions (<see cref="Ensembles.ProjectionSpec.Fingerprint"/>),
+    /// or the directions inline; the centre as <c>"initial"</c> when the scenario gave it so, else its values; the covariance option.
+    /// </summary>
+    private static void WriteDirections(Utf8JsonWriter writer, Ensembles.ProjectionSpec projection)
+    {
+        writer.WriteStartObject("directions");
+        if (projection.DirectionsFile is { } file)
+        {
+            writer.WriteString("file", file);
+            writer.WriteString("sha256", projection.Fingerprint());
+        }
+        else
+        {
+            ScenarioJson.WriteMatrix(writer, "rows", MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfArray(projection.Directions));
+        }
+
+        if (projection.CentreIsInitialMean)
+        {
+            writer.WriteString("centre", "initial");
+        }
+        else
+        {
+            ScenarioJson.WriteVector(writer, "centre", MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(projection.Centre));
+        }
+
+        writer.WriteBoolean("covariance", projection.Covariance);
         writer.WriteEndObject();
     }
 
