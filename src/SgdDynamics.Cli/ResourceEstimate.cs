@@ -68,18 +68,44 @@ internal sealed partial class ResourceEstimate
         long records = Records(algorithm);
         var estimate = new ResourceEstimate($"{n:N0} trajectories × {algorithm.Steps:N0} steps, {records:N0} records, d = {d}");
         estimate.disk.Add(("summary.json and scenario.json", PlotBytes));
-        long accumulator = AccumulatorBytes(d);
-        estimate.memory.Add(($"statistics {records:N0} records × {Size(accumulator)} × {workers + 1} buffers", Multiply(records, accumulator, workers + 1)));
+        // the state's statistics (full pairs up to d = 64 or with record.covariance, else coordinates) and the projections'
+        var model = EnsembleModel.From(problem, algorithm);
+        long accumulator = AccumulatorBytes(d, model.Plan);
+        if (algorithm.Projection is { } projection)
+        {
+            accumulator += AccumulatorBytes(projection.Count, projection.Plan);
+        }
+
+        // per segment: one buffer per worker, the segment's own and the run's (SolveInSegments merges them)
+        estimate.memory.Add(($"statistics {records:N0} records × {Size(accumulator)} × {workers + 2} buffers", Multiply(records, accumulator, workers + 2)));
 
         // a checkpoint: the exact sums as hexadecimal text (about as many characters as the accumulator has bytes), built in memory
         estimate.disk.Add(("checkpoint statistics", Multiply(records, accumulator)));
         estimate.memory.Add(("checkpoint text", Multiply(records, accumulator, 4)));
 
-        // each record's moments (mean, covariance, standard errors, third and fourth moments) and its time-series text
-        long columns = 4 + d + (d * (d + 1L) / 2);
-        estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((long)d * d + (6L * d)) + 256)));
+        // each record's moments (mean, covariance, standard errors, third and fourth moments) and its time-series text;
+        // above d = 64 the time series holds means and variances, and a recorded covariance goes to covariance.npy
+        bool pairs = model.Plan == Kernels.Statistics.StatisticsPlan.FullPairs;
+        long columns = 4 + d + (pairs && d <= Limits.MaxDimension ? d * (d + 1L) / 2 : d);
+        estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((pairs ? (long)d * d : d) + (6L * d)) + 256)));
         estimate.memory.Add(("time-series text", Multiply(records, columns * CharactersPerNumber * 4)));
         estimate.disk.Add(("timeseries.csv", Multiply(records, columns * CharactersPerNumber)));
+        if (pairs && d > Limits.MaxDimension)
+        {
+            estimate.disk.Add(("covariance.npy", Multiply(d, d, 8)));
+        }
+
+        if (algorithm.Projection is { } projected)
+        {
+            long k = projected.Count;
+            estimate.memory.Add(($"projected moments of {records:N0} records", Multiply(records, 8L * ((projected.Covariance ? k * k : k) + (6L * k)) + 256)));
+            estimate.disk.Add(("projections.csv", Multiply(records, (4 + (4 * k)) * CharactersPerNumber)));
+            estimate.memory.Add(("projections text", Multiply(records, (4 + (4 * k)) * CharactersPerNumber * 4)));
+            if (projected.Covariance)
+            {
+                estimate.disk.Add(("projection_covariance.npy", Multiply(k, k, 8)));
+            }
+        }
         if (problem.IsQuadratic)
         {
             estimate.disk.Add(("modes.csv", Multiply(records, (2 + (2L * d)) * CharactersPerNumber)));
@@ -205,11 +231,11 @@ internal sealed partial class ResourceEstimate
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
     };
 
-    private static long AccumulatorBytes(int dimension)
+    /// <summary>The bytes of one record's exact sums: 3d + d(d+1)/2 (full pairs) or 4d (coordinates) sums of 17 limbs, and the object.</summary>
+    private static long AccumulatorBytes(int dimension, Kernels.Statistics.StatisticsPlan plan)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        GC.KeepAlive(new MomentAccumulator(dimension));
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long sums = (3L * dimension) + Kernels.Statistics.TileLayout.ProductCount(dimension, plan);
+        return (sums * MomentAccumulator.BytesPerSum) + 256;
     }
 
     private static string Breakdown(List<(string What, long Bytes)> parts) =>

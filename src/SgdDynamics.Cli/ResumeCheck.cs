@@ -78,7 +78,7 @@ internal static class ResumeCheck
             loaded = scenario.Algorithm switch
             {
                 GridAlgorithm grid => RunCheckpoint.Read(folder, problem.Dimension, grid.RecordSteps, grid.Grid.ToGrid()),
-                EnsembleAlgorithm ensemble => RunCheckpoint.Read(folder, problem.Dimension, ensemble.RecordSteps, grid: null, ensemble.Trajectories),
+                EnsembleAlgorithm ensemble => RunCheckpoint.Read(folder, problem, ensemble),
                 _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario.Algorithm.GetType().Name, "unknown algorithm"),
             };
         }

@@ -376,7 +376,24 @@ internal static class RunCommand
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
+        var extra = new List<string>();
+        if (final.HasCovariance && final.Dimension > Limits.MaxDimension)
+        {
+            extra.Add(EnsembleOutput.CovarianceFile);
+        }
+
+        if (result.Final.Projected is { } projected)
+        {
+            extra.Add(EnsembleOutput.ProjectionsFile);
+            if (projected.HasCovariance)
+            {
+                extra.Add(EnsembleOutput.ProjectionCovarianceFile);
+            }
+        }
+
+        AnsiConsole.MarkupLine(
+            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}" +
+            string.Concat(extra.Select(f => ", " + Markup.Escape(f))));
     }
 }
 

@@ -55,12 +55,13 @@ public static class EnsembleObservations
     /// coefficient per unit time t = kη, <c>D = η vᵀΣv / 2</c> for SGD (<see cref="FlatModeDiffusion"/>, without
     /// curvature noise along v) and <c>η vᵀΣv / (2(1 − β)²)</c> for heavy ball, which accumulates each step's
     /// noise over 1/(1 − β) steps. Eigenmodes and their theory exist for quadratic landscapes and the optimizers only:
-    /// for any other landscape, and for the SDE models, the list is empty.
+    /// for any other landscape, for the SDE models, and above d = <see cref="Limits.MaxDimension"/> (record moments along
+    /// the Hessian's eigenvectors with a <see cref="ProjectionSpec"/> there), the list is empty.
     /// </summary>
     public static IReadOnlyList<ModeReport> Modes(EnsembleResult result)
     {
         Problem problem = result.Problem;
-        if (!problem.IsQuadratic || !TheoryDynamics.Covers(problem.Dynamics) || !result.Final.Moments.HasCovariance)
+        if (!problem.IsQuadratic || !TheoryDynamics.Covers(problem.Dynamics) || !result.Final.Moments.HasCovariance || problem.Dimension > Limits.MaxDimension)
         {
             return [];
         }

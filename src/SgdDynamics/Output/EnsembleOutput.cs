@@ -10,8 +10,11 @@ namespace SgdDynamics.Output;
 
 /// <summary>
 /// Writers of an ensemble run: <c>summary.json</c> (run description, final moments, throughput),
-/// <c>timeseries.csv</c> (every record: step, time = step·η, counts, means, covariances) and
-/// <c>scenario.json</c> (the resolved scenario, every default written out).
+/// <c>timeseries.csv</c> (every record: step, time = step·η, counts, means, covariances — or variances above
+/// d = 64) and <c>scenario.json</c> (the resolved scenario, every default written out); with projections
+/// (<see cref="ProjectionSpec"/>) <c>projections.csv</c> (every record: the projections' means, variances and their
+/// standard errors) and, with their covariance, <c>projection_covariance.npy</c> (the final K × K covariance); with the
+/// full covariance above d = 64 (<see cref="EnsembleAlgorithm.FullCovariance"/>) <c>covariance.npy</c> (the final d × d covariance).
 /// </summary>
 public static class EnsembleOutput
 {
@@ -27,9 +30,19 @@ public static class EnsembleOutput
     /// <summary>Resolved-scenario file name.</summary>
     public const string ScenarioFile = "scenario.json";
 
+    /// <summary>Time series of the projections (runs with a <see cref="ProjectionSpec"/>).</summary>
+    public const string ProjectionsFile = "projections.csv";
+
+    /// <summary>The final K × K covariance of the projections, float64 .npy (with <see cref="ProjectionSpec.Covariance"/>).</summary>
+    public const string ProjectionCovarianceFile = "projection_covariance.npy";
+
+    /// <summary>The final d × d covariance of the state above d = 64, float64 .npy (with <see cref="EnsembleAlgorithm.FullCovariance"/>).</summary>
+    public const string CovarianceFile = "covariance.npy";
+
     /// <summary>
-    /// Writes summary.json, timeseries.csv, scenario.json and (quadratic landscapes only) modes.csv into
-    /// <paramref name="directory"/> (created if missing) and returns the summary.
+    /// Writes summary.json, timeseries.csv, scenario.json, (quadratic landscapes only) modes.csv and, when recorded,
+    /// projections.csv, projection_covariance.npy and covariance.npy into <paramref name="directory"/> (created if missing)
+    /// and returns the summary.
     /// </summary>
     public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result)
     {
@@ -38,9 +51,23 @@ public static class EnsembleOutput
         JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         AtomicFile.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
-        if (result.Problem.IsQuadratic && result.Final.Moments.HasCovariance)
+        if (result.Problem.IsQuadratic && result.Final.Moments.HasCovariance && result.Problem.Dimension <= Limits.MaxDimension)
         {
             AtomicFile.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));
+        }
+
+        if (result.Final.Moments.HasCovariance && result.Problem.Dimension > Limits.MaxDimension)
+        {
+            Data.NpyFile.Write(Path.Combine(directory, CovarianceFile), result.Final.Moments.Covariance);
+        }
+
+        if (result.Final.Projected is { } projected)
+        {
+            AtomicFile.WriteAllText(Path.Combine(directory, ProjectionsFile), ProjectionSeries(result));
+            if (projected.HasCovariance)
+            {
+                Data.NpyFile.Write(Path.Combine(directory, ProjectionCovarianceFile), projected.Covariance);
+            }
         }
 
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
@@ -138,6 +165,7 @@ public static class EnsembleOutput
             ["divergenceThreshold"] = Json.Number(algorithm.DivergenceThreshold),
             ["firstDivergedStep"] = result.FirstDivergedStep,
             ["final"] = finalRecord,
+            ["projections"] = algorithm.Projection is { } projection ? Projections(projection, final.Projected!) : null,
             ["modes"] = modes,
             ["seconds"] = Json.Number(result.Seconds),
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
@@ -147,8 +175,41 @@ public static class EnsembleOutput
             summary.Remove("modes");
         }
 
+        if (algorithm.Projection is null)
+        {
+            summary.Remove("projections");
+        }
+
         return summary;
     }
+
+    /// <summary>
+    /// summary.json's <c>projections</c>: the directions (K, d, the .npy file and the SHA-256 of its directions or null,
+    /// the centre, whether the covariance is recorded) and their final moments (means, variances, standard errors, third
+    /// and fourth central moments; the covariance as the name of <see cref="ProjectionCovarianceFile"/>, or "not recorded").
+    /// </summary>
+    private static JsonObject Projections(ProjectionSpec spec, Statistics.Moments final) => new()
+    {
+        ["directions"] = spec.Count,
+        ["dimension"] = spec.Dimension,
+        ["file"] = spec.DirectionsFile,
+        ["sha256"] = spec.DirectionsFile is null ? null : spec.Fingerprint(),
+        ["centre"] = spec.CentreIsInitialMean ? "initial" : Json.Vector(spec.Centre),
+        ["covarianceRecorded"] = spec.Covariance,
+        ["timeSeries"] = ProjectionsFile,
+        ["final"] = new JsonObject
+        {
+            ["count"] = final.Count,
+            ["diverged"] = final.Diverged,
+            ["mean"] = Json.Vector(final.Mean),
+            ["variance"] = Json.Vector(final.Variance),
+            ["covariance"] = final.HasCovariance ? ProjectionCovarianceFile : "not recorded (record.directions.covariance is false)",
+            ["meanStandardError"] = Json.Vector(final.MeanStandardError),
+            ["varianceStandardError"] = Json.Vector(final.VarianceStandardError),
+            ["thirdCentralMoment"] = Json.Vector(final.ThirdCentralMoment),
+            ["fourthCentralMoment"] = Json.Vector(final.FourthCentralMoment),
+        },
+    };
 
     private static JsonNode TailIndex(TailReport t)
     {
@@ -173,12 +234,18 @@ public static class EnsembleOutput
     /// <summary>
     /// One record as JSON: step, time, count, diverged, mean, covariance and their standard errors. Without a recorded
     /// covariance (coordinates only, d &gt; <see cref="Limits.MaxDimension"/>) "covariance" says so and "variance" holds
-    /// the per-coordinate variances.
+    /// the per-coordinate variances; with the full covariance above d = 64 "covariance" names <see cref="CovarianceFile"/>
+    /// (the final record's) and "variance" holds the variances.
     /// </summary>
     public static JsonObject Record(EnsembleRecord record)
     {
         JsonObject json = RecordHead(record);
-        if (record.Moments.HasCovariance)
+        if (record.Moments.HasCovariance && record.Moments.Dimension > Limits.MaxDimension)
+        {
+            json["covariance"] = CovarianceFile;
+            json["variance"] = Json.Vector(record.Moments.Variance);
+        }
+        else if (record.Moments.HasCovariance)
         {
             json["covariance"] = Json.Matrix(record.Moments.Covariance);
         }
@@ -215,12 +282,13 @@ public static class EnsembleOutput
 
     /// <summary>
     /// The time series as CSV (invariant culture, round-trip precision; empty field for NaN): means and the covariance's
-    /// upper triangle, or, without a recorded covariance (d &gt; <see cref="Limits.MaxDimension"/>), means and variances.
+    /// upper triangle, or, above d = <see cref="Limits.MaxDimension"/> (with or without a recorded covariance, which
+    /// goes to <see cref="CovarianceFile"/>), means and variances.
     /// </summary>
     public static string TimeSeries(EnsembleResult result)
     {
         int d = result.Problem.Dimension;
-        bool pairs = result.Final.Moments.HasCovariance;
+        bool pairs = result.Final.Moments.HasCovariance && d <= Limits.MaxDimension;
         var csv = new StringBuilder();
         csv.Append("step,time,count,diverged");
         if (pairs)
@@ -243,6 +311,44 @@ public static class EnsembleOutput
             else
             {
                 MomentColumns.AppendVarianceValues(csv, r.Moments.Mean, r.Moments.Variance);
+            }
+
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// The time series of the projections as CSV (invariant culture, round-trip precision; empty field for NaN): step,
+    /// time, count, diverged, then <c>mean_k</c>, <c>var_k</c>, <c>mean_se_k</c> (√(var_k/n)) and <c>var_se_k</c>
+    /// (√((m₄ − m₂²)/n)) for the K directions, each group in the order of the directions.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The run recorded no projections.</exception>
+    public static string ProjectionSeries(EnsembleResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        int k = result.Algorithm.Projection?.Count ?? throw new InvalidOperationException("the run recorded no projections");
+        var csv = new StringBuilder("step,time,count,diverged");
+        foreach (string column in new[] { "mean", "var", "mean_se", "var_se" })
+        {
+            for (int a = 0; a < k; a++)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $",{column}_{a}");
+            }
+        }
+
+        csv.Append('\n');
+        foreach (EnsembleRecord r in result.Records)
+        {
+            Statistics.Moments y = r.Projected!;
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Step},{Format(r.Time)},{y.Count},{y.Diverged}");
+            foreach (double[] values in new[] { y.Mean, y.Variance, y.MeanStandardError, y.VarianceStandardError })
+            {
+                foreach (double v in values)
+                {
+                    csv.Append(',').Append(Format(v));
+                }
             }
 
             csv.Append('\n');

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using SgdDynamics.Ensembles;
 using SgdDynamics.Grids;
+using SgdDynamics.Kernels.Statistics;
 using SgdDynamics.Statistics;
 
 namespace SgdDynamics.Output;
@@ -15,7 +16,8 @@ namespace SgdDynamics.Output;
 /// writing one leaves the previous checkpoint whole.
 /// <list type="bullet">
 /// <item>An ensemble: the complete trajectories [0, done), their exact fixed-point statistics per record
-/// (<see cref="MomentAccumulator.ToDictionary"/>) and, when the run keeps final states, those states as float32 files
+/// (<see cref="MomentAccumulator.ToDictionary"/>; from format 2 on also those of the projections, <c>projections</c>, when
+/// the run records any) and, when the run keeps final states, those states as float32 files
 /// <c>states_&lt;first&gt;_&lt;end&gt;.f32</c>, one per stretch of trajectories checkpointed.</item>
 /// <item>A grid run: the step, the density as float64 <c>density_&lt;step&gt;.f64</c>, the lost mass, the periodic
 /// displacement, the records so far (every double exact) and the density snapshots already written.</item>
@@ -30,8 +32,11 @@ public static class RunCheckpoint
     /// <summary>The index file, written last.</summary>
     public const string IndexFile = "checkpoint.json";
 
-    /// <summary>Checkpoint format version.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Checkpoint format version written: 2 (ensembles: <c>projections</c>, the exact sums of the projections per record, or
+    /// null). Version 1 (no projections) is still read.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>The most bytes of <see cref="IndexFile"/> read (records and exact sums of a large run fit well within it).</summary>
     public const long MaxIndexBytes = 1L << 30;
@@ -116,14 +121,8 @@ public static class RunCheckpoint
         /// <summary>Writes a checkpoint of <paramref name="state"/> (states of the trajectories since the last one, then the index).</summary>
         /// <exception cref="OutputWriteException">A file could not be written (the previous checkpoint stays whole).</exception>
         /// <exception cref="OverflowException">A statistic's exact sum lies outside (−2^255, 2^255) and cannot be written.</exception>
-        /// <exception cref="NotSupportedException">The run records projections (not checkpointed yet).</exception>
         public void Write(EnsembleRunState state)
         {
-            if (state.Statistics.ProjectionCount > 0)
-            {
-                throw new NotSupportedException("runs that record projections (ProjectionSpec) cannot be checkpointed yet");
-            }
-
             ArgumentNullException.ThrowIfNull(state);
             Directory.CreateDirectory(folder);
             int d = state.Statistics.Dimension;
@@ -136,25 +135,33 @@ public static class RunCheckpoint
                 statesEnd = state.Done;
             }
 
-            var statistics = new JsonArray();
-            for (int r = 0; r < state.Statistics.RecordSteps.Count; r++)
-            {
-                var entry = new JsonObject();
-                foreach ((string key, string value) in state.Statistics[r].ToDictionary())
-                {
-                    entry[key] = value;
-                }
-
-                statistics.Add(entry);
-            }
-
+            EnsembleStatistics all = state.Statistics;
             JsonObject index = Start(header, state.Seconds);
             index["trajectoriesDone"] = state.Done;
             index["finalStates"] = state.FinalStates is not null;
-            index["statistics"] = statistics;
+            index["statistics"] = Accumulators(all.RecordSteps.Count, r => all[r]);
+            index["projections"] = all.ProjectionCount == 0 ? null : Accumulators(all.RecordSteps.Count, all.Projections);
             index["stateFiles"] = stateFiles.DeepClone();
             Json.WriteFile(Path.Combine(folder, IndexFile), index);
         }
+    }
+
+    /// <summary>The exact sums of <paramref name="records"/> accumulators as JSON objects of strings (<see cref="MomentAccumulator.ToDictionary"/>).</summary>
+    private static JsonArray Accumulators(int records, Func<int, MomentAccumulator> accumulator)
+    {
+        var list = new JsonArray();
+        for (int r = 0; r < records; r++)
+        {
+            var entry = new JsonObject();
+            foreach ((string key, string value) in accumulator(r).ToDictionary())
+            {
+                entry[key] = value;
+            }
+
+            list.Add(entry);
+        }
+
+        return list;
     }
 
     /// <summary>Writes the checkpoints of one grid run (each density file replaces the previous checkpoint's).</summary>
@@ -241,7 +248,26 @@ public static class RunCheckpoint
     /// <paramref name="dimension"/> and <paramref name="recordSteps"/>), checking every file it names against its size and SHA-256.
     /// </summary>
     /// <exception cref="InvalidDataException">There is no checkpoint, or it is malformed, damaged or does not fit the run (the message names the file and the cause).</exception>
-    public static Loaded Read(string runDirectory, int dimension, IReadOnlyList<int> recordSteps, UniformGrid? grid, long trajectories = 0)
+    public static Loaded Read(string runDirectory, int dimension, IReadOnlyList<int> recordSteps, UniformGrid? grid, long trajectories = 0) =>
+        Read(runDirectory, dimension, recordSteps, grid, trajectories, new EnsembleShape(Problems.Limits.StatisticsPlanFor(dimension), 0, StatisticsPlan.Coordinates));
+
+    /// <summary>
+    /// Reads the checkpoint of the ensemble <paramref name="algorithm"/> on <paramref name="problem"/>: its statistics
+    /// (full pairs or coordinates, <see cref="Problems.EnsembleAlgorithm.FullCovariance"/>) and those of its projections, if any.
+    /// </summary>
+    /// <exception cref="InvalidDataException">There is no checkpoint, or it is malformed, damaged or does not fit the run (the message names the file and the cause).</exception>
+    public static Loaded Read(string runDirectory, Problems.Problem problem, Problems.EnsembleAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(algorithm);
+        var model = EnsembleModel.From(problem, algorithm);
+        return Read(runDirectory, model.Dimension, model.RecordSteps, null, algorithm.Trajectories, new EnsembleShape(model.Plan, model.ProjectionCount, model.ProjectionPlan));
+    }
+
+    /// <summary>What an ensemble's statistics hold: the state's plan, the number of projections and theirs.</summary>
+    private readonly record struct EnsembleShape(StatisticsPlan Plan, int Projections, StatisticsPlan ProjectionPlan);
+
+    private static Loaded Read(string runDirectory, int dimension, IReadOnlyList<int> recordSteps, UniformGrid? grid, long trajectories, EnsembleShape shape)
     {
         ArgumentNullException.ThrowIfNull(recordSteps);
         string folder = PathOf(runDirectory);
@@ -263,22 +289,24 @@ public static class RunCheckpoint
         }
 
         var reader = new IndexReader(indexPath, index);
-        if (reader.Int("sgdyn-checkpoint") != Version)
+        int version = reader.Int("sgdyn-checkpoint");
+        if (version is < 1 or > Version)
         {
-            throw reader.Error("sgdyn-checkpoint", $"checkpoint format {index["sgdyn-checkpoint"]}, this engine reads {Version}");
+            throw reader.Error("sgdyn-checkpoint", $"checkpoint format {index["sgdyn-checkpoint"]}, this engine reads 1 to {Version}");
         }
 
         var header = new Header(reader.String("kind"), reader.String("scenarioSha256"), reader.String("backend"));
         double seconds = reader.Double("seconds");
         if (grid is null)
         {
-            return ReadEnsemble(reader, folder, header, seconds, dimension, recordSteps, trajectories);
+            return ReadEnsemble(reader, folder, header, seconds, dimension, recordSteps, trajectories, shape, version);
         }
 
         return ReadGrid(reader, folder, header, seconds, grid, recordSteps);
     }
 
-    private static Loaded ReadEnsemble(IndexReader reader, string folder, Header header, double seconds, int dimension, IReadOnlyList<int> recordSteps, long trajectories)
+    private static Loaded ReadEnsemble(
+        IndexReader reader, string folder, Header header, double seconds, int dimension, IReadOnlyList<int> recordSteps, long trajectories, EnsembleShape shape, int version)
     {
         if (header.Kind != "ensemble")
         {
@@ -297,32 +325,36 @@ public static class RunCheckpoint
             throw reader.Error("statistics", $"{statisticsJson.Count} records, the scenario has {recordSteps.Count}");
         }
 
-        var statistics = new EnsembleStatistics(dimension, recordSteps, Problems.Limits.StatisticsPlanFor(dimension));
+        var statistics = new EnsembleStatistics(dimension, recordSteps, shape.Plan, shape.Projections, shape.ProjectionPlan);
         for (int r = 0; r < statisticsJson.Count; r++)
         {
-            MomentAccumulator accumulator;
-            try
+            statistics[r].Merge(ReadAccumulator(reader, statisticsJson[r], $"statistics[{r}]", dimension, shape.Plan, done, "the run records"));
+        }
+
+        JsonArray? projectionsJson = version >= 2 ? reader.Node("projections") as JsonArray : null;
+        if (version >= 2 && reader.Node("projections") is not (null or JsonArray))
+        {
+            throw reader.Error("projections", "not an array or null");
+        }
+
+        if ((projectionsJson is null) != (shape.Projections == 0))
+        {
+            throw reader.Error("projections", shape.Projections == 0
+                ? "the checkpoint holds projections, the scenario records none"
+                : $"the checkpoint holds no projections, the scenario records {shape.Projections} directions");
+        }
+
+        if (projectionsJson is not null)
+        {
+            if (projectionsJson.Count != recordSteps.Count)
             {
-                var entries = (statisticsJson[r] as JsonObject ?? throw new FormatException("not an object"))
-                    .ToDictionary(p => p.Key, p => p.Value is JsonValue v && v.TryGetValue(out string? text) ? text : throw new FormatException($"'{p.Key}' is not a string"));
-                accumulator = MomentAccumulator.FromDictionary(entries);
-            }
-            catch (Exception e) when (e is FormatException or InvalidOperationException)
-            {
-                throw reader.Error($"statistics[{r}]", e.Message);
+                throw reader.Error("projections", $"{projectionsJson.Count} records, the scenario has {recordSteps.Count}");
             }
 
-            if (accumulator.Plan != statistics.Plan)
+            for (int r = 0; r < projectionsJson.Count; r++)
             {
-                throw reader.Error($"statistics[{r}]", $"holds {accumulator.Plan} moments; dimension {dimension} records {statistics.Plan}");
+                statistics.Projections(r).Merge(ReadAccumulator(reader, projectionsJson[r], $"projections[{r}]", shape.Projections, shape.ProjectionPlan, done, "the directions record"));
             }
-
-            if (accumulator.Dimension != dimension || accumulator.Count + accumulator.Diverged != done)
-            {
-                throw reader.Error($"statistics[{r}]", $"dimension {accumulator.Dimension} and {accumulator.Count + accumulator.Diverged} trajectories, expected {dimension} and {done}");
-            }
-
-            statistics[r].Merge(accumulator);
         }
 
         float[]? states = null;
@@ -353,6 +385,34 @@ public static class RunCheckpoint
 
         var state = new EnsembleRunState(done, statistics, states, seconds);
         return new Loaded(header, state, null, null, new Dictionary<string, string>()) { StateFiles = files };
+    }
+
+    /// <summary>One record's exact sums, checked against the dimension, the plan and the trajectories done.</summary>
+    private static MomentAccumulator ReadAccumulator(IndexReader reader, JsonNode? node, string where, int dimension, StatisticsPlan plan, long done, string recorder)
+    {
+        MomentAccumulator accumulator;
+        try
+        {
+            var entries = (node as JsonObject ?? throw new FormatException("not an object"))
+                .ToDictionary(p => p.Key, p => p.Value is JsonValue v && v.TryGetValue(out string? text) ? text : throw new FormatException($"'{p.Key}' is not a string"));
+            accumulator = MomentAccumulator.FromDictionary(entries);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw reader.Error(where, e.Message);
+        }
+
+        if (accumulator.Plan != plan)
+        {
+            throw reader.Error(where, $"holds {accumulator.Plan} moments; {recorder} {plan}");
+        }
+
+        if (accumulator.Dimension != dimension || accumulator.Count + accumulator.Diverged != done)
+        {
+            throw reader.Error(where, $"dimension {accumulator.Dimension} and {accumulator.Count + accumulator.Diverged} trajectories, expected {dimension} and {done}");
+        }
+
+        return accumulator;
     }
 
     private static Loaded ReadGrid(IndexReader reader, string folder, Header header, double seconds, UniformGrid grid, IReadOnlyList<int> recordSteps)

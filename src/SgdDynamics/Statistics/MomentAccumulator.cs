@@ -35,6 +35,9 @@ public sealed class MomentAccumulator : IEquatable<MomentAccumulator>
     /// <summary>Value of the "format" entry written by <see cref="ToDictionary"/> for <see cref="StatisticsPlan.Coordinates"/> (S₂ holds d squares).</summary>
     public const string CoordinatesFormatName = "fixed-point-coordinate-moments/1";
 
+    /// <summary>Bytes of one exact sum: 17 limbs of 64 bits (136 bytes).</summary>
+    public const int BytesPerSum = FixedPointLimbs.Count * sizeof(long);
+
     private readonly FixedPointVector sums; // [S1 (d) | S2 (d(d+1)/2, or d squares) | S3 (d) | S4 (d)]
 
     /// <summary>Creates an empty full-pairs accumulator for states of dimension <paramref name="dimension"/>.</summary>

@@ -31,6 +31,8 @@ public sealed class CheckpointResumeTests
         { "diverging", 512 },
         { "diverging", 2048 },
         { "coordinates-100d", 1000 },
+        { "covariance-projections-100d", 512 },
+        { "covariance-projections-100d", 1000 },
     };
 
     /// <summary>
@@ -49,8 +51,27 @@ public sealed class CheckpointResumeTests
         "coordinates-100d" => (
             CoordinateStatisticsTests.Problem100(),
             new EnsembleAlgorithm(Trajectories, steps: 12, seed: 7, new RecordSpec(4))),
+        "covariance-projections-100d" => (
+            CoordinateStatisticsTests.Problem100(),
+            new EnsembleAlgorithm(Trajectories, steps: 12, seed: 7, new RecordSpec(4)) { FullCovariance = true, Projection = Directions100() }),
         _ => throw new ArgumentException(name, nameof(name)),
     };
+
+    /// <summary>Five directions in 100-D about a centre, with their covariance.</summary>
+    private static ProjectionSpec Directions100()
+    {
+        var random = new Random(21);
+        var v = new double[5, 100];
+        for (int a = 0; a < 5; a++)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                v[a, i] = random.NextDouble() - 0.5;
+            }
+        }
+
+        return new ProjectionSpec([.. Enumerable.Range(0, 100).Select(i => 0.01 * i)], v, covariance: true);
+    }
 
     [Theory]
     [MemberData(nameof(EnsembleCases))]
@@ -96,12 +117,28 @@ public sealed class CheckpointResumeTests
         Assert.Equal(done, stopped.State.Done);
         writer.Write(stopped.State);
 
-        RunCheckpoint.Loaded loaded = RunCheckpoint.Read(temp.Path, problem.Dimension, ensemble.RecordSteps, grid: null, Trajectories);
+        RunCheckpoint.Loaded loaded = RunCheckpoint.Read(temp.Path, problem, ensemble);
         Assert.Equal(header, loaded.Header);
         Assert.Equal(done, loaded.Ensemble!.Done);
         for (int r = 0; r < ensemble.RecordSteps.Count; r++)
         {
             Assert.Equal(stopped.State.Statistics[r], loaded.Ensemble.Statistics[r]);
+            if (ensemble.Projection is not null)
+            {
+                Assert.Equal(stopped.State.Statistics.Projections(r), loaded.Ensemble.Statistics.Projections(r));
+            }
+        }
+
+        if (ensemble.Projection is not null)
+        {
+            // the checkpoint fits only the run it belongs to: without the projections, or without their covariance, it is refused
+            var without = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, problem, ensemble with { Projection = null }));
+            Assert.Contains("projections: the checkpoint holds projections, the scenario records none", without.Message, StringComparison.Ordinal);
+            var plain = ensemble with { Projection = new ProjectionSpec(ensemble.Projection.Centre, ensemble.Projection.Directions) };
+            var withoutCovariance = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, problem, plain));
+            Assert.Contains("projections[0]: holds FullPairs moments; the directions record Coordinates", withoutCovariance.Message, StringComparison.Ordinal);
+            var coordinates = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, problem, ensemble with { FullCovariance = false }));
+            Assert.Contains("statistics[0]: holds FullPairs moments; the run records Coordinates", coordinates.Message, StringComparison.Ordinal);
         }
 
         // resumed on one thread, or (one case) on ILGPU's CPU accelerator, which runs the same trajectories bit for bit
@@ -112,6 +149,11 @@ public sealed class CheckpointResumeTests
         for (int r = 0; r < single.Records.Count; r++)
         {
             Bitwise.AssertSameMoments(single.Records[r].Moments, resumed.Records[r].Moments, $"record {r}");
+            if (ensemble.Projection is not null)
+            {
+                Assert.True(single.Statistics.Projections(r).Equals(resumed.Statistics.Projections(r)), $"record {r}: projections");
+                Bitwise.AssertSameMoments(single.Records[r].Projected!, resumed.Records[r].Projected!, $"record {r} projections");
+            }
         }
     }
 
@@ -250,6 +292,36 @@ public sealed class CheckpointResumeTests
         File.WriteAllText(index, "{\"sgdyn-checkpoint\": 1, \"kind\": \"masterEquation\"");
         var malformed = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, 1, algorithm.RecordSteps, grid));
         Assert.Contains(RunCheckpoint.IndexFile, malformed.Message);
+    }
+
+    [Fact]
+    public void AVersion1EnsembleCheckpointIsStillReadAndALaterVersionIsRefused()
+    {
+        var (problem, ensemble) = Make("diverging");
+        using var backend = new ManagedBackend(threads: 2, tilesPerBatch: 1);
+        using var temp = new TempFolder();
+        var writer = new RunCheckpoint.EnsembleWriter(temp.Path, new RunCheckpoint.Header("ensemble", "h", backend.Name));
+        EnsembleSolver.SolveInSegments(problem, ensemble, backend, afterSegment: state => writer.Write(state), segmentLimit: 1024);
+        string index = Path.Combine(RunCheckpoint.PathOf(temp.Path), RunCheckpoint.IndexFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(index))!.AsObject();
+        Assert.Equal(RunCheckpoint.Version, json["sgdyn-checkpoint"]!.GetValue<int>());
+        Assert.Null(json["projections"]);
+
+        // the format before projections: no "projections" entry
+        json["sgdyn-checkpoint"] = 1;
+        json.Remove("projections");
+        File.WriteAllText(index, json.ToJsonString());
+        Assert.Equal(Trajectories, RunCheckpoint.Read(temp.Path, problem, ensemble).Ensemble!.Done);
+        var withProjections = ensemble with { Projection = Directions100Like(problem.Dimension) };
+        var refused = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, problem, withProjections));
+        Assert.Contains("the checkpoint holds no projections, the scenario records 1 directions", refused.Message, StringComparison.Ordinal);
+
+        json["sgdyn-checkpoint"] = RunCheckpoint.Version + 1;
+        File.WriteAllText(index, json.ToJsonString());
+        var later = Assert.Throws<InvalidDataException>(() => RunCheckpoint.Read(temp.Path, problem, ensemble));
+        Assert.Contains($"sgdyn-checkpoint: checkpoint format {RunCheckpoint.Version + 1}, this engine reads 1 to {RunCheckpoint.Version}", later.Message, StringComparison.Ordinal);
+
+        static ProjectionSpec Directions100Like(int d) => new(new double[d], new double[1, d]);
     }
 
     private static void AssertSameRecord(GridRecord expected, GridRecord actual, string where)
