@@ -5,7 +5,8 @@ namespace SgdDynamics.Benchmarks;
 
 /// <summary>
 /// <c>--quick [filter]</c>: a Stopwatch pass over the grid cases (best of a few repetitions, no BenchmarkDotNet
-/// statistics) printing cells per second, the triad bandwidth and the two sparse solvers side by side.
+/// statistics) printing cells per second, the triad bandwidth and the two sparse solvers side by side; named entries
+/// (<c>fluctuating</c>, <c>fmapeak</c>, <c>leastsquares</c>, <c>projections</c>, …) time one workload each.
 /// </summary>
 public static class QuickRun
 {
