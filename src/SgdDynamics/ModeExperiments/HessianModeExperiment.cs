@@ -58,7 +58,7 @@ public sealed record ModeResult(int Index, double Eigenvalue, double NoiseVarian
 /// <summary>
 /// One ensemble of the experiment: its variance series per mode, and the decoupling of the modes at its last record —
 /// the off-diagonal mass ‖C − diag C‖_F/‖diag C‖_F of the mode covariance C, beside the value that sampling noise alone
-/// gives for independent modes, √(Σ_{a≠b} C_aa C_bb / N)/‖diag C‖_F (NaN when the covariance was not recorded).
+/// gives for independent modes, √(Σ_{a≠b} C_aa C_bb / N)/‖diag C‖_F, both from the final states (NaN with fewer than two finite networks).
 /// </summary>
 /// <param name="LearningRate">η.</param>
 /// <param name="WithoutReplacement">The sampling.</param>
@@ -68,6 +68,11 @@ public sealed record ModeResult(int Index, double Eigenvalue, double NoiseVarian
 /// <param name="Diverged">Diverged networks at the last record.</param>
 /// <param name="OffDiagonalMass">‖C − diag C‖_F/‖diag C‖_F at the last record.</param>
 /// <param name="NoiseFloor">The same ratio expected from sampling noise alone for independent modes.</param>
+/// <param name="PredictedOffDiagonalMass">
+/// The same ratio for the linearised prediction C_ab = η² f Σ_ab (1 − (q_a q_b)^k)/(1 − q_a q_b), q = 1 − ηλ, Σ_ab = v_aᵀΣv_b:
+/// in the eigenbasis the linear dynamics decouple and the modes correlate only through the noise's cross-covariance.
+/// </param>
+/// <param name="PredictionDifference">‖C − C_pred‖_F/‖C_pred‖_F.</param>
 /// <param name="Seconds">Wall time of the ensemble.</param>
 /// <param name="TrajectorySteps">Network-steps run.</param>
 public sealed record ModeEnsemble(
@@ -79,6 +84,8 @@ public sealed record ModeEnsemble(
     long Diverged,
     double OffDiagonalMass,
     double NoiseFloor,
+    double PredictedOffDiagonalMass,
+    double PredictionDifference,
     double Seconds,
     long TrajectorySteps);
 
@@ -233,7 +240,8 @@ public static class HessianModeExperiment
         double hessianSeconds = clock.Elapsed.TotalSeconds;
         log?.Invoke($"Hessian ({theta.Length}²): exact vs central differences {difference:E2} (relative Frobenius), asymmetry {exact.RelativeAsymmetry:E2}; λ from {eigenvalues[0]:G4} to {eigenvalues[^1]:G4}, {eigenvalues.Count(l => l < 0)} negative ({hessianSeconds:F1} s)");
 
-        double[] noise = reference.GradientNoiseVariances(theta, eigenvectors, network.BatchSize);
+        Matrix<double> noiseCovariance = reference.GradientNoiseCovariance(theta, eigenvectors, network.BatchSize);
+        double[] noise = [.. noiseCovariance.Diagonal()];
         int p = theta.Length;
         var directions = new double[p, p];
         for (int m = 0; m < p; m++)
@@ -258,9 +266,9 @@ public static class HessianModeExperiment
                 var (steps, every) = spec.Schedule(eta);
                 var algorithm = new EnsembleAlgorithm(spec.Trajectories, steps, spec.Seed, new RecordSpec(every)) { Projection = projection };
                 var watch = Stopwatch.StartNew();
-                EnsembleResult result = EnsembleSolver.Solve(run, algorithm, backend, cancellationToken: cancellationToken);
+                EnsembleResult result = EnsembleSolver.Solve(run, algorithm, backend, cancellationToken: cancellationToken, keepFinalStates: true);
                 double seconds = watch.Elapsed.TotalSeconds;
-                ModeEnsemble ensemble = Summarise(result, eta, without, seconds);
+                ModeEnsemble ensemble = Summarise(result, eta, without, seconds, theta, eigenvectors, LinearModeCovariance(noiseCovariance * factor, eigenvalues, eta, steps));
                 ensembles.Add(ensemble);
                 double[] times = [.. result.Records.Select(r => r.Time)];
                 long[] diverged = [.. result.Records.Select(r => r.Moments.Diverged)];
@@ -295,32 +303,67 @@ public static class HessianModeExperiment
             $"{backend.Name} on {backend.Device}", clock.Elapsed.TotalSeconds, hessianSeconds);
     }
 
-    private static ModeEnsemble Summarise(EnsembleResult result, double eta, bool without, double seconds)
+    /// <summary>
+    /// The ensemble's variance series per mode and, from the final states (float32, kept by the solver), the mode
+    /// covariance C = cov(Vᵀ(x − θ*)) over the networks that did not diverge, in double (MathNet), with its off-diagonal mass
+    /// and the noise floor of independent modes.
+    /// </summary>
+    /// <summary>
+    /// The mode covariance after <paramref name="steps"/> steps of the linearised dynamics y ← (1 − ηΛ)y − η ξ from y = 0,
+    /// Cov ξ = <paramref name="noise"/>: C_ab = η² Σ_ab Σ_{j&lt;k} (q_a q_b)^j, q = 1 − ηλ.
+    /// </summary>
+    public static Matrix<double> LinearModeCovariance(Matrix<double> noise, IReadOnlyList<double> eigenvalues, double eta, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        ArgumentNullException.ThrowIfNull(eigenvalues);
+        return Matrix<double>.Build.Dense(noise.RowCount, noise.ColumnCount, (a, b) =>
+        {
+            double r = (1 - (eta * eigenvalues[a])) * (1 - (eta * eigenvalues[b]));
+            double sum = Math.Abs(1 - r) < 1e-12 ? steps : (1 - Math.Pow(r, steps)) / (1 - r);
+            return eta * eta * noise[a, b] * sum;
+        });
+    }
+
+    /// <summary>‖C − diag C‖_F/‖diag C‖_F.</summary>
+    private static double OffDiagonal(Matrix<double> c)
+    {
+        double diagonal = c.Diagonal().Sum(v => v * v);
+        return Math.Sqrt((Math.Pow(c.FrobeniusNorm(), 2) - diagonal) / diagonal);
+    }
+
+    private static ModeEnsemble Summarise(EnsembleResult result, double eta, bool without, double seconds, double[] centre, Matrix<double> eigenvectors, Matrix<double> predicted)
     {
         var projected = result.Records.Select(r => r.Projected ?? throw new InvalidOperationException("the ensemble recorded no projections")).ToArray();
-        double mass = double.NaN, floor = double.NaN;
-        var last = projected[^1];
-        if (last.HasCovariance)
+        int p = centre.Length;
+        float[] states = result.FinalStates ?? throw new InvalidOperationException("the final states were not kept");
+        long networks = result.Range.Count;
+        var kept = new List<int>();
+        for (int t = 0; t < networks; t++)
         {
-            double[,] c = last.Covariance;
-            int k = last.Dimension;
-            double diagonal = 0, off = 0, noiseSum = 0, traceSum = 0;
-            for (int a = 0; a < k; a++)
+            bool finite = true;
+            for (int i = 0; i < p && finite; i++)
             {
-                diagonal += c[a, a] * c[a, a];
-                traceSum += c[a, a];
-                for (int b = 0; b < k; b++)
-                {
-                    if (a != b)
-                    {
-                        off += c[a, b] * c[a, b];
-                    }
-                }
+                finite = float.IsFinite(states[((long)t * p) + i]);
             }
 
-            noiseSum = (traceSum * traceSum) - diagonal;
-            mass = Math.Sqrt(off / diagonal);
-            floor = Math.Sqrt(noiseSum / last.Count / diagonal);
+            if (finite)
+            {
+                kept.Add(t);
+            }
+        }
+
+        double mass = double.NaN, floor = double.NaN, difference = double.NaN;
+        if (kept.Count > 1)
+        {
+            var displacement = Matrix<double>.Build.Dense(kept.Count, p, (r, i) => states[((long)kept[r] * p) + i] - centre[i]);
+            Matrix<double> y = displacement * eigenvectors;
+            Vector<double> mean = y.ColumnSums() / kept.Count;
+            Matrix<double> centred = y - Matrix<double>.Build.Dense(kept.Count, p, (_, m) => mean[m]);
+            Matrix<double> c = centred.TransposeThisAndMultiply(centred) / (kept.Count - 1);
+            double diagonal = c.Diagonal().Sum(v => v * v), trace = c.Trace();
+            mass = OffDiagonal(c);
+            floor = Math.Sqrt(((trace * trace) - diagonal) / kept.Count / diagonal);
+            difference = (c - predicted).FrobeniusNorm() / predicted.FrobeniusNorm();
         }
 
         return new ModeEnsemble(
@@ -332,6 +375,8 @@ public static class HessianModeExperiment
             result.Final.Moments.Diverged,
             mass,
             floor,
+            OffDiagonal(predicted),
+            difference,
             seconds,
             result.Algorithm.Trajectories * (long)result.Algorithm.Steps);
     }
