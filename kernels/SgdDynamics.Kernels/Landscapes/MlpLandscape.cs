@@ -18,26 +18,35 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// P = Σ_l out_l·(in_l + 1) = <see cref="Dimension"/>. At most <see cref="MaxLayers"/> affine layers.
 /// </para>
 /// <para>
-/// <b>Scratch layout</b> (g's coordinates from P on, <see cref="ScratchCoordinates"/> of them): the sample's input a_0
-/// (in_0), then per hidden layer l its pre-activation z_l (out_l) and activation a_l (out_l), then the output z_L
-/// (out_L). The backward pass overwrites each z_l with its error δ_l = ∂ℓ/∂z_l. 36 → 8 → 10 needs 36 + 16 + 10 = 62.
+/// <b>Scratch layout</b> (g's coordinates from P on, <see cref="ScratchCoordinates"/> of them): <see cref="SamplesAtATime"/>
+/// slots of one sample's scratch each, slot k from P + k·S: the sample's input a_0 (in_0), then per hidden layer l its
+/// pre-activation z_l (out_l) and activation a_l (out_l), then the output z_L (out_L), S = in_0 + 2·Σ_hidden out_l + out_L.
+/// The forward pass replaces each hidden z_l by σ′(z_l) once a_l is formed, and the backward pass overwrites that, and z_L,
+/// with the errors δ_l = ∂ℓ/∂z_l. 36 → 8 → 10 has S = 36 + 16 + 10 = 62 and needs 4·62 = 248.
 /// <see cref="MeanGradient"/> and <see cref="AddGaussianNoise"/> use the same scratch coordinates of their g, so the view
 /// they are given must have them too.
 /// </para>
 /// <para>
 /// <b>Order of operations</b> (fixed, so every lane type gives the same bits; the device lane agrees to rounding): samples
 /// in minibatch order; forward: z_l[o] = b_l[o], then += W_l[o, i]·a_{l−1}[i] for i ascending (fused multiply-adds);
+/// hidden units: a_l = σ(z_l) and σ′(z_l) from one exponential (<see cref="LaneMath.SiluWithDerivative{T}"/>,
+/// <see cref="LaneMath.TanhWithDerivative{T}"/>: the bits of <see cref="LaneMath.Silu{T}"/> and
+/// <see cref="LaneMath.SiluDerivative{T}"/>, of <see cref="LaneMath.Tanh{T}"/> and <see cref="LaneMath.TanhDerivative{T}"/>;
+/// ReLU: max(0, z) and [z &gt; 0]);
 /// cross-entropy: m = max_c z_L[c] (c ascending), e_c = exp(z_L[c] − m) (<see cref="LaneMath.Exp{T}"/>), S = Σ_c e_c
 /// (c ascending), δ_L[c] = (e_c / S − [c = y])·w (correctly rounded division; the one-hot by two exact selects);
 /// squared error: δ_L[c] = (z_L[c] − y_c)·w; backward, layers from the output: g[b_l[o]] += δ_l[o],
 /// g[W_l[o, i]] += δ_l[o]·a_{l−1}[i] (i ascending), then for l &gt; 0 δ_{l−1}[i] = (Σ_o W_l[o, i]·δ_l[o], o ascending)·σ′(z_{l−1}[i]).
 /// The sample weight w is 1 in <see cref="Gradient"/> and <see cref="MeanGradient"/> (exact), which end with g ·= 1/B and
-/// g ·= 1/n.
+/// g ·= 1/n. Those two pass the samples four at a time (<see cref="SamplesAtATime"/>: the forward and backward passes
+/// of four samples side by side, each weight read once for the four and each gradient coordinate read and written once,
+/// the last B mod 4 or n mod 4 samples one by one); every sum over samples still runs in sample order, so the results are
+/// those of one sample at a time, bit for bit.
 /// </para>
 /// <para>
 /// <b>Cost</b> per sample: forward P and backward 2P multiply-adds (less the first layer's input error, which is not
-/// formed) plus, per hidden unit, one or two exponentials and divisions (two for SiLU and tanh: value and derivative), and
-/// out_L exponentials and divisions for cross-entropy; so one <see cref="Gradient"/> is ≈ 3·B·P multiply-adds,
+/// formed: 816 for 36 → 8 → 10) plus, per hidden unit, one exponential and two divisions (SiLU, tanh), and out_L
+/// exponentials and divisions for cross-entropy; so one <see cref="Gradient"/> is ≈ 3·B·P multiply-adds,
 /// <see cref="MeanGradient"/> ≈ 3·n·P and <see cref="AddGaussianNoise"/> ≈ 3·n·P plus 2n normals.
 /// </para>
 /// <para>
@@ -48,25 +57,31 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// </para>
 /// </summary>
 /// <typeparam name="TP">Where the data lives.</typeparam>
-public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP : struct, IParameters
+public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParameters
 {
     /// <summary>The most affine layers (three hidden layers).</summary>
     public const int MaxLayers = 4;
 
     /// <summary>Activation code of tanh (the value of <c>MlpActivation.Tanh</c>).</summary>
-    public const int Tanh = NetworkLayers.Tanh;
+    public const int Tanh = 0;
 
     /// <summary>Activation code of SiLU x·σ(x) (the value of <c>MlpActivation.Silu</c>).</summary>
-    public const int Silu = NetworkLayers.Silu;
+    public const int Silu = 1;
 
     /// <summary>Activation code of ReLU max(x, 0), derivative 0 at 0 (the value of <c>MlpActivation.Relu</c>).</summary>
-    public const int Relu = NetworkLayers.Relu;
+    public const int Relu = 2;
 
     /// <summary>Loss code of softmax cross-entropy on class labels (the value of <c>MlpLoss.SoftmaxCrossEntropy</c>).</summary>
     public const int SoftmaxCrossEntropy = 0;
 
     /// <summary>Loss code of ½‖f − y‖² on real targets (the value of <c>MlpLoss.MeanSquared</c>).</summary>
     public const int MeanSquared = 1;
+
+    /// <summary>
+    /// Samples whose passes <see cref="Gradient"/> and <see cref="MeanGradient"/> run side by side, each in its own slot of
+    /// the scratch coordinates: every weight is read once for the four and every gradient coordinate read and written once.
+    /// </summary>
+    public const int SamplesAtATime = 4;
 
     private readonly TP inputs;
     private readonly TP targets;
@@ -75,7 +90,9 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
     private readonly int activation0, activation1, activation2;
     private readonly int loss;
     private readonly int parameters;
+    private readonly int sampleScratch;
     private readonly int scratch;
+    private readonly int samplesAtATime;
     private readonly int count;
     private readonly IndexSampler sampler;
     private readonly float inverseBatch;
@@ -137,14 +154,23 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
             }
         }
 
-        if (p + s > int.MaxValue) throw new ArgumentException("The network is too large.", nameof(widths));
+        if (p + (SamplesAtATime * s) > int.MaxValue) throw new ArgumentException("The network is too large.", nameof(widths));
         parameters = (int)p;
-        scratch = (int)s;
+        sampleScratch = (int)s;
+        scratch = SamplesAtATime * sampleScratch;
+        samplesAtATime = SamplesAtATime;
         this.count = count;
         this.sampler = sampler;
         inverseBatch = (float)(1.0 / sampler.PerStep);
         inverseCount = (float)(1.0 / count);
         this.noiseScale = (float)noiseScale;
+    }
+
+    /// <summary>A copy of <paramref name="other"/> passing <paramref name="samplesAtATime"/> samples at a time (4 or 1).</summary>
+    private MlpLandscape(MlpLandscape<TP> other, int samplesAtATime)
+    {
+        this = other;
+        this.samplesAtATime = samplesAtATime;
     }
 
     /// <inheritdoc/>
@@ -169,8 +195,9 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Samples in minibatch order, each gathered per lane into the scratch coordinates, forward, then backward adding
-    /// ∇ℓ_i into g[0 … P); finally g ·= 1/B (see the type for the order of operations). ≈ 3·B·P multiply-adds.
+    /// Samples in minibatch order, four at a time (<see cref="SamplesAtATime"/>; the last B mod 4 one by one), each
+    /// gathered per lane into the scratch coordinates, forward, then backward adding ∇ℓ_i into g[0 … P); finally
+    /// g ·= 1/B (see the type for the order of operations). ≈ 3·B·P multiply-adds.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Gradient<T, TS, TN>(TS x, TS g, TN normals, uint step)
@@ -178,27 +205,60 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        NetworkLayers.Gradient<MlpLandscape<TP>, T, TS, TN>(this, x, g, normals, step, sampler, parameters, inverseBatch);
+        Clear<T, TS>(g);
+        T one = T.Splat(1f);
+        int j = 0;
+        int four = samplesAtATime == SamplesAtATime ? sampler.PerStep - (sampler.PerStep % SamplesAtATime) : 0;
+        for (; j < four; j += SamplesAtATime)
+        {
+            AddFourSampleGradients<T, TS>(
+                x, g, normals.Index(sampler, step, j), normals.Index(sampler, step, j + 1), normals.Index(sampler, step, j + 2), normals.Index(sampler, step, j + 3), 0, true, one);
+        }
+
+        for (; j < sampler.PerStep; j++)
+        {
+            AddSampleGradient<T, TS>(x, g, normals.Index(sampler, step, j), 0, true, one);
+        }
+
+        Scale<T, TS>(g, inverseBatch);
     }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// All n samples in order, each read once for every lane (no gathers), forward and backward, then g ·= 1/n: ≈ 3·n·P
-    /// multiply-adds, n/B times a <see cref="Gradient"/>. Uses g's scratch coordinates as <see cref="Gradient"/> does.
+    /// All n samples in order, four at a time (the last n mod 4 one by one), each read once for every lane (no gathers),
+    /// forward and backward, then g ·= 1/n: ≈ 3·n·P multiply-adds, n/B times a <see cref="Gradient"/>. Uses g's scratch
+    /// coordinates as <see cref="Gradient"/> does.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MeanGradient<T, TS>(TS x, TS g)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
-        NetworkLayers.MeanGradient<MlpLandscape<TP>, T, TS>(this, x, g, count, parameters, inverseCount);
+        Clear<T, TS>(g);
+        T one = T.Splat(1f);
+        T zero = T.Splat(0f);
+        int i = 0;
+        if (samplesAtATime == SamplesAtATime)
+        {
+            for (; i + SamplesAtATime <= count; i += SamplesAtATime)
+            {
+                AddFourSampleGradients<T, TS>(x, g, zero, zero, zero, zero, i, false, one);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            AddSampleGradient<T, TS>(x, g, zero, i, false, one);
+        }
+
+        Scale<T, TS>(g, inverseCount);
     }
 
     /// <inheritdoc/>
     /// <remarks>
     /// g += s Σ_i (z_i − z̄) ∇ℓ_i(θ), s = √(f/(nB)): the n normals are drawn twice, first for their mean z̄ (= (Σ_i z_i)·(1/n),
-    /// summed in order), then with sample i's gradient weighted by s·(z_i − z̄) (samples in order). ≈ 3·n·P multiply-adds.
-    /// Uses g's scratch coordinates as <see cref="Gradient"/> does.
+    /// summed in order), then with sample i's gradient weighted by s·(z_i − z̄) (samples in order, one at a time).
+    /// ≈ 3·n·P multiply-adds. Uses g's scratch coordinates as <see cref="Gradient"/> does.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
@@ -206,8 +266,14 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        NetworkLayers.AddGaussianNoise<MlpLandscape<TP>, T, TS, TN>(this, x, g, normals, step, count, inverseCount, noiseScale);
+        var sum = new NormalSum<T>(T.Splat(0f));
+        NormalStream.Draw<T, TN, NormalSum<T>>(normals, step, Philox4x32.DynamicsStream, count, ref sum);
+        var noise = new SampleNoise<T, TS>(this, x, g, T.Mul(sum.Sum, T.Splat(inverseCount)), T.Splat(noiseScale));
+        NormalStream.Draw<T, TN, SampleNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, count, ref noise);
     }
+
+    /// <summary>The same landscape passing every sample on its own (the one-sample passes only; the same results).</summary>
+    internal MlpLandscape<TP> OneSampleAtATime() => new(this, 1);
 
     /// <summary>Width k of the network (0: inputs, <c>layers</c>: outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -242,7 +308,7 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
         return offset;
     }
 
-    /// <summary>Coordinate of z_l (and δ_l) in g: after the input and the (z, a) pairs of the hidden layers before l.</summary>
+    /// <summary>Coordinate of z_l (and δ_l) of slot 0 in g: after the input and the (z, a) pairs of the hidden layers before l.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int PreActivationOffset(int l)
     {
@@ -255,61 +321,443 @@ public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP 
         return offset;
     }
 
-    /// <summary>Coordinate in g of a_l, the input of layer l + 1 (l = −1: the network input).</summary>
+    /// <summary>Coordinate in g of a_l of slot 0, the input of layer l + 1 (l = −1: the network input).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ActivationOffset(int l) => l < 0 ? parameters : PreActivationOffset(l) + Width(l + 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Clear<T, TS>(TS g)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        T zero = T.Splat(0f);
+        for (int f = 0; f < parameters; f++)
+        {
+            g.Set(f, zero);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Scale<T, TS>(TS g, float factor)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        T scale = T.Splat(factor);
+        for (int f = 0; f < parameters; f++)
+        {
+            g.Set(f, T.Mul(g.Get(f), scale));
+        }
+    }
+
     /// <summary>
-    /// g[0 … P) += w·∇ℓ(θ) for one sample (per lane at <paramref name="index"/> when <paramref name="gather"/>, else sample
-    /// <paramref name="sample"/> in every lane): the forward and backward passes in the type's order of operations.
+    /// Entry <paramref name="offset"/> of a sample's row of <paramref name="table"/>: gathered per lane at
+    /// <paramref name="index"/>, or the same in every lane from row <paramref name="sample"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    void ISampleGradients.AddSampleGradient<T, TS>(TS x, TS g, T index, int sample, bool gather, T weight)
-    {
-        // the input a_0
-        int input = parameters;
-        for (int f = 0; f < width0; f++)
-        {
-            g.Set(input + f, NetworkLayers.Load(inputs, gather, index, sample, width0, f));
-        }
+    private static T Load<T>(in TP table, bool gather, T index, int sample, int stride, int offset) where T : struct, ILane<T> =>
+        gather ? T.Gather(table, index, stride, offset) : T.Splat(table.Get((sample * stride) + offset));
 
-        // forward
-        int weights = 0;
+    // The passes below are methods of their own, not marked for inlining: the .NET JIT compiles each as a root with its own
+    // inlining budget, so every lane operation in them is inlined (one method holding all of them runs out of budget and
+    // leaves lane operations as calls, ten times slower); ILGPU inlines them into the kernel all the same.
+
+    /// <summary>
+    /// g += w·∇ℓ(θ) for one sample (per lane at <paramref name="index"/> when <paramref name="gather"/>, else sample
+    /// <paramref name="sample"/> in every lane), in scratch slot 0: the forward and backward passes in the type's order of
+    /// operations.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddSampleGradient<T, TS>(TS x, TS g, T index, int sample, bool gather, T weight)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        Input<T, TS>(g, 0, index, sample, gather);
         for (int l = 0; l < layers; l++)
         {
-            int fanIn = Width(l), fanOut = Width(l + 1);
-            bool hidden = l < layers - 1;
-            NetworkLayers.AffineForward<T, TS>(
-                x, g, weights, fanIn, fanOut, ActivationOffset(l - 1), PreActivationOffset(l), hidden, hidden ? Activation(l) : 0);
-            weights += fanOut * (fanIn + 1);
+            Forward<T, TS>(x, g, l);
+            if (l < layers - 1)
+            {
+                Activate<T, TS>(g, l, 0);
+            }
         }
 
-        // output error δ_L = w·∂ℓ/∂z_L, over the logits
-        int classes = Width(layers), output = PreActivationOffset(layers - 1);
+        OutputError<T, TS>(g, 0, index, sample, gather, weight);
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            Backward<T, TS>(x, g, l);
+            if (l > 0)
+            {
+                HiddenError<T, TS>(x, g, l);
+            }
+        }
+    }
+
+    /// <summary>
+    /// g += w·(∇ℓ_{i₀} + ∇ℓ_{i₁} + ∇ℓ_{i₂} + ∇ℓ_{i₃}) for four samples in scratch slots 0 … 3 (per lane at
+    /// <paramref name="index0"/> … <paramref name="index3"/> when <paramref name="gather"/>, else samples
+    /// <paramref name="sample"/> … <paramref name="sample"/> + 3 in every lane): the forward and backward passes of the four
+    /// side by side, each weight read once for the four and each gradient coordinate read and written once, every
+    /// coordinate's sum over the samples still in sample order (so the same bits as four <see cref="AddSampleGradient"/>s).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddFourSampleGradients<T, TS>(TS x, TS g, T index0, T index1, T index2, T index3, int sample, bool gather, T weight)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int slot = sampleScratch;
+        InputFour<T, TS>(g, index0, index1, index2, index3, sample, gather);
+        for (int l = 0; l < layers; l++)
+        {
+            ForwardFour<T, TS>(x, g, l);
+            if (l < layers - 1)
+            {
+                for (int k = 0; k < SamplesAtATime; k++)
+                {
+                    Activate<T, TS>(g, l, k * slot);
+                }
+            }
+        }
+
+        OutputError<T, TS>(g, 0, index0, sample, gather, weight);
+        OutputError<T, TS>(g, slot, index1, sample + 1, gather, weight);
+        OutputError<T, TS>(g, 2 * slot, index2, sample + 2, gather, weight);
+        OutputError<T, TS>(g, 3 * slot, index3, sample + 3, gather, weight);
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            BackwardFour<T, TS>(x, g, l);
+            if (l > 0)
+            {
+                HiddenErrorFour<T, TS>(x, g, l);
+            }
+        }
+    }
+
+    /// <summary>The input a_0 of a sample into the scratch slot at <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Input<T, TS>(TS g, int slot, T index, int sample, bool gather)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int input = parameters + slot;
+        for (int f = 0; f < width0; f++)
+        {
+            g.Set(input + f, Load(inputs, gather, index, sample, width0, f));
+        }
+    }
+
+    /// <summary>The inputs a_0 of four samples into scratch slots 0 … 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void InputFour<T, TS>(TS g, T index0, T index1, T index2, T index3, int sample, bool gather)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int input = parameters, slot = sampleScratch;
+        for (int f = 0; f < width0; f++)
+        {
+            g.Set(input + f, Load(inputs, gather, index0, sample, width0, f));
+            g.Set(input + slot + f, Load(inputs, gather, index1, sample + 1, width0, f));
+            g.Set(input + (2 * slot) + f, Load(inputs, gather, index2, sample + 2, width0, f));
+            g.Set(input + (3 * slot) + f, Load(inputs, gather, index3, sample + 3, width0, f));
+        }
+    }
+
+    /// <summary>z_l = W_l a_{l−1} + b_l of the sample in slot 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1);
+        int weights = WeightOffset(l), bias = weights + (fanOut * fanIn);
+        int previous = ActivationOffset(l - 1), pre = PreActivationOffset(l);
+        for (int o = 0; o < fanOut; o++)
+        {
+            T z = x.Get(bias + o);
+            int row = weights + (o * fanIn);
+            for (int i = 0; i < fanIn; i++)
+            {
+                z = T.MulAdd(x.Get(row + i), g.Get(previous + i), z);
+            }
+
+            g.Set(pre + o, z);
+        }
+    }
+
+    /// <summary>z_l = W_l a_{l−1} + b_l of the samples in slots 0 … 3, each weight read once for the four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFour<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1), slot = sampleScratch;
+        int weights = WeightOffset(l), bias = weights + (fanOut * fanIn);
+        int previous = ActivationOffset(l - 1), pre = PreActivationOffset(l);
+        for (int o = 0; o < fanOut; o++)
+        {
+            T z0 = x.Get(bias + o), z1 = z0, z2 = z0, z3 = z0;
+            int row = weights + (o * fanIn);
+            for (int i = 0; i < fanIn; i++)
+            {
+                T w = x.Get(row + i);
+                int at = previous + i;
+                z0 = T.MulAdd(w, g.Get(at), z0);
+                z1 = T.MulAdd(w, g.Get(at + slot), z1);
+                z2 = T.MulAdd(w, g.Get(at + (2 * slot)), z2);
+                z3 = T.MulAdd(w, g.Get(at + (3 * slot)), z3);
+            }
+
+            g.Set(pre + o, z0);
+            g.Set(pre + slot + o, z1);
+            g.Set(pre + (2 * slot) + o, z2);
+            g.Set(pre + (3 * slot) + o, z3);
+        }
+    }
+
+    /// <summary>
+    /// Hidden layer l of the sample in the slot at <paramref name="slot"/>: a_l = σ(z_l), and σ′(z_l) in place of z_l for
+    /// the backward pass (from the same exponential for tanh and SiLU). One method per activation, each with its own
+    /// inlining budget.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Activate<T, TS>(TS g, int l, int slot)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanOut = Width(l + 1), pre = PreActivationOffset(l) + slot;
+        int activation = Activation(l);
+        if (activation == Silu)
+        {
+            ActivateSilu<T, TS>(g, pre, fanOut);
+        }
+        else if (activation == Tanh)
+        {
+            ActivateTanh<T, TS>(g, pre, fanOut);
+        }
+        else
+        {
+            ActivateRelu<T, TS>(g, pre, fanOut);
+        }
+    }
+
+    /// <summary>SiLU of the <paramref name="units"/> pre-activations from <paramref name="pre"/>: a after them, σ′ in their place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivateSilu<T, TS>(TS g, int pre, int units)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        for (int o = 0; o < units; o++)
+        {
+            g.Set(pre + units + o, LaneMath.SiluWithDerivative(g.Get(pre + o), out T slope));
+            g.Set(pre + o, slope);
+        }
+    }
+
+    /// <summary>tanh of the <paramref name="units"/> pre-activations from <paramref name="pre"/>: a after them, σ′ in their place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivateTanh<T, TS>(TS g, int pre, int units)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        for (int o = 0; o < units; o++)
+        {
+            g.Set(pre + units + o, LaneMath.TanhWithDerivative(g.Get(pre + o), out T slope));
+            g.Set(pre + o, slope);
+        }
+    }
+
+    /// <summary>
+    /// ReLU of the <paramref name="units"/> pre-activations from <paramref name="pre"/>: a = max(0, z) (which keeps a NaN z)
+    /// after them, σ′ = [z &gt; 0] in their place.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivateRelu<T, TS>(TS g, int pre, int units)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        T zero = T.Splat(0f), one = T.Splat(1f);
+        for (int o = 0; o < units; o++)
+        {
+            T z = g.Get(pre + o);
+            g.Set(pre + units + o, T.Max(zero, z));
+            g.Set(pre + o, T.SelectLess(zero, z, one, zero));
+        }
+    }
+
+    /// <summary>The output error δ_L = w·∂ℓ/∂z_L of the sample in the slot at <paramref name="slot"/>, over its logits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OutputError<T, TS>(TS g, int slot, T index, int sample, bool gather, T weight)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int classes = Width(layers), output = PreActivationOffset(layers - 1) + slot;
         if (loss == SoftmaxCrossEntropy)
         {
-            NetworkLayers.SoftmaxCrossEntropyError(g, output, classes, NetworkLayers.Load(targets, gather, index, sample, 1, 0), weight);
+            T maximum = g.Get(output);
+            for (int c = 1; c < classes; c++)
+            {
+                maximum = T.Max(g.Get(output + c), maximum);
+            }
+
+            T sum = T.Splat(0f);
+            for (int c = 0; c < classes; c++)
+            {
+                T e = LaneMath.Exp(T.Sub(g.Get(output + c), maximum));
+                g.Set(output + c, e);
+                sum = T.Add(sum, e);
+            }
+
+            T label = Load(targets, gather, index, sample, 1, 0);
+            T zero = T.Splat(0f), one = T.Splat(1f);
+            for (int c = 0; c < classes; c++)
+            {
+                T k = T.Splat(c);
+                // [label = c], exactly: 0 where label < c or c < label, else 1
+                T hit = T.SelectLess(label, k, zero, T.SelectLess(k, label, zero, one));
+                g.Set(output + c, T.Mul(T.Sub(T.Divide(g.Get(output + c), sum), hit), weight));
+            }
         }
         else
         {
             for (int c = 0; c < classes; c++)
             {
-                T y = NetworkLayers.Load(targets, gather, index, sample, classes, c);
+                T y = Load(targets, gather, index, sample, classes, c);
                 g.Set(output + c, T.Mul(T.Sub(g.Get(output + c), y), weight));
             }
         }
+    }
 
-        // backward
-        for (int l = layers - 1; l >= 0; l--)
+    /// <summary>g[b_l] += δ_l and g[W_l] += δ_l a_{l−1}ᵀ for the sample in slot 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1);
+        int w = WeightOffset(l), bias = w + (fanOut * fanIn);
+        int previous = ActivationOffset(l - 1), delta = PreActivationOffset(l);
+        for (int o = 0; o < fanOut; o++)
         {
-            int fanIn = Width(l), fanOut = Width(l + 1);
-            int w = WeightOffset(l), delta = PreActivationOffset(l);
-            NetworkLayers.AffineBackward<T, TS>(g, w, fanIn, fanOut, ActivationOffset(l - 1), delta);
-            if (l > 0)
+            T d = g.Get(delta + o);
+            g.Set(bias + o, T.Add(g.Get(bias + o), d));
+            int row = w + (o * fanIn);
+            for (int i = 0; i < fanIn; i++)
             {
-                // δ_{l−1} = σ′(z_{l−1}) ⊙ W_lᵀ δ_l, in place of z_{l−1}
-                NetworkLayers.HiddenError<T, TS>(x, g, w, fanIn, fanOut, delta, PreActivationOffset(l - 1), Activation(l - 1));
+                g.Set(row + i, T.MulAdd(d, g.Get(previous + i), g.Get(row + i)));
             }
         }
+    }
+
+    /// <summary>
+    /// g[b_l] += δ_l and g[W_l] += δ_l a_{l−1}ᵀ for the samples in slots 0 … 3, in slot order, each coordinate of g read and
+    /// written once for the four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BackwardFour<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1), slot = sampleScratch;
+        int w = WeightOffset(l), bias = w + (fanOut * fanIn);
+        int previous = ActivationOffset(l - 1), delta = PreActivationOffset(l);
+        for (int o = 0; o < fanOut; o++)
+        {
+            T d0 = g.Get(delta + o), d1 = g.Get(delta + slot + o), d2 = g.Get(delta + (2 * slot) + o), d3 = g.Get(delta + (3 * slot) + o);
+            g.Set(bias + o, T.Add(T.Add(T.Add(T.Add(g.Get(bias + o), d0), d1), d2), d3));
+            int row = w + (o * fanIn);
+            for (int i = 0; i < fanIn; i++)
+            {
+                int at = previous + i;
+                T sum = T.MulAdd(d0, g.Get(at), g.Get(row + i));
+                sum = T.MulAdd(d1, g.Get(at + slot), sum);
+                sum = T.MulAdd(d2, g.Get(at + (2 * slot)), sum);
+                g.Set(row + i, T.MulAdd(d3, g.Get(at + (3 * slot)), sum));
+            }
+        }
+    }
+
+    /// <summary>δ_{l−1} = σ′(z_{l−1}) ⊙ W_lᵀ δ_l of the sample in slot 0, in place of σ′(z_{l−1}).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void HiddenError<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1);
+        int w = WeightOffset(l), delta = PreActivationOffset(l), below = PreActivationOffset(l - 1);
+        for (int i = 0; i < fanIn; i++)
+        {
+            T s = T.Mul(x.Get(w + i), g.Get(delta));
+            for (int o = 1; o < fanOut; o++)
+            {
+                s = T.MulAdd(x.Get(w + (o * fanIn) + i), g.Get(delta + o), s);
+            }
+
+            g.Set(below + i, T.Mul(s, g.Get(below + i)));
+        }
+    }
+
+    /// <summary>δ_{l−1} = σ′(z_{l−1}) ⊙ W_lᵀ δ_l of the samples in slots 0 … 3, each weight read once for the four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void HiddenErrorFour<T, TS>(TS x, TS g, int l)
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        int fanIn = Width(l), fanOut = Width(l + 1), slot = sampleScratch;
+        int w = WeightOffset(l), delta = PreActivationOffset(l), below = PreActivationOffset(l - 1);
+        for (int i = 0; i < fanIn; i++)
+        {
+            T first = x.Get(w + i);
+            T s0 = T.Mul(first, g.Get(delta)), s1 = T.Mul(first, g.Get(delta + slot));
+            T s2 = T.Mul(first, g.Get(delta + (2 * slot))), s3 = T.Mul(first, g.Get(delta + (3 * slot)));
+            for (int o = 1; o < fanOut; o++)
+            {
+                T weight = x.Get(w + (o * fanIn) + i);
+                int at = delta + o;
+                s0 = T.MulAdd(weight, g.Get(at), s0);
+                s1 = T.MulAdd(weight, g.Get(at + slot), s1);
+                s2 = T.MulAdd(weight, g.Get(at + (2 * slot)), s2);
+                s3 = T.MulAdd(weight, g.Get(at + (3 * slot)), s3);
+            }
+
+            g.Set(below + i, T.Mul(s0, g.Get(below + i)));
+            g.Set(below + slot + i, T.Mul(s1, g.Get(below + slot + i)));
+            g.Set(below + (2 * slot) + i, T.Mul(s2, g.Get(below + (2 * slot) + i)));
+            g.Set(below + (3 * slot) + i, T.Mul(s3, g.Get(below + (3 * slot) + i)));
+        }
+    }
+
+    /// <summary>Sums the normals in order.</summary>
+    private struct NormalSum<T> : INormalConsumer<T> where T : struct, ILane<T>
+    {
+        public T Sum;
+
+        public NormalSum(T zero) => Sum = zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Accept(int n, T z) => Sum = T.Add(Sum, z);
+    }
+
+    /// <summary>Adds s·(z_i − z̄)·∇ℓ_i for normal i.</summary>
+    private readonly struct SampleNoise<T, TS> : INormalConsumer<T>
+        where T : struct, ILane<T>
+        where TS : struct, IStateView<T>
+    {
+        private readonly MlpLandscape<TP> landscape;
+        private readonly TS x;
+        private readonly TS g;
+        private readonly T mean;
+        private readonly T scale;
+
+        public SampleNoise(MlpLandscape<TP> landscape, TS x, TS g, T mean, T scale)
+        {
+            this.landscape = landscape;
+            this.x = x;
+            this.g = g;
+            this.mean = mean;
+            this.scale = scale;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Accept(int n, T z) =>
+            landscape.AddSampleGradient<T, TS>(x, g, T.Splat(0f), n, false, T.Mul(scale, T.Sub(z, mean)));
     }
 }

@@ -23,10 +23,16 @@ public static class LaneMathFunctions
 {
     public const int Exp = 0, Sigmoid = 1, SigmoidDerivative = 2, Tanh = 3, TanhDerivative = 4, Silu = 5, SiluDerivative = 6;
     public const int Max = 7, Min = 8, SelectLess = 9, Divide = 10, ScaleByPowerOfTwo = 11;
-    public const int Count = 12;
+
+    /// <summary>The value and the derivative of <see cref="LaneMath.TanhWithDerivative{T}"/> and <see cref="LaneMath.SiluWithDerivative{T}"/>.</summary>
+    public const int TanhTogether = 12, TanhDerivativeTogether = 13, SiluTogether = 14, SiluDerivativeTogether = 15;
+    public const int Count = 16;
 
     public static readonly string[] Names =
-        ["Exp", "Sigmoid", "SigmoidDerivative", "Tanh", "TanhDerivative", "Silu", "SiluDerivative", "Max", "Min", "SelectLess", "Divide", "ScaleByPowerOfTwo"];
+    [
+        "Exp", "Sigmoid", "SigmoidDerivative", "Tanh", "TanhDerivative", "Silu", "SiluDerivative", "Max", "Min", "SelectLess", "Divide", "ScaleByPowerOfTwo",
+        "TanhWithDerivative", "TanhWithDerivative (derivative)", "SiluWithDerivative", "SiluWithDerivative (derivative)",
+    ];
 
     /// <summary>Function <paramref name="function"/> of x (and b for the two-argument primitives; k = b for the scaling).</summary>
     public static T Apply<T>(int function, T x, T b) where T : struct, ILane<T> => function switch
@@ -42,8 +48,14 @@ public static class LaneMathFunctions
         Min => T.Min(x, b),
         SelectLess => T.SelectLess(x, b, T.Add(x, T.Splat(1f)), T.Mul(b, T.Splat(3f))),
         Divide => T.Divide(x, b),
+        TanhTogether => LaneMath.TanhWithDerivative(x, out _),
+        TanhDerivativeTogether => Second(LaneMath.TanhWithDerivative(x, out T tanhDerivative), tanhDerivative),
+        SiluTogether => LaneMath.SiluWithDerivative(x, out _),
+        SiluDerivativeTogether => Second(LaneMath.SiluWithDerivative(x, out T siluDerivative), siluDerivative),
         _ => T.ScaleByPowerOfTwo(x, b),
     };
+
+    private static T Second<T>(T first, T second) => second;
 
     /// <summary>A kernel: <c>y[i] = Apply(function, x[i], b[i])</c>.</summary>
     public static void Evaluate<TLane>(Index1D i, ArrayView<float> x, ArrayView<float> b, ArrayView<float> y, int function)
@@ -257,6 +269,21 @@ public unsafe class LaneMathTests
         for (int f = LaneMathFunctions.Exp; f <= LaneMathFunctions.SiluDerivative; f++)
         {
             Assert.True(float.IsNaN(L(f, float.NaN)), $"{LaneMathFunctions.Names[f]}(NaN) is not NaN");
+        }
+    }
+
+    [Fact]
+    public void ValueAndDerivativeTogetherAreTheSeparateFunctionsBitForBit()
+    {
+        (int Together, int Separate)[] pairs =
+        [
+            (LaneMathFunctions.TanhTogether, LaneMathFunctions.Tanh), (LaneMathFunctions.TanhDerivativeTogether, LaneMathFunctions.TanhDerivative),
+            (LaneMathFunctions.SiluTogether, LaneMathFunctions.Silu), (LaneMathFunctions.SiluDerivativeTogether, LaneMathFunctions.SiluDerivative),
+        ];
+        foreach ((int together, int separate) in pairs)
+        {
+            (float[] x, float[] b) = Inputs(together);
+            AssertBitIdentical(together, x, b, OnFloatLane(separate, x, b), OnFloatLane(together, x, b), $"FloatLane against {LaneMathFunctions.Names[separate]}");
         }
     }
 

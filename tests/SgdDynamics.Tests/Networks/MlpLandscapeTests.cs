@@ -176,7 +176,7 @@ public class MlpLandscapeTests
         Problem mnist = MnistProblem.Value;
         var landscape = mnist.Kernel(new IndexSampler(IndexSampler.WithReplacement, (uint)mnist.Count, 32));
         Assert.Equal(386, landscape.Dimension);
-        Assert.Equal(36 + 16 + 10, landscape.ScratchCoordinates);
+        Assert.Equal(MlpLandscape<ArrayParameters>.SamplesAtATime * (36 + 16 + 10), landscape.ScratchCoordinates);
         Assert.Equal(mnist.Count, landscape.NoiseNormals);
         Assert.Equal(0, landscape.NormalsPerStep);
         Assert.Equal(0, landscape.UniformsPerStep);
@@ -184,7 +184,7 @@ public class MlpLandscapeTests
         Problem small = Small(MlpActivation.Tanh, MlpLoss.MeanSquared);
         var two = small.Kernel(new IndexSampler(IndexSampler.WithReplacement, 40, 8));
         Assert.Equal(small.Parameters, two.Dimension);
-        Assert.Equal(5 + 2 * 7 + 2 * 6 + 3, two.ScratchCoordinates);
+        Assert.Equal(MlpLandscape<ArrayParameters>.SamplesAtATime * (5 + 2 * 7 + 2 * 6 + 3), two.ScratchCoordinates);
         Assert.Equal((int)MlpActivation.Silu, MlpLandscape<ArrayParameters>.Silu);
         Assert.Equal((int)MlpActivation.Relu, MlpLandscape<ArrayParameters>.Relu);
         Assert.Equal((int)MlpLoss.MeanSquared, MlpLandscape<ArrayParameters>.MeanSquared);
@@ -276,6 +276,37 @@ public class MlpLandscapeTests
     private static float[][][] OnBlockLane<T>(Problem problem, float[][] thetas) where T : unmanaged, IBlockLane<T> =>
         LandscapeChecks.OnBlockLane<T, MlpLandscape<HostParameters>>(
             problem.Inputs, problem.Targets, (inputs, targets) => problem.Kernel(inputs, targets, BitSampler(problem), 0.25), thetas);
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void FourSamplesAtATimeGiveTheBitsOfOneAtATime(string network)
+    {
+        // B = 16: four passes of four samples; B = 7: one of four, then three single samples
+        Problem problem = Network(network);
+        float[] theta = problem.Theta(seed: 31, gain: 1.5f);
+        foreach (int batch in new[] { 16, 7 })
+        {
+            var four = problem.Kernel(new IndexSampler(IndexSampler.WithReplacement, (uint)problem.Count, batch));
+            var one = four.OneSampleAtATime();
+            for (uint step = 0; step < 3; step++)
+            {
+                AssertSameBits(KernelGradient(one, theta, 5, step), KernelGradient(four, theta, 5, step), $"B = {batch}, step {step}");
+            }
+
+            AssertSameBits(KernelMeanGradient(one, theta), KernelMeanGradient(four, theta), "mean gradient");
+        }
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Contains(expected, v => v != 0f);
+        for (int f = 0; f < expected.Length; f++)
+        {
+            Assert.True(
+                BitConverter.SingleToInt32Bits(expected[f]) == BitConverter.SingleToInt32Bits(actual[f]),
+                $"{what}, coordinate {f}: {actual[f]:R} four at a time, {expected[f]:R} one at a time");
+        }
+    }
 
     [Avx512Theory]
     [MemberData(nameof(Networks))]
