@@ -439,9 +439,15 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
     {
         int input = parameters + slot;
+        if (gather)
+        {
+            T.GatherRow(inputs, index, width0, 0, width0, g, input);
+            return;
+        }
+
         for (int f = 0; f < width0; f++)
         {
-            g.Set(input + f, Load(inputs, gather, index, sample, width0, f));
+            g.Set(input + f, T.Splat(inputs.Get((sample * width0) + f)));
         }
     }
 
@@ -452,12 +458,21 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
     {
         int input = parameters, slot = sampleScratch;
+        if (gather)
+        {
+            T.GatherRow(inputs, index0, width0, 0, width0, g, input);
+            T.GatherRow(inputs, index1, width0, 0, width0, g, input + slot);
+            T.GatherRow(inputs, index2, width0, 0, width0, g, input + (2 * slot));
+            T.GatherRow(inputs, index3, width0, 0, width0, g, input + (3 * slot));
+            return;
+        }
+
         for (int f = 0; f < width0; f++)
         {
-            g.Set(input + f, Load(inputs, gather, index0, sample, width0, f));
-            g.Set(input + slot + f, Load(inputs, gather, index1, sample + 1, width0, f));
-            g.Set(input + (2 * slot) + f, Load(inputs, gather, index2, sample + 2, width0, f));
-            g.Set(input + (3 * slot) + f, Load(inputs, gather, index3, sample + 3, width0, f));
+            g.Set(input + f, T.Splat(inputs.Get((sample * width0) + f)));
+            g.Set(input + slot + f, T.Splat(inputs.Get(((sample + 1) * width0) + f)));
+            g.Set(input + (2 * slot) + f, T.Splat(inputs.Get(((sample + 2) * width0) + f)));
+            g.Set(input + (3 * slot) + f, T.Splat(inputs.Get(((sample + 3) * width0) + f)));
         }
     }
 

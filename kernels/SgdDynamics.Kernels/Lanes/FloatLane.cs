@@ -65,6 +65,19 @@ public readonly struct FloatLane : IScalarLane<FloatLane>
     /// <inheritdoc/>
     public static FloatLane Gather<TP>(in TP table, FloatLane index, int stride, int offset) where TP : struct, IParameters =>
         new(table.Get(((int)index.Value * stride) + offset));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GatherRow<TP, TS>(in TP table, FloatLane index, int stride, int offset, int count, TS target, int at)
+        where TP : struct, IParameters
+        where TS : struct, IStateView<FloatLane>
+    {
+        int row = ((int)index.Value * stride) + offset;
+        for (int f = 0; f < count; f++)
+        {
+            target.Set(at + f, new(table.Get(row + f)));
+        }
+    }
 }
 
 /// <summary>
@@ -131,6 +144,19 @@ public readonly struct DeviceFloatLane : IScalarLane<DeviceFloatLane>
     /// <inheritdoc/>
     public static DeviceFloatLane Gather<TP>(in TP table, DeviceFloatLane index, int stride, int offset) where TP : struct, IParameters =>
         new(table.Get(((int)index.Value * stride) + offset));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GatherRow<TP, TS>(in TP table, DeviceFloatLane index, int stride, int offset, int count, TS target, int at)
+        where TP : struct, IParameters
+        where TS : struct, IStateView<DeviceFloatLane>
+    {
+        int row = ((int)index.Value * stride) + offset;
+        for (int f = 0; f < count; f++)
+        {
+            target.Set(at + f, new(table.Get(row + f)));
+        }
+    }
 }
 
 /// <summary>The scalar lanes' bit-level helpers, in the operations the managed SIMD lanes repeat per vector.</summary>

@@ -64,6 +64,15 @@ public interface ILane<T> where T : struct, ILane<T>
     /// integer in every lane (a minibatch sample index, <see cref="Random.INormalSource{T}.Index"/>).
     /// </summary>
     static abstract T Gather<TP>(in TP table, T index, int stride, int offset) where TP : struct, IParameters;
+
+    /// <summary>
+    /// Per-lane gather of <paramref name="count"/> consecutive entries: coordinate <c>at + f</c> of
+    /// <paramref name="target"/> becomes, in each lane, <c>table[index·stride + offset + f]</c> for f = 0 … count − 1 — the
+    /// values of count <see cref="Gather{TP}"/> calls, which a lane may instead read as rows and transpose.
+    /// </summary>
+    static abstract void GatherRow<TP, TS>(in TP table, T index, int stride, int offset, int count, TS target, int at)
+        where TP : struct, IParameters
+        where TS : struct, IStateView<T>;
 }
 
 /// <summary>A lane of exactly one float, with conversions (used inside ILGPU kernels and as the host reference).</summary>

@@ -190,6 +190,30 @@ internal struct VectorLane<TV, TF, TI, TW> : IBlockLane<VectorLane<TV, TF, TI, T
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void GatherRow<TP, TS>(in TP table, VectorLane<TV, TF, TI, TW> index, int stride, int offset, int count, TS target, int at)
+        where TP : struct, IParameters
+        where TS : struct, IStateView<VectorLane<TV, TF, TI, TW>>
+    {
+        // the managed backend keeps every table in pinned host memory (HostParameters) and its states in lane blocks
+        // (BlockState): each vector's rows go straight into the block, coordinate f of vector v at f·Width + v·Floats
+        if (typeof(TP) == typeof(HostParameters) && typeof(TS) == typeof(BlockState<VectorLane<TV, TF, TI, TW>>))
+        {
+            float* p = Unsafe.As<TP, HostParameters>(ref Unsafe.AsRef(in table)).Pointer + offset;
+            var output = (float*)(Unsafe.As<TS, BlockState<VectorLane<TV, TF, TI, TW>>>(ref target).Pointer + at);
+            TV.GatherRows(p, index.v0, stride, count, output, Width);
+            TV.GatherRows(p, index.v1, stride, count, output + TV.Floats, Width);
+            TV.GatherRows(p, index.v2, stride, count, output + (2 * TV.Floats), Width);
+            TV.GatherRows(p, index.v3, stride, count, output + (3 * TV.Floats), Width);
+            return;
+        }
+
+        for (int f = 0; f < count; f++)
+        {
+            target.Set(at + f, Gather(table, index, stride, offset + f));
+        }
+    }
+
     public static unsafe void Schedule(void* keys, uint seed, uint firstTrajectory) =>
         Lockstep<TV, TF, TI, TW>.Schedule(keys, Groups, seed, firstTrajectory);
 
@@ -517,6 +541,9 @@ internal readonly unsafe struct BlockState<T> : IStateView<T> where T : unmanage
     private readonly T* data;
 
     public BlockState(T* data) => this.data = data;
+
+    /// <summary>Coordinate 0.</summary>
+    public T* Pointer => data;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Get(int i) => data[i];

@@ -74,6 +74,12 @@ internal interface IVectorWidth<TF, TI, TW>
 
     /// <summary>In each lane, <c>table[index·stride]</c>; <paramref name="index"/> holds exact non-negative integers.</summary>
     static abstract unsafe TF Gather(float* table, TF index, int stride);
+
+    /// <summary>
+    /// <paramref name="count"/> columns of rows: <c>output[f·outputStride + k] = table[index_k·stride + f]</c> for
+    /// f = 0 … count − 1 and every lane k (<see cref="Gather"/> of each column, or the rows read whole and transposed).
+    /// </summary>
+    static abstract unsafe void GatherRows(float* table, TF index, int stride, int count, float* output, int outputStride);
 }
 
 /// <summary>AVX-512: 16 floats per vector.</summary>
@@ -189,6 +195,37 @@ internal readonly struct Vector512Width : IVectorWidth<Vector512<float>, Vector5
 
         return SimdGather.Scalar<Vector512<float>, Vector512<int>>(table, offsets, Vector512<float>.Count);
     }
+
+    /// <summary>
+    /// Rows of at least 16 floats are read 16 at a time (sixteen unaligned loads, one per lane) and transposed
+    /// (<see cref="SimdTranspose.Rows16"/>), the last block of a row ending at its end (overlapping the one before); shorter
+    /// rows by gathers. Measured on the MNIST MLP (36 floats a row, 64 lanes): about a third of the time of the gathers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void GatherRows(float* table, Vector512<float> index, int stride, int count, float* output, int outputStride)
+    {
+        if (count < 16 || !Avx512F.IsSupported)
+        {
+            for (int f = 0; f < count; f++)
+            {
+                Gather(table + f, index, stride).Store(output + (f * outputStride));
+            }
+
+            return;
+        }
+
+        int* rows = stackalloc int[16];
+        (Vector512.ConvertToInt32(index) * stride).Store(rows);
+        for (int f = 0; ; f += 16)
+        {
+            int start = Math.Min(f, count - 16);
+            SimdTranspose.Rows16(table + start, rows, output + (start * outputStride), outputStride, f - start);
+            if (start + 16 >= count)
+            {
+                break;
+            }
+        }
+    }
 }
 
 /// <summary>AVX2, or portable Vector256 where neither width is accelerated: 8 floats per vector.</summary>
@@ -300,6 +337,15 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>, Vector2
             ? Avx2.GatherVector256(table, offsets, 4)
             : SimdGather.Scalar<Vector256<float>, Vector256<int>>(table, offsets, Vector256<float>.Count);
     }
+
+    /// <summary>Column by column, with <see cref="Gather"/>.</summary>
+    public static unsafe void GatherRows(float* table, Vector256<float> index, int stride, int count, float* output, int outputStride)
+    {
+        for (int f = 0; f < count; f++)
+        {
+            Gather(table + f, index, stride).Store(output + (f * outputStride));
+        }
+    }
 }
 
 /// <summary>The gather of lanes without a hardware gather instruction.</summary>
@@ -319,6 +365,85 @@ internal static class SimdGather
         }
 
         return result;
+    }
+}
+
+/// <summary>Transposition of rows read from memory into column vectors.</summary>
+internal static class SimdTranspose
+{
+    /// <summary>
+    /// Sixteen rows of sixteen floats, row k at <c>table + rows[k]</c>, into sixteen column vectors, column c (element k
+    /// from row k) at <c>output + c·outputStride</c> for c ≥ <paramref name="skip"/> (the columns before are not
+    /// written): a 16 × 16 transposition in four rounds of sixteen two-source shuffles (32-bit and 64-bit unpacks, then two
+    /// rounds of 128-bit block shuffles).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Rows16(float* table, int* rows, float* output, int outputStride, int skip)
+    {
+        Vector512<float> m0 = Vector512.Load(table + rows[0]), m1 = Vector512.Load(table + rows[1]);
+        Vector512<float> m2 = Vector512.Load(table + rows[2]), m3 = Vector512.Load(table + rows[3]);
+        Vector512<float> m4 = Vector512.Load(table + rows[4]), m5 = Vector512.Load(table + rows[5]);
+        Vector512<float> m6 = Vector512.Load(table + rows[6]), m7 = Vector512.Load(table + rows[7]);
+        Vector512<float> m8 = Vector512.Load(table + rows[8]), m9 = Vector512.Load(table + rows[9]);
+        Vector512<float> m10 = Vector512.Load(table + rows[10]), m11 = Vector512.Load(table + rows[11]);
+        Vector512<float> m12 = Vector512.Load(table + rows[12]), m13 = Vector512.Load(table + rows[13]);
+        Vector512<float> m14 = Vector512.Load(table + rows[14]), m15 = Vector512.Load(table + rows[15]);
+
+        // rows 2j and 2j + 1 interleaved element by element within each 128-bit block
+        Vector512<double> t0 = Avx512F.UnpackLow(m0, m1).AsDouble(), t1 = Avx512F.UnpackHigh(m0, m1).AsDouble();
+        Vector512<double> t2 = Avx512F.UnpackLow(m2, m3).AsDouble(), t3 = Avx512F.UnpackHigh(m2, m3).AsDouble();
+        Vector512<double> t4 = Avx512F.UnpackLow(m4, m5).AsDouble(), t5 = Avx512F.UnpackHigh(m4, m5).AsDouble();
+        Vector512<double> t6 = Avx512F.UnpackLow(m6, m7).AsDouble(), t7 = Avx512F.UnpackHigh(m6, m7).AsDouble();
+        Vector512<double> t8 = Avx512F.UnpackLow(m8, m9).AsDouble(), t9 = Avx512F.UnpackHigh(m8, m9).AsDouble();
+        Vector512<double> t10 = Avx512F.UnpackLow(m10, m11).AsDouble(), t11 = Avx512F.UnpackHigh(m10, m11).AsDouble();
+        Vector512<double> t12 = Avx512F.UnpackLow(m12, m13).AsDouble(), t13 = Avx512F.UnpackHigh(m12, m13).AsDouble();
+        Vector512<double> t14 = Avx512F.UnpackLow(m14, m15).AsDouble(), t15 = Avx512F.UnpackHigh(m14, m15).AsDouble();
+
+        // four rows' element c in each 128-bit block, c = 4·block + (which of the four u)
+        Vector512<float> u0 = Avx512F.UnpackLow(t0, t2).AsSingle(), u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        Vector512<float> u2 = Avx512F.UnpackLow(t1, t3).AsSingle(), u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+        Vector512<float> u4 = Avx512F.UnpackLow(t4, t6).AsSingle(), u5 = Avx512F.UnpackHigh(t4, t6).AsSingle();
+        Vector512<float> u6 = Avx512F.UnpackLow(t5, t7).AsSingle(), u7 = Avx512F.UnpackHigh(t5, t7).AsSingle();
+        Vector512<float> u8 = Avx512F.UnpackLow(t8, t10).AsSingle(), u9 = Avx512F.UnpackHigh(t8, t10).AsSingle();
+        Vector512<float> u10 = Avx512F.UnpackLow(t9, t11).AsSingle(), u11 = Avx512F.UnpackHigh(t9, t11).AsSingle();
+        Vector512<float> u12 = Avx512F.UnpackLow(t12, t14).AsSingle(), u13 = Avx512F.UnpackHigh(t12, t14).AsSingle();
+        Vector512<float> u14 = Avx512F.UnpackLow(t13, t15).AsSingle(), u15 = Avx512F.UnpackHigh(t13, t15).AsSingle();
+
+        // blocks 0 and 2 (0x88) or 1 and 3 (0xDD) of two vectors
+        Vector512<float> v0 = Avx512F.Shuffle4x128(u0, u4, 0x88), v1 = Avx512F.Shuffle4x128(u1, u5, 0x88);
+        Vector512<float> v2 = Avx512F.Shuffle4x128(u2, u6, 0x88), v3 = Avx512F.Shuffle4x128(u3, u7, 0x88);
+        Vector512<float> v4 = Avx512F.Shuffle4x128(u0, u4, 0xDD), v5 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        Vector512<float> v6 = Avx512F.Shuffle4x128(u2, u6, 0xDD), v7 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        Vector512<float> v8 = Avx512F.Shuffle4x128(u8, u12, 0x88), v9 = Avx512F.Shuffle4x128(u9, u13, 0x88);
+        Vector512<float> v10 = Avx512F.Shuffle4x128(u10, u14, 0x88), v11 = Avx512F.Shuffle4x128(u11, u15, 0x88);
+        Vector512<float> v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD), v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        Vector512<float> v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD), v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+
+        Store(Avx512F.Shuffle4x128(v0, v8, 0x88), output, outputStride, 0, skip);
+        Store(Avx512F.Shuffle4x128(v1, v9, 0x88), output, outputStride, 1, skip);
+        Store(Avx512F.Shuffle4x128(v2, v10, 0x88), output, outputStride, 2, skip);
+        Store(Avx512F.Shuffle4x128(v3, v11, 0x88), output, outputStride, 3, skip);
+        Store(Avx512F.Shuffle4x128(v4, v12, 0x88), output, outputStride, 4, skip);
+        Store(Avx512F.Shuffle4x128(v5, v13, 0x88), output, outputStride, 5, skip);
+        Store(Avx512F.Shuffle4x128(v6, v14, 0x88), output, outputStride, 6, skip);
+        Store(Avx512F.Shuffle4x128(v7, v15, 0x88), output, outputStride, 7, skip);
+        Store(Avx512F.Shuffle4x128(v0, v8, 0xDD), output, outputStride, 8, skip);
+        Store(Avx512F.Shuffle4x128(v1, v9, 0xDD), output, outputStride, 9, skip);
+        Store(Avx512F.Shuffle4x128(v2, v10, 0xDD), output, outputStride, 10, skip);
+        Store(Avx512F.Shuffle4x128(v3, v11, 0xDD), output, outputStride, 11, skip);
+        Store(Avx512F.Shuffle4x128(v4, v12, 0xDD), output, outputStride, 12, skip);
+        Store(Avx512F.Shuffle4x128(v5, v13, 0xDD), output, outputStride, 13, skip);
+        Store(Avx512F.Shuffle4x128(v6, v14, 0xDD), output, outputStride, 14, skip);
+        Store(Avx512F.Shuffle4x128(v7, v15, 0xDD), output, outputStride, 15, skip);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(Vector512<float> column, float* output, int outputStride, int c, int skip)
+    {
+        if (c >= skip)
+        {
+            column.Store(output + (c * outputStride));
+        }
     }
 }
 
