@@ -83,6 +83,9 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     /// </summary>
     public const int SamplesAtATime = 4;
 
+    /// <summary>Inputs of a layer the four-sample passes take at a time (see <see cref="ForwardFour"/>).</summary>
+    private const int InputBlock = 12;
+
     private readonly TP inputs;
     private readonly TP targets;
     private readonly int layers;
@@ -498,7 +501,11 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         }
     }
 
-    /// <summary>z_l = W_l a_{l−1} + b_l of the samples in slots 0 … 3, each weight read once for the four.</summary>
+    /// <summary>
+    /// z_l = W_l a_{l−1} + b_l of the samples in slots 0 … 3, each weight read once for the four; the inputs in blocks of
+    /// <see cref="InputBlock"/> (for every output, the partial sums of a block kept in the z coordinates), so that the four
+    /// samples' block of a_{l−1} stays in the first-level cache while the weights stream past.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardFour<T, TS>(TS x, TS g, int l)
         where T : struct, ILane<T>
@@ -507,24 +514,43 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         int fanIn = Width(l), fanOut = Width(l + 1), slot = sampleScratch;
         int weights = WeightOffset(l), bias = weights + (fanOut * fanIn);
         int previous = ActivationOffset(l - 1), pre = PreActivationOffset(l);
-        for (int o = 0; o < fanOut; o++)
+        for (int start = 0; start < fanIn; start += InputBlock)
         {
-            T z0 = x.Get(bias + o), z1 = z0, z2 = z0, z3 = z0;
-            int row = weights + (o * fanIn);
-            for (int i = 0; i < fanIn; i++)
+            int end = Math.Min(fanIn, start + InputBlock);
+            for (int o = 0; o < fanOut; o++)
             {
-                T w = x.Get(row + i);
-                int at = previous + i;
-                z0 = T.MulAdd(w, g.Get(at), z0);
-                z1 = T.MulAdd(w, g.Get(at + slot), z1);
-                z2 = T.MulAdd(w, g.Get(at + (2 * slot)), z2);
-                z3 = T.MulAdd(w, g.Get(at + (3 * slot)), z3);
-            }
+                T z0, z1, z2, z3;
+                if (start == 0)
+                {
+                    z0 = x.Get(bias + o);
+                    z1 = z0;
+                    z2 = z0;
+                    z3 = z0;
+                }
+                else
+                {
+                    z0 = g.Get(pre + o);
+                    z1 = g.Get(pre + slot + o);
+                    z2 = g.Get(pre + (2 * slot) + o);
+                    z3 = g.Get(pre + (3 * slot) + o);
+                }
 
-            g.Set(pre + o, z0);
-            g.Set(pre + slot + o, z1);
-            g.Set(pre + (2 * slot) + o, z2);
-            g.Set(pre + (3 * slot) + o, z3);
+                int row = weights + (o * fanIn);
+                for (int i = start; i < end; i++)
+                {
+                    T w = x.Get(row + i);
+                    int at = previous + i;
+                    z0 = T.MulAdd(w, g.Get(at), z0);
+                    z1 = T.MulAdd(w, g.Get(at + slot), z1);
+                    z2 = T.MulAdd(w, g.Get(at + (2 * slot)), z2);
+                    z3 = T.MulAdd(w, g.Get(at + (3 * slot)), z3);
+                }
+
+                g.Set(pre + o, z0);
+                g.Set(pre + slot + o, z1);
+                g.Set(pre + (2 * slot) + o, z2);
+                g.Set(pre + (3 * slot) + o, z3);
+            }
         }
     }
 
@@ -664,7 +690,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
 
     /// <summary>
     /// g[b_l] += δ_l and g[W_l] += δ_l a_{l−1}ᵀ for the samples in slots 0 … 3, in slot order, each coordinate of g read and
-    /// written once for the four.
+    /// written once for the four; the inputs in blocks of <see cref="InputBlock"/>, as in <see cref="ForwardFour"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardFour<T, TS>(TS x, TS g, int l)
@@ -676,16 +702,27 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         int previous = ActivationOffset(l - 1), delta = PreActivationOffset(l);
         for (int o = 0; o < fanOut; o++)
         {
-            T d0 = g.Get(delta + o), d1 = g.Get(delta + slot + o), d2 = g.Get(delta + (2 * slot) + o), d3 = g.Get(delta + (3 * slot) + o);
-            g.Set(bias + o, T.Add(T.Add(T.Add(T.Add(g.Get(bias + o), d0), d1), d2), d3));
-            int row = w + (o * fanIn);
-            for (int i = 0; i < fanIn; i++)
+            T sum = T.Add(g.Get(bias + o), g.Get(delta + o));
+            sum = T.Add(sum, g.Get(delta + slot + o));
+            sum = T.Add(sum, g.Get(delta + (2 * slot) + o));
+            g.Set(bias + o, T.Add(sum, g.Get(delta + (3 * slot) + o)));
+        }
+
+        for (int start = 0; start < fanIn; start += InputBlock)
+        {
+            int end = Math.Min(fanIn, start + InputBlock);
+            for (int o = 0; o < fanOut; o++)
             {
-                int at = previous + i;
-                T sum = T.MulAdd(d0, g.Get(at), g.Get(row + i));
-                sum = T.MulAdd(d1, g.Get(at + slot), sum);
-                sum = T.MulAdd(d2, g.Get(at + (2 * slot)), sum);
-                g.Set(row + i, T.MulAdd(d3, g.Get(at + (3 * slot)), sum));
+                T d0 = g.Get(delta + o), d1 = g.Get(delta + slot + o), d2 = g.Get(delta + (2 * slot) + o), d3 = g.Get(delta + (3 * slot) + o);
+                int row = w + (o * fanIn);
+                for (int i = start; i < end; i++)
+                {
+                    int at = previous + i;
+                    T sum = T.MulAdd(d0, g.Get(at), g.Get(row + i));
+                    sum = T.MulAdd(d1, g.Get(at + slot), sum);
+                    sum = T.MulAdd(d2, g.Get(at + (2 * slot)), sum);
+                    g.Set(row + i, T.MulAdd(d3, g.Get(at + (3 * slot)), sum));
+                }
             }
         }
     }
