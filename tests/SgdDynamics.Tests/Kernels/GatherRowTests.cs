@@ -21,7 +21,7 @@ public unsafe class GatherRowTests
 {
     private const int Rows = 300;
 
-    public static TheoryData<int> Counts() => new() { 1, 5, 15, 16, 17, 31, 36, 50, 784 };
+    public static TheoryData<int> Counts() => new() { 1, 5, 15, 16, 17, 20, 24, 25, 31, 36, 50, 784 };
 
     [Avx512Theory]
     [MemberData(nameof(Counts))]
