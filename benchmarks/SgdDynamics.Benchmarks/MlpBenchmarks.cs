@@ -282,6 +282,7 @@ public static unsafe class MlpBenchmarks
             _ => { });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PlainNetwork(float* features, float* labels, IndexSampler sampler, int network, int steps, float[] x)
     {
         Span<float> g = stackalloc float[Parameters];
