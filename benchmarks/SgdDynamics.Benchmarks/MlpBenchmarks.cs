@@ -101,9 +101,14 @@ public static unsafe class MlpBenchmarks
             return new MlpData(features, labels, what);
         }
 
-        /// <summary>The engine's landscape on this data (hidden activation <paramref name="activation"/>).</summary>
-        internal MlpLandscape<HostParameters> Landscape(int activation = MlpLandscape<HostParameters>.Silu) =>
-            new(new HostParameters(Features), new HostParameters(Labels), [Inputs, Hidden, Classes], [activation], MlpLandscape<HostParameters>.SoftmaxCrossEntropy, Count, Sampler(Count), 0.0);
+        /// <summary>
+        /// The engine's landscape on this data (hidden activation <paramref name="activation"/>), on its first
+        /// <paramref name="count"/> samples when given.
+        /// </summary>
+        internal MlpLandscape<HostParameters> Landscape(int activation = MlpLandscape<HostParameters>.Silu, int? count = null) =>
+            new(
+                new HostParameters(Features), new HostParameters(Labels), [Inputs, Hidden, Classes], [activation], MlpLandscape<HostParameters>.SoftmaxCrossEntropy,
+                count ?? Count, Sampler(count ?? Count), 0.0);
 
         /// <summary>Frees the tables.</summary>
         public void Dispose()
@@ -155,6 +160,29 @@ public static unsafe class MlpBenchmarks
             worker => worker.Dispose());
     }
 
+    /// <summary>
+    /// What the engine's input gathers cost alone: for <paramref name="networks"/> networks (a multiple of the tile size) ×
+    /// <paramref name="steps"/> steps on one thread, block by block as <see cref="Engine"/> runs them, the minibatch
+    /// indices of the steps (the same buffer fill) and each sample's row of 36 inputs per lane into a scratch block with
+    /// <see cref="Kernels.Lanes.ILane{T}.GatherRow"/>, as the kernel does — nothing else.
+    /// </summary>
+    internal static void GathersOnly(MlpData data, int networks, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var worker = new Worker<Lane512>(Parameters, Inputs, Sampler(data.Count));
+        try
+        {
+            for (int first = 0; first < networks; first += TileLayout.TileSize)
+            {
+                worker.Gathers(new HostParameters(data.Features), first, steps);
+            }
+        }
+        finally
+        {
+            worker.Dispose();
+        }
+    }
+
     /// <summary>A tile's memory, as the managed backend's tile worker holds it: states, gradient view, keys, index buffer.</summary>
     private sealed class Worker<T> : IDisposable where T : unmanaged, IBlockLane<T>
     {
@@ -204,6 +232,26 @@ public static unsafe class MlpBenchmarks
             {
                 var xs = new BlockState<T>(x + b * d);
                 Advance(landscape, dynamics, xs, xs, new BlockState<T>(g), normals, keys + b * T.KeyBytes, Seed, sampler.IndicesPerStep, sampler, stepsPerFill, 0, (uint)steps);
+            }
+        }
+
+        /// <summary>The tile's minibatch indices of steps 0 … <paramref name="steps"/> − 1 and the rows they pick, into g.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Gathers(HostParameters inputs, int firstNetwork, int steps)
+        {
+            int blocks = TileLayout.TileSize / T.Width;
+            for (int b = 0; b < blocks; b++)
+            {
+                byte* blockKeys = keys + b * T.KeyBytes;
+                T.Schedule(blockKeys, Seed, (uint)(firstNetwork + b * T.Width));
+                for (int step = 0; step < steps; step++)
+                {
+                    var noise = BufferedNormals<T>.Fill(normals, blockKeys, Seed, (uint)step, 1, 0, Philox4x32.DynamicsStream, 0, sampler.IndicesPerStep, sampler);
+                    for (int j = 0; j < sampler.PerStep; j++)
+                    {
+                        T.GatherRow(inputs, noise.Index(sampler, (uint)step, j), Inputs, 0, Inputs, new BlockState<T>(g), d);
+                    }
+                }
             }
         }
 

@@ -105,6 +105,12 @@ public static class QuickRun
             return;
         }
 
+        if (filter == "mlp-profile")
+        {
+            MlpProfile();
+            return;
+        }
+
         if (filter == "mlp-engine")
         {
             // the engine alone on one thread for about 10 s (for a sampling profiler): the best of many short runs
@@ -315,6 +321,59 @@ public static class QuickRun
             int reference = cases.FindIndex(r => r.Program != "engine" && r.Threads == c.Threads);
             string ratio = c.Program == "engine" ? $"{(cases[i].Work / best[i]) / (cases[reference].Work / best[reference]):F1}" : "";
             Console.WriteLine($"| {c.Program} | {c.Threads} | {rate:N0} | {gflops:F1} | {gflops / peak[c.Threads]:P1} | {ratio} |");
+        }
+    }
+
+    /// <summary>
+    /// Where the MLP engine's time goes, on one thread, interleaved best of five: the engine as in <c>--quick mlp</c>; with
+    /// ReLU hidden units (no exponential or division in the hidden layer: the difference is SiLU's share); on the first 64
+    /// samples only (a 9 KiB table in the first-level cache: the difference is what the row reads lose to cache misses);
+    /// and the minibatch indices with the input-row gathers alone. Each as ns per network-step and as a share of the
+    /// engine's time, beside the time the multiply-adds would take at the measured FMA peak.
+    /// </summary>
+    private static void MlpProfile()
+    {
+        using var data = MlpBenchmarks.MlpData.Load();
+        const int Networks = 4 * SgdDynamics.Kernels.Statistics.TileLayout.TileSize, Steps = 32;
+        var silu = data.Landscape();
+        var relu = data.Landscape(SgdDynamics.Kernels.Landscapes.MlpLandscape<SgdDynamics.Backends.Managed.HostParameters>.Relu);
+        var small = data.Landscape(count: 64);
+        var cases = new (string Name, Action Run)[]
+        {
+            ("engine (SiLU, softmax cross-entropy; n = 10,000)", () => MlpBenchmarks.Engine(silu, Networks, Steps, 1)),
+            ("engine with ReLU hidden units", () => MlpBenchmarks.Engine(relu, Networks, Steps, 1)),
+            ("engine on 64 samples (table in L1)", () => MlpBenchmarks.Engine(small, Networks, Steps, 1)),
+            ("minibatch indices and input-row gathers alone", () => MlpBenchmarks.GathersOnly(data, Networks, Steps)),
+        };
+        foreach (var c in cases)
+        {
+            Warm(c.Run);
+        }
+
+        var best = new double[cases.Length];
+        Array.Fill(best, double.PositiveInfinity);
+        double peak = 0;
+        for (int round = 0; round < 5; round++)
+        {
+            for (int i = 0; i < cases.Length; i++)
+            {
+                best[i] = Math.Min(best[i], Best(1, cases[i].Run));
+            }
+
+            peak = Math.Max(peak, FmaPeak.Measure(1, 1));
+        }
+
+        double work = (double)Networks * Steps;
+        double engine = best[0] / work * 1e9;
+        Console.WriteLine(
+            $"MLP profile, 1 thread, {Networks} networks × {Steps} steps; fp32 FMA peak {peak:F1} GFLOP/s: the {MlpBenchmarks.FlopPerNetworkStep:N0} FLOP of a " +
+            $"network-step take {MlpBenchmarks.FlopPerNetworkStep / peak:F0} ns at the peak");
+        Console.WriteLine("| variant | ns per network-step | of the engine's time |");
+        Console.WriteLine("|---|---|---|");
+        for (int i = 0; i < cases.Length; i++)
+        {
+            double ns = best[i] / work * 1e9;
+            Console.WriteLine($"| {cases[i].Name} | {ns:F0} | {ns / engine:P0} |");
         }
     }
 
