@@ -40,8 +40,9 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// The sample weight w is 1 in <see cref="Gradient"/> and <see cref="MeanGradient"/> (exact), which end with g ·= 1/B and
 /// g ·= 1/n. Those two pass the samples four at a time (<see cref="SamplesAtATime"/>: the forward and backward passes
 /// of four samples side by side, each weight read once for the four and each gradient coordinate read and written once,
-/// the last B mod 4 or n mod 4 samples one by one); every sum over samples still runs in sample order, so the results are
-/// those of one sample at a time, bit for bit.
+/// the last B mod 4 or n mod 4 samples one by one; the inputs of a layer in blocks of 12, the forward sums of a block
+/// kept in the z coordinates between blocks); every sum still runs in the order above, so the results are those of one
+/// sample at a time, bit for bit.
 /// </para>
 /// <para>
 /// <b>Cost</b> per sample: forward P and backward 2P multiply-adds (less the first layer's input error, which is not
