@@ -40,7 +40,7 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// The sample weight w is 1 in <see cref="Gradient"/> and <see cref="MeanGradient"/> (exact), which end with g ·= 1/B and
 /// g ·= 1/n. Those two pass the samples four at a time (<see cref="SamplesAtATime"/>: the forward and backward passes
 /// of four samples side by side, each weight read once for the four and each gradient coordinate read and written once,
-/// the last B mod 4 or n mod 4 samples one by one; the inputs of a layer in blocks of 12, the forward sums of a block
+/// the last B mod 4 or n mod 4 samples one by one; the inputs of a layer in blocks of 18, the forward sums of a block
 /// kept in the z coordinates between blocks); every sum still runs in the order above, so the results are those of one
 /// sample at a time, bit for bit.
 /// </para>
@@ -85,7 +85,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     public const int SamplesAtATime = 4;
 
     /// <summary>Inputs of a layer the four-sample passes take at a time (see <see cref="ForwardFour"/>).</summary>
-    private const int InputBlock = 12;
+    private const int InputBlock = 18;
 
     private readonly TP inputs;
     private readonly TP targets;
