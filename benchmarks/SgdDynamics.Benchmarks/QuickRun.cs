@@ -261,7 +261,7 @@ public static class QuickRun
         int cores = Environment.ProcessorCount;
         using var data = MlpBenchmarks.MlpData.Load();
         var landscape = data.Landscape();
-        const int EngineNetworks = 4 * SgdDynamics.Kernels.Statistics.TileLayout.TileSize, PlainNetworks = 8, Steps = 64;
+        const int EngineNetworks = 8 * SgdDynamics.Kernels.Statistics.TileLayout.TileSize, PlainNetworks = 8, Steps = 64;
 
         // agreement: the first networks after the same steps
         var engineFinal = new float[SgdDynamics.Kernels.Statistics.TileLayout.TileSize * MlpBenchmarks.Parameters];
@@ -334,7 +334,7 @@ public static class QuickRun
     private static void MlpProfile()
     {
         using var data = MlpBenchmarks.MlpData.Load();
-        const int Networks = 4 * SgdDynamics.Kernels.Statistics.TileLayout.TileSize, Steps = 32;
+        const int Networks = 4 * SgdDynamics.Kernels.Statistics.TileLayout.TileSize, Steps = 64;
         var silu = data.Landscape();
         var relu = data.Landscape(SgdDynamics.Kernels.Landscapes.MlpLandscape<SgdDynamics.Backends.Managed.HostParameters>.Relu);
         var small = data.Landscape(count: 64);
