@@ -294,7 +294,9 @@ public static class HessianModeExperiment
         }
 
         var modes = Enumerable.Range(0, p).Select(m => new ModeResult(m, eigenvalues[m], noise[m], fits[m])).ToArray();
-        var exponents = spec.Samplings.Select(w => Exponent(modes, w)).ToArray();
+        // the flat-mode law is one of the linearly stable dynamics: fit D(η) over the learning rates at which every mode is (ηλ_max < 2)
+        double maxEigenvalue = eigenvalues[^1];
+        var exponents = spec.Samplings.Select(w => Exponent(modes, w, eta => eta * maxEigenvalue < 2)).ToArray();
         var replacement = spec.Samplings.Count == 2
             ? spec.LearningRates.SelectMany(eta => new[] { Regime.Confined, Regime.Diffusive }.Select(r => Compare(modes, eta, r, network))).ToArray()
             : [];
@@ -381,14 +383,18 @@ public static class HessianModeExperiment
             result.Algorithm.Trajectories * (long)result.Algorithm.Steps);
     }
 
-    /// <summary>The common exponent of D ∝ η^b over the modes diffusive at every learning rate (see <see cref="DiffusionExponent"/>).</summary>
-    public static DiffusionExponent Exponent(IReadOnlyList<ModeResult> modes, bool withoutReplacement)
+    /// <summary>
+    /// The common exponent of D ∝ η^b over the modes diffusive at every learning rate that <paramref name="include"/> admits
+    /// (all when null; the experiment admits those with ηλ_max &lt; 2, where every mode is linearly stable); see
+    /// <see cref="DiffusionExponent"/>.
+    /// </summary>
+    public static DiffusionExponent Exponent(IReadOnlyList<ModeResult> modes, bool withoutReplacement, Func<double, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(modes);
         var groups = new List<(double X, double Y, double W)[]>();
         foreach (ModeResult mode in modes)
         {
-            var own = mode.Fits.Where(f => f.WithoutReplacement == withoutReplacement).ToArray();
+            var own = mode.Fits.Where(f => f.WithoutReplacement == withoutReplacement && (include is null || include(f.LearningRate))).ToArray();
             if (own.Length >= 2 && own.All(f => f.Regime == Regime.Diffusive && f.Value > 0 && f.StandardError > 0))
             {
                 groups.Add([.. own.Select(f => (Math.Log(f.LearningRate), Math.Log(f.Value), Math.Pow(f.Value / f.StandardError, 2)))]);

@@ -202,10 +202,11 @@ public static class HessianModeReport
         md.AppendLine();
         md.AppendLine("## Diffusion coefficient against the learning rate");
         md.AppendLine();
+        string stable = "η = " + string.Join(", ", r.Spec.LearningRates.Where(e => e * r.Eigenvalues[^1] < 2).Select(e => F(e)));
         foreach (DiffusionExponent x in r.Exponents)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"- {Sampling(x.WithoutReplacement)}: D ∝ η^b with b = {F(x.Exponent, "F3")} ± {F(x.StandardError, "F3")} (95% CI [{F(x.Lower, "F3")}, {F(x.Upper, "F3")}]) over the {x.Modes} modes diffusive at every η ({x.Points} points, χ²/ν = {F(x.ReducedChiSquared, "F2")}); the flat-mode theory says b = 1 (`diffusion_vs_eta.png`).");
+                $"- {Sampling(x.WithoutReplacement)}: D ∝ η^b with b = {F(x.Exponent, "F3")} ± {F(x.StandardError, "F3")} (95% CI [{F(x.Lower, "F3")}, {F(x.Upper, "F3")}]) over the {x.Modes} modes diffusive at every η with ηλ_max < 2 ({stable}; {x.Points} points, χ²/ν = {F(x.ReducedChiSquared, "F2")}); the flat-mode theory says b = 1 (`diffusion_vs_eta.png`).");
         }
 
         if (r.Replacement.Count > 0)
@@ -318,13 +319,15 @@ public static class HessianModeReport
     private static void DiffusionPlot(HessianModeResult r, string path)
     {
         bool first = r.Spec.Samplings[0];
-        var modes = r.Modes.Where(m => m.Fits.Where(f => f.WithoutReplacement == first).All(f => f.Regime == Regime.Diffusive && f.Value > 0))
+        double top = r.Eigenvalues[^1];
+        bool Used(ModeFit f) => f.WithoutReplacement == first && f.LearningRate * top < 2;
+        var modes = r.Modes.Where(m => m.Fits.Where(Used).All(f => f.Regime == Regime.Diffusive && f.Value > 0))
             .OrderBy(m => Math.Abs(m.Eigenvalue)).Take(8).ToArray();
         var points = new List<ReportPlots.Points>();
         var curves = new List<ReportPlots.Curve>();
         foreach (ModeResult m in modes)
         {
-            var fits = m.Fits.Where(f => f.WithoutReplacement == first).ToArray();
+            var fits = m.Fits.Where(Used).ToArray();
             points.Add(new ReportPlots.Points(
                 $"mode {m.Index} (λ = {F(m.Eigenvalue, "G2")})",
                 [.. fits.Select(f => Math.Log10(f.LearningRate))],
