@@ -100,19 +100,11 @@ internal static unsafe class TileMoments
                 int a = g * RowGroup;
                 if (a + RowGroup <= k && Wide)
                 {
-                    double* v0 = v + (a * d);
-                    for (int s = 0; s < Tile; s += 32)
-                    {
-                        ProjectBlock512(xc + s, d, v0, v0 + d, v0 + (2 * d), v0 + (3 * d), output + (a * Tile) + s);
-                    }
+                    ProjectGroup<Lanes512, Vector512<double>>(xc, d, v + (a * d), output + (a * Tile));
                 }
                 else if (a + RowGroup <= k)
                 {
-                    double* v0 = v + (a * d);
-                    for (int s = 0; s < Tile; s += 16)
-                    {
-                        ProjectBlock(xc + s, d, v0, v0 + d, v0 + (2 * d), v0 + (3 * d), output + (a * Tile) + s);
-                    }
+                    ProjectGroup<Lanes256, Vector256<double>>(xc, d, v + (a * d), output + (a * Tile));
                 }
                 else
                 {
@@ -141,105 +133,71 @@ internal static unsafe class TileMoments
         }
     }
 
-    /// <summary>Four rows of y over 16 slots: y_r[s] = Σ_i v_r[i]·xc[i·TileSize + s], i in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ProjectBlock(double* xc, int d, double* v0, double* v1, double* v2, double* v3, double* y)
-    {
-        Vector256<double> a00 = Vector256<double>.Zero, a01 = a00, a02 = a00, a03 = a00;
-        Vector256<double> a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        Vector256<double> a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        Vector256<double> a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int i = 0; i < d; i++)
-        {
-            double* row = xc + (i * Tile);
-            Vector256<double> x0 = Vector256.Load(row);
-            Vector256<double> x1 = Vector256.Load(row + 4);
-            Vector256<double> x2 = Vector256.Load(row + 8);
-            Vector256<double> x3 = Vector256.Load(row + 12);
-            Vector256<double> w = Vector256.Create(v0[i]);
-            a00 += w * x0;
-            a01 += w * x1;
-            a02 += w * x2;
-            a03 += w * x3;
-            w = Vector256.Create(v1[i]);
-            a10 += w * x0;
-            a11 += w * x1;
-            a12 += w * x2;
-            a13 += w * x3;
-            w = Vector256.Create(v2[i]);
-            a20 += w * x0;
-            a21 += w * x1;
-            a22 += w * x2;
-            a23 += w * x3;
-            w = Vector256.Create(v3[i]);
-            a30 += w * x0;
-            a31 += w * x1;
-            a32 += w * x2;
-            a33 += w * x3;
-        }
-
-        Store4(y, a00, a01, a02, a03);
-        Store4(y + Tile, a10, a11, a12, a13);
-        Store4(y + (2 * Tile), a20, a21, a22, a23);
-        Store4(y + (3 * Tile), a30, a31, a32, a33);
-    }
-
     /// <summary>
     /// Whether the 512-bit blocks are used (by default where the CPU has AVX-512); the results are the same either way
     /// (tests and the benchmark switch it to compare the widths).
     /// </summary>
     public static bool Wide { get; set; } = Vector512.IsHardwareAccelerated;
 
-    /// <summary>Four rows of y over 32 slots (512-bit vectors).</summary>
+    /// <summary>
+    /// Four rows of y (directions <paramref name="v0"/> … + 3d) over the whole tile, in blocks of four vectors of
+    /// <typeparamref name="TW"/>'s width.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ProjectBlock512(double* xc, int d, double* v0, double* v1, double* v2, double* v3, double* y)
+    private static void ProjectGroup<TW, TV>(double* xc, int d, double* v0, double* y)
+        where TW : struct, ILanes<TV>
+        where TV : struct
     {
-        Vector512<double> a00 = Vector512<double>.Zero, a01 = a00, a02 = a00, a03 = a00;
-        Vector512<double> a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        Vector512<double> a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        Vector512<double> a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int s = 0; s < Tile; s += 4 * TW.Count)
+        {
+            ProjectBlock<TW, TV>(xc + s, d, v0, v0 + d, v0 + (2 * d), v0 + (3 * d), y + s);
+        }
+    }
+
+    /// <summary>Four rows of y over four vectors of slots: y_r[s] = Σ_i v_r[i]·xc[i·TileSize + s], i in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ProjectBlock<TW, TV>(double* xc, int d, double* v0, double* v1, double* v2, double* v3, double* y)
+        where TW : struct, ILanes<TV>
+        where TV : struct
+    {
+        int n = TW.Count;
+        TV a00 = TW.Zero, a01 = a00, a02 = a00, a03 = a00;
+        TV a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        TV a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        TV a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int i = 0; i < d; i++)
         {
             double* row = xc + (i * Tile);
-            Vector512<double> x0 = Vector512.Load(row);
-            Vector512<double> x1 = Vector512.Load(row + 8);
-            Vector512<double> x2 = Vector512.Load(row + 16);
-            Vector512<double> x3 = Vector512.Load(row + 24);
-            Vector512<double> w = Vector512.Create(v0[i]);
-            a00 += w * x0;
-            a01 += w * x1;
-            a02 += w * x2;
-            a03 += w * x3;
-            w = Vector512.Create(v1[i]);
-            a10 += w * x0;
-            a11 += w * x1;
-            a12 += w * x2;
-            a13 += w * x3;
-            w = Vector512.Create(v2[i]);
-            a20 += w * x0;
-            a21 += w * x1;
-            a22 += w * x2;
-            a23 += w * x3;
-            w = Vector512.Create(v3[i]);
-            a30 += w * x0;
-            a31 += w * x1;
-            a32 += w * x2;
-            a33 += w * x3;
+            TV x0 = TW.Load(row);
+            TV x1 = TW.Load(row + n);
+            TV x2 = TW.Load(row + (2 * n));
+            TV x3 = TW.Load(row + (3 * n));
+            TV w = TW.Broadcast(v0[i]);
+            a00 = TW.AddProduct(a00, w, x0);
+            a01 = TW.AddProduct(a01, w, x1);
+            a02 = TW.AddProduct(a02, w, x2);
+            a03 = TW.AddProduct(a03, w, x3);
+            w = TW.Broadcast(v1[i]);
+            a10 = TW.AddProduct(a10, w, x0);
+            a11 = TW.AddProduct(a11, w, x1);
+            a12 = TW.AddProduct(a12, w, x2);
+            a13 = TW.AddProduct(a13, w, x3);
+            w = TW.Broadcast(v2[i]);
+            a20 = TW.AddProduct(a20, w, x0);
+            a21 = TW.AddProduct(a21, w, x1);
+            a22 = TW.AddProduct(a22, w, x2);
+            a23 = TW.AddProduct(a23, w, x3);
+            w = TW.Broadcast(v3[i]);
+            a30 = TW.AddProduct(a30, w, x0);
+            a31 = TW.AddProduct(a31, w, x1);
+            a32 = TW.AddProduct(a32, w, x2);
+            a33 = TW.AddProduct(a33, w, x3);
         }
 
-        Store4(y, a00, a01, a02, a03);
-        Store4(y + Tile, a10, a11, a12, a13);
-        Store4(y + (2 * Tile), a20, a21, a22, a23);
-        Store4(y + (3 * Tile), a30, a31, a32, a33);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(double* y, Vector512<double> a0, Vector512<double> a1, Vector512<double> a2, Vector512<double> a3)
-    {
-        a0.Store(y);
-        a1.Store(y + 8);
-        a2.Store(y + 16);
-        a3.Store(y + 24);
+        Store4<TW, TV>(y, a00, a01, a02, a03);
+        Store4<TW, TV>(y + Tile, a10, a11, a12, a13);
+        Store4<TW, TV>(y + (2 * Tile), a20, a21, a22, a23);
+        Store4<TW, TV>(y + (3 * Tile), a30, a31, a32, a33);
     }
 
     /// <summary>One row of y over 16 slots.</summary>
@@ -256,16 +214,95 @@ internal static unsafe class TileMoments
             a3 += w * Vector256.Load(row + 12);
         }
 
-        Store4(y, a0, a1, a2, a3);
+        Store4<Lanes256, Vector256<double>>(y, a0, a1, a2, a3);
     }
 
+    /// <summary>Stores four vectors of <typeparamref name="TW"/>'s width one after the other from <paramref name="y"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(double* y, Vector256<double> a0, Vector256<double> a1, Vector256<double> a2, Vector256<double> a3)
+    private static void Store4<TW, TV>(double* y, TV a0, TV a1, TV a2, TV a3)
+        where TW : struct, ILanes<TV>
+        where TV : struct
     {
-        a0.Store(y);
-        a1.Store(y + 4);
-        a2.Store(y + 8);
-        a3.Store(y + 12);
+        int n = TW.Count;
+        TW.Store(a0, y);
+        TW.Store(a1, y + n);
+        TW.Store(a2, y + (2 * n));
+        TW.Store(a3, y + (3 * n));
+    }
+
+    /// <summary>The operations of the projection blocks on vectors <typeparamref name="TV"/> of doubles, for one width.</summary>
+    private interface ILanes<TV>
+        where TV : struct
+    {
+        /// <summary>Doubles in a vector.</summary>
+        static abstract int Count { get; }
+
+        /// <summary>The vector of zeros.</summary>
+        static abstract TV Zero { get; }
+
+        /// <summary>The vector at <paramref name="source"/>.</summary>
+        static abstract TV Load(double* source);
+
+        /// <summary>The vector with every element <paramref name="value"/>.</summary>
+        static abstract TV Broadcast(double value);
+
+        /// <summary>Stores <paramref name="value"/> at <paramref name="target"/>.</summary>
+        static abstract void Store(TV value, double* target);
+
+        /// <summary>sum + w·x: the product rounded, then the sum (never a fused multiply-add).</summary>
+        static abstract TV AddProduct(TV sum, TV w, TV x);
+    }
+
+    /// <summary>Four doubles a vector (<see cref="Vector256{T}"/>).</summary>
+    private readonly struct Lanes256 : ILanes<Vector256<double>>
+    {
+        /// <inheritdoc/>
+        public static int Count => Vector256<double>.Count;
+
+        /// <inheritdoc/>
+        public static Vector256<double> Zero => Vector256<double>.Zero;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> Load(double* source) => Vector256.Load(source);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> Broadcast(double value) => Vector256.Create(value);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector256<double> value, double* target) => value.Store(target);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<double> AddProduct(Vector256<double> sum, Vector256<double> w, Vector256<double> x) => sum + (w * x);
+    }
+
+    /// <summary>Eight doubles a vector (<see cref="Vector512{T}"/>).</summary>
+    private readonly struct Lanes512 : ILanes<Vector512<double>>
+    {
+        /// <inheritdoc/>
+        public static int Count => Vector512<double>.Count;
+
+        /// <inheritdoc/>
+        public static Vector512<double> Zero => Vector512<double>.Zero;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<double> Load(double* source) => Vector512.Load(source);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<double> Broadcast(double value) => Vector512.Create(value);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector512<double> value, double* target) => value.Store(target);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<double> AddProduct(Vector512<double> sum, Vector512<double> w, Vector512<double> x) => sum + (w * x);
     }
 
     /// <summary>
@@ -332,42 +369,10 @@ internal static unsafe class TileMoments
             Vector256<double> b00 = Vector256.Load(b + p), b01 = Vector256.Load(b + p + 4), b02 = Vector256.Load(b + p + 8), b03 = Vector256.Load(b + p + 12);
             Vector256<double> b10 = Vector256.Load(b1 + p), b11 = Vector256.Load(b1 + p + 4), b12 = Vector256.Load(b1 + p + 8), b13 = Vector256.Load(b1 + p + 12);
 
-            double* row = a + p;
-            Vector256<double> x0 = Vector256.Load(row), x1 = Vector256.Load(row + 4), x2 = Vector256.Load(row + 8), x3 = Vector256.Load(row + 12);
-            l00 += (x0 * b00) + (x2 * b02);
-            h00 += (x1 * b01) + (x3 * b03);
-            l01 += (x0 * b10) + (x2 * b12);
-            h01 += (x1 * b11) + (x3 * b13);
-
-            row += Tile;
-            x0 = Vector256.Load(row);
-            x1 = Vector256.Load(row + 4);
-            x2 = Vector256.Load(row + 8);
-            x3 = Vector256.Load(row + 12);
-            l10 += (x0 * b00) + (x2 * b02);
-            h10 += (x1 * b01) + (x3 * b03);
-            l11 += (x0 * b10) + (x2 * b12);
-            h11 += (x1 * b11) + (x3 * b13);
-
-            row += Tile;
-            x0 = Vector256.Load(row);
-            x1 = Vector256.Load(row + 4);
-            x2 = Vector256.Load(row + 8);
-            x3 = Vector256.Load(row + 12);
-            l20 += (x0 * b00) + (x2 * b02);
-            h20 += (x1 * b01) + (x3 * b03);
-            l21 += (x0 * b10) + (x2 * b12);
-            h21 += (x1 * b11) + (x3 * b13);
-
-            row += Tile;
-            x0 = Vector256.Load(row);
-            x1 = Vector256.Load(row + 4);
-            x2 = Vector256.Load(row + 8);
-            x3 = Vector256.Load(row + 12);
-            l30 += (x0 * b00) + (x2 * b02);
-            h30 += (x1 * b01) + (x3 * b03);
-            l31 += (x0 * b10) + (x2 * b12);
-            h31 += (x1 * b11) + (x3 * b13);
+            PairRow(a + p, b00, b01, b02, b03, b10, b11, b12, b13, ref l00, ref h00, ref l01, ref h01);
+            PairRow(a + p + Tile, b00, b01, b02, b03, b10, b11, b12, b13, ref l10, ref h10, ref l11, ref h11);
+            PairRow(a + p + (2 * Tile), b00, b01, b02, b03, b10, b11, b12, b13, ref l20, ref h20, ref l21, ref h21);
+            PairRow(a + p + (3 * Tile), b00, b01, b02, b03, b10, b11, b12, b13, ref l30, ref h30, ref l31, ref h31);
         }
 
         result[0] = Combine(l00, h00);
@@ -378,6 +383,34 @@ internal static unsafe class TileMoments
         result[5] = Combine(l11, h11);
         result[6] = Combine(l21, h21);
         result[7] = Combine(l31, h31);
+    }
+
+    /// <summary>
+    /// One row of <see cref="PairBlock"/> over one block of 16 slots: the row's slots 0…3, 8…11 times those of columns 0 and
+    /// 1 (b0·, b1·) into <paramref name="l0"/>, <paramref name="l1"/>, slots 4…7, 12…15 into <paramref name="h0"/>,
+    /// <paramref name="h1"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairRow(
+        double* row,
+        Vector256<double> b00,
+        Vector256<double> b01,
+        Vector256<double> b02,
+        Vector256<double> b03,
+        Vector256<double> b10,
+        Vector256<double> b11,
+        Vector256<double> b12,
+        Vector256<double> b13,
+        ref Vector256<double> l0,
+        ref Vector256<double> h0,
+        ref Vector256<double> l1,
+        ref Vector256<double> h1)
+    {
+        Vector256<double> x0 = Vector256.Load(row), x1 = Vector256.Load(row + 4), x2 = Vector256.Load(row + 8), x3 = Vector256.Load(row + 12);
+        l0 += (x0 * b00) + (x2 * b02);
+        h0 += (x1 * b01) + (x3 * b03);
+        l1 += (x0 * b10) + (x2 * b12);
+        h1 += (x1 * b11) + (x3 * b13);
     }
 
     /// <summary>
@@ -398,36 +431,10 @@ internal static unsafe class TileMoments
             Vector512<double> b2 = Vector512.Load(column + (2 * Tile)), c2 = Vector512.Load(column + (2 * Tile) + 8);
             Vector512<double> b3 = Vector512.Load(column + (3 * Tile)), c3 = Vector512.Load(column + (3 * Tile) + 8);
 
-            double* row = a + p;
-            Vector512<double> x = Vector512.Load(row), z = Vector512.Load(row + 8);
-            s00 += (x * b0) + (z * c0);
-            s01 += (x * b1) + (z * c1);
-            s02 += (x * b2) + (z * c2);
-            s03 += (x * b3) + (z * c3);
-
-            row += Tile;
-            x = Vector512.Load(row);
-            z = Vector512.Load(row + 8);
-            s10 += (x * b0) + (z * c0);
-            s11 += (x * b1) + (z * c1);
-            s12 += (x * b2) + (z * c2);
-            s13 += (x * b3) + (z * c3);
-
-            row += Tile;
-            x = Vector512.Load(row);
-            z = Vector512.Load(row + 8);
-            s20 += (x * b0) + (z * c0);
-            s21 += (x * b1) + (z * c1);
-            s22 += (x * b2) + (z * c2);
-            s23 += (x * b3) + (z * c3);
-
-            row += Tile;
-            x = Vector512.Load(row);
-            z = Vector512.Load(row + 8);
-            s30 += (x * b0) + (z * c0);
-            s31 += (x * b1) + (z * c1);
-            s32 += (x * b2) + (z * c2);
-            s33 += (x * b3) + (z * c3);
+            PairRow(a + p, b0, c0, b1, c1, b2, c2, b3, c3, ref s00, ref s01, ref s02, ref s03);
+            PairRow(a + p + Tile, b0, c0, b1, c1, b2, c2, b3, c3, ref s10, ref s11, ref s12, ref s13);
+            PairRow(a + p + (2 * Tile), b0, c0, b1, c1, b2, c2, b3, c3, ref s20, ref s21, ref s22, ref s23);
+            PairRow(a + p + (3 * Tile), b0, c0, b1, c1, b2, c2, b3, c3, ref s30, ref s31, ref s32, ref s33);
         }
 
         result[0] = Combine(s00);
@@ -446,6 +453,33 @@ internal static unsafe class TileMoments
         result[13] = Combine(s13);
         result[14] = Combine(s23);
         result[15] = Combine(s33);
+    }
+
+    /// <summary>
+    /// One row of <see cref="PairBlock512"/> over one block of 16 slots: the row's slots 0…7 times those of column c (bc)
+    /// plus its slots 8…15 times those of column c (cc) into <paramref name="s0"/> … <paramref name="s3"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairRow(
+        double* row,
+        Vector512<double> b0,
+        Vector512<double> c0,
+        Vector512<double> b1,
+        Vector512<double> c1,
+        Vector512<double> b2,
+        Vector512<double> c2,
+        Vector512<double> b3,
+        Vector512<double> c3,
+        ref Vector512<double> s0,
+        ref Vector512<double> s1,
+        ref Vector512<double> s2,
+        ref Vector512<double> s3)
+    {
+        Vector512<double> x = Vector512.Load(row), z = Vector512.Load(row + 8);
+        s0 += (x * b0) + (z * c0);
+        s1 += (x * b1) + (z * c1);
+        s2 += (x * b2) + (z * c2);
+        s3 += (x * b3) + (z * c3);
     }
 
     /// <summary><see cref="TileLayout.Combine"/> of the eight partial sums acc_0…7 in one vector.</summary>
