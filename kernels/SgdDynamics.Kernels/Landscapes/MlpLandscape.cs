@@ -209,7 +209,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
         where TN : struct, INormalSource<T>
     {
-        Clear<T, TS>(g);
+        NetworkLayers.Clear<T, TS>(g, parameters);
         T one = T.Splat(1f);
         int j = 0;
         int four = samplesAtATime == SamplesAtATime ? sampler.PerStep - (sampler.PerStep % SamplesAtATime) : 0;
@@ -224,7 +224,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
             AddSampleGradient<T, TS>(x, g, normals.Index(sampler, step, j), 0, true, one);
         }
 
-        Scale<T, TS>(g, inverseBatch);
+        NetworkLayers.Scale<T, TS>(g, parameters, inverseBatch);
     }
 
     /// <inheritdoc/>
@@ -238,7 +238,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
-        Clear<T, TS>(g);
+        NetworkLayers.Clear<T, TS>(g, parameters);
         T one = T.Splat(1f);
         T zero = T.Splat(0f);
         int i = 0;
@@ -255,7 +255,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
             AddSampleGradient<T, TS>(x, g, zero, i, false, one);
         }
 
-        Scale<T, TS>(g, inverseCount);
+        NetworkLayers.Scale<T, TS>(g, parameters, inverseCount);
     }
 
     /// <inheritdoc/>
@@ -328,30 +328,6 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     /// <summary>Coordinate in g of a_l of slot 0, the input of layer l + 1 (l = −1: the network input).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ActivationOffset(int l) => l < 0 ? parameters : PreActivationOffset(l) + Width(l + 1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Clear<T, TS>(TS g)
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        T zero = T.Splat(0f);
-        for (int f = 0; f < parameters; f++)
-        {
-            g.Set(f, zero);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Scale<T, TS>(TS g, float factor)
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        T scale = T.Splat(factor);
-        for (int f = 0; f < parameters; f++)
-        {
-            g.Set(f, T.Mul(g.Get(f), scale));
-        }
-    }
 
     /// <summary>
     /// Entry <paramref name="offset"/> of a sample's row of <paramref name="table"/>: gathered per lane at
@@ -634,29 +610,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         int classes = Width(layers), output = PreActivationOffset(layers - 1) + slot;
         if (loss == SoftmaxCrossEntropy)
         {
-            T maximum = g.Get(output);
-            for (int c = 1; c < classes; c++)
-            {
-                maximum = T.Max(g.Get(output + c), maximum);
-            }
-
-            T sum = T.Splat(0f);
-            for (int c = 0; c < classes; c++)
-            {
-                T e = LaneMath.Exp(T.Sub(g.Get(output + c), maximum));
-                g.Set(output + c, e);
-                sum = T.Add(sum, e);
-            }
-
-            T label = Load(targets, gather, index, sample, 1, 0);
-            T zero = T.Splat(0f), one = T.Splat(1f);
-            for (int c = 0; c < classes; c++)
-            {
-                T k = T.Splat(c);
-                // [label = c], exactly: 0 where label < c or c < label, else 1
-                T hit = T.SelectLess(label, k, zero, T.SelectLess(k, label, zero, one));
-                g.Set(output + c, T.Mul(T.Sub(T.Divide(g.Get(output + c), sum), hit), weight));
-            }
+            NetworkLayers.SoftmaxCrossEntropyError<T, TS>(g, output, classes, Load(targets, gather, index, sample, 1, 0), weight);
         }
         else
         {
@@ -675,18 +629,7 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
     {
         int fanIn = Width(l), fanOut = Width(l + 1);
-        int w = WeightOffset(l), bias = w + (fanOut * fanIn);
-        int previous = ActivationOffset(l - 1), delta = PreActivationOffset(l);
-        for (int o = 0; o < fanOut; o++)
-        {
-            T d = g.Get(delta + o);
-            g.Set(bias + o, T.Add(g.Get(bias + o), d));
-            int row = w + (o * fanIn);
-            for (int i = 0; i < fanIn; i++)
-            {
-                g.Set(row + i, T.MulAdd(d, g.Get(previous + i), g.Get(row + i)));
-            }
-        }
+        NetworkLayers.AffineBackward<T, TS>(g, WeightOffset(l), fanIn, fanOut, ActivationOffset(l - 1), PreActivationOffset(l));
     }
 
     /// <summary>

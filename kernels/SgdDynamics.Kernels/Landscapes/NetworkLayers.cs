@@ -274,7 +274,7 @@ internal static class NetworkLayers
 
     /// <summary>g[0 … P) = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Clear<T, TS>(TS g, int parameters)
+    public static void Clear<T, TS>(TS g, int parameters)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
@@ -287,7 +287,7 @@ internal static class NetworkLayers
 
     /// <summary>g[0 … P) ·= factor.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale<T, TS>(TS g, int parameters, float factor)
+    public static void Scale<T, TS>(TS g, int parameters, float factor)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
     {
