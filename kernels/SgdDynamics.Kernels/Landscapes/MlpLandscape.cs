@@ -58,7 +58,7 @@ namespace SgdDynamics.Kernels.Landscapes;
 /// </para>
 /// </summary>
 /// <typeparam name="TP">Where the data lives.</typeparam>
-public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParameters
+public readonly struct MlpLandscape<TP> : ILandscape, ISampleGradients where TP : struct, IParameters
 {
     /// <summary>The most affine layers (three hidden layers).</summary>
     public const int MaxLayers = 4;
@@ -268,13 +268,8 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     public void AddGaussianNoise<T, TS, TN>(TS x, TS g, TN normals, uint step)
         where T : struct, ILane<T>
         where TS : struct, IStateView<T>
-        where TN : struct, INormalSource<T>
-    {
-        var sum = new NormalSum<T>(T.Splat(0f));
-        NormalStream.Draw<T, TN, NormalSum<T>>(normals, step, Philox4x32.DynamicsStream, count, ref sum);
-        var noise = new SampleNoise<T, TS>(this, x, g, T.Mul(sum.Sum, T.Splat(inverseCount)), T.Splat(noiseScale));
-        NormalStream.Draw<T, TN, SampleNoise<T, TS>>(normals, step, Philox4x32.DynamicsStream, count, ref noise);
-    }
+        where TN : struct, INormalSource<T> =>
+        NetworkLayers.AddGaussianNoise<MlpLandscape<TP>, T, TS, TN>(this, x, g, normals, step, count, inverseCount, noiseScale);
 
     /// <summary>The same landscape passing every sample on its own (the one-sample passes only; the same results).</summary>
     internal MlpLandscape<TP> OneSampleAtATime() => new(this, 1);
@@ -340,6 +335,11 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
     // The passes below are methods of their own, not marked for inlining: the .NET JIT compiles each as a root with its own
     // inlining budget, so every lane operation in them is inlined (one method holding all of them runs out of budget and
     // leaves lane operations as calls, ten times slower); ILGPU inlines them into the kernel all the same.
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    void ISampleGradients.AddSampleGradient<T, TS>(TS x, TS g, T index, int sample, bool gather, T weight) =>
+        AddSampleGradient<T, TS>(x, g, index, sample, gather, weight);
 
     /// <summary>
     /// g += w·∇ℓ(θ) for one sample (per lane at <paramref name="index"/> when <paramref name="gather"/>, else sample
@@ -463,19 +463,8 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
         where TS : struct, IStateView<T>
     {
         int fanIn = Width(l), fanOut = Width(l + 1);
-        int weights = WeightOffset(l), bias = weights + (fanOut * fanIn);
-        int previous = ActivationOffset(l - 1), pre = PreActivationOffset(l);
-        for (int o = 0; o < fanOut; o++)
-        {
-            T z = x.Get(bias + o);
-            int row = weights + (o * fanIn);
-            for (int i = 0; i < fanIn; i++)
-            {
-                z = T.MulAdd(x.Get(row + i), g.Get(previous + i), z);
-            }
-
-            g.Set(pre + o, z);
-        }
+        NetworkLayers.AffineForward<T, TS>(
+            x, g, WeightOffset(l), fanIn, fanOut, ActivationOffset(l - 1), PreActivationOffset(l), hidden: false, activation: 0);
     }
 
     /// <summary>
@@ -719,41 +708,5 @@ public readonly struct MlpLandscape<TP> : ILandscape where TP : struct, IParamet
             g.Set(below + (2 * slot) + i, T.Mul(s2, g.Get(below + (2 * slot) + i)));
             g.Set(below + (3 * slot) + i, T.Mul(s3, g.Get(below + (3 * slot) + i)));
         }
-    }
-
-    /// <summary>Sums the normals in order.</summary>
-    private struct NormalSum<T> : INormalConsumer<T> where T : struct, ILane<T>
-    {
-        public T Sum;
-
-        public NormalSum(T zero) => Sum = zero;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Accept(int n, T z) => Sum = T.Add(Sum, z);
-    }
-
-    /// <summary>Adds s·(z_i − z̄)·∇ℓ_i for normal i.</summary>
-    private readonly struct SampleNoise<T, TS> : INormalConsumer<T>
-        where T : struct, ILane<T>
-        where TS : struct, IStateView<T>
-    {
-        private readonly MlpLandscape<TP> landscape;
-        private readonly TS x;
-        private readonly TS g;
-        private readonly T mean;
-        private readonly T scale;
-
-        public SampleNoise(MlpLandscape<TP> landscape, TS x, TS g, T mean, T scale)
-        {
-            this.landscape = landscape;
-            this.x = x;
-            this.g = g;
-            this.mean = mean;
-            this.scale = scale;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Accept(int n, T z) =>
-            landscape.AddSampleGradient<T, TS>(x, g, T.Splat(0f), n, false, T.Mul(scale, T.Sub(z, mean)));
     }
 }
