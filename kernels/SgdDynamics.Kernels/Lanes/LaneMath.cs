@@ -92,23 +92,9 @@ public static class LaneMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Tanh<T>(T x) where T : struct, ILane<T>
     {
-        T one = T.Splat(1f);
         T negativeAbs = T.Min(x, Negate(x));
         T e = Exp(T.Add(negativeAbs, negativeAbs));
-        T large = T.Divide(T.Sub(one, e), T.Add(one, e));
-        large = T.SelectLess(x, T.Splat(0f), Negate(large), large);
-
-        T s = T.Mul(x, x);
-        T p = T.Splat(-5.70498872745E-3f);
-        p = T.MulAdd(p, s, T.Splat(2.06390887954E-2f));
-        p = T.MulAdd(p, s, T.Splat(-5.37397155531E-2f));
-        p = T.MulAdd(p, s, T.Splat(1.33314422036E-1f));
-        p = T.MulAdd(p, s, T.Splat(-3.33332819422E-1f));
-        // x·(1 + s·P(s)) rather than x + x·s·P(s), which would give tanh(−0) = +0
-        T small = T.Mul(x, T.MulAdd(p, s, one));
-
-        // −|x| > −0.625, so a NaN x takes the large side (NaN there too)
-        return T.SelectLess(T.Splat(-TanhSmall), negativeAbs, small, large);
+        return TanhOf(x, negativeAbs, e, T.Add(T.Splat(1f), e));
     }
 
     /// <summary>
@@ -120,8 +106,7 @@ public static class LaneMath
     {
         T negativeAbs = T.Min(x, Negate(x));
         T e = Exp(T.Add(negativeAbs, negativeAbs));
-        T d = T.Add(T.Splat(1f), e);
-        return T.Divide(T.Mul(T.Splat(4f), e), T.Mul(d, d));
+        return TanhSlope(e, T.Add(T.Splat(1f), e));
     }
 
     /// <summary>
@@ -154,11 +139,21 @@ public static class LaneMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T TanhWithDerivative<T>(T x, out T derivative) where T : struct, ILane<T>
     {
-        T one = T.Splat(1f);
         T negativeAbs = T.Min(x, Negate(x));
         T e = Exp(T.Add(negativeAbs, negativeAbs));
-        T d = T.Add(one, e);
-        derivative = T.Divide(T.Mul(T.Splat(4f), e), T.Mul(d, d));
+        T d = T.Add(T.Splat(1f), e);
+        derivative = TanhSlope(e, d);
+        return TanhOf(x, negativeAbs, e, d);
+    }
+
+    /// <summary>
+    /// <see cref="Tanh{T}"/> from −|x| (<paramref name="negativeAbs"/>), e = e^{−2|x|} and d = 1 + e: (1 − e)/d with the
+    /// sign of x restored, or the odd polynomial for |x| &lt; 0.625.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T TanhOf<T>(T x, T negativeAbs, T e, T d) where T : struct, ILane<T>
+    {
+        T one = T.Splat(1f);
         T large = T.Divide(T.Sub(one, e), d);
         large = T.SelectLess(x, T.Splat(0f), Negate(large), large);
 
@@ -168,9 +163,16 @@ public static class LaneMath
         p = T.MulAdd(p, s, T.Splat(-5.37397155531E-2f));
         p = T.MulAdd(p, s, T.Splat(1.33314422036E-1f));
         p = T.MulAdd(p, s, T.Splat(-3.33332819422E-1f));
+        // x·(1 + s·P(s)) rather than x + x·s·P(s), which would give tanh(−0) = +0
         T small = T.Mul(x, T.MulAdd(p, s, one));
+
+        // −|x| > −0.625, so a NaN x takes the large side (NaN there too)
         return T.SelectLess(T.Splat(-TanhSmall), negativeAbs, small, large);
     }
+
+    /// <summary><see cref="TanhDerivative{T}"/> from e = e^{−2|x|} and d = 1 + e: 4e/d².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T TanhSlope<T>(T e, T d) where T : struct, ILane<T> => T.Divide(T.Mul(T.Splat(4f), e), T.Mul(d, d));
 
     /// <summary>
     /// <see cref="Silu{T}"/> and, in <paramref name="derivative"/>, <see cref="SiluDerivative{T}"/> of the same
