@@ -8,6 +8,7 @@ using SgdDynamics.Problems;
 using SgdDynamics.Statistics;
 using SgdDynamics.Tests.Kernels;
 using SgdDynamics.Theory;
+using static SgdDynamics.Tests.Ensembles.ProjectionTestData;
 
 namespace SgdDynamics.Tests.Ensembles;
 
@@ -88,16 +89,7 @@ public class CoordinateStatisticsTests : IClassFixture<IlgpuCpuBackends>
             Bitwise.AssertSameStatistics(reference.Statistics, result.Statistics, $"managed vs {label}");
         }
 
-        using var shards = new ManagedBackend(threads: 2, tilesPerBatch: 1);
-        foreach ((string label, IEnsembleBackend backend) in new (string, IEnsembleBackend)[] { ("managed", shards), ("ilgpu-cpu", ilgpu.Whole) })
-        {
-            EnsembleResult head = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(0, 256));
-            EnsembleResult tail = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(256, 44));
-            EnsembleStatistics merged = tail.Statistics.CreateEmpty();
-            merged.Merge(tail.Statistics);
-            merged.Merge(head.Statistics);
-            Bitwise.AssertSameStatistics(reference.Statistics, merged, $"{label} shards");
-        }
+        AssertShardsAgree(problem, ensemble, reference.Statistics, ilgpu.Whole);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using SgdDynamics.Kernels.Statistics;
 using SgdDynamics.Problems;
 using SgdDynamics.Statistics;
 using SgdDynamics.Tests.Kernels;
+using static SgdDynamics.Tests.Ensembles.ProjectionTestData;
 
 namespace SgdDynamics.Tests.Ensembles;
 
@@ -21,29 +22,6 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
     private readonly IlgpuCpuBackends ilgpu;
 
     public ProjectionCovarianceTests(IlgpuCpuBackends ilgpu) => this.ilgpu = ilgpu;
-
-    private static Problem Problem3()
-    {
-        var hessian = new double[,] { { 1.5, 0.3, 0.0 }, { 0.3, 0.8, 0.1 }, { 0.0, 0.1, 0.4 } };
-        var noise = new double[,] { { 0.6, 0.0, 0.0 }, { 0.1, 0.5, 0.0 }, { 0.0, 0.2, 0.7 } };
-        var start = new double[,] { { 0.3, 0.0, 0.0 }, { 0.0, 0.2, 0.0 }, { 0.0, 0.0, 0.25 } };
-        return ProblemBuilder.Quadratic(hessian, noise, learningRate: 0.1, initialMean: [1.0, -0.5, 0.8], initialCovariance: start);
-    }
-
-    private static double[,] Random(int rows, int columns, int seed)
-    {
-        var random = new Random(seed);
-        var v = new double[rows, columns];
-        for (int a = 0; a < rows; a++)
-        {
-            for (int i = 0; i < columns; i++)
-            {
-                v[a, i] = random.NextDouble() - 0.5;
-            }
-        }
-
-        return v;
-    }
 
     private static double[] RandomVector(int length, int seed)
     {
@@ -136,7 +114,7 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
     public void TheVectorisedTileSumsEqualTheScalarDefinitionBitForBit(int k, int d)
     {
         // every lane width; K not a multiple of the row group; excluded slots in the middle and at the end
-        double[,] v = Random(k, d, 3 + k);
+        double[,] v = RandomMatrix(k, d, 3 + k);
         double[] c = RandomVector(d, 5);
         var random = new Random(9);
         var state = new double[d * Tile];
@@ -234,7 +212,7 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
         {
             int d = problem.Dimension;
             int k = Math.Min(d, 6);
-            var spec = new ProjectionSpec(RandomVector(d, 2), Random(k, d, 4), covariance: true);
+            var spec = new ProjectionSpec(RandomVector(d, 2), RandomMatrix(k, d, 4), covariance: true);
             var ensemble = new EnsembleAlgorithm(700, 20, 3, new RecordSpec(5)) { Projection = spec };
             using var backend = new ManagedBackend();
             EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend, keepFinalStates: true);
@@ -265,7 +243,7 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
         foreach (Problem problem in new[] { Problem3(), CoordinateStatisticsTests.Problem100() })
         {
             int d = problem.Dimension;
-            var spec = new ProjectionSpec(RandomVector(d, 6), Random(Math.Min(d, 9), d, 8), covariance: true);
+            var spec = new ProjectionSpec(RandomVector(d, 6), RandomMatrix(Math.Min(d, 9), d, 8), covariance: true);
             var ensemble = new EnsembleAlgorithm(300, 20, 3, new RecordSpec(5)) { Projection = spec };
             EnsembleResult reference;
             using (var managed = new ManagedBackend())
@@ -294,11 +272,7 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
                 AssertSameProjections(reference.Statistics, result.Statistics, $"d = {d} managed vs {label}");
             }
 
-            EnsembleResult head = EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, new TrajectoryRange(0, 256));
-            EnsembleResult tail = EnsembleSolver.Solve(problem, ensemble, ilgpu.Whole, new TrajectoryRange(256, 44));
-            EnsembleStatistics merged = tail.Statistics.CreateEmpty();
-            merged.Merge(tail.Statistics);
-            merged.Merge(head.Statistics);
+            EnsembleStatistics merged = SolveInTwoShards(problem, ensemble, ilgpu.Whole);
             AssertSameProjections(reference.Statistics, merged, $"d = {d} ilgpu-cpu shards");
         }
     }
@@ -373,16 +347,7 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
             Bitwise.AssertSameStatistics(reference.Statistics, result.Statistics, $"managed vs {label}");
         }
 
-        using var shards = new ManagedBackend(threads: 2, tilesPerBatch: 1);
-        foreach ((string label, IEnsembleBackend backend) in new (string, IEnsembleBackend)[] { ("managed", shards), ("ilgpu-cpu", ilgpu.Whole) })
-        {
-            EnsembleResult head = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(0, 256));
-            EnsembleResult tail = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(256, 44));
-            EnsembleStatistics merged = tail.Statistics.CreateEmpty();
-            merged.Merge(tail.Statistics);
-            merged.Merge(head.Statistics);
-            Bitwise.AssertSameStatistics(reference.Statistics, merged, $"{label} shards");
-        }
+        AssertShardsAgree(problem, ensemble, reference.Statistics, ilgpu.Whole);
     }
 
     [Fact]
@@ -393,12 +358,12 @@ public class ProjectionCovarianceTests : IClassFixture<IlgpuCpuBackends>
         Assert.Equal(StatisticsPlan.Coordinates, without.ProjectionPlan);
         Assert.Throws<ArgumentException>(() => with.Merge(without));
         Assert.Equal(StatisticsPlan.FullPairs, with.CreateEmpty().ProjectionPlan);
-        var spec = new ProjectionSpec(new double[3], Random(2, 3, 1), covariance: true);
+        var spec = new ProjectionSpec(new double[3], RandomMatrix(2, 3, 1), covariance: true);
         Assert.Equal(3 * 2 + 3, spec.SumsPerRecord);
-        Assert.Equal(8, new ProjectionSpec(new double[3], Random(2, 3, 1)).SumsPerRecord);
-        Assert.Equal(spec, new ProjectionSpec(new double[3], Random(2, 3, 1), covariance: true));
-        Assert.NotEqual(spec, new ProjectionSpec(new double[3], Random(2, 3, 1)));
-        Assert.NotEqual(spec, new ProjectionSpec(new double[3], Random(2, 3, 1), covariance: true) { CentreIsInitialMean = true });
+        Assert.Equal(8, new ProjectionSpec(new double[3], RandomMatrix(2, 3, 1)).SumsPerRecord);
+        Assert.Equal(spec, new ProjectionSpec(new double[3], RandomMatrix(2, 3, 1), covariance: true));
+        Assert.NotEqual(spec, new ProjectionSpec(new double[3], RandomMatrix(2, 3, 1)));
+        Assert.NotEqual(spec, new ProjectionSpec(new double[3], RandomMatrix(2, 3, 1), covariance: true) { CentreIsInitialMean = true });
     }
 
     private static void AssertSameProjections(EnsembleStatistics expected, EnsembleStatistics actual, string where)

@@ -5,6 +5,7 @@ using SgdDynamics.Problems;
 using SgdDynamics.Statistics;
 using SgdDynamics.Tests.Kernels;
 using SgdDynamics.Theory;
+using static SgdDynamics.Tests.Ensembles.ProjectionTestData;
 
 namespace SgdDynamics.Tests.Ensembles;
 
@@ -17,14 +18,6 @@ public class ProjectionStatisticsTests : IClassFixture<IlgpuCpuBackends>
     private readonly IlgpuCpuBackends ilgpu;
 
     public ProjectionStatisticsTests(IlgpuCpuBackends ilgpu) => this.ilgpu = ilgpu;
-
-    private static Problem Problem3()
-    {
-        var hessian = new double[,] { { 1.5, 0.3, 0.0 }, { 0.3, 0.8, 0.1 }, { 0.0, 0.1, 0.4 } };
-        var noise = new double[,] { { 0.6, 0.0, 0.0 }, { 0.1, 0.5, 0.0 }, { 0.0, 0.2, 0.7 } };
-        var start = new double[,] { { 0.3, 0.0, 0.0 }, { 0.0, 0.2, 0.0 }, { 0.0, 0.0, 0.25 } };
-        return ProblemBuilder.Quadratic(hessian, noise, learningRate: 0.1, initialMean: [1.0, -0.5, 0.8], initialCovariance: start);
-    }
 
     private static double[,] Identity(int d)
     {
@@ -196,11 +189,7 @@ public class ProjectionStatisticsTests : IClassFixture<IlgpuCpuBackends>
 
             foreach ((string label, IEnsembleBackend backend) in new (string, IEnsembleBackend)[] { ("ilgpu-cpu", ilgpu.Whole) })
             {
-                EnsembleResult head = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(0, 256));
-                EnsembleResult tail = EnsembleSolver.Solve(problem, ensemble, backend, new TrajectoryRange(256, 44));
-                EnsembleStatistics merged = tail.Statistics.CreateEmpty();
-                merged.Merge(tail.Statistics);
-                merged.Merge(head.Statistics);
+                EnsembleStatistics merged = SolveInTwoShards(problem, ensemble, backend);
                 AssertSameProjections(reference, merged, $"d = {d} {label} shards");
             }
         }

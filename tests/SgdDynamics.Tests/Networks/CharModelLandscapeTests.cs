@@ -9,10 +9,6 @@ using SgdDynamics.Tests.Kernels;
 using SgdDynamics.Tests.RandomNumbers;
 using Xunit.Abstractions;
 using static SgdDynamics.Tests.Networks.LandscapeChecks;
-using Lane256 = SgdDynamics.Backends.Managed.VectorLane<
-    SgdDynamics.Backends.Managed.Vector256Width, System.Runtime.Intrinsics.Vector256<float>, System.Runtime.Intrinsics.Vector256<int>, System.Runtime.Intrinsics.Vector256<ulong>>;
-using Lane512 = SgdDynamics.Backends.Managed.VectorLane<
-    SgdDynamics.Backends.Managed.Vector512Width, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<int>, System.Runtime.Intrinsics.Vector512<ulong>>;
 
 namespace SgdDynamics.Tests.Networks;
 

@@ -9,6 +9,7 @@ using SgdDynamics.Scenarios;
 using SgdDynamics.Statistics;
 using SgdDynamics.Tests.Cli;
 using SgdDynamics.Tests.Ensembles;
+using static SgdDynamics.Tests.Ensembles.ProjectionTestData;
 
 namespace SgdDynamics.Tests.Output;
 
@@ -23,21 +24,6 @@ public sealed class ProjectionOutputTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private static double[,] Random(int rows, int columns, int seed)
-    {
-        var random = new Random(seed);
-        var v = new double[rows, columns];
-        for (int a = 0; a < rows; a++)
-        {
-            for (int i = 0; i < columns; i++)
-            {
-                v[a, i] = random.NextDouble() - 0.5;
-            }
-        }
-
-        return v;
-    }
-
     private static void AssertSameMatrix(double[,] expected, double[,] actual, string where) =>
         Bitwise.AssertSame(expected.Cast<double>().ToArray(), actual.Cast<double>().ToArray(), where);
 
@@ -45,7 +31,7 @@ public sealed class ProjectionOutputTests : IDisposable
     public void Above64TheCovarianceAndTheProjectionsGoToTheirFiles()
     {
         Problem problem = CoordinateStatisticsTests.Problem100();
-        var spec = new ProjectionSpec(new double[100], Random(4, 100, 3), covariance: true);
+        var spec = new ProjectionSpec(new double[100], RandomMatrix(4, 100, 3), covariance: true);
         var ensemble = new EnsembleAlgorithm(300, 20, 3, new RecordSpec(5)) { FullCovariance = true, Projection = spec };
         using var backend = new ManagedBackend();
         EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend);
@@ -95,7 +81,7 @@ public sealed class ProjectionOutputTests : IDisposable
     public void WithoutTheirCovarianceOnlyTheTimeSeriesOfTheProjectionsIsWritten()
     {
         Problem problem = CoordinateStatisticsTests.Problem100();
-        var ensemble = new EnsembleAlgorithm(300, 20, 3, new RecordSpec(5)) { Projection = new ProjectionSpec(new double[100], Random(2, 100, 5)) };
+        var ensemble = new EnsembleAlgorithm(300, 20, 3, new RecordSpec(5)) { Projection = new ProjectionSpec(new double[100], RandomMatrix(2, 100, 5)) };
         using var backend = new ManagedBackend();
         EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend);
         string directory = folder["plain"];

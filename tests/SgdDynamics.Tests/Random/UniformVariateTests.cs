@@ -2,10 +2,6 @@ using System.Runtime.InteropServices;
 using SgdDynamics.Backends.Managed;
 using SgdDynamics.Kernels.Lanes;
 using SgdDynamics.Kernels.Random;
-using Lane256 = SgdDynamics.Backends.Managed.VectorLane<
-    SgdDynamics.Backends.Managed.Vector256Width, System.Runtime.Intrinsics.Vector256<float>, System.Runtime.Intrinsics.Vector256<int>, System.Runtime.Intrinsics.Vector256<ulong>>;
-using Lane512 = SgdDynamics.Backends.Managed.VectorLane<
-    SgdDynamics.Backends.Managed.Vector512Width, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<int>, System.Runtime.Intrinsics.Vector512<ulong>>;
 
 namespace SgdDynamics.Tests.RandomNumbers;
 
