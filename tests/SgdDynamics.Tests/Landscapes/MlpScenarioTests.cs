@@ -85,6 +85,7 @@ public class MlpScenarioTests
     [InlineData("landscape.widths", "[3, 4, 4, 4, 4, 3]", "$.landscape.widths", "give 2 to 5 widths")]
     [InlineData("landscape.widths", "[2, 4, 3]", "$.landscape.widths", "the data has 3 inputs per sample, the network 2")]
     [InlineData("landscape.widths", "[3, 4, 2]", "$.landscape.widths", "the data has 3 classes, the network 2 outputs")]
+    [InlineData("landscape.widths", "[3, 4, 1]", "$.landscape.widths", "the data has 3 classes, the network 1 outputs")]
     [InlineData("landscape.widths", "[3, 4000, 3]", "$.landscape.widths", "28003 parameters")]
     [InlineData("landscape.activations", "[\"tanh\", \"relu\"]", "$.landscape.activations", "one activation per hidden layer: 1, not 2")]
     [InlineData("landscape.activations", "[\"gelu\"]", "$.landscape.activations[0]", "unknown activation 'gelu'")]

@@ -173,7 +173,6 @@ public sealed class MlpLandscapeRegistration : LandscapeRegistration<MlpLandscap
             throw widthsField.Error($"the network has {parameters} parameters; an ensemble state holds at most {Limits.MaxStateDimension}");
         }
 
-        var architecture = new MlpArchitecture(widths[0], widths[1..^1], widths[^1], activations, loss);
         JsonField dataField = landscape.Required("data");
         NetworkData data = ReadData(dataField);
         if (data.InputSize != widths[0])
@@ -186,6 +185,8 @@ public sealed class MlpLandscapeRegistration : LandscapeRegistration<MlpLandscap
             throw widthsField.Error($"the last width is the output size: the data has {data.Classes} classes, the network {widths[^1]} outputs");
         }
 
+        // every data set has at least two classes, so the output width satisfies the architecture's own checks here
+        var architecture = new MlpArchitecture(widths[0], widths[1..^1], widths[^1], activations, loss);
         var (batch, without) = NetworkSampling.Read(landscape, data.Count, MlpLandscapeSpec.MaxBatchSize);
         return new MlpLandscapeSpec(architecture, data, batch, without);
     }
