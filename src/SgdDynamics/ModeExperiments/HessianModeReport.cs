@@ -40,8 +40,6 @@ public static class HessianModeReport
         AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), Markdown(result));
     }
 
-    private static string Sampling(bool without) => without ? "withoutReplacement" : "withReplacement";
-
     private static string Name(Regime regime) => regime switch
     {
         Regime.Confined => "confined",
@@ -85,7 +83,7 @@ public static class HessianModeReport
             ["schedule"] = new JsonArray([.. r.Spec.LearningRates.Select(e => (JsonNode?)new JsonObject { ["learningRate"] = e, ["steps"] = r.Spec.Schedule(e).Steps, ["recordEvery"] = r.Spec.Schedule(e).RecordEvery })]),
             ["seed"] = r.Spec.Seed,
             ["learningRates"] = new JsonArray([.. r.Spec.LearningRates.Select(e => (JsonNode?)JsonValue.Create(e))]),
-            ["samplings"] = new JsonArray([.. r.Spec.Samplings.Select(w => (JsonNode?)JsonValue.Create(Sampling(w)))]),
+            ["samplings"] = new JsonArray([.. r.Spec.Samplings.Select(w => (JsonNode?)JsonValue.Create(NetworkSampling.Name(w)))]),
             ["hessian"] = new JsonObject
             {
                 ["method"] = "exact Hessian-vector products (R-operator), symmetrised",
@@ -98,7 +96,7 @@ public static class HessianModeReport
         };
         root["diffusionExponents"] = new JsonArray([.. r.Exponents.Select(e => (JsonNode?)new JsonObject
         {
-            ["sampling"] = Sampling(e.WithoutReplacement),
+            ["sampling"] = NetworkSampling.Name(e.WithoutReplacement),
             ["exponent"] = Number(e.Exponent),
             ["standardError"] = Number(e.StandardError),
             ["ci95"] = new JsonArray(Number(e.Lower), Number(e.Upper)),
@@ -109,7 +107,7 @@ public static class HessianModeReport
         root["ensembles"] = new JsonArray([.. r.Ensembles.Select(e => (JsonNode?)new JsonObject
         {
             ["learningRate"] = e.LearningRate,
-            ["sampling"] = Sampling(e.WithoutReplacement),
+            ["sampling"] = NetworkSampling.Name(e.WithoutReplacement),
             ["diverged"] = e.Diverged,
             ["offDiagonalMass"] = Number(e.OffDiagonalMass),
             ["offDiagonalNoiseFloor"] = Number(e.NoiseFloor),
@@ -138,7 +136,7 @@ public static class HessianModeReport
             ["fits"] = new JsonArray([.. m.Fits.Select(f => (JsonNode?)new JsonObject
             {
                 ["learningRate"] = f.LearningRate,
-                ["sampling"] = Sampling(f.WithoutReplacement),
+                ["sampling"] = NetworkSampling.Name(f.WithoutReplacement),
                 ["regime"] = Name(f.Regime),
                 ["predictedRegime"] = Name(f.Predicted),
                 ["value"] = Number(f.Value),
@@ -196,7 +194,7 @@ public static class HessianModeReport
         {
             var fits = r.Modes.Select(m => m.Fits.First(f => f.LearningRate == e.LearningRate && f.WithoutReplacement == e.WithoutReplacement)).ToArray();
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {Sampling(e.WithoutReplacement)} | {F(e.LearningRate)} | {fits.Count(f => f.Regime == Regime.Confined)} | {fits.Count(f => f.Regime == Regime.Diffusive)} | {fits.Count(f => f.Regime == Regime.Unstable)} | {fits.Count(f => f.Regime == Regime.Undetermined)} | {fits.Count(f => f.Regime == f.Predicted)} / {fits.Length} | {Median(fits.Select(f => Math.Abs(f.ZDiscrete)))} | {Median(fits.Select(f => Math.Abs(f.ZLangevin)))} | {Median(fits.Select(f => Math.Abs(f.ZDiffusion)))} | {F(e.OffDiagonalMass, "F3")} ({F(e.NoiseFloor, "F3")}; {F(e.PredictedOffDiagonalMass, "F3")}) | {F(e.PredictionDifference, "F3")} | {e.Diverged} | {F(e.Seconds, "F0")} |");
+                $"| {NetworkSampling.Name(e.WithoutReplacement)} | {F(e.LearningRate)} | {fits.Count(f => f.Regime == Regime.Confined)} | {fits.Count(f => f.Regime == Regime.Diffusive)} | {fits.Count(f => f.Regime == Regime.Unstable)} | {fits.Count(f => f.Regime == Regime.Undetermined)} | {fits.Count(f => f.Regime == f.Predicted)} / {fits.Length} | {Median(fits.Select(f => Math.Abs(f.ZDiscrete)))} | {Median(fits.Select(f => Math.Abs(f.ZLangevin)))} | {Median(fits.Select(f => Math.Abs(f.ZDiffusion)))} | {F(e.OffDiagonalMass, "F3")} ({F(e.NoiseFloor, "F3")}; {F(e.PredictedOffDiagonalMass, "F3")}) | {F(e.PredictionDifference, "F3")} | {e.Diverged} | {F(e.Seconds, "F0")} |");
         }
 
         md.AppendLine();
@@ -206,7 +204,7 @@ public static class HessianModeReport
         foreach (DiffusionExponent x in r.Exponents)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"- {Sampling(x.WithoutReplacement)}: D ∝ η^b with b = {F(x.Exponent, "F3")} ± {F(x.StandardError, "F3")} (95% CI [{F(x.Lower, "F3")}, {F(x.Upper, "F3")}]) over the {x.Modes} modes diffusive at every η with ηλ_max < 2 ({stable}; {x.Points} points, χ²/ν = {F(x.ReducedChiSquared, "F2")}); the flat-mode theory says b = 1 (`diffusion_vs_eta.png`).");
+                $"- {NetworkSampling.Name(x.WithoutReplacement)}: D ∝ η^b with b = {F(x.Exponent, "F3")} ± {F(x.StandardError, "F3")} (95% CI [{F(x.Lower, "F3")}, {F(x.Upper, "F3")}]) over the {x.Modes} modes diffusive at every η with ηλ_max < 2 ({stable}; {x.Points} points, χ²/ν = {F(x.ReducedChiSquared, "F2")}); the flat-mode theory says b = 1 (`diffusion_vs_eta.png`).");
         }
 
         if (r.Replacement.Count > 0)

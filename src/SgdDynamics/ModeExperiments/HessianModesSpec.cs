@@ -155,12 +155,7 @@ public sealed record HessianModesSpec(IReadOnlyList<double> LearningRates, long 
             var samplings = new List<bool>();
             foreach (JsonField item in items)
             {
-                bool without = item.AsString() switch
-                {
-                    "withReplacement" => false,
-                    "withoutReplacement" => true,
-                    string other => throw item.Error($"unknown sampling {ScenarioFields.Quote(other)} (expected \"withReplacement\" or \"withoutReplacement\")"),
-                };
+                bool without = NetworkSampling.WithoutReplacement(item);
                 if (samplings.Contains(without))
                 {
                     throw item.Error("each sampling at most once");
@@ -205,7 +200,7 @@ public sealed record HessianModesSpec(IReadOnlyList<double> LearningRates, long 
         writer.WriteStartArray("sampling");
         foreach (bool without in Samplings)
         {
-            writer.WriteStringValue(without ? "withoutReplacement" : "withReplacement");
+            writer.WriteStringValue(NetworkSampling.Name(without));
         }
 
         writer.WriteEndArray();

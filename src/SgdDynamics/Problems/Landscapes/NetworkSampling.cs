@@ -27,16 +27,7 @@ public static class NetworkSampling
     /// <summary>Reads <c>"sampling"</c> (<c>"withReplacement"</c>, the default, or <c>"withoutReplacement"</c>) and <c>"batchSize"</c> (1 … max, ≤ n without replacement).</summary>
     internal static (int Batch, bool WithoutReplacement) Read(ObjectFields landscape, int samples, int maxBatch)
     {
-        bool without = false;
-        if (landscape.Optional("sampling") is { } sampling)
-        {
-            without = sampling.AsString() switch
-            {
-                "withReplacement" => false,
-                "withoutReplacement" => true,
-                string other => throw sampling.Error($"unknown sampling {ScenarioFields.Quote(other)} (expected \"withReplacement\" or \"withoutReplacement\")"),
-            };
-        }
+        bool without = landscape.Optional("sampling") is { } sampling && WithoutReplacement(sampling);
 
         JsonField batchField = landscape.Required("batchSize");
         int batch = (int)batchField.AsInteger(1, maxBatch);
@@ -48,11 +39,22 @@ public static class NetworkSampling
         return (batch, without);
     }
 
+    /// <summary>A sampling's scenario name: <c>"withReplacement"</c> or <c>"withoutReplacement"</c> (<paramref name="withoutReplacement"/>).</summary>
+    public static string Name(bool withoutReplacement) => withoutReplacement ? "withoutReplacement" : "withReplacement";
+
+    /// <summary>Reads a sampling's name (<see cref="Name"/>): true for <c>"withoutReplacement"</c>.</summary>
+    internal static bool WithoutReplacement(JsonField field) => field.AsString() switch
+    {
+        "withReplacement" => false,
+        "withoutReplacement" => true,
+        string other => throw field.Error($"unknown sampling {ScenarioFields.Quote(other)} (expected \"withReplacement\" or \"withoutReplacement\")"),
+    };
+
     /// <summary>Writes <c>"batchSize"</c> and <c>"sampling"</c>.</summary>
     internal static void Write(Utf8JsonWriter writer, int batch, bool withoutReplacement)
     {
         writer.WriteNumber("batchSize", batch);
-        writer.WriteString("sampling", withoutReplacement ? "withoutReplacement" : "withReplacement");
+        writer.WriteString("sampling", Name(withoutReplacement));
     }
 
     /// <summary>A hidden activation: <c>"tanh"</c>, <c>"silu"</c> or <c>"relu"</c>.</summary>
@@ -114,16 +116,9 @@ internal static class NetworkInitial
         double eta = ScenarioFields.Positive(train, "learningRate");
         int batch = (int)train.Required("batchSize").AsInteger(0, MlpLandscapeSpec.MaxBatchSize);
         int seed = train.Has("seed") ? (int)train.Required("seed").AsInteger(0, int.MaxValue) : 0;
-        MlpSampling sampling = MlpSampling.WithReplacement;
-        if (train.Optional("sampling") is { } samplingField)
-        {
-            sampling = samplingField.AsString() switch
-            {
-                "withReplacement" => MlpSampling.WithReplacement,
-                "withoutReplacement" => MlpSampling.EpochPermutation,
-                string other => throw samplingField.Error($"unknown sampling {ScenarioFields.Quote(other)} (expected \"withReplacement\" or \"withoutReplacement\")"),
-            };
-        }
+        MlpSampling sampling = train.Optional("sampling") is { } samplingField && NetworkSampling.WithoutReplacement(samplingField)
+            ? MlpSampling.EpochPermutation
+            : MlpSampling.WithReplacement;
 
         return new MlpTrainingOptions(steps, eta, batch, seed, sampling);
     }
