@@ -28,27 +28,12 @@ internal static class ExperimentCommand
         {
             FileInfo file = parse.GetValue(scenario)!;
             Scenario loaded = ScenarioLoader.LoadFile(file.FullName);
-            if (loaded.Problem.Landscape is not INetworkLandscape)
+            if (HessianModeExperiment.Refusal(loaded) is { } refusal)
             {
-                throw new ScenarioException("$.landscape.type", $"the Hessian-mode experiment takes a network landscape (mlp, charModel), not '{loaded.Problem.Landscape.TypeName}'", file.FullName);
+                throw new ScenarioException(refusal.JsonPath, refusal.Message, file.FullName);
             }
 
-            if (loaded.Algorithm is not EnsembleAlgorithm ensemble)
-            {
-                throw new ScenarioException("$.solver.type", "the Hessian-mode experiment runs ensembles: remove the grid solver", file.FullName);
-            }
-
-            if (!loaded.Problem.Initial.IsPoint)
-            {
-                throw new ScenarioException("$.initial", "the Hessian-mode experiment starts every network at one reference point: give initial.network or initial.point", file.FullName);
-            }
-
-            if (loaded.Problem.Dynamics is not SgdSpec)
-            {
-                throw new ScenarioException("$.optimizer.type", $"the Hessian-mode experiment runs plain SGD, not '{loaded.Problem.Dynamics.TypeName}'", file.FullName);
-            }
-
-            HessianModesSpec spec = loaded.HessianModes ?? HessianModesSpec.Default(ensemble);
+            HessianModesSpec spec = loaded.HessianModes ?? HessianModesSpec.Default((EnsembleAlgorithm)loaded.Algorithm);
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name) + "-hessian-modes");
             using StopSignals stop = StopSignals.Register();
             return OutputFolder.Run(directory, "experiment hessian-modes", null, () =>

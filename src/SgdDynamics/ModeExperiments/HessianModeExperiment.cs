@@ -200,29 +200,46 @@ public static class HessianModeExperiment
         return -Math.Log(Math.Abs(q)) * steps >= RelaxationsBeforeWindow ? Regime.Confined : Regime.Diffusive;
     }
 
+    /// <summary>
+    /// Null when the experiment runs <paramref name="scenario"/>; otherwise why not, with the JSON path at fault: it takes a
+    /// network landscape, plain SGD, a point initial law (the reference point) and an ensemble.
+    /// </summary>
+    public static (string JsonPath, string Message)? Refusal(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        Problem problem = scenario.Problem;
+        if (problem.Landscape is not INetworkLandscape)
+        {
+            return ("$.landscape.type", $"the Hessian-mode experiment takes a network landscape (mlp, charModel), not '{problem.Landscape.TypeName}'");
+        }
+
+        if (scenario.Algorithm is not EnsembleAlgorithm)
+        {
+            return ("$.solver.type", "the Hessian-mode experiment runs ensembles: remove the grid solver");
+        }
+
+        if (!problem.Initial.IsPoint)
+        {
+            return ("$.initial", "the Hessian-mode experiment starts every network at one reference point: give initial.network or initial.point");
+        }
+
+        return problem.Dynamics is SgdSpec ? null : ("$.optimizer.type", $"the Hessian-mode experiment runs plain SGD, not '{problem.Dynamics.TypeName}'");
+    }
+
     /// <summary>Runs the experiment on <paramref name="backend"/>; <paramref name="log"/> receives one line per stage.</summary>
-    /// <exception cref="ArgumentException">The landscape is not a network, the initial law is not a point, or the dynamics are not SGD.</exception>
+    /// <exception cref="ArgumentException">The scenario is refused (<see cref="Refusal"/>).</exception>
     public static HessianModeResult Run(Scenario scenario, HessianModesSpec spec, IEnsembleBackend backend, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(backend);
+        if (Refusal(scenario) is { } refusal)
+        {
+            throw new ArgumentException(refusal.Message, nameof(scenario));
+        }
+
         Problem problem = scenario.Problem;
-        if (problem.Landscape is not INetworkLandscape network)
-        {
-            throw new ArgumentException($"the Hessian-mode experiment takes a network landscape (mlp, charModel), not '{problem.Landscape.TypeName}'", nameof(scenario));
-        }
-
-        if (!problem.Initial.IsPoint)
-        {
-            throw new ArgumentException("the Hessian-mode experiment starts every network at the reference point: the initial law must be a point", nameof(scenario));
-        }
-
-        if (problem.Dynamics is not SgdSpec)
-        {
-            throw new ArgumentException($"the Hessian-mode experiment runs plain SGD, not '{problem.Dynamics.TypeName}'", nameof(scenario));
-        }
-
+        var network = (INetworkLandscape)problem.Landscape;
         var clock = Stopwatch.StartNew();
         NetworkReference reference = network.Reference();
         double[] theta = problem.Initial.Mean.ToArray();

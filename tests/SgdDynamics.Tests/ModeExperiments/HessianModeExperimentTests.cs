@@ -44,6 +44,19 @@ public class HessianModeExperimentTests
         Assert.Equal("$.hessianModes", Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(quadratic)).JsonPath);
     }
 
+    [Fact]
+    public void RefusesScenariosItCannotRunNamingThePath()
+    {
+        Assert.Null(HessianModeExperiment.Refusal(ScenarioLoader.Parse(Scenario)));
+        string quadratic = """{"landscape": {"hessian": [[1]]}, "optimizer": {"type": "sgd", "learningRate": 0.1}, "initial": {"point": [0]}, "ensemble": {"trajectories": 10, "steps": 10, "seed": 1}}""";
+        Assert.Equal("$.landscape.type", HessianModeExperiment.Refusal(ScenarioLoader.Parse(quadratic))?.JsonPath);
+        string momentum = Tests.Scenarios.ScenarioFixtures.WithField("optimizer", """{"type": "momentum", "learningRate": 0.1, "momentum": 0.5}""", Scenario);
+        Assert.Equal("$.optimizer.type", HessianModeExperiment.Refusal(ScenarioLoader.Parse(momentum))?.JsonPath);
+        Scenario s = ScenarioLoader.Parse(momentum);
+        using var backend = BackendFactory.Open("managed", 1);
+        Assert.Throws<ArgumentException>(() => HessianModeExperiment.Run(s, s.HessianModes!, backend));
+    }
+
     [Theory]
     [InlineData(0.5, 0.1, 100, Regime.Confined)]
     [InlineData(0.01, 0.1, 100, Regime.Diffusive)]
