@@ -226,6 +226,13 @@ public static class HessianModeExperiment
         return problem.Dynamics is SgdSpec ? null : ("$.optimizer.type", $"the Hessian-mode experiment runs plain SGD, not '{problem.Dynamics.TypeName}'");
     }
 
+    /// <summary>The displacements y_m = v_mᵀ(x − θ*) along the columns v_m of <paramref name="eigenvectors"/>, as the ensemble's projections.</summary>
+    public static ProjectionSpec ModeProjection(double[] centre, Matrix<double> eigenvectors)
+    {
+        ArgumentNullException.ThrowIfNull(eigenvectors);
+        return new ProjectionSpec(centre, eigenvectors.Transpose().ToArray());
+    }
+
     /// <summary>Runs the experiment on <paramref name="backend"/>; <paramref name="log"/> receives one line per stage.</summary>
     /// <exception cref="ArgumentException">The scenario is refused (<see cref="Refusal"/>).</exception>
     public static HessianModeResult Run(Scenario scenario, HessianModesSpec spec, IEnsembleBackend backend, Action<string>? log = null, CancellationToken cancellationToken = default)
@@ -260,16 +267,7 @@ public static class HessianModeExperiment
         Matrix<double> noiseCovariance = reference.GradientNoiseCovariance(theta, eigenvectors, network.BatchSize);
         double[] noise = [.. noiseCovariance.Diagonal()];
         int p = theta.Length;
-        var directions = new double[p, p];
-        for (int m = 0; m < p; m++)
-        {
-            for (int i = 0; i < p; i++)
-            {
-                directions[m, i] = eigenvectors[i, m];
-            }
-        }
-
-        var projection = new ProjectionSpec(theta, directions);
+        ProjectionSpec projection = ModeProjection(theta, eigenvectors);
         var ensembles = new List<ModeEnsemble>();
         var fits = Enumerable.Range(0, p).Select(_ => new List<ModeFit>()).ToArray();
         foreach (bool without in spec.Samplings)

@@ -64,22 +64,16 @@ public sealed class NetworkModesCase : IValidationCase
         bool quick = context.Mode == ValidationMode.Quick;
         Scenario scenario = Load(quick);
         var network = (INetworkLandscape)scenario.Problem.Landscape;
-        NetworkReference reference = network.Reference();
-        double[] theta = scenario.Problem.Initial.Mean.ToArray();
-        MlpHessian exact = reference.Hessian(theta, MlpHessianMethod.Exact);
-        MlpHessian central = reference.Hessian(theta, MlpHessianMethod.CentralDifference);
-        double difference = (exact.Matrix - central.Matrix).FrobeniusNorm() / exact.Matrix.FrobeniusNorm();
-        (double[] values, Matrix<double> vectors) = exact.Eigen();
-        double[] noise = reference.GradientNoiseVariances(theta, vectors, network.BatchSize);
+        HessianModesSpec spec = scenario.HessianModes ?? HessianModesSpec.Default((EnsembleAlgorithm)scenario.Algorithm);
+        HessianModeResult experiment = HessianModeExperiment.Run(scenario, spec, context.Backend);
+        double[] theta = experiment.Reference;
+        double[] values = experiment.Eigenvalues;
+        Matrix<double> vectors = experiment.Eigenvectors;
+        double[] noise = [.. experiment.Modes.Select(m => m.NoiseVariance)];
+        double difference = experiment.MethodDifference;
+        MlpHessian exact = experiment.Hessian;
         int p = theta.Length;
-        var directions = new double[p, p];
-        for (int m = 0; m < p; m++)
-        {
-            for (int i = 0; i < p; i++)
-            {
-                directions[m, i] = vectors[i, m];
-            }
-        }
+        ProjectionSpec projection = HessianModeExperiment.ModeProjection(theta, vectors);
 
         var checks = new List<Check>
         {
@@ -116,7 +110,7 @@ public sealed class NetworkModesCase : IValidationCase
             LandscapeSpec landscape = network.WithSampling(without);
             double f = ((INetworkLandscape)landscape).NoiseFactor;
             var problem = new Problem(landscape, new SgdSpec(OneStepRate), scenario.Problem.Initial);
-            var algorithm = new EnsembleAlgorithm(n, 1, 77, new RecordSpec(1)) { Projection = new ProjectionSpec(theta, directions) };
+            var algorithm = new EnsembleAlgorithm(n, 1, 77, new RecordSpec(1)) { Projection = projection };
             EnsembleResult result = EnsembleSolver.Solve(problem, algorithm, context.Backend);
             var projected = result.Final.Projected!;
             double maxZ = 0;
@@ -142,8 +136,6 @@ public sealed class NetworkModesCase : IValidationCase
             oneStep.Add(string.Create(CultureInfo.InvariantCulture, $"{sampling}: max |z| {maxZ:F2}"));
         }
 
-        HessianModesSpec spec = scenario.HessianModes ?? HessianModesSpec.Default((EnsembleAlgorithm)scenario.Algorithm);
-        HessianModeResult experiment = HessianModeExperiment.Run(scenario, spec, context.Backend);
         string folder = Path.Combine(context.OutputDirectory, Name);
         Directory.CreateDirectory(folder);
         HessianModeReport.Write(experiment, folder);
