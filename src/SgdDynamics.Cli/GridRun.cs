@@ -17,7 +17,7 @@ internal static class GridRun
     /// </summary>
     public static int Execute(
         Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles, StopSignals stop,
-        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed)
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, bool quiet = false)
     {
         Problem problem = scenario.Problem;
         string solverName = algorithm.TypeName;
@@ -28,7 +28,7 @@ internal static class GridRun
             snapshots.Restore(written);
         }
 
-        if (snapshots.Planned < snapshots.Records)
+        if (snapshots.Planned < snapshots.Records && !quiet)
         {
             Console.Error.WriteLine($"note: writing the densities of {snapshots.Planned:N0} of the {snapshots.Records:N0} records (evenly spread, the first and the last; --max-density-files {maxDensityFiles})");
         }
@@ -44,7 +44,7 @@ internal static class GridRun
             result = ProgressDisplay.Run(
                 $"{solverName}: {grid.Count:N0} cells × {algorithm.Steps:N0} steps" + (from is null ? "" : $" (resumed at step {from.Step:N0})"),
                 total,
-                quiet: false,
+                quiet,
                 progress => GridRunner.Run(
                     problem,
                     algorithm,
@@ -90,18 +90,18 @@ internal static class GridRun
                 $"{snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {EnsembleOutput.ScenarioFile}, the checkpoint at step {result.StepsDone:N0} ({RunCheckpoint.Folder}/), " +
                 $"{RunFolder.ManifestFile} (status interrupted) in {directory}; continue with: sgdyn run --resume {directory}");
         }
-        if (json)
+        if (json && !quiet)
         {
             Console.Out.WriteLine(summary.ToJsonString(Json.Indented));
         }
-        else
+        else if (!quiet)
         {
             Print(scenario, result, directory, snapshots);
         }
 
         if (result.Failure is not null)
         {
-            return CliRunner.Fail(
+            return quiet ? ExitCodes.Diverged : CliRunner.Fail(
                 ExitCodes.Diverged,
                 $"the {solverName} solver stopped: {result.Failure}; the records up to step {result.Final.Step} are written to {directory}");
         }
@@ -132,7 +132,7 @@ internal static class GridRun
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
             $"mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}; {result.Grid.Count:N0} cells × {result.Algorithm.Steps:N0} steps in {result.Seconds:F2} s = " +
-            $"[bold]{result.CellUpdatesPerSecond / 1e6:G4} M[/] cell updates/s on {Markup.Escape(result.Device)}");
+            $"[bold]{result.CellUpdatesPerSecond / 1e6:G4} M[/] cell updates/s on {Markup.Escape(result.Device)}; peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB");
         AnsiConsole.MarkupLine(
             $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {snapshots.CsvFiles.Count} density CSV files, {snapshots.PlotFiles.Count} PNG, {Markup.Escape(EnsembleOutput.ScenarioFile)}");
     }

@@ -39,9 +39,24 @@ internal static class RunCommand
         {
             Description = "Also write a checkpoint every S seconds of running",
         };
-        var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; or continue a stopped run (--resume DIR)")
+        var set = new Option<string[]>("--set")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds,
+            Description = "Set a scenario field: PATH=VALUE by JSON path (optimizer.learningRate=0.3, landscape.curvatureNoiseStd=[1.4], optimizer.type=momentum); repeatable; checked as the file is",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var sweep = new Option<string[]>("--sweep")
+        {
+            Description = "Sweep a scenario field: PATH=v1,v2,… (optimizer.learningRate=0.2,0.6 or landscape.curvatureNoiseStd=[0.7],[1.0]); repeatable; adds to the file's \"sweep\" section",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var sweepMode = new Option<string?>("--sweep-mode")
+        {
+            Description = "How swept fields combine: product (every combination; default) or zip (the i-th values together)",
+        };
+        sweepMode.AcceptOnlyFromAmong("product", "zip");
+        var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; a sweep runs one cell per combination of values in one process; or continue a stopped run (--resume DIR)")
+        {
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, set, sweep, sweepMode,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -63,8 +78,15 @@ internal static class RunCommand
             var checkpoints = new CheckpointPolicy(parse.GetValue(checkpointEvery), parse.GetValue(checkpointSeconds));
             var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
             string backendName = parse.GetValue(backend)!;
+            string[] sets = parse.GetValue(set) ?? [];
+            string[] sweeps = parse.GetValue(sweep) ?? [];
             if (resumeFolder is not null)
             {
+                if (sets.Length > 0 || sweeps.Length > 0 || parse.GetValue(sweepMode) is not null)
+                {
+                    throw new CliInputException("--set, --sweep and --sweep-mode cannot be used with --resume: a stopped run continues its own scenario (the folder's scenario.json)");
+                }
+
                 if (parse.GetResult(output) is { Implicit: false })
                 {
                     throw new CliInputException("--out cannot be used with --resume: the run continues in its own folder");
@@ -76,8 +98,22 @@ internal static class RunCommand
                 return Execute(stopped, backendName, parse.GetValue(threads), folder, parse.GetValue(json), parse.GetValue(allowDivergence), limits, resumeStop, checkpoints, resume: true);
             }
 
-            Scenario loaded = ScenarioLoader.LoadFile(file!.FullName);
+            ScenarioDocument document = ScenarioDocument.ReadFile(file!.FullName);
+            IReadOnlyList<ScenarioOverride> overrides = SweepRun.ParseSets(sets);
+            SweepSpec? sweepSpec = SweepRun.Spec(document, sweeps, parse.GetValue(sweepMode), overrides);
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
+            if (sweepSpec is not null)
+            {
+                if (checkpoints.Periodic)
+                {
+                    throw new CliInputException("--checkpoint-every and --checkpoint-seconds apply to a single run, not to a sweep (a stopped sweep cell can be resumed on its own)");
+                }
+
+                using StopSignals sweepStop = StopSignals.Register();
+                return SweepRun.Execute(document, overrides, sweepSpec, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, sweepStop);
+            }
+
+            Scenario loaded = document.Load(overrides);
             using StopSignals stop = StopSignals.Register();
             return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints);
         }));
@@ -181,10 +217,21 @@ internal static class RunCommand
         Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits,
         StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false)
     {
-        stop ??= StopSignals.None();
-        checkpoints ??= new CheckpointPolicy(null, null);
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
+        return ExecuteOn(device, scenario, directory, json, allowDivergence, limits, stop, checkpoints, resume);
+    }
+
+    /// <summary>
+    /// <see cref="Execute"/> on an open device (a sweep runs every cell on one). <paramref name="quiet"/> prints nothing
+    /// (no progress, no summary, no divergence line): the exit code and the folder's files say how it went.
+    /// </summary>
+    public static int ExecuteOn(
+        ComputeDevice device, Scenario scenario, string directory, bool json, bool allowDivergence, RunLimits limits,
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, bool quiet = false)
+    {
+        stop ??= StopSignals.None();
+        checkpoints ??= new CheckpointPolicy(null, null);
         RunCheckpoint.Loaded? resumed = null;
         Func<RunFolder, IReadOnlyCollection<string>>? prepare = resume
             ? folder =>
@@ -201,7 +248,7 @@ internal static class RunCommand
                 ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
-                    directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop, checkpoints, resumed), checkpointed: true, prepare);
+                    directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop, checkpoints, resumed, quiet), checkpointed: true, prepare);
             }
 
             case EnsembleAlgorithm ensemble:
@@ -209,7 +256,7 @@ internal static class RunCommand
                 ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
-                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed), checkpointed: true, prepare);
+                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, quiet), checkpointed: true, prepare);
             }
 
             default:
@@ -219,7 +266,7 @@ internal static class RunCommand
 
     private static int RunEnsemble(
         Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop,
-        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed)
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, bool quiet)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
@@ -237,7 +284,7 @@ internal static class RunCommand
             result = ProgressDisplay.Run(
                 $"{backend.Name}: {ensemble.Trajectories:N0} trajectories × {ensemble.Steps:N0} steps" + (from is null ? "" : $" (resumed after {from.Done:N0})"),
                 total,
-                quiet: false,
+                quiet,
                 progress => EnsembleSolver.SolveInSegments(
                     problem,
                     ensemble,
@@ -275,6 +322,11 @@ internal static class RunCommand
         {
             summary["histogram"] = GridOutput.WriteHistogram(directory, scenario, result);
             Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
+        }
+
+        if (quiet)
+        {
+            return DivergenceCode(result, allowDivergence);
         }
 
         if (json)
@@ -322,6 +374,13 @@ internal static class RunCommand
                 stop.ExitCode,
                 $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
         }
+    }
+
+    /// <summary>The exit code <see cref="DivergenceExit"/> returns, without its message.</summary>
+    public static int DivergenceCode(EnsembleResult result, bool allowDivergence)
+    {
+        var final = result.Final.Moments;
+        return final.Diverged == 0 || (allowDivergence && final.Count > 0) ? ExitCodes.Ok : ExitCodes.Diverged;
     }
 
     /// <summary>Exit code for divergence: all diverged is always an error; some diverged unless allowed.</summary>
@@ -375,7 +434,7 @@ internal static class RunCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
-            $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
+            $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}; peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB");
         var extra = new List<string>();
         if (final.HasCovariance && final.Dimension > Limits.MaxDimension)
         {

@@ -116,6 +116,13 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Number of devices ILGPU sees for <paramref name="name"/> (<c>cuda</c> or <c>opencl</c>; 0 where there is no driver).</summary>
     public static int CountDevices(string name)
     {
+        if (!DriverPresent(name))
+        {
+            // without the driver library ILGPU finds no device either; creating its context to learn so costs most of a
+            // short run's start-up
+            return 0;
+        }
+
         try
         {
             using Context context = name == "cuda" ? Context.Create(b => b.Cuda()) : Context.Create(b => b.OpenCL());
@@ -125,6 +132,34 @@ public sealed class ComputeDevice : IDisposable
         {
             return 0;
         }
+    }
+
+    /// <summary>
+    /// Whether the driver library of <paramref name="name"/> (<c>cuda</c>: libcuda.so.1 / nvcuda.dll; <c>opencl</c>:
+    /// libOpenCL.so.1 / OpenCL.dll) can be loaded: a cheap test that rules a backend out before an ILGPU context is made.
+    /// </summary>
+    public static bool DriverPresent(string name)
+    {
+        string[] libraries = name switch
+        {
+            "cuda" when OperatingSystem.IsWindows() => ["nvcuda.dll"],
+            "cuda" when OperatingSystem.IsMacOS() => [],
+            "cuda" => ["libcuda.so.1", "libcuda.so"],
+            "opencl" when OperatingSystem.IsWindows() => ["OpenCL.dll"],
+            "opencl" when OperatingSystem.IsMacOS() => ["/System/Library/Frameworks/OpenCL.framework/OpenCL"],
+            "opencl" => ["libOpenCL.so.1", "libOpenCL.so"],
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "a driver is looked up for cuda or opencl"),
+        };
+        foreach (string library in libraries)
+        {
+            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(library, out IntPtr handle))
+            {
+                System.Runtime.InteropServices.NativeLibrary.Free(handle);
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The accelerator, or an error naming what needs one.</summary>

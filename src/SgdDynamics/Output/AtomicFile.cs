@@ -33,7 +33,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: Volatile.Read(ref deferred) == 0);
             }
 
             File.Move(temporary, full, overwrite: true);
@@ -49,7 +49,89 @@ public static class AtomicFile
             throw;
         }
 
+        if (Volatile.Read(ref deferred) > 0)
+        {
+            lock (Pending)
+            {
+                Pending.Add(full);
+            }
+        }
+
         RunFolder.Written(full);
+    }
+
+    private static int deferred;
+
+    /// <summary>Whether flushes are deferred now (see <see cref="DeferFlush"/>).</summary>
+    public static bool Deferred => Volatile.Read(ref deferred) > 0;
+
+    private static readonly List<string> Pending = [];
+
+    /// <summary>
+    /// Until the returned scope is disposed, files are written and renamed as always (a reader still sees whole files only)
+    /// but not flushed to disk one by one; disposing the scope flushes them all at once (on Linux one <c>sync()</c>, which
+    /// costs about one flush instead of one per file; elsewhere each file in turn). A sweep writes its cells' many small
+    /// files this way and its own manifest after the flush.
+    /// </summary>
+    public static IDisposable DeferFlush()
+    {
+        Interlocked.Increment(ref deferred);
+        return new FlushScope();
+    }
+
+    private sealed class FlushScope : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 1)
+            {
+                return;
+            }
+
+            string[] files;
+            lock (Pending)
+            {
+                bool last = Interlocked.Decrement(ref deferred) == 0;
+                files = last ? [.. Pending] : [];
+                if (last)
+                {
+                    Pending.Clear();
+                }
+            }
+
+            if (files.Length == 0)
+            {
+                return;
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                NativeMethods.Sync();
+                return;
+            }
+
+            foreach (string file in files)
+            {
+                try
+                {
+                    using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                    stream.Flush(flushToDisk: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // a file deleted or replaced since (a later cell's rewrite) has nothing left to flush
+                }
+            }
+        }
+    }
+
+    private static class NativeMethods
+    {
+        /// <summary>libc's sync(2): schedules and (on Linux) waits for the write-back of every file system's dirty data.</summary>
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sync")]
+        public static extern void Sync();
     }
 
     /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte order mark.</summary>

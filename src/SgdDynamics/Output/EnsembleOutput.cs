@@ -169,6 +169,7 @@ public static class EnsembleOutput
             ["modes"] = modes,
             ["seconds"] = Json.Number(result.Seconds),
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
+            ["peakMemoryBytes"] = Json.PeakMemoryBytes(),
         };
         if (!p.IsQuadratic)
         {

@@ -66,6 +66,7 @@ public static class GridOutput
             ["plots"] = new JsonArray(snapshots.PlotFiles.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray()),
             ["seconds"] = Json.Number(result.Seconds),
             ["cellUpdatesPerSecond"] = Json.Number(result.CellUpdatesPerSecond),
+            ["peakMemoryBytes"] = Json.PeakMemoryBytes(),
             ["failure"] = result.Failure,
         };
         if (result.Stopped is not null)

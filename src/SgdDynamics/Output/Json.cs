@@ -9,6 +9,13 @@ public static class Json
     /// <summary>Indented, UTF-8 friendly serializer options.</summary>
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The peak resident memory of this process so far, in bytes (the summaries' <c>peakMemoryBytes</c>).</summary>
+    public static long PeakMemoryBytes()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+
     /// <summary>A number (−0 written as 0), or null when it is NaN or infinite.</summary>
     public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value + 0.0) : null;
 

@@ -379,7 +379,7 @@ public sealed partial class RunFolder : IDisposable
     {
         stream.SetLength(0);
         stream.Write(System.Text.Encoding.UTF8.GetBytes(owner + "\n"));
-        stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk: !AtomicFile.Deferred);
     }
 
     private static string Holder(string directory)

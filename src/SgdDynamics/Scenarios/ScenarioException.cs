@@ -29,7 +29,7 @@ public sealed class ScenarioException : Exception
     public string? FilePath { get; }
 
     /// <summary>The same error, attributed to <paramref name="filePath"/>.</summary>
-    internal ScenarioException InFile(string filePath) => new(JsonPath, Detail, filePath, InnerException);
+    public ScenarioException InFile(string filePath) => new(JsonPath, Detail, filePath, InnerException);
 
     private static string FormatMessage(string? jsonPath, string detail, string? filePath)
     {

@@ -33,6 +33,21 @@ public static partial class ScenarioLoader
     /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
     public static Scenario LoadFile(string path)
     {
+        string json = ReadFileText(path);
+        try
+        {
+            return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
+        }
+        catch (ScenarioException e)
+        {
+            throw e.InFile(path);
+        }
+    }
+
+    /// <summary>Reads a scenario file's text (at most <see cref="MaxFileBytes"/>, within <see cref="ReadTimeout"/>, UTF-8); errors carry the file path.</summary>
+    /// <exception cref="ScenarioException">The file is missing, a directory, unreadable, too large or not UTF-8.</exception>
+    public static string ReadFileText(string path)
+    {
         ArgumentNullException.ThrowIfNull(path);
         if (string.IsNullOrWhiteSpace(path))
         {
@@ -57,14 +72,7 @@ public static partial class ScenarioLoader
             throw new ScenarioException(null, $"cannot read scenario file ({e.Message})", path, e);
         }
 
-        try
-        {
-            return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
-        }
-        catch (ScenarioException e)
-        {
-            throw e.InFile(path);
-        }
+        return json;
     }
 
     /// <summary>The longest scenario file read: 16 MiB.</summary>
@@ -117,6 +125,11 @@ public static partial class ScenarioLoader
 
     private static Scenario ReadScenario(ObjectFields root)
     {
+        if (root.Optional(SweepSpec.SectionName) is { } sweep)
+        {
+            throw sweep.Error("a sweep runs with 'sgdyn run', which runs one scenario per cell; this command takes a single scenario (remove the section, or set values with --set)");
+        }
+
         root.RejectUnknown("name", "description", "landscape", "optimizer", "dynamics", "initial", "ensemble", "record", "solver", "hessianModes");
         string? name = root.Optional("name")?.AsString();
         string? description = root.Optional("description")?.AsString();

@@ -1,0 +1,390 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ScottPlot;
+using SgdDynamics.Scenarios;
+
+namespace SgdDynamics.Output;
+
+/// <summary>
+/// One finished cell of a sweep: the cell, its folder (relative to the sweep's), the run's exit code and its summary.json
+/// as written (the sweep's row is read from it, so that the two never disagree).
+/// </summary>
+public sealed record SweepRow(SweepCell Cell, string Folder, int ExitCode, JsonObject Summary);
+
+/// <summary>
+/// The outputs of a sweep, beside its cell folders: <c>sweep.csv</c> (one row per cell: the swept values, final moments
+/// with standard errors, diverged fraction, per-mode fitted values and predictions, seconds), <c>sweep.json</c> (the same
+/// with the sweep's definition) and <c>sweep.png</c> (a line plot over one swept field, a heat map over two).
+/// </summary>
+public static class SweepOutput
+{
+    /// <summary>The table's name.</summary>
+    public const string CsvFile = "sweep.csv";
+
+    /// <summary>The JSON document's name.</summary>
+    public const string JsonFile = "sweep.json";
+
+    /// <summary>The plot's name.</summary>
+    public const string PlotFile = "sweep.png";
+
+    /// <summary>The most coordinates (and modes) a row lists; the cell's own files hold the rest.</summary>
+    public const int MaxColumnsPerKind = 16;
+
+    /// <summary>A cell folder's name: <c>cell-000</c>, <c>cell-001</c>, … (at least three digits).</summary>
+    public static string CellFolder(int index) => "cell-" + index.ToString("D3", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Writes sweep.csv, sweep.json and sweep.png into <paramref name="directory"/>; returns sweep.json's content.
+    /// <paramref name="total"/> is the cell count of the sweep (more than the rows when it was stopped).
+    /// </summary>
+    public static JsonObject Write(string directory, string title, SweepSpec spec, IReadOnlyList<SweepRow> rows, int total, double seconds, long peakBytes)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(rows);
+        var table = rows.Select(Row).ToArray();
+        var columns = new List<string>();
+        foreach (var row in table)
+        {
+            foreach (string key in row.Keys)
+            {
+                if (!columns.Contains(key))
+                {
+                    columns.Add(key);
+                }
+            }
+        }
+
+        var csv = new StringBuilder();
+        csv.AppendJoin(',', columns.Select(Quote)).Append('\n');
+        foreach (var row in table)
+        {
+            csv.AppendJoin(',', columns.Select(c => row.TryGetValue(c, out JsonNode? v) ? Cell(v) : "")).Append('\n');
+        }
+
+        AtomicFile.WriteAllText(Path.Combine(directory, CsvFile), csv.ToString());
+        string plot = Plot(Path.Combine(directory, PlotFile), title, spec, rows);
+        var json = new JsonObject
+        {
+            ["scenario"] = title,
+            ["sweep"] = spec.ToJson(),
+            ["cells"] = total,
+            ["completed"] = rows.Count,
+            ["complete"] = rows.Count == total,
+            ["columns"] = new JsonArray(columns.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray()),
+            ["rows"] = new JsonArray(table.Select(r => (JsonNode)new JsonObject(r.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())))).ToArray()),
+            ["modes"] = new JsonArray(rows.Select(r => r.Summary["modes"]?.DeepClone()).ToArray()),
+            ["plot"] = plot,
+            ["seconds"] = Json.Number(seconds),
+            ["peakMemoryBytes"] = peakBytes,
+        };
+        Json.WriteFile(Path.Combine(directory, JsonFile), json);
+        return json;
+    }
+
+    /// <summary>
+    /// One cell's row: <c>cell</c>, <c>folder</c>, the swept values (by path), <c>status</c>, <c>step</c>, <c>time</c>,
+    /// <c>trajectories</c>, <c>diverged</c>, <c>divergedFraction</c>, per coordinate <c>mean_xi</c>, <c>mean_xi_se</c>,
+    /// <c>var_xi</c>, <c>var_xi_se</c>, per mode <c>mode{m}_…</c> (eigenvalue, regime, quantity, fitted, se and every
+    /// prediction and z-score summary.json has for it), <c>seconds</c>.
+    /// </summary>
+    public static Dictionary<string, JsonNode?> Row(SweepRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal)
+        {
+            ["cell"] = row.Cell.Index,
+            ["folder"] = row.Folder,
+        };
+        for (int a = 0; a < row.Cell.Axes.Count; a++)
+        {
+            values[row.Cell.Axes[a].Path.Text] = JsonNode.Parse(row.Cell.Axes[a].Text(row.Cell.ValueIndex[a]));
+        }
+
+        JsonObject summary = row.Summary;
+        values["status"] = Status(row.ExitCode, summary);
+        JsonObject? final = summary["final"] as JsonObject;
+        values["step"] = final?["step"]?.DeepClone();
+        values["time"] = final?["time"]?.DeepClone();
+        if (summary["trajectories"] is { } trajectories)
+        {
+            values["trajectories"] = trajectories.DeepClone();
+            long n = trajectories.GetValue<long>();
+            long diverged = final?["diverged"]?.GetValue<long>() ?? 0;
+            values["diverged"] = diverged;
+            values["divergedFraction"] = Json.Number(n > 0 ? diverged / (double)n : double.NaN);
+        }
+
+        if (final is not null)
+        {
+            double?[] mean = Vector(final["mean"]);
+            double?[] variance = final["variance"] is JsonArray ? Vector(final["variance"]) : Diagonal(final["covariance"]);
+            double?[] meanSe = Vector(final["meanStandardError"]);
+            double?[] varianceSe = Vector(final["varianceStandardError"]);
+            for (int i = 0; i < Math.Min(mean.Length, MaxColumnsPerKind); i++)
+            {
+                values[$"mean_x{i}"] = Number(mean, i);
+                if (meanSe.Length > 0)
+                {
+                    values[$"mean_x{i}_se"] = Number(meanSe, i);
+                }
+
+                values[$"var_x{i}"] = Number(variance, i);
+                if (varianceSe.Length > 0)
+                {
+                    values[$"var_x{i}_se"] = Number(varianceSe, i);
+                }
+            }
+        }
+
+        if (summary["secondMomentStable"] is { } stable)
+        {
+            values["secondMomentStable"] = stable.DeepClone();
+        }
+
+        if (summary["modes"] is JsonArray modes)
+        {
+            foreach (JsonObject mode in modes.OfType<JsonObject>().Take(MaxColumnsPerKind))
+            {
+                int m = mode["mode"]!.GetValue<int>();
+                foreach (var (key, value) in mode)
+                {
+                    if (key is "mode" or "eigenvector" or "reason" or "series")
+                    {
+                        continue;
+                    }
+
+                    if (value is null or JsonValue)
+                    {
+                        values[$"mode{m}_{(key == "standardError" ? "se" : key)}"] = value?.DeepClone();
+                    }
+                }
+            }
+        }
+
+        values["seconds"] = summary["seconds"]?.DeepClone();
+        return values;
+    }
+
+    private static string Status(int exitCode, JsonObject summary) => exitCode switch
+    {
+        0 when (summary["final"]?["diverged"]?.GetValue<long>() ?? 0) > 0 => "partlyDiverged",
+        0 => "ok",
+        3 => summary["failure"] is not null ? "failed" : "diverged",
+        _ => "exit " + exitCode.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static double?[] Vector(JsonNode? node) =>
+        node is JsonArray array ? array.Select(v => v is null ? (double?)null : v.GetValue<double>()).ToArray() : [];
+
+    private static double?[] Diagonal(JsonNode? node) =>
+        node is JsonArray rows ? rows.Select((r, i) => r is JsonArray row && row[i] is { } v ? v.GetValue<double>() : (double?)null).ToArray() : [];
+
+    private static JsonNode? Number(double?[] values, int i) => i < values.Length && values[i] is { } v ? Json.Number(v) : null;
+
+    private static string Cell(JsonNode? value) => value switch
+    {
+        null => "",
+        JsonValue v when v.TryGetValue(out string? text) => Quote(text),
+        JsonValue v when v.TryGetValue(out double number) => number.ToString("R", CultureInfo.InvariantCulture),
+        JsonValue v => v.ToJsonString(),
+        _ => Quote(value.ToJsonString()),
+    };
+
+    private static string Quote(string text) =>
+        text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>The quantity a sweep plots per cell and how it is named: the first mode's fitted value, else the final variance of x0.</summary>
+    private static (string Label, double? Value, double? Error, double? Predicted, string? PredictedLabel) Quantity(JsonObject summary)
+    {
+        if (summary["modes"] is JsonArray { Count: > 0 } modes && modes[0] is JsonObject mode && mode["quantity"]?.GetValue<string>() is "stationaryVariance" or "diffusionCoefficient")
+        {
+            string what = mode["quantity"]!.GetValue<string>() == "stationaryVariance" ? "stationary variance" : "diffusion coefficient D";
+            double? predicted = (mode["discrete"] ?? mode["predicted"]) is JsonValue p ? p.GetValue<double>() : null;
+            return ($"mode 0 (λ = {mode["eigenvalue"]!.GetValue<double>():G4}): fitted {what}", Value(mode["fitted"]), Value(mode["standardError"]), predicted, "discrete prediction");
+        }
+
+        if (summary["final"] is JsonObject final)
+        {
+            double?[] variance = final["variance"] is JsonArray ? Vector(final["variance"]) : Diagonal(final["covariance"]);
+            double?[] se = Vector(final["varianceStandardError"]);
+            return ("final variance of x0", variance.Length > 0 ? variance[0] : null, se.Length > 0 ? se[0] : null, null, null);
+        }
+
+        return ("final variance of x0", null, null, null, null);
+    }
+
+    private static double? Value(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : null;
+
+    /// <summary>Draws sweep.png (one swept field: a line plot; two in product mode: a heat map); returns its name, or why there is none.</summary>
+    private static string Plot(string path, string title, SweepSpec spec, IReadOnlyList<SweepRow> rows)
+    {
+        if (rows.Count == 0)
+        {
+            return "none: no cell finished";
+        }
+
+        if (spec.Axes.Count == 1 || spec.Mode == SweepMode.Zip)
+        {
+            LinePlot(path, title, spec.Axes[0], rows);
+            return PlotFile;
+        }
+
+        if (spec.Axes.Count == 2)
+        {
+            HeatMap(path, title, spec, rows);
+            return PlotFile;
+        }
+
+        return $"none: {spec.Axes.Count} swept fields (a line plot shows one, a heat map two)";
+    }
+
+    private static void LinePlot(string path, string title, SweepAxis axis, IReadOnlyList<SweepRow> rows)
+    {
+        bool numeric = Enumerable.Range(0, axis.Values.Count).All(i => axis.Number(i) is not null);
+        var plot = new Plot();
+        var x = new List<double>();
+        var y = new List<double>();
+        var error = new List<double>();
+        var px = new List<double>();
+        var predicted = new List<double>();
+        string label = "", predictedLabel = "";
+        int missing = 0;
+        foreach (SweepRow row in rows)
+        {
+            int v = row.Cell.ValueIndex[0];
+            double position = numeric ? axis.Number(v)!.Value : v;
+            var q = Quantity(row.Summary);
+            label = q.Label;
+            if (q.Value is { } value && double.IsFinite(value))
+            {
+                x.Add(position);
+                y.Add(value);
+                error.Add(q.Error is { } e && double.IsFinite(e) ? e : 0);
+            }
+            else
+            {
+                missing++;
+            }
+
+            if (q.Predicted is { } p && double.IsFinite(p))
+            {
+                px.Add(position);
+                predicted.Add(p);
+                predictedLabel = q.PredictedLabel!;
+            }
+        }
+
+        if (predicted.Count > 0)
+        {
+            var line = plot.Add.Scatter(px.ToArray(), predicted.ToArray());
+            line.LegendText = predictedLabel;
+            line.MarkerSize = 0;
+            line.LineWidth = 2;
+        }
+
+        if (x.Count > 0)
+        {
+            var points = plot.Add.Scatter(x.ToArray(), y.ToArray());
+            points.LegendText = "measured ± 1 SE";
+            points.LineWidth = 0;
+            points.MarkerSize = 7;
+            var bars = plot.Add.ErrorBar(x.ToArray(), y.ToArray(), error.ToArray());
+            bars.Color = points.Color;
+        }
+
+        if (!numeric)
+        {
+            plot.Axes.Bottom.SetTicks(
+                Enumerable.Range(0, axis.Values.Count).Select(i => (double)i).ToArray(),
+                Enumerable.Range(0, axis.Values.Count).Select(axis.Text).ToArray());
+        }
+
+        plot.Title(title + (missing > 0 ? $" ({missing} cell{(missing == 1 ? "" : "s")} without a value: diverged or undefined)" : ""));
+        plot.XLabel(axis.Path.Text);
+        plot.YLabel(label);
+        plot.ShowLegend(Edge.Right);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1000, 600, ImageFormat.Png));
+    }
+
+    private static void HeatMap(string path, string title, SweepSpec spec, IReadOnlyList<SweepRow> rows)
+    {
+        SweepAxis across = spec.Axes[1], up = spec.Axes[0];
+        int nx = across.Values.Count, ny = up.Values.Count;
+        var intensities = new double[ny, nx];
+        for (int i = 0; i < ny; i++)
+        {
+            for (int j = 0; j < nx; j++)
+            {
+                intensities[i, j] = double.NaN;
+            }
+        }
+
+        string label = "final variance of x0";
+        var divergedX = new List<double>();
+        var divergedY = new List<double>();
+        var unstableX = new List<double>();
+        var unstableY = new List<double>();
+        foreach (SweepRow row in rows)
+        {
+            int iy = row.Cell.ValueIndex[0], ix = row.Cell.ValueIndex[1];
+            var q = Quantity(row.Summary);
+            label = q.Label;
+            if (q.Value is { } value && value > 0 && double.IsFinite(value))
+            {
+                // the heat map's first row is drawn at the top: the first value of the vertical axis goes to the bottom
+                intensities[ny - 1 - iy, ix] = Math.Log10(value);
+            }
+
+            if ((row.Summary["final"]?["diverged"]?.GetValue<long>() ?? 0) > 0)
+            {
+                divergedX.Add(ix);
+                divergedY.Add(iy);
+            }
+
+            if (row.Summary["secondMomentStable"] is JsonValue stable && stable.TryGetValue(out bool isStable) && !isStable)
+            {
+                unstableX.Add(ix);
+                unstableY.Add(iy);
+            }
+        }
+
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(intensities);
+        map.Rectangle = new CoordinateRect(-0.5, nx - 0.5, -0.5, ny - 0.5);
+        map.NaNCellColor = Colors.LightGray;
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = "log10 " + label;
+        if (unstableX.Count > 0)
+        {
+            var unstable = plot.Add.Scatter(unstableX.ToArray(), unstableY.ToArray());
+            unstable.LineWidth = 0;
+            unstable.MarkerShape = MarkerShape.OpenCircle;
+            unstable.MarkerSize = 18;
+            unstable.Color = Colors.White;
+            unstable.LegendText = "theory: infinite variance";
+        }
+
+        if (divergedX.Count > 0)
+        {
+            var diverged = plot.Add.Scatter(divergedX.ToArray(), divergedY.ToArray());
+            diverged.LineWidth = 0;
+            diverged.MarkerShape = MarkerShape.Eks;
+            diverged.MarkerSize = 12;
+            diverged.Color = Colors.Red;
+            diverged.LegendText = "trajectories diverged";
+        }
+
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, nx).Select(i => (double)i).ToArray(), Enumerable.Range(0, nx).Select(across.Text).ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, ny).Select(i => (double)i).ToArray(), Enumerable.Range(0, ny).Select(up.Text).ToArray());
+        plot.Title(title + " (grey: no finite value)");
+        plot.XLabel(across.Path.Text);
+        plot.YLabel(up.Path.Text);
+        if (unstableX.Count + divergedX.Count > 0)
+        {
+            plot.ShowLegend(Edge.Bottom);
+        }
+
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1000, 750, ImageFormat.Png));
+    }
+}
