@@ -37,6 +37,7 @@ public sealed partial class RunFolder : IDisposable
     {
         ManifestFile, "summary.json", "timeseries.csv", "modes.csv", "scenario.json", "density.png", "report.md", "report.json",
         "projections.csv", "projection_covariance.npy", "covariance.npy",
+        SweepOutput.CsvFile, SweepOutput.JsonFile, SweepOutput.NpzFile, SweepOutput.PlotFile,
     };
 
     private readonly FileStream lockStream;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ScottPlot;
 using SgdDynamics.Scenarios;
@@ -15,7 +16,7 @@ public sealed record SweepRow(SweepCell Cell, string Folder, int ExitCode, JsonO
 /// <summary>
 /// The outputs of a sweep, beside its cell folders: <c>sweep.csv</c> (one row per cell: the swept values, final moments
 /// with standard errors, diverged fraction, per-mode fitted values and predictions, seconds), <c>sweep.json</c> (the same
-/// with the sweep's definition) and <c>sweep.png</c> (a line plot over one swept field, a heat map over two).
+/// with the sweep's definition), <c>sweep.npz</c> (the numeric columns as arrays) and <c>sweep.png</c> (a line plot over one swept field, a heat map over two).
 /// </summary>
 public static class SweepOutput
 {
@@ -24,6 +25,9 @@ public static class SweepOutput
 
     /// <summary>The JSON document's name.</summary>
     public const string JsonFile = "sweep.json";
+
+    /// <summary>The NumPy archive's name.</summary>
+    public const string NpzFile = "sweep.npz";
 
     /// <summary>The plot's name.</summary>
     public const string PlotFile = "sweep.png";
@@ -63,6 +67,7 @@ public static class SweepOutput
         }
 
         AtomicFile.WriteAllText(Path.Combine(directory, CsvFile), csv.ToString());
+        WriteNpz(Path.Combine(directory, NpzFile), spec, rows, table, columns);
         string plot = Plot(Path.Combine(directory, PlotFile), title, spec, rows);
         var json = new JsonObject
         {
@@ -80,6 +85,103 @@ public static class SweepOutput
         };
         Json.WriteFile(Path.Combine(directory, JsonFile), json);
         return json;
+    }
+
+    /// <summary>
+    /// sweep.npz: <c>cell</c> (int64), per swept field its values by path (float64 (C,) for numbers, (C, L) for arrays of L
+    /// numbers; otherwise <c>PATH.index</c>, the int64 index into the field's values listed in sweep.json), and every column of
+    /// the table whose values are numbers (or booleans, as 1/0), as float64 (C,) with NaN where a cell has none.
+    /// </summary>
+    private static void WriteNpz(string path, SweepSpec spec, IReadOnlyList<SweepRow> rows, IReadOnlyList<Dictionary<string, JsonNode?>> table, IReadOnlyList<string> columns)
+    {
+        var npz = new Data.NpzWriter();
+        npz.Add("cell", rows.Select(r => (long)r.Cell.Index).ToArray());
+        for (int a = 0; a < spec.Axes.Count; a++)
+        {
+            SweepAxis axis = spec.Axes[a];
+            int[] index = rows.Select(r => r.Cell.ValueIndex[a]).ToArray();
+            double[][]? numbers = NumericValues(axis);
+            if (numbers is not null && numbers.All(v => v.Length == numbers[0].Length))
+            {
+                int length = numbers[0].Length;
+                bool scalar = axis.Values.All(v => v.ValueKind == JsonValueKind.Number);
+                double[] flat = index.SelectMany(i => numbers[i]).ToArray();
+                if (scalar)
+                {
+                    npz.Add(axis.Path.Text, flat, rows.Count);
+                }
+                else
+                {
+                    npz.Add(axis.Path.Text, flat, rows.Count, length);
+                }
+            }
+            else
+            {
+                npz.Add(axis.Path.Text + ".index", index.Select(i => (long)i).ToArray());
+            }
+        }
+
+        foreach (string column in columns)
+        {
+            if (column == "cell" || spec.Axes.Any(a => a.Path.Text == column))
+            {
+                continue;
+            }
+
+            var values = new double[table.Count];
+            bool numeric = true;
+            for (int r = 0; r < table.Count && numeric; r++)
+            {
+                JsonNode? node = table[r].GetValueOrDefault(column);
+                if (node is null)
+                {
+                    values[r] = double.NaN;
+                }
+                else if (node is JsonValue v && v.TryGetValue(out double number))
+                {
+                    values[r] = number;
+                }
+                else if (node is JsonValue b && b.TryGetValue(out bool flag))
+                {
+                    values[r] = flag ? 1 : 0;
+                }
+                else
+                {
+                    numeric = false;
+                }
+            }
+
+            if (numeric)
+            {
+                npz.Add(column, values, table.Count);
+            }
+        }
+
+        npz.Save(path);
+    }
+
+    /// <summary>The axis's values as number arrays (a number: one element), or null when one is not numeric.</summary>
+    private static double[][]? NumericValues(SweepAxis axis)
+    {
+        var result = new double[axis.Values.Count][];
+        for (int i = 0; i < result.Length; i++)
+        {
+            JsonElement v = axis.Values[i];
+            if (v.ValueKind == JsonValueKind.Number)
+            {
+                result[i] = [v.GetDouble()];
+            }
+            else if (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number))
+            {
+                result[i] = v.EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return result;
     }
 
     /// <summary>

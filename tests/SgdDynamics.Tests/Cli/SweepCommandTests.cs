@@ -81,6 +81,19 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("optimizer.learningRate", header);
         Assert.Contains("landscape.curvatureNoiseStd", header);
         Assert.True(File.Exists(Path.Combine(output, "sweep.png")));
+
+        // sweep.npz holds the table's numbers as arrays: the swept values by path, the moments per cell
+        var npz = SgdDynamics.Data.NpzFile.Read(Path.Combine(output, "sweep.npz"));
+        Assert.Equal(new[] { 0.1, 0.1, 0.4, 0.4 }, npz["optimizer.learningRate"].Values);
+        Assert.Equal(new[] { 4, 2 }, npz["landscape.curvatureNoiseStd"].Shape);
+        Assert.Equal(new[] { 0.3, 0, 0.8, 0, 0.3, 0, 0.8, 0 }, npz["landscape.curvatureNoiseStd"].Values);
+        for (int c = 0; c < 4; c++)
+        {
+            JsonObject cellSummary = ReadJson(Path.Combine(output, $"cell-{c:D3}", "summary.json"));
+            Assert.Equal(cellSummary["final"]!["covariance"]![0]![0]!.GetValue<double>(), npz["var_x0"].Values[c]);
+            Assert.Equal(cellSummary["final"]!["meanStandardError"]![1]!.GetValue<double>(), npz["mean_x1_se"].Values[c]);
+        }
+
         Assert.True(File.Exists(Path.Combine(output, "manifest.json")));
         JsonObject sweepJson = ReadJson(Path.Combine(output, "sweep.json"));
         Assert.Equal(4, sweepJson["cells"]!.GetValue<int>());
