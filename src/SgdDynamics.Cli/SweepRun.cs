@@ -87,7 +87,7 @@ internal static class SweepRun
     {
         var clock = Stopwatch.StartNew();
         // every cell is loaded and checked before anything runs: a bad value fails at once, naming its cell and path
-        var scenarios = spec.Cells.Select(cell => document.Load([.. overrides, .. cell.Overrides])).ToArray();
+        var scenarios = LoadCells(document, overrides, spec);
         string title = scenarios[0].Name ?? (document.FilePath is null ? "sweep" : Path.GetFileNameWithoutExtension(document.FilePath));
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
         JsonObject? written = null;
@@ -151,6 +151,33 @@ internal static class SweepRun
             ExitCodes.Diverged,
             $"{diverged.Length} of {rows.Count} cells had diverged trajectories or a failed solver (cells {string.Join(", ", diverged.Take(12).Select(r => r.Cell.Index))}{(diverged.Length > 12 ? ", …" : "")}); " +
             $"every output is written, {SweepOutput.CsvFile} has each cell's diverged fraction (pass --allow-divergence to accept)");
+    }
+
+    /// <summary>
+    /// Every cell's scenario, loaded and checked on all cores (cells are independent); when some fail, the error of the
+    /// first of them in cell order is thrown, so that the message does not depend on the thread count.
+    /// </summary>
+    private static Scenario[] LoadCells(ScenarioDocument document, IReadOnlyList<ScenarioOverride> overrides, SweepSpec spec)
+    {
+        var scenarios = new Scenario[spec.Cells.Count];
+        var errors = new Exception?[spec.Cells.Count];
+        Parallel.For(0, spec.Cells.Count, c =>
+        {
+            try
+            {
+                scenarios[c] = document.Load([.. overrides, .. spec.Cells[c].Overrides]);
+            }
+            catch (Exception e)
+            {
+                errors[c] = e;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } first)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
+
+        return scenarios;
     }
 
     /// <summary>Cells up to which the sweep prints one line per finished cell.</summary>
