@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using SgdDynamics.Output;
@@ -52,16 +53,19 @@ public static class NpyFile
 
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    /// <summary>Reads an array of any shape.</summary>
-    /// <exception cref="NpyFileException">The file is missing, unreadable, malformed or not a C-order float64/float32 array of at most <paramref name="maxValues"/> values.</exception>
-    public static NpyArray Read(string path, long maxValues = DefaultMaxValues)
+    /// <summary>
+    /// Reads an array of any shape. With <paramref name="integers"/> little-endian int64 (<c>&lt;i8</c>) and int32
+    /// (<c>&lt;i4</c>) arrays are read as well, widened to double; an int64 value beyond ±2⁵³ (not exactly a double) is refused.
+    /// </summary>
+    /// <exception cref="NpyFileException">The file is missing, unreadable, malformed or not a C-order float64/float32 array (or, with <paramref name="integers"/>, int64/int32 array) of at most <paramref name="maxValues"/> values.</exception>
+    public static NpyArray Read(string path, long maxValues = DefaultMaxValues, bool integers = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         string full = System.IO.Path.GetFullPath(path);
         try
         {
             using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-            return ReadStream(stream, full, maxValues);
+            return ReadStream(stream, full, maxValues, integers);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not NpyFileException)
         {
@@ -111,43 +115,146 @@ public static class NpyFile
         Write(path, [values.GetLength(0), values.GetLength(1)], flat);
     }
 
-    /// <summary>The header text of a float64 C-order array of <paramref name="shape"/>, padded so that the data starts at a multiple of 64 bytes.</summary>
-    internal static string Header(IReadOnlyList<int> shape)
+    /// <summary>Writes a 1-D float32 array to <paramref name="path"/>, atomically.</summary>
+    public static void Write(string path, float[] values)
     {
-        string dict = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {ShapeText(shape)}, }}";
+        ArgumentNullException.ThrowIfNull(values);
+        Write(path, [values.Length], values);
+    }
+
+    /// <summary>Writes a 1-D int64 array to <paramref name="path"/>, atomically.</summary>
+    public static void Write(string path, long[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Write(path, [values.Length], values);
+    }
+
+    /// <summary>Writes a 1-D int32 array to <paramref name="path"/>, atomically.</summary>
+    public static void Write(string path, int[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Write(path, [values.Length], values);
+    }
+
+    /// <summary>Writes a float64 array of any rank — <paramref name="values"/> in C (row-major) order, <paramref name="shape"/> its extents — to <paramref name="path"/>, atomically.</summary>
+    /// <exception cref="ArgumentException">A negative extent, or the shape does not hold exactly <c>values.Length</c> values.</exception>
+    public static void Write(string path, IReadOnlyList<int> shape, double[] values) => WriteFile(path, shape, values);
+
+    /// <summary>Writes a float32 array of any rank (row-major values, as <see cref="Write(string, IReadOnlyList{int}, double[])"/>), atomically.</summary>
+    public static void Write(string path, IReadOnlyList<int> shape, float[] values) => WriteFile(path, shape, values);
+
+    /// <summary>Writes an int64 array of any rank (row-major values), atomically.</summary>
+    public static void Write(string path, IReadOnlyList<int> shape, long[] values) => WriteFile(path, shape, values);
+
+    /// <summary>Writes an int32 array of any rank (row-major values), atomically.</summary>
+    public static void Write(string path, IReadOnlyList<int> shape, int[] values) => WriteFile(path, shape, values);
+
+    /// <summary>Writes a whole .npy file (magic, format 1.0, header, data) of a float64 array into <paramref name="stream"/> at its position.</summary>
+    /// <exception cref="ArgumentException">A negative extent, or the shape does not hold exactly <c>values.Length</c> values.</exception>
+    public static void WriteTo(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<double> values) => WriteData(stream, shape, values);
+
+    /// <summary>Writes a whole .npy file of a float32 array into <paramref name="stream"/>.</summary>
+    public static void WriteTo(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<float> values) => WriteData(stream, shape, values);
+
+    /// <summary>Writes a whole .npy file of an int64 array into <paramref name="stream"/>.</summary>
+    public static void WriteTo(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<long> values) => WriteData(stream, shape, values);
+
+    /// <summary>Writes a whole .npy file of an int32 array into <paramref name="stream"/>.</summary>
+    public static void WriteTo(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<int> values) => WriteData(stream, shape, values);
+
+    /// <summary>The header text of a float64 C-order array of <paramref name="shape"/>, padded so that the data starts at a multiple of 64 bytes.</summary>
+    internal static string Header(IReadOnlyList<int> shape) => Header(shape, "<f8");
+
+    /// <summary>The header text of a C-order array of <paramref name="shape"/> and dtype <paramref name="descr"/>, padded as NumPy pads it: the data starts at a multiple of 64 bytes.</summary>
+    internal static string Header(IReadOnlyList<int> shape, string descr)
+    {
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {ShapeText(shape)}, }}";
         int unpadded = Magic.Length + 2 + 2 + dict.Length + 1;
         return dict + new string(' ', (64 - (unpadded % 64)) % 64) + "\n";
     }
 
-    private static void Write(string path, int[] shape, double[] values)
+    /// <summary>The little-endian dtype of a value type written here.</summary>
+    private static string Descr<T>()
+        where T : unmanaged => typeof(T) == typeof(double) ? "<f8"
+        : typeof(T) == typeof(float) ? "<f4"
+        : typeof(T) == typeof(long) ? "<i8"
+        : typeof(T) == typeof(int) ? "<i4"
+        : throw new NotSupportedException($"no .npy dtype for {typeof(T).Name}");
+
+    /// <summary>The number of values of <paramref name="shape"/>; a negative extent is refused.</summary>
+    private static long ValueCount(IReadOnlyList<int> shape)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] header = Encoding.ASCII.GetBytes(Header(shape));
-        AtomicFile.Write(path, stream =>
+        long count = 1;
+        foreach (int n in shape)
         {
-            stream.Write(Magic);
-            stream.Write([1, 0]);
-            Span<byte> length = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
-            stream.Write(length);
-            stream.Write(header);
-            if (BitConverter.IsLittleEndian)
+            if (n < 0)
             {
-                stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+                throw new ArgumentException($"shape {ShapeText(shape)} has a negative extent", nameof(shape));
             }
-            else
-            {
-                var bytes = new byte[sizeof(double)];
-                foreach (double v in values)
-                {
-                    BinaryPrimitives.WriteDoubleLittleEndian(bytes, v);
-                    stream.Write(bytes);
-                }
-            }
-        });
+
+            count *= n;
+        }
+
+        return count;
     }
 
-    private static NpyArray ReadStream(FileStream stream, string path, long maxValues)
+    private static void WriteFile<T>(string path, IReadOnlyList<int> shape, T[] values)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(values);
+        CheckShape(shape, values.Length);
+        AtomicFile.Write(path, stream => WriteData<T>(stream, shape, values));
+    }
+
+    /// <summary>Refuses a shape that does not hold exactly <paramref name="length"/> values.</summary>
+    internal static void CheckShape(IReadOnlyList<int> shape, long length)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = ValueCount(shape);
+        if (count != length)
+        {
+            throw new ArgumentException($"shape {ShapeText(shape)} holds {count:N0} values, the array {length:N0}", nameof(shape));
+        }
+    }
+
+    private static void WriteData<T>(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        CheckShape(shape, values.Length);
+        byte[] header = Encoding.ASCII.GetBytes(Header(shape, Descr<T>()));
+        stream.Write(Magic);
+        stream.Write([1, 0]);
+        Span<byte> length = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(length, checked((ushort)header.Length));
+        stream.Write(length);
+        stream.Write(header);
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(bytes);
+            return;
+        }
+
+        int itemSize = Unsafe.SizeOf<T>();
+        var buffer = new byte[Math.Min(bytes.Length, 1 << 16)];
+        for (int offset = 0; offset < bytes.Length; offset += buffer.Length)
+        {
+            int n = Math.Min(buffer.Length, bytes.Length - offset);
+            bytes.Slice(offset, n).CopyTo(buffer);
+            for (int i = 0; i < n; i += itemSize)
+            {
+                buffer.AsSpan(i, itemSize).Reverse();
+            }
+
+            stream.Write(buffer, 0, n);
+        }
+    }
+
+    /// <summary>Reads a whole .npy file from a seekable <paramref name="stream"/> (from its start to its end); <paramref name="path"/> names it in messages.</summary>
+    internal static NpyArray ReadStream(Stream stream, string path, long maxValues, bool integers)
     {
         if (!stream.CanSeek)
         {
@@ -205,6 +312,9 @@ public static class NpyFile
         {
             "<f8" => sizeof(double),
             "<f4" => sizeof(float),
+            "<i8" when integers => sizeof(long),
+            "<i4" when integers => sizeof(int),
+            _ when integers => throw new NpyFileException($"{path}: unsupported dtype '{descr}' (this reader takes little-endian float64 '<f8', float32 '<f4', int64 '<i8' and int32 '<i4')"),
             _ => throw new NpyFileException($"{path}: unsupported dtype '{descr}' (this reader takes little-endian float64 '<f8' and float32 '<f4')"),
         };
         if (fortran)
@@ -244,15 +354,27 @@ public static class NpyFile
         var values = new double[count];
         for (long i = 0; i < count; i++)
         {
-            values[i] = itemSize == sizeof(double)
-                ? BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(i * itemSize)))
-                : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(i * itemSize)));
+            ReadOnlySpan<byte> item = bytes.AsSpan((int)(i * itemSize));
+            values[i] = descr switch
+            {
+                "<f8" => BinaryPrimitives.ReadDoubleLittleEndian(item),
+                "<f4" => BinaryPrimitives.ReadSingleLittleEndian(item),
+                "<i4" => BinaryPrimitives.ReadInt32LittleEndian(item),
+                "<i8" => ExactInteger(BinaryPrimitives.ReadInt64LittleEndian(item), path, i),
+                _ => throw new InvalidOperationException($"dtype {descr} was accepted but has no reader"),
+            };
         }
 
         return new NpyArray(path, shape, values, descr);
     }
 
-    private static string ShapeText(IReadOnlyList<int> shape) => shape.Count switch
+    private static double ExactInteger(long value, string path, long index) =>
+        value is >= -(1L << 53) and <= 1L << 53
+            ? value
+            : throw new NpyFileException($"{path}: the int64 value {value} at index {index} is beyond ±2⁵³ and has no exact double");
+
+    /// <summary>A shape as NumPy prints it: <c>()</c>, <c>(n,)</c>, <c>(a, b)</c>.</summary>
+    internal static string ShapeText(IReadOnlyList<int> shape) => shape.Count switch
     {
         0 => "()",
         1 => string.Create(CultureInfo.InvariantCulture, $"({shape[0]},)"),
