@@ -376,7 +376,7 @@ internal static class RunCommand
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
-        var extra = new List<string>();
+        var extra = new List<string> { TimeSeriesNpz.FileName };
         if (final.HasCovariance && final.Dimension > Limits.MaxDimension)
         {
             extra.Add(EnsembleOutput.CovarianceFile);
