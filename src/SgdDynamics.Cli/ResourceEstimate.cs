@@ -160,6 +160,12 @@ internal sealed partial class ResourceEstimate
         return estimate;
     }
 
+    /// <summary>Adds <paramref name="bytes"/> of memory for <paramref name="what"/>.</summary>
+    public void AddMemory(string what, long bytes) => memory.Add((what, bytes));
+
+    /// <summary>Adds <paramref name="bytes"/> of disk for <paramref name="what"/>.</summary>
+    public void AddDisk(string what, long bytes) => disk.Add((what, bytes));
+
     /// <summary>Refuses (exit 2) when the estimated memory exceeds <paramref name="limit"/>.</summary>
     public void CheckMemory(long limit, string limitSource)
     {

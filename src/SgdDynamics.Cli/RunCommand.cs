@@ -39,9 +39,11 @@ internal static class RunCommand
         {
             Description = "Also write a checkpoint every S seconds of running",
         };
+        var saveStates = StateOutputs.SaveStatesOption();
+        var savePaths = StateOutputs.SavePathsOption();
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; or continue a stopped run (--resume DIR)")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -63,6 +65,7 @@ internal static class RunCommand
             var checkpoints = new CheckpointPolicy(parse.GetValue(checkpointEvery), parse.GetValue(checkpointSeconds));
             var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
             string backendName = parse.GetValue(backend)!;
+            StateOutputs states = StateOutputs.From(parse, saveStates, savePaths, resuming: resumeFolder is not null);
             if (resumeFolder is not null)
             {
                 if (parse.GetResult(output) is { Implicit: false })
@@ -79,7 +82,7 @@ internal static class RunCommand
             Scenario loaded = ScenarioLoader.LoadFile(file!.FullName);
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
             using StopSignals stop = StopSignals.Register();
-            return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints);
+            return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints, states: states);
         }));
         return command;
     }
@@ -175,12 +178,14 @@ internal static class RunCommand
     /// Runs a loaded scenario, writes the outputs and reports; returns the exit code. <paramref name="stop"/> (none: the
     /// run is not stopped by signals) stops the run at its next boundary; it then writes a checkpoint and what it keeps and
     /// throws <see cref="RunInterruptedException"/>. <paramref name="checkpoints"/> adds periodic checkpoints;
-    /// <paramref name="resume"/> continues the run in <paramref name="directory"/> from its checkpoint (see <see cref="ResumeCheck"/>).
+    /// <paramref name="resume"/> continues the run in <paramref name="directory"/> from its checkpoint (see <see cref="ResumeCheck"/>);
+    /// <paramref name="states"/> adds final_states.npy and paths.npy (<see cref="StateOutputs"/>).
     /// </summary>
     public static int Execute(
         Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits,
-        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false)
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, StateOutputs? states = null)
     {
+        states ??= StateOutputs.None;
         stop ??= StopSignals.None();
         checkpoints ??= new CheckpointPolicy(null, null);
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
@@ -197,6 +202,7 @@ internal static class RunCommand
         {
             case GridAlgorithm grid:
             {
+                states.RefuseForGrid(grid);
                 int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
                 ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
@@ -207,9 +213,10 @@ internal static class RunCommand
             case EnsembleAlgorithm ensemble:
             {
                 ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
+                states.AddTo(estimate, scenario.Problem, ensemble);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
-                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed), checkpointed: true, prepare);
+                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, states), checkpointed: true, prepare);
             }
 
             default:
@@ -219,7 +226,7 @@ internal static class RunCommand
 
     private static int RunEnsemble(
         Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop,
-        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed)
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, StateOutputs states)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
@@ -254,7 +261,7 @@ internal static class RunCommand
                     checkpoints.SegmentLimit(ensemble),
                     progress,
                     stop.Token,
-                    keepFinalStates: ensemble.Record.Tails || histogram,
+                    keepFinalStates: ensemble.Record.Tails || histogram || states.FinalStates,
                     checkpoints.SegmentSeconds),
                 before);
         }
@@ -277,6 +284,7 @@ internal static class RunCommand
             Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
         }
 
+        IReadOnlyList<string> stateFiles = states.Write(directory, result, backend, stop);
         if (json)
         {
             Console.Out.WriteLine(summary.ToJsonString(Json.Indented));
@@ -284,6 +292,7 @@ internal static class RunCommand
         else
         {
             PrintSummary(scenario, result, directory);
+            StateOutputs.Print(stateFiles);
             if (histogram)
             {
                 AnsiConsole.MarkupLine($"final histogram on the grid: {Markup.Escape(summary["histogram"]!["file"]!.GetValue<string>())} (for sgdyn compare)");
