@@ -38,7 +38,7 @@ public sealed class OutputFolderTests : IDisposable
         string[] outputs = Directory.GetFiles(output).Select(f => Path.GetFileName(f)!)
             .Where(n => n is not "manifest.json" and not RunFolder.LockFile).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(
-            ["density.png", "density_0.csv", "density_10.csv", "density_20.csv", "density_30.csv", "scenario.json", "summary.json", "timeseries.csv"],
+            ["density.png", "density_0.csv", "density_0.npy", "density_10.csv", "density_10.npy", "density_20.csv", "density_20.npy", "density_30.csv", "density_30.npy", "grid.npz", "scenario.json", "summary.json", "timeseries.csv"],
             outputs);
         Assert.Equal(outputs, listed.Keys.Order(StringComparer.Ordinal));
         foreach (string name in outputs)
