@@ -196,7 +196,7 @@ public static class NpzFile
                     throw new NpyFileException($"{where}: {entry.Length:N0} bytes (more than {maxValues:N0} values are not read)");
                 }
 
-                using var buffer = new MemoryStream((int)entry.Length);
+                using var buffer = new MemoryStream((int)Math.Min(entry.Length, Array.MaxLength));
                 using (Stream data = entry.Open())
                 {
                     data.CopyTo(buffer);
