@@ -90,6 +90,7 @@ internal sealed partial class ResourceEstimate
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((pairs ? (long)d * d : d) + (6L * d)) + 256)));
         estimate.memory.Add(("time-series text", Multiply(records, columns * CharactersPerNumber * 4)));
         estimate.disk.Add(("timeseries.csv", Multiply(records, columns * CharactersPerNumber)));
+        estimate.disk.Add(("timeseries.npz", Multiply(records, 8L * (4 + (6L * d) + (pairs ? (long)d * d : 0) + (algorithm.Projection is { } p ? (6L * p.Count) + (p.Covariance ? (long)p.Count * p.Count : 0) : 0)))));
         if (pairs && d > Limits.MaxDimension)
         {
             estimate.disk.Add(("covariance.npy", Multiply(d, d, 8)));
@@ -158,6 +159,12 @@ internal sealed partial class ResourceEstimate
         estimate.disk.Add(("timeseries.csv", Multiply(records, (4L + (2 * d) + (d * (d + 1L) / 2)) * CharactersPerNumber)));
         return estimate;
     }
+
+    /// <summary>Adds <paramref name="bytes"/> of memory for <paramref name="what"/>.</summary>
+    public void AddMemory(string what, long bytes) => memory.Add((what, bytes));
+
+    /// <summary>Adds <paramref name="bytes"/> of disk for <paramref name="what"/>.</summary>
+    public void AddDisk(string what, long bytes) => disk.Add((what, bytes));
 
     /// <summary>Refuses (exit 2) when the estimated memory exceeds <paramref name="limit"/>.</summary>
     public void CheckMemory(long limit, string limitSource)

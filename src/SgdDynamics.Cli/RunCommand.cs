@@ -39,6 +39,8 @@ internal static class RunCommand
         {
             Description = "Also write a checkpoint every S seconds of running",
         };
+        var saveStates = StateOutputs.SaveStatesOption();
+        var savePaths = StateOutputs.SavePathsOption();
         var set = new Option<string[]>("--set")
         {
             Description = "Set a scenario field: PATH=VALUE by JSON path (optimizer.learningRate=0.3, landscape.curvatureNoiseStd=[1.4], optimizer.type=momentum); repeatable; checked as the file is",
@@ -56,7 +58,7 @@ internal static class RunCommand
         sweepMode.AcceptOnlyFromAmong("product", "zip");
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; a sweep runs one cell per combination of values in one process; or continue a stopped run (--resume DIR)")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, set, sweep, sweepMode,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths, set, sweep, sweepMode,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -80,6 +82,7 @@ internal static class RunCommand
             string backendName = parse.GetValue(backend)!;
             string[] sets = parse.GetValue(set) ?? [];
             string[] sweeps = parse.GetValue(sweep) ?? [];
+            StateOutputs states = StateOutputs.From(parse, saveStates, savePaths, resuming: resumeFolder is not null);
             if (resumeFolder is not null)
             {
                 if (sets.Length > 0 || sweeps.Length > 0 || parse.GetValue(sweepMode) is not null)
@@ -110,12 +113,12 @@ internal static class RunCommand
                 }
 
                 using StopSignals sweepStop = StopSignals.Register();
-                return SweepRun.Execute(document, overrides, sweepSpec, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, sweepStop);
+                return SweepRun.Execute(document, overrides, sweepSpec, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, sweepStop, states);
             }
 
             Scenario loaded = document.Load(overrides);
             using StopSignals stop = StopSignals.Register();
-            return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints);
+            return Execute(loaded, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, stop, checkpoints, states: states);
         }));
         return command;
     }
@@ -211,15 +214,16 @@ internal static class RunCommand
     /// Runs a loaded scenario, writes the outputs and reports; returns the exit code. <paramref name="stop"/> (none: the
     /// run is not stopped by signals) stops the run at its next boundary; it then writes a checkpoint and what it keeps and
     /// throws <see cref="RunInterruptedException"/>. <paramref name="checkpoints"/> adds periodic checkpoints;
-    /// <paramref name="resume"/> continues the run in <paramref name="directory"/> from its checkpoint (see <see cref="ResumeCheck"/>).
+    /// <paramref name="resume"/> continues the run in <paramref name="directory"/> from its checkpoint (see <see cref="ResumeCheck"/>);
+    /// <paramref name="states"/> adds final_states.npy and paths.npy (<see cref="StateOutputs"/>).
     /// </summary>
     public static int Execute(
         Scenario scenario, string backendName, int threads, string directory, bool json, bool allowDivergence, RunLimits limits,
-        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false)
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, StateOutputs? states = null)
     {
         // one device for either solver: the ensemble backends and the grid solvers run on the same value
         using ComputeDevice device = ComputeDevice.Open(backendName, threads);
-        return ExecuteOn(device, scenario, directory, json, allowDivergence, limits, stop, checkpoints, resume);
+        return ExecuteOn(device, scenario, directory, json, allowDivergence, limits, stop, checkpoints, resume, states);
     }
 
     /// <summary>
@@ -228,8 +232,9 @@ internal static class RunCommand
     /// </summary>
     public static int ExecuteOn(
         ComputeDevice device, Scenario scenario, string directory, bool json, bool allowDivergence, RunLimits limits,
-        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, bool quiet = false)
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, StateOutputs? states = null, bool quiet = false)
     {
+        states ??= StateOutputs.None;
         stop ??= StopSignals.None();
         checkpoints ??= new CheckpointPolicy(null, null);
         RunCheckpoint.Loaded? resumed = null;
@@ -244,6 +249,7 @@ internal static class RunCommand
         {
             case GridAlgorithm grid:
             {
+                states.RefuseForGrid(grid);
                 int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
                 ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
@@ -254,9 +260,10 @@ internal static class RunCommand
             case EnsembleAlgorithm ensemble:
             {
                 ResourceEstimate estimate = ResourceEstimate.ForEnsemble(scenario.Problem, ensemble, device.Threads);
+                states.AddTo(estimate, scenario.Problem, ensemble);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
-                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, quiet), checkpointed: true, prepare);
+                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, states, quiet), checkpointed: true, prepare);
             }
 
             default:
@@ -266,7 +273,7 @@ internal static class RunCommand
 
     private static int RunEnsemble(
         Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop,
-        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, bool quiet)
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, StateOutputs states, bool quiet)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
@@ -301,7 +308,7 @@ internal static class RunCommand
                     checkpoints.SegmentLimit(ensemble),
                     progress,
                     stop.Token,
-                    keepFinalStates: ensemble.Record.Tails || histogram,
+                    keepFinalStates: ensemble.Record.Tails || histogram || states.FinalStates,
                     checkpoints.SegmentSeconds),
                 before);
         }
@@ -324,6 +331,8 @@ internal static class RunCommand
             Json.WriteFile(Path.Combine(directory, EnsembleOutput.SummaryFile), summary);
         }
 
+        IReadOnlyList<string> stateFiles = states.Write(directory, result, backend, stop);
+
         if (quiet)
         {
             return DivergenceCode(result, allowDivergence);
@@ -336,6 +345,7 @@ internal static class RunCommand
         else
         {
             PrintSummary(scenario, result, directory);
+            StateOutputs.Print(stateFiles);
             if (histogram)
             {
                 AnsiConsole.MarkupLine($"final histogram on the grid: {Markup.Escape(summary["histogram"]!["file"]!.GetValue<string>())} (for sgdyn compare)");
@@ -435,7 +445,7 @@ internal static class RunCommand
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}; peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB");
-        var extra = new List<string>();
+        var extra = new List<string> { TimeSeriesNpz.FileName };
         if (final.HasCovariance && final.Dimension > Limits.MaxDimension)
         {
             extra.Add(EnsembleOutput.CovarianceFile);

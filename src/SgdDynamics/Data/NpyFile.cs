@@ -224,6 +224,15 @@ public static class NpyFile
     {
         ArgumentNullException.ThrowIfNull(stream);
         CheckShape(shape, values.Length);
+        WriteHeader<T>(stream, shape);
+        WriteValues(stream, values);
+    }
+
+    /// <summary>Writes the magic, version and header of a C-order array of <typeparamref name="T"/> and <paramref name="shape"/>; its values are to follow (<see cref="WriteValues"/>).</summary>
+    internal static void WriteHeader<T>(Stream stream, IReadOnlyList<int> shape)
+        where T : unmanaged
+    {
+        ValueCount(shape);
         byte[] header = Encoding.ASCII.GetBytes(Header(shape, Descr<T>()));
         stream.Write(Magic);
         stream.Write([1, 0]);
@@ -231,6 +240,12 @@ public static class NpyFile
         BinaryPrimitives.WriteUInt16LittleEndian(length, checked((ushort)header.Length));
         stream.Write(length);
         stream.Write(header);
+    }
+
+    /// <summary>Writes <paramref name="values"/> little-endian: a .npy file's data, or a piece of it.</summary>
+    internal static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
         if (BitConverter.IsLittleEndian)
         {

@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SgdDynamics.Output;
 
 namespace SgdDynamics.Data;
@@ -57,6 +59,53 @@ public sealed class NpzWriter
         return Add(name, flat, values.GetLength(0), values.GetLength(1));
     }
 
+    /// <summary>Adds the float64 array (rows.Count, <paramref name="columns"/>) whose rows are <paramref name="rows"/>, written from them without a copy.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Add(string, double[], int[])"/>, or a row whose length is not <paramref name="columns"/>.</exception>
+    public NpzWriter AddRows(string name, IReadOnlyList<double[]> rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (double[] row in rows)
+        {
+            if (row.Length != columns)
+            {
+                throw new ArgumentException($"'{name}': a row of {row.Length} values, expected {columns}", nameof(rows));
+            }
+        }
+
+        return AddEntry(name, [rows.Count, columns], rows.Count * (long)columns, stream =>
+        {
+            NpyFile.WriteHeader<double>(stream, [rows.Count, columns]);
+            foreach (double[] row in rows)
+            {
+                NpyFile.WriteValues<double>(stream, row);
+            }
+        });
+    }
+
+    /// <summary>Adds the float64 array (matrices.Count, rows, columns) of the stacked <paramref name="matrices"/>, written from them without a copy.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Add(string, double[], int[])"/>, or a matrix that is not <paramref name="rows"/> × <paramref name="columns"/>.</exception>
+    public NpzWriter AddMatrices(string name, IReadOnlyList<double[,]> matrices, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(matrices);
+        foreach (double[,] matrix in matrices)
+        {
+            if (matrix.GetLength(0) != rows || matrix.GetLength(1) != columns)
+            {
+                throw new ArgumentException($"'{name}': a {matrix.GetLength(0)} × {matrix.GetLength(1)} matrix, expected {rows} × {columns}", nameof(matrices));
+            }
+        }
+
+        int[] shape = [matrices.Count, rows, columns];
+        return AddEntry(name, shape, matrices.Count * (long)rows * columns, stream =>
+        {
+            NpyFile.WriteHeader<double>(stream, shape);
+            foreach (double[,] matrix in matrices)
+            {
+                NpyFile.WriteValues<double>(stream, MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, double>(ref MemoryMarshal.GetArrayDataReference(matrix)), matrix.Length));
+            }
+        });
+    }
+
     /// <summary>Writes the archive to <paramref name="path"/>, atomically (<see cref="AtomicFile"/>).</summary>
     /// <exception cref="OutputWriteException">The file could not be written.</exception>
     public void Save(string path)
@@ -82,31 +131,36 @@ public sealed class NpzWriter
 
     private NpzWriter AddEntry(string name, Array values, int[] shape, Action<Stream, int[]> write)
     {
-        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(shape);
+        int[] extents = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
+        return AddEntry(name, extents, values.LongLength, stream => write(stream, extents));
+    }
+
+    private NpzWriter AddEntry(string name, int[] shape, long length, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(name);
         if (name.Length == 0 || name.IndexOfAny(['/', '\\']) >= 0 || name.Any(char.IsControl))
         {
             throw new ArgumentException($"'{name}' is not an .npz entry name (non-empty, without '/', '\\' or control characters)", nameof(name));
         }
 
-        if (!names.Add(name))
+        if (names.Contains(name))
         {
             throw new ArgumentException($"the .npz archive already holds '{name}'", nameof(name));
         }
 
-        int[] extents = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
         try
         {
-            NpyFile.CheckShape(extents, values.LongLength);
+            NpyFile.CheckShape(shape, length);
         }
         catch (ArgumentException e)
         {
-            names.Remove(name);
             throw new ArgumentException($"'{name}': {e.Message}", nameof(shape), e);
         }
 
-        entries.Add((name, stream => write(stream, extents)));
+        names.Add(name);
+        entries.Add((name, write));
         return this;
     }
 }
@@ -142,7 +196,7 @@ public static class NpzFile
                     throw new NpyFileException($"{where}: {entry.Length:N0} bytes (more than {maxValues:N0} values are not read)");
                 }
 
-                using var buffer = new MemoryStream((int)entry.Length);
+                using var buffer = new MemoryStream((int)Math.Min(entry.Length, Array.MaxLength));
                 using (Stream data = entry.Open())
                 {
                     data.CopyTo(buffer);

@@ -28,6 +28,35 @@ public sealed class EnsembleModel
         Projection = algorithm.Projection;
     }
 
+    private EnsembleModel(EnsembleModel model, int records)
+    {
+        Problem = model.Problem;
+        Dimension = model.Dimension;
+        InitialMean = model.InitialMean;
+        InitialFactor = model.InitialFactor;
+        InitialShape = model.InitialShape;
+        DivergenceBound = model.DivergenceBound;
+        Seed = model.Seed;
+        RecordSteps = model.RecordSteps[..records];
+        Plan = StatisticsPlan.Coordinates;
+        HostStateSums = false;
+        Projection = null;
+    }
+
+    /// <summary>
+    /// The same trajectories stopped after the first <paramref name="records"/> records (steps 0 to
+    /// <c>RecordSteps[records − 1]</c>), with coordinate statistics and no projections: a backend's final states of this
+    /// model are the states of the full run at that record, bit for bit, because the random numbers of a trajectory are keyed
+    /// by (seed, trajectory, step) and divergence is checked at the same records.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="records"/> is not between 1 and the number of records.</exception>
+    public EnsembleModel Through(int records)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(records, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(records, RecordSteps.Length);
+        return new EnsembleModel(this, records);
+    }
+
     /// <summary>
     /// True when the state's statistics are summed on the host from the tile's states (<see cref="TileMoments"/>): the full
     /// covariance above <see cref="Limits.MaxDimension"/> (<see cref="EnsembleAlgorithm.FullCovariance"/>). The backends'

@@ -11,7 +11,7 @@ namespace SgdDynamics.Output;
 /// <summary>
 /// Writers of an ensemble run: <c>summary.json</c> (run description, final moments, throughput),
 /// <c>timeseries.csv</c> (every record: step, time = step·η, counts, means, covariances — or variances above
-/// d = 64) and <c>scenario.json</c> (the resolved scenario, every default written out); with projections
+/// d = 64), <c>timeseries.npz</c> (the same and more for NumPy: <see cref="TimeSeriesNpz"/>) and <c>scenario.json</c> (the resolved scenario, every default written out); with projections
 /// (<see cref="ProjectionSpec"/>) <c>projections.csv</c> (every record: the projections' means, variances and their
 /// standard errors) and, with their covariance, <c>projection_covariance.npy</c> (the final K × K covariance); with the
 /// full covariance above d = 64 (<see cref="EnsembleAlgorithm.FullCovariance"/>) <c>covariance.npy</c> (the final d × d covariance).
@@ -40,7 +40,7 @@ public static class EnsembleOutput
     public const string CovarianceFile = "covariance.npy";
 
     /// <summary>
-    /// Writes summary.json, timeseries.csv, scenario.json, (quadratic landscapes only) modes.csv and, when recorded,
+    /// Writes summary.json, timeseries.csv, timeseries.npz, scenario.json, (quadratic landscapes only) modes.csv and, when recorded,
     /// projections.csv, projection_covariance.npy and covariance.npy into <paramref name="directory"/> (created if missing)
     /// and returns the summary.
     /// </summary>
@@ -51,6 +51,7 @@ public static class EnsembleOutput
         JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         AtomicFile.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
+        TimeSeriesNpz.Write(directory, result);
         if (result.Problem.IsQuadratic && result.Final.Moments.HasCovariance && result.Problem.Dimension <= Limits.MaxDimension)
         {
             AtomicFile.WriteAllText(Path.Combine(directory, ModesFile), ModeSeries(result, modes));

@@ -13,7 +13,8 @@ namespace SgdDynamics.Output;
 /// <c>summary.json</c> (same keys as an ensemble run where they apply — <c>final.step</c>, <c>final.time</c>,
 /// <c>final.mean</c>, <c>final.covariance</c> — plus <c>final.mass</c>, <c>final.lostMass</c>, the solver and the grid),
 /// <c>timeseries.csv</c> (<c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> with i ≤ j), <c>density_&lt;step&gt;.csv</c> at every
-/// record up to a cap (<see cref="DensityCsv"/>, <see cref="Snapshots"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
+/// record up to a cap (<see cref="DensityCsv"/>, <see cref="Snapshots"/>) with its <c>density_&lt;step&gt;.npy</c> and one
+/// <c>grid.npz</c> (<see cref="DensityNpy"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
 /// (<see cref="DensityPlots.Thin"/>: 1-D one <c>density.png</c> overlaying them, 2-D one heat map
 /// <c>density_&lt;step&gt;.png</c> each) and <c>scenario.json</c>. Also the final histogram of an ensemble run on a grid.
 /// </summary>
@@ -167,6 +168,8 @@ public static class GridOutput
             new("outside", outside.ToString(CultureInfo.InvariantCulture)),
             new("diverged", diverged.ToString(CultureInfo.InvariantCulture)),
         ]);
+        string npy = DensityNpy.Write(directory, density, final.Step);
+        DensityNpy.WriteGrid(directory, grid);
         string title = $"{scenario.Name ?? "ensemble"}: histogram of {result.Range.Count:N0} final states";
         var record = new GridRecord(final.Step, final.Time, density.TotalMass, density.LostMass, density.Mean(), density.Covariance());
         string plot = grid.Dimension == 1 ? OverlayPlotFile : Path.ChangeExtension(csv, ".png");
@@ -182,6 +185,8 @@ public static class GridOutput
         return new JsonObject
         {
             ["file"] = csv,
+            ["npy"] = npy,
+            ["gridFile"] = DensityNpy.GridFile,
             ["plot"] = plot,
             ["grid"] = GridJson(grid),
             ["step"] = final.Step,
@@ -208,6 +213,7 @@ public static class GridOutput
         private readonly List<(GridRecord, GridDensity)> kept = [];
         private readonly List<string> csvFiles = [];
         private readonly List<string> plotFiles = [];
+        private bool gridWritten;
 
         /// <summary>
         /// Snapshots of a run of <paramref name="algorithm"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.
@@ -269,6 +275,13 @@ public static class GridOutput
             csvFiles.AddRange(written.CsvFiles);
             plotFiles.AddRange(written.PlotFiles);
             kept.AddRange(written.Kept);
+
+            // the .npy siblings from the checkpoint's verified CSV files (their masses round-trip exactly)
+            foreach (string csv in written.CsvFiles)
+            {
+                DensityFile file = DensityCsv.Read(Path.Combine(directory, csv));
+                WriteNpy(file.Density, file.Step ?? throw new InvalidDataException($"{csv} has no step in its header"));
+            }
         }
 
         /// <summary>Writes the snapshot of one record.</summary>
@@ -284,6 +297,7 @@ public static class GridOutput
             string csv = DensityCsv.FileName(record.Step);
             DensityCsv.Write(Path.Combine(directory, csv), density, record.Step, record.Time, source);
             csvFiles.Add(csv);
+            WriteNpy(density, record.Step);
             if (!plotted.Contains(record.Step))
             {
                 return;
@@ -299,6 +313,20 @@ public static class GridOutput
                 DensityPlots.HeatMap(Path.Combine(directory, png), title + FormattableString.Invariant($" at step {record.Step} (t = {record.Time:G4})"), density);
                 plotFiles.Add(png);
             }
+        }
+
+        /// <summary>
+        /// Writes the snapshot's <c>density_&lt;step&gt;.npy</c> (<see cref="DensityNpy"/>), and <c>grid.npz</c> with the first.
+        /// </summary>
+        private void WriteNpy(GridDensity density, int step)
+        {
+            if (!gridWritten)
+            {
+                DensityNpy.WriteGrid(directory, density.Grid);
+                gridWritten = true;
+            }
+
+            DensityNpy.Write(directory, density, step);
         }
 
         /// <summary>Writes the 1-D overlay plot of the kept snapshots.</summary>

@@ -32,11 +32,11 @@ public sealed partial class RunFolder : IDisposable
 
     private static readonly ConcurrentDictionary<string, RunFolder> Open_ = new(StringComparer.Ordinal);
 
-    /// <summary>The fixed names of the engine's outputs (beside <c>density_&lt;step&gt;.csv/png</c>).</summary>
+    /// <summary>The fixed names of the engine's outputs (beside <c>density_&lt;step&gt;.csv/png/npy</c>).</summary>
     private static readonly HashSet<string> EngineNames = new(StringComparer.Ordinal)
     {
         ManifestFile, "summary.json", "timeseries.csv", "modes.csv", "scenario.json", "density.png", "report.md", "report.json",
-        "projections.csv", "projection_covariance.npy", "covariance.npy",
+        "projections.csv", "projection_covariance.npy", "covariance.npy", "timeseries.npz", "final_states.npy", "paths.npy", "grid.npz",
         SweepOutput.CsvFile, SweepOutput.JsonFile, SweepOutput.NpzFile, SweepOutput.PlotFile,
     };
 
@@ -401,7 +401,7 @@ public sealed partial class RunFolder : IDisposable
 
     private static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
 
-    [GeneratedRegex(@"^density_\d+\.(csv|png)$")]
+    [GeneratedRegex(@"^density_\d+\.(csv|png|npy)$")]
     private static partial Regex DensityName();
 }
 

@@ -38,7 +38,7 @@ public sealed class OutputFolderTests : IDisposable
         string[] outputs = Directory.GetFiles(output).Select(f => Path.GetFileName(f)!)
             .Where(n => n is not "manifest.json" and not RunFolder.LockFile).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(
-            ["density.png", "density_0.csv", "density_10.csv", "density_20.csv", "density_30.csv", "scenario.json", "summary.json", "timeseries.csv"],
+            ["density.png", "density_0.csv", "density_0.npy", "density_10.csv", "density_10.npy", "density_20.csv", "density_20.npy", "density_30.csv", "density_30.npy", "grid.npz", "scenario.json", "summary.json", "timeseries.csv"],
             outputs);
         Assert.Equal(outputs, listed.Keys.Order(StringComparer.Ordinal));
         foreach (string name in outputs)
@@ -81,7 +81,7 @@ public sealed class OutputFolderTests : IDisposable
         JsonObject manifest = ReadJson(dir[Path.Combine("out", "manifest.json")]);
         Assert.True(manifest["complete"]!.GetValue<bool>());
         Assert.Equal("diverged", manifest["status"]!.GetValue<string>());
-        Assert.Equal(["scenario.json", "summary.json", "timeseries.csv", "modes.csv"], manifest["files"]!.AsArray().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).OrderBy(n => n == "modes.csv"));
+        Assert.Equal(["scenario.json", "summary.json", "timeseries.csv", "timeseries.npz", "modes.csv"], manifest["files"]!.AsArray().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).OrderBy(n => n == "modes.csv"));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class OutputFolderTests : IDisposable
 
         Assert.True(second.ExitCode == 0, second.ToString());
         string[] left = Directory.GetFiles(output).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal([RunFolder.LockFile, "manifest.json", "modes.csv", "notes.txt", "scenario.json", "summary.json", "timeseries.csv"], left);
+        Assert.Equal([RunFolder.LockFile, "manifest.json", "modes.csv", "notes.txt", "scenario.json", "summary.json", "timeseries.csv", "timeseries.npz"], left);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(output, "notes.txt")));
     }
 
