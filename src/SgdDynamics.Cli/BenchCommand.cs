@@ -105,102 +105,152 @@ internal static partial class BenchCommand
             : $"[yellow]NumPy rows skipped: {Markup.Escape(numpyReason)}[/]");
         string? external = PrepareExternal(refDir);
 
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]trajectory-steps per second[/] (best of " + runs + ")");
-        foreach (string column in new[] { "workload", "program", "trajectories", "steps", "seconds", "M steps/s", "vs C++ ref", "final mean", "final var" })
+        var opened = new List<IEnsembleBackend>();
+        try
         {
-            table.AddColumn(new TableColumn(column).RightAligned());
-        }
-
-        foreach (string name in which == "all" ? new[] { "W1", "W2" } : new[] { which })
-        {
-            long n = name == "W1" ? ReferenceWorkloads.W1Trajectories : ReferenceWorkloads.W2Trajectories;
-            double? baseline = null;
-            string Ratio(double rate) => baseline is { } b ? (rate / b).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
-
-            if (cpp is not null
-                && Best(cpp, name, n, ReferenceWorkloads.Steps, threadCount, runs) is { } reference)
-            {
-                baseline = reference.StepsPerSecond;
-                AddReferenceRow(table, name, $"C++ reference ({reference.Threads} thr)", reference, "", Ratio(reference.StepsPerSecond));
-            }
-
-            if (numpy is not null
-                && Best(numpy, name, ReferencePrograms.NumPyTrajectories(name), ReferencePrograms.NumPySteps, 1, runs) is { } np)
-            {
-                AddReferenceRow(table, name, "NumPy (1 thr)", np, " (reduced)", Ratio(np.StepsPerSecond));
-            }
-
-            if (external is not null)
-            {
-                foreach (string program in new[] { "w_cpp", "w_cpp_avx512" })
-                {
-                    string path = Path.Combine(external, program);
-                    if (File.Exists(path))
-                    {
-                        ExternalRun best = Enumerable.Range(0, runs).Select(_ => RunExternal(path, name, n, threadCount)).MaxBy(r => r.StepsPerSecond)!;
-                        if (baseline is null)
-                        {
-                            baseline = best.StepsPerSecond;
-                            AnsiConsole.MarkupLine($"[yellow]{name}: ratios against --refs {program}, in the absence of the C++ reference[/]");
-                        }
-
-                        table.AddRow(name, $"--refs {program} ({threadCount} thr)", $"{n:N0}", $"{ReferenceWorkloads.Steps}", $"{best.Seconds:F3}",
-                            $"{best.StepsPerSecond / 1e6:F1}", Ratio(best.StepsPerSecond), best.Mean, best.Variance);
-                    }
-                }
-            }
-
             foreach (string backendName in backends)
             {
-                using IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
-
-                // ILGPU's CPU accelerator runs the GPU kernels for testing; a smaller ensemble keeps it short.
-                long scale = backend.Name == "ilgpu-cpu" ? 64 : 1;
-                Problem problem = name == "W1" ? ReferenceWorkloads.W1() : ReferenceWorkloads.W2();
-                EnsembleAlgorithm ensemble = ReferenceWorkloads.Ensemble(n / scale);
+                IEnsembleBackend backend = BackendFactory.Open(backendName, threads);
+                opened.Add(backend);
                 EnsembleSolver.Solve(ReferenceWorkloads.W1(), ReferenceWorkloads.Ensemble(4096, 10), backend); // warm-up: JIT and kernel compilation
-                EnsembleResult best = Enumerable.Range(0, runs).Select(_ => EnsembleSolver.Solve(problem, ensemble, backend)).MinBy(r => r.Seconds)!;
-                var final = best.Final.Moments;
-                int last = name == "W1" ? 0 : final.Dimension - 1;
-                double Biased(int i) => final.Covariance[i, i] * (final.Count - 1) / final.Count;
-                table.AddRow(name, $"sgdyn {backend.Name}", $"{best.Range.Count:N0}{(scale > 1 ? " (reduced)" : "")}", $"{ensemble.Steps}",
-                    $"{best.Seconds:F3}", $"{best.TrajectoryStepsPerSecond / 1e6:F1}", Ratio(best.TrajectoryStepsPerSecond),
-                    Coordinates(name, final.Mean[0], final.Mean[last]), Coordinates(name, Biased(0), Biased(last)));
-                AnsiConsole.MarkupLine($"[grey]{name} {Markup.Escape(backend.Name)}: {Markup.Escape(backend.Device)}[/]");
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(backend.Name)}: {Markup.Escape(backend.Device)}[/]");
             }
+
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]trajectory-steps per second[/] (best of " + runs + ", interleaved)");
+            foreach (string column in new[] { "workload", "program", "trajectories", "steps", "seconds", "M steps/s", "vs C++ ref", "final mean", "final var" })
+            {
+                table.AddColumn(new TableColumn(column).RightAligned());
+            }
+
+            foreach (string name in which == "all" ? new[] { "W1", "W2" } : new[] { which })
+            {
+                AddRows(table, name, Candidates(name, cpp, numpy, external, opened, threadCount), runs);
+            }
+
+            AnsiConsole.Write(table);
+        }
+        finally
+        {
+            opened.ForEach(b => b.Dispose());
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("[grey]Ratios: trajectory-steps per second over the C++ reference's, measured in this run. sgdyn times include drawing "
-            + "the initial state and the statistics at the first and last step; the references time setting the state and the steps. "
-            + "W2 columns: coordinates 0 (flat) and 15. Variances with 1/N normalisation. The C++ reference computes the engine's operations "
-            + "(the same random stream, the same fused multiply-adds), so its moments equal the engine's to the rounding of the sums; "
-            + "NumPy's (libm log/sin/cos, no fused operations, a smaller ensemble) differ.[/]");
+        AnsiConsole.MarkupLine("[grey]Ratios: trajectory-steps per second over the C++ reference's, measured in this run (each program once per round, "
+            + "the best of the rounds). sgdyn times include drawing the initial state and the statistics at the first and last step; the references "
+            + "time setting the state and the steps. W2 columns: coordinates 0 (flat) and 15. Variances with 1/N normalisation. The C++ reference "
+            + "computes the engine's operations (the same random stream, the same fused multiply-adds), so its moments equal the engine's to the "
+            + "rounding of the sums; NumPy's (libm log/sin/cos, no fused operations, a smaller ensemble and fewer steps) differ.[/]");
         return ExitCodes.Ok;
     }
 
-    /// <summary>The best (highest rate) of <paramref name="runs"/> runs; null, with a line saying why, when the program fails.</summary>
-    private static ReferenceResult? Best(ReferenceProgram program, string workload, long n, int steps, int threads, int runs)
+    /// <summary>One measured program: its rate, time and final moments, as table cells.</summary>
+    private sealed record Measurement(double StepsPerSecond, string Trajectories, string Steps, double Seconds, string Mean, string Variance);
+
+    /// <summary>A program to measure on a workload; <see cref="Baseline"/> marks the one the ratios refer to.</summary>
+    private sealed record Candidate(string Label, Func<Measurement> Measure, bool Baseline = false, bool Fallback = false);
+
+    private static List<Candidate> Candidates(
+        string name, ReferenceProgram? cpp, ReferenceProgram? numpy, string? external, List<IEnsembleBackend> backends, int threadCount)
     {
-        try
+        long n = name == "W1" ? ReferenceWorkloads.W1Trajectories : ReferenceWorkloads.W2Trajectories;
+        var list = new List<Candidate>();
+        if (cpp is not null)
         {
-            return Enumerable.Range(0, runs)
-                .Select(_ => ReferencePrograms.Run(program, workload, n, steps, threads, ReferenceWorkloads.ReferenceSeed))
-                .MaxBy(r => r.StepsPerSecond);
+            list.Add(new Candidate($"C++ reference ({threadCount} thr)", () => FromReference(name, ReferencePrograms.Run(cpp, name, n, ReferenceWorkloads.Steps, threadCount, ReferenceWorkloads.ReferenceSeed), ""), Baseline: true));
         }
-        catch (IOException e)
+
+        if (numpy is not null)
         {
-            AnsiConsole.MarkupLine($"[yellow]{workload} {Markup.Escape(program.Name)} row skipped: {Markup.Escape(e.Message)}[/]");
-            return null;
+            long reduced = ReferencePrograms.NumPyTrajectories(name);
+            list.Add(new Candidate("NumPy (1 thr)", () => FromReference(name, ReferencePrograms.Run(numpy, name, reduced, ReferencePrograms.NumPySteps, 1, ReferenceWorkloads.ReferenceSeed), " (reduced)")));
+        }
+
+        if (external is not null)
+        {
+            foreach (string program in new[] { "w_cpp", "w_cpp_avx512" })
+            {
+                string path = Path.Combine(external, program);
+                if (File.Exists(path))
+                {
+                    list.Add(new Candidate($"--refs {program} ({threadCount} thr)", () => RunExternal(path, name, n, threadCount), Fallback: program == "w_cpp"));
+                }
+            }
+        }
+
+        foreach (IEnsembleBackend backend in backends)
+        {
+            // ILGPU's CPU accelerator runs the GPU kernels for testing; a smaller ensemble keeps it short.
+            long scale = backend.Name == "ilgpu-cpu" ? 64 : 1;
+            Problem problem = name == "W1" ? ReferenceWorkloads.W1() : ReferenceWorkloads.W2();
+            EnsembleAlgorithm ensemble = ReferenceWorkloads.Ensemble(n / scale);
+            list.Add(new Candidate($"sgdyn {backend.Name}", () =>
+            {
+                EnsembleResult result = EnsembleSolver.Solve(problem, ensemble, backend);
+                var final = result.Final.Moments;
+                int last = name == "W1" ? 0 : final.Dimension - 1;
+                double Biased(int i) => final.Covariance[i, i] * (final.Count - 1) / final.Count;
+                return new Measurement(result.TrajectoryStepsPerSecond, $"{result.Range.Count:N0}{(scale > 1 ? " (reduced)" : "")}", $"{ensemble.Steps}",
+                    result.Seconds, Coordinates(name, final.Mean[0], final.Mean[last]), Coordinates(name, Biased(0), Biased(last)));
+            }));
+        }
+
+        return list;
+    }
+
+    /// <summary>Measures every candidate once per round, <paramref name="runs"/> rounds, and adds the best of each as a row.</summary>
+    private static void AddRows(Table table, string name, List<Candidate> candidates, int runs)
+    {
+        var best = new Measurement?[candidates.Count];
+        var failed = new bool[candidates.Count];
+        for (int round = 0; round < runs; round++)
+        {
+            for (int c = 0; c < candidates.Count; c++)
+            {
+                if (failed[c])
+                {
+                    continue;
+                }
+
+                try
+                {
+                    Measurement m = candidates[c].Measure();
+                    if (best[c] is null || m.StepsPerSecond > best[c]!.StepsPerSecond)
+                    {
+                        best[c] = m;
+                    }
+                }
+                catch (IOException e)
+                {
+                    failed[c] = true;
+                    best[c] = null;
+                    AnsiConsole.MarkupLine($"[yellow]{name} {Markup.Escape(candidates[c].Label)} row skipped: {Markup.Escape(e.Message)}[/]");
+                }
+            }
+        }
+
+        int baseline = candidates.FindIndex(c => c.Baseline);
+        if (baseline < 0 || best[baseline] is null)
+        {
+            baseline = candidates.FindIndex(c => c.Fallback);
+            if (baseline >= 0 && best[baseline] is not null)
+            {
+                AnsiConsole.MarkupLine($"[yellow]{name}: ratios against {Markup.Escape(candidates[baseline].Label)}, in the absence of the C++ reference[/]");
+            }
+        }
+
+        double? reference = baseline >= 0 ? best[baseline]?.StepsPerSecond : null;
+        for (int c = 0; c < candidates.Count; c++)
+        {
+            if (best[c] is { } m)
+            {
+                table.AddRow(name, candidates[c].Label, m.Trajectories, m.Steps, $"{m.Seconds:F3}", $"{m.StepsPerSecond / 1e6:F1}",
+                    reference is { } r ? (m.StepsPerSecond / r).ToString("F2", CultureInfo.InvariantCulture) : "n/a", m.Mean, m.Variance);
+            }
         }
     }
 
-    private static void AddReferenceRow(Table table, string workload, string label, ReferenceResult r, string note, string ratio)
-    {
-        string Pair(double[] values) => Coordinates(workload, values[0], values[^1]);
-        table.AddRow(workload, label, $"{r.Trajectories:N0}{note}", $"{r.Steps}", $"{r.Seconds:F3}", $"{r.StepsPerSecond / 1e6:F1}", ratio,
-            Pair(r.Means), Pair(r.Variances));
-    }
+    private static Measurement FromReference(string workload, ReferenceResult r, string note) =>
+        new(r.StepsPerSecond, $"{r.Trajectories:N0}{note}", $"{r.Steps}", r.Seconds,
+            Coordinates(workload, r.Means[0], r.Means[^1]), Coordinates(workload, r.Variances[0], r.Variances[^1]));
 
     private static string Coordinates(string workload, double first, double last) =>
         workload == "W1" ? first.ToString("G8", CultureInfo.InvariantCulture)
@@ -238,10 +288,8 @@ internal static partial class BenchCommand
         return Path.GetDirectoryName(binary);
     }
 
-    private sealed record ExternalRun(double Seconds, double StepsPerSecond, string Mean, string Variance);
-
     /// <summary>Runs an external program (arguments <c>W N K</c>, OMP_NUM_THREADS; prints <c>time_s=</c> and <c>Msteps_per_s=</c>).</summary>
-    private static ExternalRun RunExternal(string path, string workload, long n, int threads)
+    private static Measurement RunExternal(string path, string workload, long n, int threads)
     {
         var info = new ProcessStartInfo(path, [workload, n.ToString(CultureInfo.InvariantCulture), ReferenceWorkloads.Steps.ToString(CultureInfo.InvariantCulture)])
         {
@@ -263,9 +311,11 @@ internal static partial class BenchCommand
         string Field(string key) => Regex.Match(output, $@"\b{key}=(\S+)").Groups[1].Value;
         string mean = workload == "W1" ? Field("mean") : $"{Field("mean0")} / {Field("mean15")}";
         string variance = workload == "W1" ? Field("var") : $"{Field("var0")} / {Field("var15")}";
-        return new ExternalRun(
-            double.Parse(time.Groups[1].Value, CultureInfo.InvariantCulture),
+        return new Measurement(
             double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture) * 1e6,
+            $"{n:N0}",
+            $"{ReferenceWorkloads.Steps}",
+            double.Parse(time.Groups[1].Value, CultureInfo.InvariantCulture),
             mean,
             variance);
     }
