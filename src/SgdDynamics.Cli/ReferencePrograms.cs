@@ -101,6 +101,19 @@ internal static partial class ReferencePrograms
     /// </summary>
     public static ReferenceProgram? PrepareCpp(out string reason, TextWriter? log = null, string? cacheRoot = null)
     {
+        try
+        {
+            return PrepareCppIn(cacheRoot ?? CacheRoot(), log, out reason);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"cannot write the C++ reference into {cacheRoot ?? CacheRoot()}: {e.Message}";
+            return null;
+        }
+    }
+
+    private static ReferenceProgram? PrepareCppIn(string cacheRoot, TextWriter? log, out string reason)
+    {
         string? compiler = FindCompiler(out reason);
         if (compiler is null)
         {
@@ -110,7 +123,7 @@ internal static partial class ReferencePrograms
         string version = FirstLine(RunProcess(compiler, ["--version"], TimeSpan.FromSeconds(30)).Output);
         string source = Source(CppFile);
         string key = Hash(source + "\n" + compiler + "\n" + version + "\n" + string.Join(' ', CompilerFlags));
-        string folder = Path.Combine(cacheRoot ?? CacheRoot(), key);
+        string folder = Path.Combine(cacheRoot, key);
         string binary = Path.Combine(folder, OperatingSystem.IsWindows() ? "w_ref.exe" : "w_ref");
         string description = $"{(version.Length > 0 ? version : Path.GetFileName(compiler))}, {string.Join(' ', CompilerFlags)}";
         if (File.Exists(binary))
@@ -158,6 +171,19 @@ internal static partial class ReferencePrograms
     /// </summary>
     public static ReferenceProgram? PrepareNumPy(out string reason, string? cacheRoot = null)
     {
+        try
+        {
+            return PrepareNumPyIn(cacheRoot ?? CacheRoot(), out reason);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"cannot write the NumPy script into {cacheRoot ?? CacheRoot()}: {e.Message}";
+            return null;
+        }
+    }
+
+    private static ReferenceProgram? PrepareNumPyIn(string cacheRoot, out string reason)
+    {
         var tried = new List<string>();
         var candidates = new[] { FindExecutable("python3"), "/usr/bin/python3" }
             .Where(p => p is not null && File.Exists(p))
@@ -175,7 +201,7 @@ internal static partial class ReferencePrograms
 
             string[] versions = FirstLine(probe.Output).Split(' ');
             string source = Source(NumPyFile);
-            string folder = Path.Combine(cacheRoot ?? CacheRoot(), Hash(source));
+            string folder = Path.Combine(cacheRoot, Hash(source));
             string script = Path.Combine(folder, NumPyFile);
             if (!File.Exists(script) || File.ReadAllText(script) != source)
             {
