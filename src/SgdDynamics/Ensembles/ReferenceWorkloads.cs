@@ -3,8 +3,8 @@ using SgdDynamics.Problems;
 namespace SgdDynamics.Ensembles;
 
 /// <summary>
-/// The two benchmark workloads W1 and W2 of the C++ reference programs that <c>sgdyn bench</c> runs beside the engine
-/// (<c>../shared/refs</c> next to a checkout, with their README), as problems with their ensembles. Same
+/// The two benchmark workloads W1 and W2 that <c>sgdyn bench</c> runs beside the reference programs of
+/// <c>benchmarks/reference</c> (C++ and NumPy, with their README), as problems with their ensembles. Same
 /// random stream as the references (Philox key (seed, trajectory), counter (step, sub), Box–Muller of
 /// (r0, r1) then (r2, r3)), so the moments agree with theirs to float rounding.
 /// </summary>
