@@ -1,10 +1,14 @@
 using System.Buffers.Binary;
+using SgdDynamics.Grids;
 using SgdDynamics.Output;
 using SgdDynamics.Tests.Cli;
 
 namespace SgdDynamics.Tests.Output;
 
-/// <summary><see cref="ReportPlots"/>: the residuals drawn beneath a plot, the ticks of a log axis, and the files written.</summary>
+/// <summary>
+/// <see cref="ReportPlots"/> and <see cref="DensityPlots"/>: the residuals drawn beneath a plot, the ticks of a log axis,
+/// the choice of 1-D density snapshots (log-spaced in time, one curve per visibly different density), and the files written.
+/// </summary>
 public sealed class ReportPlotsTests : IDisposable
 {
     private readonly TempFolder dir = new();
@@ -88,6 +92,58 @@ public sealed class ReportPlotsTests : IDisposable
         ReportPlots.Save(path, "title", "x", "y", [new ReportPlots.Points("gap", [1, 2, 3], [0.1, -0.2, 0.3], [0.05, 0.05, 0.5])], [], ReportPlots.Scale.Log, ReportPlots.Scale.Log);
 
         Assert.Equal((ReportPlots.Width, ReportPlots.Height), PngSize(path));
+    }
+
+    [Fact]
+    public void LogSpaced_PicksTheRecordsNearestLogSpacedTimes_AlwaysTheFirstAndTheLast()
+    {
+        int[] steps = [.. Enumerable.Range(0, 101).Select(k => 10 * k)];
+
+        // 0, then 7 targets 10·100^(j/6): 10, 21.5, 46.4, 100, 215, 464, 1000.
+        Assert.Equal([0, 10, 20, 50, 100, 220, 460, 1000], DensityPlots.LogSpaced(steps));
+        Assert.Equal([0, 10, 1000], DensityPlots.LogSpaced(steps, 3));
+
+        // Few records: all of them; sparse early records: fewer curves rather than repeated ones.
+        Assert.Equal([0, 500, 1000], DensityPlots.LogSpaced([0, 500, 1000]));
+        int[] sparse = [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000];
+        IReadOnlyList<int> picked = DensityPlots.LogSpaced(sparse);
+        Assert.Equal([0, 100, 200, 300, 500, 700, 1000], picked);
+    }
+
+    [Fact]
+    public void Differing_DrawsEachDensityThatMovedByALineWidth_AndOneCurveForAStationaryTail()
+    {
+        // 4 cells of width 1/4: density = 4 × mass.
+        var grid = new UniformGrid([0.0], [1.0], [4]);
+        var snapshots = new (GridRecord, GridDensity)[]
+        {
+            Snapshot(grid, 0, [1, 0, 0, 0]),
+            Snapshot(grid, 10, [0.5, 0.5, 0, 0]),
+            Snapshot(grid, 20, [0.5, 0.5 - 4e-4, 4e-4, 0]), // 1.6e-3 from step 10
+            Snapshot(grid, 40, [0.25, 0.25, 0.25, 0.25]),   // moved after a plateau: drawn
+            Snapshot(grid, 80, [0.25, 0.25, 0.25 + 9e-4, 0.25 - 9e-4]), // 3.6e-3 from step 40
+            Snapshot(grid, 160, [0.25, 0.25, 0.25 + 7e-4, 0.25 - 7e-4]), // 2.8e-3 from step 40, 8e-4 from step 80
+        };
+        Assert.Equal(1.6e-3, DensityPlots.LargestDifference(snapshots[1].Item2, snapshots[2].Item2), 12);
+
+        IReadOnlyList<DensityPlots.Drawn> drawn = DensityPlots.Differing(snapshots, 0.01);
+
+        Assert.Equal([0, 10, 40], drawn.Select(d => d.Record.Step));
+        Assert.Equal([0, 20, 160], drawn.Select(d => d.Through.Step));
+
+        // A tighter tolerance keeps steps 20 and 80; step 160 stays within it of step 80.
+        Assert.Equal([0, 10, 20, 40, 80], DensityPlots.Differing(snapshots, 1.5e-3).Select(d => d.Record.Step));
+
+        string path = dir["density.png"];
+        DensityPlots.Lines(path, "title", snapshots);
+        Assert.Equal((ReportPlots.Width, ReportPlots.Height), PngSize(path));
+    }
+
+    private static (GridRecord, GridDensity) Snapshot(UniformGrid grid, int step, double[] mass)
+    {
+        var density = new GridDensity(grid);
+        mass.CopyTo(density.Mass, 0);
+        return (new GridRecord(step, 0.5 * step, mass.Sum(), 0, density.Mean(), density.Covariance()), density);
     }
 
     /// <summary>Width and height from a PNG's IHDR chunk.</summary>
