@@ -29,9 +29,26 @@ public static partial class ScenarioLoader
     /// <summary>Relative tolerance of the PSD check: λ_min ≥ −tol · max(1, max |λ|).</summary>
     public const double EigenvalueTolerance = 1e-12;
 
-    /// <summary>Reads and parses a scenario file; errors carry the file path.</summary>
+    /// <summary>
+    /// Reads and parses a scenario file; errors carry the file path. A scenario without <c>"name"</c> is named after its
+    /// file (<see cref="NameOf"/>), so that titles, summaries and the run folder's scenario.json say which scenario ran.
+    /// </summary>
     /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
-    public static Scenario LoadFile(string path)
+    public static Scenario LoadFile(string path) => LoadFile(path, NameOf(path));
+
+    /// <summary>The name a scenario file without <c>"name"</c> gets: its file name without the extension.</summary>
+    public static string NameOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.GetFileNameWithoutExtension(path);
+    }
+
+    /// <summary>
+    /// Reads and parses a scenario file; errors carry the file path. A scenario without <c>"name"</c> gets
+    /// <paramref name="defaultName"/> (null: it stays unnamed — a run folder's scenario.json holds the name the run had).
+    /// </summary>
+    /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
+    public static Scenario LoadFile(string path, string? defaultName)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (string.IsNullOrWhiteSpace(path))
@@ -59,7 +76,8 @@ public static partial class ScenarioLoader
 
         try
         {
-            return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
+            Scenario scenario = Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
+            return scenario.Name is null && !string.IsNullOrEmpty(defaultName) ? scenario with { Name = defaultName } : scenario;
         }
         catch (ScenarioException e)
         {
