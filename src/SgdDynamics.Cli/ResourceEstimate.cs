@@ -23,7 +23,7 @@ internal sealed partial class ResourceEstimate
     /// <summary>The most density CSV files a grid run writes unless <c>--max-density-files</c> allows more.</summary>
     public const int DefaultMaxDensityFiles = 1000;
 
-    /// <summary>Bytes of a PNG plot (the 900 × 600 and 800 × 700 plots take 40–60 KiB), and of summary.json with scenario.json.</summary>
+    /// <summary>Bytes of a PNG plot (the 1100 × 600 and 800 × 700 plots take 40–90 KiB), and of summary.json with scenario.json.</summary>
     private const long PlotBytes = 128 << 10;
 
     /// <summary>Characters a number takes in the text outputs (round-trip doubles).</summary>

@@ -39,7 +39,8 @@ internal static class ResumeCheck
             throw new CliInputException($"--resume {folder}: {EnsembleOutput.ScenarioFile} is missing (the checkpoint belongs to the scenario written beside it)");
         }
 
-        Scenario scenario = ScenarioLoader.LoadFile(scenarioPath);
+        // The folder's scenario.json holds the name the run had (none for a run written before unnamed scenarios took their file's name).
+        Scenario scenario = ScenarioLoader.LoadFile(scenarioPath, defaultName: null);
         JsonObject? peek = null;
         try
         {

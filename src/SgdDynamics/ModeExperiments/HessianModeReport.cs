@@ -255,14 +255,14 @@ public static class HessianModeReport
         var negative = r.Eigenvalues.Select((l, i) => (l, i)).Where(q => q.l < 0).ToArray();
         var points = new List<ReportPlots.Points>
         {
-            new("λ > 0", [.. positive.Select(q => (double)q.i)], [.. positive.Select(q => Math.Log10(q.l))], new double[positive.Length]),
+            new("λ > 0", [.. positive.Select(q => (double)q.i)], [.. positive.Select(q => q.l)], new double[positive.Length]),
         };
         if (negative.Length > 0)
         {
-            points.Add(new("λ < 0 (|λ|)", [.. negative.Select(q => (double)q.i)], [.. negative.Select(q => Math.Log10(-q.l))], new double[negative.Length]));
+            points.Add(new("λ < 0 (|λ|)", [.. negative.Select(q => (double)q.i)], [.. negative.Select(q => -q.l)], new double[negative.Length]));
         }
 
-        ReportPlots.Save(path, "Hessian spectrum at the reference point", "mode (ascending λ)", "log₁₀ |λ|", points, []);
+        ReportPlots.Save(path, "Hessian spectrum at the reference point", "mode (ascending λ)", "|λ|", points, [], yScale: ReportPlots.Scale.Log);
     }
 
     private static (ModeEnsemble Ensemble, int[] Modes) Showcase(HessianModeResult r)
@@ -283,35 +283,39 @@ public static class HessianModeReport
         var points = new List<ReportPlots.Points>();
         var curves = new List<ReportPlots.Curve>();
         int[] usable = [.. Enumerable.Range(0, ensemble.Steps.Length).Where(j => ensemble.Steps[j] > 0)];
-        double[] logT = [.. usable.Select(j => Math.Log10(ensemble.Steps[j] * ensemble.LearningRate))];
+        double[] t = [.. usable.Select(j => ensemble.Steps[j] * ensemble.LearningRate)];
         foreach (int m in modes)
         {
+            ScottPlot.Color colour = ReportPlots.Colour(points.Count);
             ModeFit fit = r.Modes[m].Fits.First(f => f.LearningRate == ensemble.LearningRate && f.WithoutReplacement == ensemble.WithoutReplacement);
             double[] v = [.. usable.Select(j => ensemble.Variances[j][m])];
             double[] e = [.. usable.Select(j => ensemble.StandardErrors[j][m])];
             var keep = Enumerable.Range(0, v.Length).Where(j => v[j] > 0 && double.IsFinite(v[j])).ToArray();
             points.Add(new ReportPlots.Points(
-                $"mode {m} (λ = {F(r.Modes[m].Eigenvalue, "G3")}, {Name(fit.Regime)})",
-                [.. keep.Select(j => logT[j])],
-                [.. keep.Select(j => Math.Log10(v[j]))],
-                [.. keep.Select(j => e[j] / (v[j] * Math.Log(10)))]));
+                $"mode {m} (λ = {F(r.Modes[m].Eigenvalue, "G3")}, {Name(fit.Regime)}) ± SE",
+                [.. keep.Select(j => t[j])],
+                [.. keep.Select(j => v[j])],
+                [.. keep.Select(j => e[j])],
+                colour));
             if (fit.Regime == Regime.Confined && fit.Discrete > 0)
             {
-                curves.Add(new ReportPlots.Curve(string.Empty, [logT[0], logT[^1]], [Math.Log10(fit.Discrete), Math.Log10(fit.Discrete)]));
+                curves.Add(new ReportPlots.Curve(string.Empty, [t[0], t[^1]], [fit.Discrete, fit.Discrete], colour));
             }
             else if (fit.Regime == Regime.Diffusive && fit.Diffusion > 0)
             {
-                curves.Add(new ReportPlots.Curve(string.Empty, logT, [.. logT.Select(t => Math.Log10(2 * fit.Diffusion * Math.Pow(10, t)))]));
+                curves.Add(new ReportPlots.Curve(string.Empty, t, [.. t.Select(time => 2 * fit.Diffusion * time)], colour));
             }
         }
 
         ReportPlots.Save(
             path,
-            $"Variance along eigenmodes, η = {F(ensemble.LearningRate)} (lines: discrete stationary variance, 2Dt with D = ηs²/2)",
-            "log₁₀ t  (t = kη)",
-            "log₁₀ variance",
+            $"Eigenmode variances, η = {F(ensemble.LearningRate)}; lines: discrete stationary variance, 2Dt (D = ηs²/2)",
+            "t = kη",
+            "variance along the eigenmode",
             points,
-            curves);
+            curves,
+            ReportPlots.Scale.Log,
+            ReportPlots.Scale.Log);
     }
 
     private static void DiffusionPlot(HessianModeResult r, string path)
@@ -326,22 +330,26 @@ public static class HessianModeReport
         foreach (ModeResult m in modes)
         {
             var fits = m.Fits.Where(Used).ToArray();
+            ScottPlot.Color colour = ReportPlots.Colour(points.Count);
             points.Add(new ReportPlots.Points(
-                $"mode {m.Index} (λ = {F(m.Eigenvalue, "G2")})",
-                [.. fits.Select(f => Math.Log10(f.LearningRate))],
-                [.. fits.Select(f => Math.Log10(f.Value))],
-                [.. fits.Select(f => f.StandardError / (f.Value * Math.Log(10)))]));
-            curves.Add(new ReportPlots.Curve(string.Empty, [.. fits.Select(f => Math.Log10(f.LearningRate))], [.. fits.Select(f => Math.Log10(f.Diffusion))]));
+                $"mode {m.Index} (λ = {F(m.Eigenvalue, "G2")}) ± SE",
+                [.. fits.Select(f => f.LearningRate)],
+                [.. fits.Select(f => f.Value)],
+                [.. fits.Select(f => f.StandardError)],
+                colour));
+            curves.Add(new ReportPlots.Curve(string.Empty, [.. fits.Select(f => f.LearningRate)], [.. fits.Select(f => f.Diffusion)], colour));
         }
 
         DiffusionExponent? x = r.Exponents.FirstOrDefault(e => e.WithoutReplacement == first);
         ReportPlots.Save(
             path,
             $"Diffusion coefficient of the flattest modes (lines: ηs²/2); fitted exponent {F(x?.Exponent ?? double.NaN, "F3")} ± {F(x?.StandardError ?? double.NaN, "F3")}",
-            "log₁₀ η",
-            "log₁₀ D",
+            "learning rate η",
+            "diffusion coefficient D",
             points,
-            curves);
+            curves,
+            ReportPlots.Scale.Log,
+            ReportPlots.Scale.Log);
     }
 
     private static void StationaryPlot(HessianModeResult r, string path)
@@ -350,11 +358,13 @@ public static class HessianModeReport
         var fits = r.Modes.SelectMany(m => m.Fits).Where(f => f.WithoutReplacement == first && f.Regime == Regime.Confined && f.Value > 0 && f.Discrete > 0 && f.Langevin > 0).ToArray();
         var points = new List<ReportPlots.Points>
         {
-            new("fit vs discrete ηs²/(λ(2 − ηλ))", [.. fits.Select(f => Math.Log10(f.Discrete))], [.. fits.Select(f => Math.Log10(f.Value))], [.. fits.Select(f => f.StandardError / (f.Value * Math.Log(10)))]),
-            new("fit vs Langevin ηs²/(2λ)", [.. fits.Select(f => Math.Log10(f.Langevin))], [.. fits.Select(f => Math.Log10(f.Value))], new double[fits.Length]),
+            new("fit ± SE vs discrete ηs²/(λ(2 − ηλ))", [.. fits.Select(f => f.Discrete)], [.. fits.Select(f => f.Value)], [.. fits.Select(f => f.StandardError)]),
+            new("fit vs Langevin ηs²/(2λ)", [.. fits.Select(f => f.Langevin)], [.. fits.Select(f => f.Value)], new double[fits.Length]),
         };
-        double lo = fits.Length == 0 ? -1 : fits.Min(f => Math.Log10(Math.Min(f.Discrete, f.Langevin)));
-        double hi = fits.Length == 0 ? 0 : fits.Max(f => Math.Log10(Math.Max(f.Discrete, f.Langevin)));
-        ReportPlots.Save(path, "Stationary variance of the confined modes against the predictions", "log₁₀ prediction", "log₁₀ fitted stationary variance", points, [new ReportPlots.Curve("equality", [lo, hi], [lo, hi])]);
+        double lo = fits.Length == 0 ? 0.1 : fits.Min(f => Math.Min(f.Discrete, f.Langevin));
+        double hi = fits.Length == 0 ? 1 : fits.Max(f => Math.Max(f.Discrete, f.Langevin));
+        ReportPlots.Save(
+            path, "Stationary variance of the confined modes against the predictions", "prediction", "fitted stationary variance", points, [new ReportPlots.Curve("equality", [lo, hi], [lo, hi])],
+            ReportPlots.Scale.Log, ReportPlots.Scale.Log);
     }
 }

@@ -15,7 +15,7 @@ namespace SgdDynamics.Output;
 /// <c>timeseries.csv</c> (<c>step,time,mass,lostMass,mean_i…,cov_i_j…</c> with i ≤ j), <c>density_&lt;step&gt;.csv</c> at every
 /// record up to a cap (<see cref="DensityCsv"/>, <see cref="Snapshots"/>) with its <c>density_&lt;step&gt;.npy</c> and one
 /// <c>grid.npz</c> (<see cref="DensityNpy"/>), PNG plots of at most <see cref="DensityPlots.MaxPlotted"/> records
-/// (<see cref="DensityPlots.Thin"/>: 1-D one <c>density.png</c> overlaying them, 2-D one heat map
+/// (<see cref="DensityPlots.LogSpaced"/>: 1-D one <c>density.png</c> overlaying those that differ, 2-D one heat map
 /// <c>density_&lt;step&gt;.png</c> each) and <c>scenario.json</c>. Also the final histogram of an ensemble run on a grid.
 /// </summary>
 public static class GridOutput
@@ -218,7 +218,8 @@ public static class GridOutput
         /// <summary>
         /// Snapshots of a run of <paramref name="algorithm"/> into <paramref name="directory"/>; <paramref name="plots"/> false writes no PNG.
         /// At most <paramref name="maxCsvFiles"/> (≥ 2) density CSV files are written: when the run has more records, those of
-        /// <see cref="DensityPlots.Thin"/> (evenly spread, always the first and the last), and the plots are drawn among them.
+        /// <see cref="DensityPlots.Thin"/> (evenly spread, always the first and the last), and the plots are drawn among them,
+        /// log-spaced in time (<see cref="DensityPlots.LogSpaced"/>).
         /// </summary>
         public Snapshots(string directory, GridAlgorithm algorithm, string title, bool plots = true, int maxCsvFiles = int.MaxValue)
         {
@@ -236,7 +237,7 @@ public static class GridOutput
             }
 
             Planned = steps.Count;
-            plotted = plots ? [.. DensityPlots.Thin(steps)] : [];
+            plotted = plots ? [.. DensityPlots.LogSpaced(steps)] : [];
             source = algorithm is FokkerPlanckAlgorithm fokkerPlanck
                 ? $"{algorithm.TypeName} ({fokkerPlanck.Variant.Name()})"
                 : algorithm.TypeName;
@@ -329,7 +330,7 @@ public static class GridOutput
             DensityNpy.Write(directory, density, step);
         }
 
-        /// <summary>Writes the 1-D overlay plot of the kept snapshots.</summary>
+        /// <summary>Writes the 1-D overlay plot of the kept snapshots (those that differ from the curve before, <see cref="DensityPlots.Differing"/>).</summary>
         public void Finish()
         {
             if (kept.Count > 0)

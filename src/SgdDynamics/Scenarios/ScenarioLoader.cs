@@ -29,20 +29,41 @@ public static partial class ScenarioLoader
     /// <summary>Relative tolerance of the PSD check: λ_min ≥ −tol · max(1, max |λ|).</summary>
     public const double EigenvalueTolerance = 1e-12;
 
-    /// <summary>Reads and parses a scenario file; errors carry the file path.</summary>
+    /// <summary>
+    /// Reads and parses a scenario file; errors carry the file path. A scenario without <c>"name"</c> is named after its
+    /// file (<see cref="NameOf"/>), so that titles, summaries and the run folder's scenario.json say which scenario ran.
+    /// </summary>
     /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
-    public static Scenario LoadFile(string path)
+    public static Scenario LoadFile(string path) => LoadFile(path, NameOf(path));
+
+    /// <summary>The name a scenario file without <c>"name"</c> gets: its file name without the extension.</summary>
+    public static string NameOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.GetFileNameWithoutExtension(path);
+    }
+
+    /// <summary>
+    /// Reads and parses a scenario file; errors carry the file path. A scenario without <c>"name"</c> gets
+    /// <paramref name="defaultName"/> (null: it stays unnamed — a run folder's scenario.json holds the name the run had).
+    /// </summary>
+    /// <exception cref="ScenarioException">The file is missing or unreadable, or the scenario is invalid.</exception>
+    public static Scenario LoadFile(string path, string? defaultName)
     {
         string json = ReadFileText(path);
         try
         {
-            return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)));
+            return WithDefaultName(Parse(json, Path.GetDirectoryName(Path.GetFullPath(path))), defaultName);
         }
         catch (ScenarioException e)
         {
             throw e.InFile(path);
         }
     }
+
+    /// <summary>The scenario, named <paramref name="defaultName"/> when it has no name of its own (and a default is given).</summary>
+    public static Scenario WithDefaultName(Scenario scenario, string? defaultName) =>
+        scenario.Name is null && !string.IsNullOrEmpty(defaultName) ? scenario with { Name = defaultName } : scenario;
 
     /// <summary>Reads a scenario file's text (at most <see cref="MaxFileBytes"/>, within <see cref="ReadTimeout"/>, UTF-8); errors carry the file path.</summary>
     /// <exception cref="ScenarioException">The file is missing, a directory, unreadable, too large or not UTF-8.</exception>

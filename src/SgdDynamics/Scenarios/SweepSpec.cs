@@ -306,7 +306,7 @@ public sealed class ScenarioDocument
     /// <summary>The file's sweep mode, when its section gives one.</summary>
     public SweepMode? SweepMode { get; }
 
-    /// <summary>Reads a scenario file (errors as <see cref="ScenarioLoader.LoadFile"/>'s, naming the file).</summary>
+    /// <summary>Reads a scenario file (errors as <see cref="ScenarioLoader.LoadFile(string)"/>'s, naming the file).</summary>
     public static ScenarioDocument ReadFile(string path)
     {
         string text = ScenarioLoader.ReadFileText(path);
@@ -371,7 +371,7 @@ public sealed class ScenarioDocument
         {
             string text = ScenarioOverrides.Apply(Text, overrides);
             string? folder = FilePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(FilePath));
-            return ScenarioLoader.Parse(text, folder);
+            return ScenarioLoader.WithDefaultName(ScenarioLoader.Parse(text, folder), FilePath is null ? null : ScenarioLoader.NameOf(FilePath));
         }
         catch (ScenarioException e)
         {

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using SgdDynamics.Cli;
+using SgdDynamics.Output;
 using SgdDynamics.Scenarios;
 using static SgdDynamics.Tests.Cli.Outputs;
 
@@ -39,6 +41,39 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(original.Problem, resolved.Problem);
         Assert.Equal(original.Name, resolved.Name);
         Assert.Equal(original.Description, resolved.Description);
+    }
+
+    /// <summary>
+    /// A scenario without <c>"name"</c> is named after its file: summary.json's <c>scenario</c> and the name written into the
+    /// folder's scenario.json. A resumed run reads the folder's scenario.json as written: one from before unnamed scenarios
+    /// took their file's name stays unnamed (not "scenario"), so its resumed outputs match the run it continues.
+    /// </summary>
+    [Fact]
+    public void Run_UnnamedScenario_IsNamedAfterItsFile_AResumedFolderKeepsTheNameItHolds()
+    {
+        string scenario = dir.Write("confined-walk.json", CliScenarios.Confined1D);
+        string output = dir["out"];
+
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--backend", "managed", "--out", output, "--json");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("confined-walk", ParseObject(r.StdOut, "run --json")["scenario"]!.GetValue<string>());
+        Assert.Equal("confined-walk", ReadJson(Path.Combine(output, "summary.json"))["scenario"]!.GetValue<string>());
+        Assert.Equal("confined-walk", ReadJson(Path.Combine(output, "scenario.json"))["name"]!.GetValue<string>());
+
+        // Stopped runs' folders (a checkpoint index beside scenario.json): one written now, one whose scenario.json has no name.
+        string written = dir["written"], old = dir["old"];
+        foreach ((string folder, string json) in new[] { (written, File.ReadAllText(Path.Combine(output, "scenario.json"))), (old, CliScenarios.Confined1D) })
+        {
+            Directory.CreateDirectory(RunCheckpoint.PathOf(folder));
+            File.WriteAllText(Path.Combine(RunCheckpoint.PathOf(folder), RunCheckpoint.IndexFile), "{}");
+            File.WriteAllText(Path.Combine(folder, "scenario.json"), json);
+        }
+
+        string backend = "managed";
+        var limits = new RunLimits((long.MaxValue, "unlimited"), 1000);
+        Assert.Null(ResumeCheck.Prepare(old, ref backend, ref limits, densityFilesGiven: false).Name);
+        Assert.Equal("confined-walk", ResumeCheck.Prepare(written, ref backend, ref limits, densityFilesGiven: false).Name);
     }
 
     [Fact]

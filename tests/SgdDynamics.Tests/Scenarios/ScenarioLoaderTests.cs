@@ -346,11 +346,43 @@ public class ScenarioLoaderTests
         {
             File.WriteAllText(path, Example, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
 
-            Assert.Equal(ScenarioLoader.Parse(Example), ScenarioLoader.LoadFile(path));
+            Assert.Equal(ScenarioLoader.Parse(Example) with { Name = Path.GetFileNameWithoutExtension(path) }, ScenarioLoader.LoadFile(path));
         }
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void LoadFile_WithoutAName_IsNamedAfterTheFile_AGivenNameIsKept()
+    {
+        string folder = Directory.CreateTempSubdirectory("names").FullName;
+        try
+        {
+            string unnamed = Path.Combine(folder, "ou-walk.v2.json");
+            File.WriteAllText(unnamed, Example);
+            string named = Path.Combine(folder, "other.json");
+            File.WriteAllText(named, WithField("name", "\"given\""));
+
+            Assert.Equal("ou-walk.v2", ScenarioLoader.LoadFile(unnamed).Name);
+            Assert.Equal("ou-walk.v2", ScenarioLoader.NameOf(unnamed));
+            Assert.Equal("given", ScenarioLoader.LoadFile(named).Name);
+
+            // Without a default (a run folder's scenario.json) an unnamed scenario stays unnamed.
+            Assert.Null(ScenarioLoader.LoadFile(unnamed, defaultName: null).Name);
+            Assert.Equal("given", ScenarioLoader.LoadFile(named, defaultName: null).Name);
+
+            // The name travels with the scenario written from it: the file written loads back equal, under any file name.
+            Scenario loaded = ScenarioLoader.LoadFile(unnamed);
+            string written = Path.Combine(folder, "scenario.json");
+            ScenarioWriter.WriteFile(loaded, written);
+            Assert.Equal(loaded, ScenarioLoader.LoadFile(written));
+            Assert.Equal(loaded, ScenarioLoader.LoadFile(written, defaultName: null));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -151,23 +151,24 @@ public sealed class DoubleWellCase : IValidationCase
         plots.Add(densityPlot);
 
         string gapPlot = $"{Name}-gaps.png";
-        double[] log10Eta = LearningRates.Select(v => Math.Log10(v)).ToArray();
         var none = new double[LearningRates.Length];
         ReportPlots.Save(
             Path.Combine(context.OutputDirectory, gapPlot),
             "double well: distance of each Fokker–Planck stationary law to the master equation's",
-            "log10 η",
-            "log10 distance",
+            "learning rate η",
+            "distance to the master equation",
             [
-                new ReportPlots.Points("TV(ME, Langevin FP)", log10Eta, tvLangevin.Select(v => Math.Log10(v)).ToArray(), none),
-                new ReportPlots.Points("TV(ME, discrete FP)", log10Eta, tvDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
-                new ReportPlots.Points("|ΔE[x²]| Langevin FP", log10Eta, gapLangevin.Select(v => Math.Log10(v)).ToArray(), none),
-                new ReportPlots.Points("|ΔE[x²]| discrete FP", log10Eta, gapDiscrete.Select(v => Math.Log10(v)).ToArray(), none),
+                new ReportPlots.Points("TV(ME, Langevin FP)", LearningRates, tvLangevin, none, ReportPlots.Colour(0)),
+                new ReportPlots.Points("TV(ME, discrete FP)", LearningRates, tvDiscrete, none, ReportPlots.Colour(1)),
+                new ReportPlots.Points("|ΔE[x²]| Langevin FP", LearningRates, gapLangevin, none, ReportPlots.Colour(2)),
+                new ReportPlots.Points("|ΔE[x²]| discrete FP", LearningRates, gapDiscrete, none, ReportPlots.Colour(3)),
             ],
             [
-                new ReportPlots.Curve("harmonic limit 0.121 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicLangevin * e * WellCurvature)).ToArray()),
-                new ReportPlots.Curve("harmonic limit 0.175 ηλ", log10Eta, LearningRates.Select(e => Math.Log10(harmonicDiscrete * e * WellCurvature)).ToArray()),
-            ]);
+                new ReportPlots.Curve("harmonic limit of TV(ME, Langevin FP): 0.121 ηλ", LearningRates, LearningRates.Select(e => harmonicLangevin * e * WellCurvature).ToArray(), ReportPlots.Colour(0)),
+                new ReportPlots.Curve("harmonic limit of TV(ME, discrete FP): 0.175 ηλ", LearningRates, LearningRates.Select(e => harmonicDiscrete * e * WellCurvature).ToArray(), ReportPlots.Colour(1)),
+            ],
+            ReportPlots.Scale.Log,
+            ReportPlots.Scale.Log);
         plots.Add(gapPlot);
 
         return new CaseReport(

@@ -1,3 +1,4 @@
+using ScottPlot;
 using SgdDynamics.Output;
 using System.Diagnostics;
 using SgdDynamics.Theory;
@@ -46,18 +47,28 @@ public sealed class EtaScalingCase : IValidationCase
         };
 
         string plot = $"{Name}.png";
-        double[] grid = Enumerable.Range(0, 60).Select(i => Math.Log10(0.04) + i * (Math.Log10(0.6) - Math.Log10(0.04)) / 59).ToArray();
-        ReportPlots.Save(
+        double[] grid = Enumerable.Range(0, 60).Select(i => 0.04 * Math.Pow(0.6 / 0.04, i / 59.0)).ToArray();
+        double[] gridDiscrete = grid.Select(eta => QuadraticMomentTheory.DiscreteStationaryVariance1D(eta, Lambda, Sigma2, 0)).ToArray();
+        double[] gridLangevin = grid.Select(eta => QuadraticMomentTheory.LangevinStationaryVariance1D(eta, Lambda, Sigma2)).ToArray();
+        Color discreteColour = ReportPlots.Colour(0), langevinColour = ReportPlots.Colour(1), fitColour = ReportPlots.Colour(2), ensembleColour = ReportPlots.Colour(3);
+        double[] values = measured.Select(e => e.Value).ToArray();
+        double[] errors = measured.Select(e => e.StandardError).ToArray();
+        ReportPlots.SaveWithResiduals(
             Path.Combine(context.OutputDirectory, plot),
             $"confined mode (λ = 1, σ² = 1): stationary variance vs η, N = {n:N0}",
-            "log10 η",
-            "log10 stationary variance",
-            [new ReportPlots.Points("ensemble ± SE", LearningRates.Select(Math.Log10).ToArray(), measured.Select(e => Math.Log10(e.Value)).ToArray(), measured.Select(e => e.StandardError / e.Value / Math.Log(10)).ToArray())],
+            "learning rate η",
+            "stationary variance",
+            [new ReportPlots.Points("ensemble ± SE", LearningRates, values, errors, ensembleColour)],
             [
-                new ReportPlots.Curve("discrete ησ²/(λ(2−ηλ))", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.DiscreteStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2, 0))).ToArray()),
-                new ReportPlots.Curve("Langevin ησ²/(2λ)", grid, grid.Select(g => Math.Log10(QuadraticMomentTheory.LangevinStationaryVariance1D(Math.Pow(10, g), Lambda, Sigma2))).ToArray()),
-                new ReportPlots.Curve($"fit, slope {fit.Slope:F3} ± {fit.SlopeError:F3}", logEta.Select(x => x / Math.Log(10)).ToArray(), logEta.Select(x => (fit.Intercept + fit.Slope * x) / Math.Log(10)).ToArray()),
-            ]);
+                new ReportPlots.Curve("discrete ησ²/(λ(2−ηλ))", grid, gridDiscrete, discreteColour),
+                new ReportPlots.Curve("Langevin ησ²/(2λ)", grid, gridLangevin, langevinColour),
+                new ReportPlots.Curve($"fit η ≤ {LearningRates[SmallEtaPoints - 1]}, slope {fit.Slope:F3} ± {fit.SlopeError:F3}", LearningRates.Take(SmallEtaPoints).ToArray(), logEta.Select(x => Math.Exp(fit.Intercept + fit.Slope * x)).ToArray(), fitColour),
+            ],
+            "measured / discrete − 1",
+            [ReportPlots.Residuals("ensemble / discrete − 1 ± SE/discrete", LearningRates, values, errors, discrete, ensembleColour)],
+            [new ReportPlots.Curve("Langevin / discrete − 1 = −ηλ/2", grid, grid.Select((_, i) => gridLangevin[i] / gridDiscrete[i] - 1).ToArray(), langevinColour)],
+            ReportPlots.Scale.Log,
+            ReportPlots.Scale.Log);
 
         return new CaseReport(
             Name,

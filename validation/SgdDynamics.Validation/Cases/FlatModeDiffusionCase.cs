@@ -40,6 +40,7 @@ public sealed class FlatModeDiffusionCase : IValidationCase
         var estimates = new List<Estimate>();
         var series = new List<ReportPlots.Points>();
         var curves = new List<ReportPlots.Curve>();
+        var residuals = new List<ReportPlots.Points>();
         for (int e = 0; e < LearningRates.Length; e++)
         {
             double eta = LearningRates[e];
@@ -65,8 +66,10 @@ public sealed class FlatModeDiffusionCase : IValidationCase
             estimates.Add(d);
             double predicted = FlatModeDiffusion.FromProblem(problem, v).Diffusion;
             checks.Add(new($"η = {eta}: diffusion coefficient D vs η vᵀΣv / 2", predicted, d.Value, d.StandardError, Expectation.Agree, Check.DefaultZ, basis));
-            series.Add(new ReportPlots.Points($"η = {eta}", times.ToArray(), variances.ToArray(), errors.ToArray()));
-            curves.Add(new ReportPlots.Curve($"2Dt, D = {eta * s2 / 2:G3}", [0, t], [0, eta * s2 * t]));
+            ScottPlot.Color colour = ReportPlots.Colour(e);
+            series.Add(new ReportPlots.Points($"η = {eta} ± SE", times.ToArray(), variances.ToArray(), errors.ToArray(), colour));
+            curves.Add(new ReportPlots.Curve($"2Dt, D = ηv'Σv/2 = {eta * s2 / 2:G3}", [times[0], t], [eta * s2 * times[0], eta * s2 * t], colour));
+            residuals.Add(ReportPlots.Residuals($"η = {eta}", times.ToArray(), variances.ToArray(), errors.ToArray(), times.Select(time => eta * s2 * time).ToArray(), colour));
         }
 
         var fit = WeightedLine.Fit(LearningRates.Select(x => Math.Log(x)).ToArray(), estimates.Select(x => Math.Log(x.Value)).ToArray(), estimates.Select(x => x.StandardError / x.Value).ToArray());
@@ -74,7 +77,18 @@ public sealed class FlatModeDiffusionCase : IValidationCase
             "weighted least squares on log D with SE(log D) = SE(D)/D"));
 
         string plot = $"{Name}.png";
-        ReportPlots.Save(Path.Combine(context.OutputDirectory, plot), $"flat direction at {AngleDegrees}° to the axes: variance vs t = kη, N = {n:N0}", "t = kη", "Var(v'x) along the flat direction", series, curves);
+        ReportPlots.SaveWithResiduals(
+            Path.Combine(context.OutputDirectory, plot),
+            $"flat direction at {AngleDegrees}° to the axes: variance vs t = kη, N = {n:N0}",
+            "t = kη",
+            "Var(v'x) along the flat direction",
+            series,
+            curves,
+            "measured / 2Dt − 1",
+            residuals,
+            [],
+            ReportPlots.Scale.Log,
+            ReportPlots.Scale.Log);
         return new CaseReport(
             Name,
             $"Along a flat direction SGD diffuses: the variance grows linearly in t with D = η vᵀΣv/2 (fitted exponent of D(η): {fit.Slope:F3} ± {fit.SlopeError:F3}), even when the flat direction is not a coordinate axis.",

@@ -66,13 +66,19 @@ public sealed class FullCovarianceCase : IValidationCase
         double[] modeDiscrete = Enumerable.Range(0, Dimension).Select(i => q.Column(i) * discrete * q.Column(i)).ToArray();
         double[] modeLangevin = Enumerable.Range(0, Dimension).Select(i => q.Column(i) * langevin * q.Column(i)).ToArray();
         string plot = $"{Name}.png";
-        ReportPlots.Save(
+        double[] lambdas = eigenvalues.ToArray();
+        double[] modeErrors = modeMeasured.Select(v => v * Math.Sqrt(2.0 / (moments.Count - 1))).ToArray();
+        ReportPlots.SaveWithResiduals(
             Path.Combine(context.OutputDirectory, plot),
             $"d = 10, η = {Eta}, {Steps} steps: variance along each Hessian eigenvector, N = {n:N0}",
             "eigenvalue λ",
             "variance along eigenvector v (v' C v)",
-            [new ReportPlots.Points("ensemble ± SE", eigenvalues.ToArray(), modeMeasured, modeMeasured.Select(v => v * Math.Sqrt(2.0 / (moments.Count - 1))).ToArray())],
-            [new ReportPlots.Curve("discrete recursion", eigenvalues.ToArray(), modeDiscrete), new ReportPlots.Curve("Langevin", eigenvalues.ToArray(), modeLangevin)]);
+            [new ReportPlots.Points("ensemble ± SE", lambdas, modeMeasured, modeErrors, ReportPlots.Colour(2))],
+            [new ReportPlots.Curve("discrete recursion", lambdas, modeDiscrete, ReportPlots.Colour(0)), new ReportPlots.Curve("Langevin", lambdas, modeLangevin, ReportPlots.Colour(1))],
+            "measured / discrete − 1",
+            [ReportPlots.Residuals("ensemble / discrete − 1 ± SE/discrete", lambdas, modeMeasured, modeErrors, modeDiscrete, ReportPlots.Colour(2))],
+            [new ReportPlots.Curve("Langevin / discrete − 1", lambdas, modeLangevin.Select((l, i) => l / modeDiscrete[i] - 1).ToArray(), ReportPlots.Colour(1))],
+            yScale: ReportPlots.Scale.Log);
 
         // variance along eigenvectors during the relaxation (first 100 steps): every third mode, ensemble and exact recursion
         string timePlot = $"{Name}-modes.png";
@@ -84,12 +90,13 @@ public sealed class FullCovarianceCase : IValidationCase
             $"d = 10, η = {Eta}: variance per eigenmode (points: ensemble, lines: exact)",
             "t = kη",
             "variance along eigenvector v (v' C v)",
-            shown.Select(i => new ReportPlots.Points(
-                $"λ = {eigenvalues[i]:F1}",
+            shown.Select((i, k) => new ReportPlots.Points(
+                $"λ = {eigenvalues[i]:F1} ± SE",
                 times,
                 early.Select(r => q.Column(i) * Matrix<double>.Build.DenseOfArray(r.Moments.Covariance) * q.Column(i)).ToArray(),
-                early.Select(r => q.Column(i) * Matrix<double>.Build.DenseOfArray(r.Moments.Covariance) * q.Column(i) * Math.Sqrt(2.0 / (r.Moments.Count - 1))).ToArray())),
-            shown.Select(i => new ReportPlots.Curve("", times, exact.Take(early.Length).Select(r => q.Column(i) * r.Covariance * q.Column(i)).ToArray())));
+                early.Select(r => q.Column(i) * Matrix<double>.Build.DenseOfArray(r.Moments.Covariance) * q.Column(i) * Math.Sqrt(2.0 / (r.Moments.Count - 1))).ToArray(),
+                ReportPlots.Colour(k))),
+            shown.Select((i, k) => new ReportPlots.Curve("", times, exact.Take(early.Length).Select(r => q.Column(i) * r.Covariance * q.Column(i)).ToArray(), ReportPlots.Colour(k))));
 
         return new CaseReport(
             Name,

@@ -164,22 +164,22 @@ public sealed class ReplacementCase : IValidationCase
     private static string RatioPlot(ValidationContext context, IReadOnlyList<Row> rows, long n)
     {
         string plot = "replacement.png";
-        double[] log2B = BatchSizes.Select(b => Math.Log2(b)).ToArray();
+        double[] batches = BatchSizes.Select(b => (double)b).ToArray();
         ReportPlots.Save(
             Path.Combine(context.OutputDirectory, plot),
             $"least squares, n = {Samples}, d = 2: stationary tr C without / with replacement, N = {n:N0}",
-            "log2 B",
+            "batch size B",
             "variance ratio without / with replacement",
             LearningRates.Select(eta => new ReportPlots.Points(
                 $"η = {eta} ± SE",
-                log2B,
+                batches,
                 rows.Where(r => r.Eta == eta).Select(r => r.Ratio.Value).ToArray(),
                 rows.Where(r => r.Eta == eta).Select(r => r.Ratio.StandardError).ToArray())),
             [
-                new ReportPlots.Curve("naive (n − B)/(n − 1)", log2B, BatchSizes.Select(b => (Samples - b) / (double)(Samples - 1)).ToArray()),
-                new ReportPlots.Curve("1 (with replacement)", log2B, BatchSizes.Select(_ => 1.0).ToArray()),
+                new ReportPlots.Curve("naive (n − B)/(n − 1)", batches, BatchSizes.Select(b => (Samples - b) / (double)(Samples - 1)).ToArray()),
+                new ReportPlots.Curve("1 (with replacement)", batches, BatchSizes.Select(_ => 1.0).ToArray()),
             ],
-            ScottPlot.Alignment.LowerLeft);
+            xScale: ReportPlots.Scale.Log);
         return plot;
     }
 

@@ -102,12 +102,13 @@ public sealed class RingValleyCase : IValidationCase
             Path.Combine(context.OutputDirectory, plot),
             $"ring valley λ = {Lambda}, σ = {Sigma}, η = {Eta}: mean resultant E[x₁](t) (one shard of {size:N0})",
             "t = kη",
-            "ln E[x₁]",
-            [new ReportPlots.Points("ensemble", times!, meanX!.Select(v => Math.Log(v)).ToArray(), new double[times!.Length])],
+            "mean resultant E[x₁]",
+            [new ReportPlots.Points("ensemble", times!, meanX!, new double[times!.Length], ReportPlots.Colour(2))],
             [
-                new ReportPlots.Curve($"exact D_θ = {exact:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + exact * (times![^1] - t)).ToArray()),
-                new ReportPlots.Curve($"ησ²/2 = {leading:G4}", times!, times!.Select(t => Math.Log(meanX![times!.Length - 1]) + leading * (times![^1] - t)).ToArray()),
-            ]);
+                new ReportPlots.Curve($"exact D_θ = {exact:G4}", times!, times!.Select(t => meanX![times!.Length - 1] * Math.Exp(exact * (times![^1] - t))).ToArray()),
+                new ReportPlots.Curve($"ησ²/2 = {leading:G4}", times!, times!.Select(t => meanX![times!.Length - 1] * Math.Exp(leading * (times![^1] - t))).ToArray()),
+            ],
+            yScale: ReportPlots.Scale.Log);
 
         return new CaseReport(
             Name,

@@ -139,10 +139,12 @@ public sealed class SdeWeakOrderCase : IValidationCase
         var curves = new List<ReportPlots.Curve>();
         string fitBasis = "SE of each gap: the spread of its per-batch values (same seed and trajectories for every model, so the initial states are common) over √batches; "
             + "SE(log|gap|) = SE/|gap|; weighted least squares over the η with |gap| ≥ 5 SE; tolerance |z| ≤ 5 on the fitted exponent";
+        int series = 0;
         foreach (var (observable, select) in new (string, Func<SdeGaps, Gap>)[] { ("mean", g => g.Mean), ("variance", g => g.Variance) })
         {
             foreach (var (sde, theory, pick) in new (string, double, Func<EtaResult, SdeGaps>)[] { ("Langevin", 1.0, r => r.Langevin), ("SME-2", 2.0, r => r.Sme2) })
             {
+                ScottPlot.Color colour = ReportPlots.Colour(series);
                 Estimate[] gaps = results.Select(r => select(pick(r)).Value).ToArray();
                 Estimate[] discretisation = results.Select(r => select(pick(r)).Discretisation).ToArray();
                 ExponentFit? fit = FitExponent(rates, gaps);
@@ -157,7 +159,7 @@ public sealed class SdeWeakOrderCase : IValidationCase
                     text.AppendLine(CultureInfo.InvariantCulture,
                         $"- {quantity}: p = {fit.Exponent:F3} ± {fit.StandardError:F3} (95 % CI [{fit.Exponent - 1.96 * fit.StandardError:F3}, {fit.Exponent + 1.96 * fit.StandardError:F3}], {fit.Model}, c = {fit.Correction:F2}; theory {theory}).");
                     double[] line = rates.Select(e => Math.Exp(fit.Intercept + fit.Exponent * Math.Log(e) + fit.Correction * e)).ToArray();
-                    curves.Add(new ReportPlots.Curve($"{sde} {observable}: p = {fit.Exponent:F2} ± {fit.StandardError:F2}", rates.Select(Math.Log10).ToArray(), line.Select(Math.Log10).ToArray()));
+                    curves.Add(new ReportPlots.Curve($"{sde} {observable}: p = {fit.Exponent:F2} ± {fit.StandardError:F2}", rates, line, colour));
                 }
 
                 // the SDE's own discretisation: |D| against |gap| at the η that enter the fit; elsewhere reported, not asserted
@@ -179,8 +181,8 @@ public sealed class SdeWeakOrderCase : IValidationCase
                         "D = SDE(m) − SDE(2m) estimates the 2m run's Euler–Maruyama bias (weak order 1 in η/m); bound: half the gap it is measured against, at the η of the fit"));
                 }
 
-                points.Add(new ReportPlots.Points($"|{observable} gap| {sde}", rates.Select(Math.Log10).ToArray(), gaps.Select(g => Math.Log10(Math.Abs(g.Value))).ToArray(),
-                    gaps.Select(g => g.StandardError / Math.Abs(g.Value) / Math.Log(10)).ToArray()));
+                points.Add(new ReportPlots.Points($"|{observable} gap| {sde} ± SE", rates, gaps.Select(g => Math.Abs(g.Value)).ToArray(), gaps.Select(g => g.StandardError).ToArray(), colour));
+                series++;
             }
         }
 
@@ -196,7 +198,7 @@ public sealed class SdeWeakOrderCase : IValidationCase
         }
 
         string plot = $"{Name}-{setting.Short}.png";
-        ReportPlots.Save(Path.Combine(context.OutputDirectory, plot), $"{setting.Short}: |SGD − SDE| after T = {setting.Time}, N = {setting.Trajectories:N0}", "log10 η", "log10 |gap|", points, curves);
+        ReportPlots.Save(Path.Combine(context.OutputDirectory, plot), $"{setting.Short}: |SGD − SDE| after T = {setting.Time}, N = {setting.Trajectories:N0}", "learning rate η", "|gap| (SGD − SDE)", points, curves, ReportPlots.Scale.Log, ReportPlots.Scale.Log);
         plots.Add(plot);
         return text.ToString();
     }
