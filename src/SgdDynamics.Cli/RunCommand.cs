@@ -39,9 +39,10 @@ internal static class RunCommand
         {
             Description = "Also write a checkpoint every S seconds of running",
         };
+        var shard = ShardRun.Option();
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; or continue a stopped run (--resume DIR)")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, shard,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -63,6 +64,11 @@ internal static class RunCommand
             var checkpoints = new CheckpointPolicy(parse.GetValue(checkpointEvery), parse.GetValue(checkpointSeconds));
             var limits = new RunLimits(MemoryLimit(parse.GetValue(maxMemory)), densityFiles);
             string backendName = parse.GetValue(backend)!;
+            if (parse.GetValue(shard) is { } shardSpec)
+            {
+                return ShardRun.Execute(file, resumeFolder, shardSpec, checkpoints, backendName, parse.GetValue(threads), parse.GetValue(output)?.FullName, parse.GetValue(json), parse.GetValue(allowDivergence), limits);
+            }
+
             if (resumeFolder is not null)
             {
                 if (parse.GetResult(output) is { Implicit: false })
@@ -351,7 +357,7 @@ internal static class RunCommand
     /// <summary>Coordinates the summary table shows in full; above, the first half of this many and a pointer to the files.</summary>
     private const int MaxTableRows = 64;
 
-    private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
+    internal static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
     {
         var final = result.Final.Moments;
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario.Name ?? "ensemble")}[/] at step {result.Final.Step} (t = {result.Final.Time:G4})");
