@@ -222,6 +222,14 @@ internal static class MergeCommand
         }
 
         static string Joined(IEnumerable<string> names) => string.Join(", ", names.Distinct(StringComparer.Ordinal));
+        string[] backends = [.. shards.Select(s => s.Identity.Backend).Distinct(StringComparer.Ordinal)];
+        if (backends.Length > 1)
+        {
+            Console.Error.WriteLine(
+                $"note: the shards ran on {backends.Length} backends ({string.Join(", ", backends)}); the merge is exact, but a GPU rounds multiply-adds " +
+                "its own way, so the moments equal a single run's bit for bit only when every shard ran where that run did (managed and ilgpu-cpu agree)");
+        }
+
         EnsembleResult result = EnsembleSolver.ResultOf(
             problem,
             ensemble,

@@ -175,6 +175,93 @@ public sealed class ShardMergeTests(ShardMergeTests.Shards shards) : IClassFixtu
         Assert.False(Directory.Exists(temp["out"]));
     }
 
+    /// <summary>
+    /// examples/cluster/slurm-array.sh, submitted as on a cluster, with a stand-in <c>sbatch</c> that runs the array's tasks
+    /// (SLURM_ARRAY_TASK_ID = 0 … N−1) and then the dependent merge job: the merged folder holds the single run's outputs.
+    /// </summary>
+    [Fact]
+    public async Task SlurmExampleRunsTheShardsAndTheMerge()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // a bash script for Linux clusters
+        }
+
+        using var temp = new TempFolder();
+        string scenario = temp.Write("states.json", WithFinalStates);
+        string bin = temp["bin"];
+        Directory.CreateDirectory(bin);
+        string sbatch = Path.Combine(bin, "sbatch");
+        File.WriteAllText(sbatch, """
+            #!/usr/bin/env bash
+            # stands in for Slurm's sbatch: runs a job (each task of an array in turn) at once, then prints a job id
+            set -euo pipefail
+            echo "sbatch $*" >> "$FAKE_SLURM_LOG"
+            array=""
+            while [ $# -gt 0 ]; do
+              case "$1" in
+                --array=*) array=${1#--array=} ;;
+                --*) ;;
+                *) break ;;
+              esac
+              shift
+            done
+            script=$1
+            shift
+            if [ -n "$array" ]; then
+              for ((i = ${array%-*}; i <= ${array#*-}; i++)); do
+                SLURM_ARRAY_TASK_ID=$i bash "$script" "$@" >> "$FAKE_SLURM_LOG" 2>&1
+              done
+            else
+              bash "$script" "$@" >> "$FAKE_SLURM_LOG" 2>&1
+            fi
+            echo "$RANDOM"
+            """.Replace("\r", ""));
+        File.SetUnixFileMode(sbatch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        string script = Path.Combine(RepositoryRoot(), "examples", "cluster", "slurm-array.sh");
+        var info = new System.Diagnostics.ProcessStartInfo("bash") { WorkingDirectory = temp.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { script, "submit", scenario, "3", temp["out"] })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
+        info.Environment["SGDYN"] = $"{Sgdyn.Host} {Sgdyn.Dll}";
+        info.Environment["SGDYN_ARGS"] = "--backend managed";
+        info.Environment["FAKE_SLURM_LOG"] = temp["slurm.log"];
+        using var process = System.Diagnostics.Process.Start(info)!;
+        Task<string> stdoutTask = process.StandardOutput.ReadToEndAsync(), stderrTask = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(Sgdyn.Timeout))
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        string stdout = await stdoutTask, stderr = await stderrTask;
+        string log = File.Exists(temp["slurm.log"]) ? await File.ReadAllTextAsync(temp["slurm.log"]) : "(no log)";
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout}\n{stderr}\n{log}");
+        Assert.Contains("merge: job", stdout, StringComparison.Ordinal);
+        Assert.Contains("--dependency=afterok:", log, StringComparison.Ordinal);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(File.Exists(Path.Combine(temp["out"], $"shard-{i}-of-3", ShardFile.FileName)), log);
+        }
+
+        AssertSameOutputs(shards.SingleRunWithFinalStates, Path.Combine(temp["out"], "merged"), "timeseries.csv", "modes.csv", "density_50.csv");
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Engine.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.True(directory is not null, "the repository root (Engine.sln) is not above the test binaries");
+        return directory!.FullName;
+    }
+
     /// <summary>The rule of <see cref="ShardFile.RangeOf"/>: whole tiles, every trajectory in exactly one shard, the sizes within a tile of each other.</summary>
     [Fact]
     public void ShardRangesAreWholeTilesThatCoverTheEnsembleOnce()
