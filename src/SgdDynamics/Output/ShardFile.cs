@@ -120,11 +120,15 @@ public static class ShardFile
         Json.WriteFile(Path.Combine(directory, FileName), json);
     }
 
-    /// <summary>Reads the identity of the shard in <paramref name="directory"/> (not its statistics), checked for consistency.</summary>
+    /// <summary>
+    /// Reads the identity of the shard in <paramref name="directory"/>, checked for consistency: the fields before the sums,
+    /// which <see cref="Write"/> puts last, read from the first <see cref="MaxHeadBytes"/> bytes of the file (a merge reads
+    /// the sums once, after every shard's identity has been checked).
+    /// </summary>
     /// <exception cref="InvalidDataException">There is no shard file, or it is malformed or inconsistent (the message names the file and the field).</exception>
     public static Identity ReadIdentity(string directory)
     {
-        (string path, JsonObject json) = Parse(directory);
+        (string path, JsonObject json) = ParseHead(directory);
         var reader = new RunCheckpoint.IndexReader(path, json);
         int version = reader.Int("sgdyn-shard");
         if (version != Version)
@@ -218,6 +222,80 @@ public static class ShardFile
         }
 
         RunCheckpoint.ReadStates(path, directory, identity.States, "states", identity.Range.First, identity.Range.End, dimension, into, identity.Range.First * dimension);
+    }
+
+    /// <summary>The most bytes of <see cref="FileName"/> before its sums (the identity and the states entry: well under 1 KiB).</summary>
+    public const int MaxHeadBytes = 64 << 10;
+
+    /// <summary>The top-level fields of the shard file that come before <c>statistics</c>, parsed from the file's start.</summary>
+    private static (string Path, JsonObject Head) ParseHead(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{directory} holds no {FileName}: not the output folder of a shard (sgdyn run --shard i/N)");
+        }
+
+        var buffer = new byte[MaxHeadBytes];
+        int length;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: not readable ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+
+        InvalidDataException Incomplete() => new($"{path}: not a shard file (no 'statistics' within its first {MaxHeadBytes / 1024} KiB)");
+        var head = new JsonObject();
+        var reader = new System.Text.Json.Utf8JsonReader(buffer.AsSpan(0, length), isFinalBlock: length < buffer.Length, state: default);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            {
+                throw new InvalidDataException($"{path}: not a JSON object");
+            }
+
+            while (true)
+            {
+                if (!reader.Read())
+                {
+                    throw Incomplete();
+                }
+
+                if (reader.TokenType == System.Text.Json.JsonTokenType.EndObject)
+                {
+                    break;
+                }
+
+                string name = reader.GetString()!;
+                if (name is "statistics" or "projections")
+                {
+                    break;
+                }
+
+                if (!reader.Read())
+                {
+                    throw Incomplete();
+                }
+
+                int start = checked((int)reader.TokenStartIndex);
+                if (reader.TokenType is System.Text.Json.JsonTokenType.StartObject or System.Text.Json.JsonTokenType.StartArray && !reader.TrySkip())
+                {
+                    throw Incomplete();
+                }
+
+                head[name] = JsonNode.Parse(buffer.AsSpan(start, checked((int)reader.BytesConsumed) - start));
+            }
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a readable shard file ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+
+        return (path, head);
     }
 
     private static (string Path, JsonObject Json) Parse(string directory)
