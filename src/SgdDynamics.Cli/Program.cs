@@ -15,6 +15,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(ExperimentCommand.Create());
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -39,6 +39,7 @@ internal static class RunCommand
         {
             Description = "Also write a checkpoint every S seconds of running",
         };
+        var shard = ShardRun.Option();
         var saveStates = StateOutputs.SaveStatesOption();
         var savePaths = StateOutputs.SavePathsOption();
         var set = new Option<string[]>("--set")
@@ -58,7 +59,7 @@ internal static class RunCommand
         sweepMode.AcceptOnlyFromAmong("product", "zip");
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; a sweep runs one cell per combination of values in one process; or continue a stopped run (--resume DIR)")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths, set, sweep, sweepMode,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths, set, sweep, sweepMode, shard,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -83,6 +84,21 @@ internal static class RunCommand
             string[] sets = parse.GetValue(set) ?? [];
             string[] sweeps = parse.GetValue(sweep) ?? [];
             StateOutputs states = StateOutputs.From(parse, saveStates, savePaths, resuming: resumeFolder is not null);
+            if (parse.GetValue(shard) is { } shardSpec)
+            {
+                if (sweeps.Length > 0 || parse.GetValue(sweepMode) is not null)
+                {
+                    throw new CliInputException($"--shard {shardSpec} runs part of one scenario's ensemble; a sweep's cells are separate runs (shard a cell with --set instead)");
+                }
+
+                if (states.Any)
+                {
+                    throw new CliInputException("--save-states and --save-paths cannot be used with --shard (sgdyn merge writes the single run's statistics, not its states)");
+                }
+
+                return ShardRun.Execute(file, resumeFolder, shardSpec, SweepRun.ParseSets(sets), checkpoints, backendName, parse.GetValue(threads), parse.GetValue(output)?.FullName, parse.GetValue(json), parse.GetValue(allowDivergence), limits);
+            }
+
             if (resumeFolder is not null)
             {
                 if (sets.Length > 0 || sweeps.Length > 0 || parse.GetValue(sweepMode) is not null)
@@ -420,7 +436,7 @@ internal static class RunCommand
     /// <summary>Coordinates the summary table shows in full; above, the first half of this many and a pointer to the files.</summary>
     private const int MaxTableRows = 64;
 
-    private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
+    internal static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
     {
         var final = result.Final.Moments;
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario.Name ?? "ensemble")}[/] at step {result.Final.Step} (t = {result.Final.Time:G4})");

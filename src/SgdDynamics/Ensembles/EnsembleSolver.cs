@@ -107,11 +107,23 @@ public static class EnsembleSolver
         float[]? finalStates = keepFinalStates ? new float[checked((int)(r.Count * model.Dimension))] : null;
         var clock = Stopwatch.StartNew();
         backend.Run(model, r, statistics, progress, cancellationToken, finalStates);
-        double seconds = clock.Elapsed.TotalSeconds;
-        var records = model.RecordSteps
+        return ResultOf(problem, algorithm, backend.Name, backend.Device, r, statistics, clock.Elapsed.TotalSeconds, finalStates);
+    }
+
+    /// <summary>
+    /// The result of trajectories <paramref name="range"/> whose exact <paramref name="statistics"/> are complete (a run's,
+    /// or shards' merged): the moments of every record (and of the projections), computed from the exact sums, so the
+    /// same statistics give the same result bit for bit however they were gathered.
+    /// </summary>
+    public static EnsembleResult ResultOf(
+        Problem problem, EnsembleAlgorithm algorithm, string backend, string device, TrajectoryRange range, EnsembleStatistics statistics, double seconds, float[]? finalStates)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(statistics);
+        var records = statistics.RecordSteps
             .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments(), ProjectedMoments(statistics, i)))
             .ToArray();
-        return new EnsembleResult(problem, algorithm, backend.Name, backend.Device, r, records, statistics, seconds, finalStates);
+        return new EnsembleResult(problem, algorithm, backend, device, range, records, statistics, seconds, finalStates);
     }
 
     /// <summary>The most bytes of final states a segment of <see cref="SolveInSegments"/> holds besides the run's (64 MiB).</summary>
@@ -219,11 +231,7 @@ public static class EnsembleSolver
             segment = Math.Clamp(RoundUp((long)target, tile), minimum, limit);
         }
 
-        var records = model.RecordSteps
-            .Select((step, i) => new EnsembleRecord(step, step * problem.Dynamics.LearningRate, statistics[i].ToMoments(), ProjectedMoments(statistics, i)))
-            .ToArray();
-        return new EnsembleResult(
-            problem, algorithm, backend.Name, backend.Device, new TrajectoryRange(0, total), records, statistics, before + clock.Elapsed.TotalSeconds, states);
+        return ResultOf(problem, algorithm, backend.Name, backend.Device, new TrajectoryRange(0, total), statistics, before + clock.Elapsed.TotalSeconds, states);
     }
 
     private static Moments? ProjectedMoments(EnsembleStatistics statistics, int record) =>

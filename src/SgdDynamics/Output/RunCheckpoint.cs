@@ -128,22 +128,77 @@ public static class RunCheckpoint
             int d = state.Statistics.Dimension;
             if (state.FinalStates is not null && state.Done > statesEnd)
             {
-                string name = string.Create(CultureInfo.InvariantCulture, $"states_{statesEnd}_{state.Done}.f32");
-                int count = (int)((state.Done - statesEnd) * d);
-                string hash = WriteBinary(Path.Combine(folder, name), state.FinalStates, (int)(statesEnd * d), count);
-                stateFiles.Add(new JsonObject { ["file"] = name, ["first"] = statesEnd, ["end"] = state.Done, ["bytes"] = (long)count * sizeof(float), ["sha256"] = hash });
+                stateFiles.Add(WriteStates(folder, state.FinalStates, statesEnd * d, statesEnd, state.Done, d));
                 statesEnd = state.Done;
             }
 
-            EnsembleStatistics all = state.Statistics;
             JsonObject index = Start(header, state.Seconds);
             index["trajectoriesDone"] = state.Done;
             index["finalStates"] = state.FinalStates is not null;
-            index["statistics"] = Accumulators(all.RecordSteps.Count, r => all[r]);
-            index["projections"] = all.ProjectionCount == 0 ? null : Accumulators(all.RecordSteps.Count, all.Projections);
+            WriteStatistics(index, state.Statistics);
             index["stateFiles"] = stateFiles.DeepClone();
             Json.WriteFile(Path.Combine(folder, IndexFile), index);
         }
+    }
+
+    /// <summary>
+    /// Writes the exact sums of <paramref name="statistics"/> into <paramref name="index"/>: <c>statistics</c>, one JSON object
+    /// of strings per record (<see cref="MomentAccumulator.ToDictionary"/>), and <c>projections</c>, the same for the
+    /// projections, or null when none are recorded. <see cref="ReadStatistics(string, JsonObject, Problems.Problem, Problems.EnsembleAlgorithm, long, string)"/> reads them back.
+    /// </summary>
+    /// <exception cref="OverflowException">A statistic's exact sum lies outside (−2^255, 2^255) and cannot be written.</exception>
+    internal static void WriteStatistics(JsonObject index, EnsembleStatistics statistics)
+    {
+        index["statistics"] = Accumulators(statistics.RecordSteps.Count, r => statistics[r]);
+        index["projections"] = statistics.ProjectionCount == 0 ? null : Accumulators(statistics.RecordSteps.Count, statistics.Projections);
+    }
+
+    /// <summary>
+    /// Reads the <c>statistics</c> and <c>projections</c> that <see cref="WriteStatistics"/> wrote into <paramref name="index"/>
+    /// (read from <paramref name="path"/>), checked against the ensemble <paramref name="algorithm"/> on <paramref name="problem"/>
+    /// (dimension, records, plans) and against <paramref name="trajectories"/> (valid and diverged, in every record);
+    /// <paramref name="holder"/> names the file in messages ("the shard").
+    /// </summary>
+    /// <exception cref="InvalidDataException">They are malformed or do not fit the run (the message names the file and the field).</exception>
+    internal static EnsembleStatistics ReadStatistics(string path, JsonObject index, Problems.Problem problem, Problems.EnsembleAlgorithm algorithm, long trajectories, string holder)
+    {
+        var model = EnsembleModel.From(problem, algorithm);
+        var shape = new EnsembleShape(model.Plan, model.ProjectionCount, model.ProjectionPlan);
+        return ReadStatistics(new IndexReader(path, index), model.Dimension, model.RecordSteps, shape, trajectories, projectionsField: true, holder);
+    }
+
+    /// <summary>
+    /// Writes the final states of trajectories [<paramref name="first"/>, <paramref name="end"/>) of dimension
+    /// <paramref name="dimension"/>, which start at <paramref name="offset"/> floats into <paramref name="states"/>, as the
+    /// raw float32 file <c>states_&lt;first&gt;_&lt;end&gt;.f32</c> in <paramref name="folder"/>; returns its entry (file,
+    /// first, end, bytes, SHA-256) for <see cref="ReadStates"/>.
+    /// </summary>
+    /// <exception cref="OutputWriteException">The file could not be written.</exception>
+    internal static JsonObject WriteStates(string folder, float[] states, long offset, long first, long end, int dimension)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"states_{first}_{end}.f32");
+        int count = checked((int)((end - first) * dimension));
+        string hash = WriteBinary(Path.Combine(folder, name), states, checked((int)offset), count);
+        return new JsonObject { ["file"] = name, ["first"] = first, ["end"] = end, ["bytes"] = (long)count * sizeof(float), ["sha256"] = hash };
+    }
+
+    /// <summary>
+    /// Reads the states file of <paramref name="entry"/> (written by <see cref="WriteStates"/>, found in <paramref name="folder"/>,
+    /// described in the index <paramref name="path"/> at <paramref name="where"/>) after checking that it holds trajectories
+    /// [<paramref name="first"/>, <paramref name="end"/>) of dimension <paramref name="dimension"/> and its size and SHA-256;
+    /// copies them into <paramref name="into"/> at <paramref name="offset"/> floats.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The entry does not fit, or the file is missing, of another size or changed (the message names it).</exception>
+    internal static void ReadStates(string path, string folder, JsonNode? entry, string where, long first, long end, int dimension, float[] into, long offset)
+    {
+        var file = new IndexReader(path, entry as JsonObject ?? throw new InvalidDataException($"{path}: {where}: missing or not an object"), where + ".");
+        if (file.Long("first") != first || file.Long("end") != end)
+        {
+            throw file.Error("first", $"holds trajectories [{file.Long("first")}, {file.Long("end")}), expected [{first}, {end})");
+        }
+
+        byte[] bytes = ReadBinary(folder, file, (end - first) * dimension * sizeof(float));
+        MemoryMarshal.Cast<byte, float>(bytes).CopyTo(into.AsSpan(checked((int)offset)));
     }
 
     /// <summary>The exact sums of <paramref name="records"/> accumulators as JSON objects of strings (<see cref="MomentAccumulator.ToDictionary"/>).</summary>
@@ -319,43 +374,7 @@ public static class RunCheckpoint
             throw reader.Error("trajectoriesDone", $"{done} is not a whole number of tiles ({Kernels.Statistics.TileLayout.TileSize}) within the ensemble's {trajectories} trajectories");
         }
 
-        JsonArray statisticsJson = reader.Array("statistics");
-        if (statisticsJson.Count != recordSteps.Count)
-        {
-            throw reader.Error("statistics", $"{statisticsJson.Count} records, the scenario has {recordSteps.Count}");
-        }
-
-        var statistics = new EnsembleStatistics(dimension, recordSteps, shape.Plan, shape.Projections, shape.ProjectionPlan);
-        for (int r = 0; r < statisticsJson.Count; r++)
-        {
-            statistics[r].Merge(ReadAccumulator(reader, statisticsJson[r], $"statistics[{r}]", dimension, shape.Plan, done, "the run records"));
-        }
-
-        JsonArray? projectionsJson = version >= 2 ? reader.Node("projections") as JsonArray : null;
-        if (version >= 2 && reader.Node("projections") is not (null or JsonArray))
-        {
-            throw reader.Error("projections", "not an array or null");
-        }
-
-        if ((projectionsJson is null) != (shape.Projections == 0))
-        {
-            throw reader.Error("projections", shape.Projections == 0
-                ? "the checkpoint holds projections, the scenario records none"
-                : $"the checkpoint holds no projections, the scenario records {shape.Projections} directions");
-        }
-
-        if (projectionsJson is not null)
-        {
-            if (projectionsJson.Count != recordSteps.Count)
-            {
-                throw reader.Error("projections", $"{projectionsJson.Count} records, the scenario has {recordSteps.Count}");
-            }
-
-            for (int r = 0; r < projectionsJson.Count; r++)
-            {
-                statistics.Projections(r).Merge(ReadAccumulator(reader, projectionsJson[r], $"projections[{r}]", shape.Projections, shape.ProjectionPlan, done, "the directions record"));
-            }
-        }
+        EnsembleStatistics statistics = ReadStatistics(reader, dimension, recordSteps, shape, done, projectionsField: version >= 2, "the checkpoint");
 
         float[]? states = null;
         JsonArray files = reader.Array("stateFiles");
@@ -385,6 +404,54 @@ public static class RunCheckpoint
 
         var state = new EnsembleRunState(done, statistics, states, seconds);
         return new Loaded(header, state, null, null, new Dictionary<string, string>()) { StateFiles = files };
+    }
+
+    /// <summary>
+    /// The exact sums under <c>statistics</c> and (with <paramref name="projectionsField"/>; checkpoints from format 2 on)
+    /// <c>projections</c>, each record checked against the shape and against <paramref name="done"/> trajectories;
+    /// <paramref name="holder"/> names the file in messages.
+    /// </summary>
+    private static EnsembleStatistics ReadStatistics(IndexReader reader, int dimension, IReadOnlyList<int> recordSteps, EnsembleShape shape, long done, bool projectionsField, string holder)
+    {
+        JsonArray statisticsJson = reader.Array("statistics");
+        if (statisticsJson.Count != recordSteps.Count)
+        {
+            throw reader.Error("statistics", $"{statisticsJson.Count} records, the scenario has {recordSteps.Count}");
+        }
+
+        var statistics = new EnsembleStatistics(dimension, recordSteps, shape.Plan, shape.Projections, shape.ProjectionPlan);
+        for (int r = 0; r < statisticsJson.Count; r++)
+        {
+            statistics[r].Merge(ReadAccumulator(reader, statisticsJson[r], $"statistics[{r}]", dimension, shape.Plan, done, "the run records"));
+        }
+
+        JsonArray? projectionsJson = projectionsField ? reader.Node("projections") as JsonArray : null;
+        if (projectionsField && reader.Node("projections") is not (null or JsonArray))
+        {
+            throw reader.Error("projections", "not an array or null");
+        }
+
+        if ((projectionsJson is null) != (shape.Projections == 0))
+        {
+            throw reader.Error("projections", shape.Projections == 0
+                ? $"{holder} holds projections, the scenario records none"
+                : $"{holder} holds no projections, the scenario records {shape.Projections} directions");
+        }
+
+        if (projectionsJson is not null)
+        {
+            if (projectionsJson.Count != recordSteps.Count)
+            {
+                throw reader.Error("projections", $"{projectionsJson.Count} records, the scenario has {recordSteps.Count}");
+            }
+
+            for (int r = 0; r < projectionsJson.Count; r++)
+            {
+                statistics.Projections(r).Merge(ReadAccumulator(reader, projectionsJson[r], $"projections[{r}]", shape.Projections, shape.ProjectionPlan, done, "the directions record"));
+            }
+        }
+
+        return statistics;
     }
 
     /// <summary>One record's exact sums, checked against the dimension, the plan and the trajectories done.</summary>
@@ -611,7 +678,7 @@ public static class RunCheckpoint
     }
 
     /// <summary>Reads fields of the checkpoint index; every error names the file and the field.</summary>
-    private sealed class IndexReader(string path, JsonObject node, string prefix = "")
+    internal sealed class IndexReader(string path, JsonObject node, string prefix = "")
     {
         public string Path => path;
 

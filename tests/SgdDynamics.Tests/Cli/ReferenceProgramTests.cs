@@ -60,7 +60,7 @@ public class ReferenceProgramTests
         }
     }
 
-    [NumPyFact]
+    [NumPyReferenceFact]
     public void NumPyReferenceDrawsTheEnginesStreamAndPassesItsSelfCheck()
     {
         ReferenceProgram numpy = ReferencePrograms.PrepareNumPy(out string reason) ?? throw new Xunit.Sdk.XunitException(reason);
@@ -141,12 +141,12 @@ public sealed class CppCompilerFactAttribute : FactAttribute
 }
 
 /// <summary>A fact that is skipped, with the reason, where no python3 imports NumPy.</summary>
-public sealed class NumPyFactAttribute : FactAttribute
+public sealed class NumPyReferenceFactAttribute : FactAttribute
 {
     private static readonly Lazy<string?> Absent = new(() => ReferencePrograms.PrepareNumPy(out string reason) is null ? reason : null);
 
     /// <summary>A fact, skipped without NumPy.</summary>
-    public NumPyFactAttribute()
+    public NumPyReferenceFactAttribute()
     {
         if (Absent.Value is { } reason)
         {
