@@ -283,7 +283,7 @@ internal static class RunCommand
         }
         else
         {
-            PrintSummary(scenario, result, directory);
+            PrintSummary(scenario, result, directory, summary);
             if (histogram)
             {
                 AnsiConsole.MarkupLine($"final histogram on the grid: {Markup.Escape(summary["histogram"]!["file"]!.GetValue<string>())} (for sgdyn compare)");
@@ -351,7 +351,7 @@ internal static class RunCommand
     /// <summary>Coordinates the summary table shows in full; above, the first half of this many and a pointer to the files.</summary>
     private const int MaxTableRows = 64;
 
-    private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
+    private static void PrintSummary(Scenario scenario, EnsembleResult result, string directory, System.Text.Json.Nodes.JsonObject summary)
     {
         var final = result.Final.Moments;
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario.Name ?? "ensemble")}[/] at step {result.Final.Step} (t = {result.Final.Time:G4})");
@@ -373,6 +373,7 @@ internal static class RunCommand
         }
 
         AnsiConsole.Write(table);
+        RunVerdict.Print(summary);
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}");
@@ -392,7 +393,7 @@ internal static class RunCommand
         }
 
         AnsiConsole.MarkupLine(
-            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}" +
+            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}, {Markup.Escape(RunPlot.FileName)}" +
             string.Concat(extra.Select(f => ", " + Markup.Escape(f))));
     }
 }
