@@ -12,8 +12,8 @@ namespace SgdDynamics.Output;
 /// <c>run.png</c>, the picture of an ensemble run (ScottPlot, one render). A quadratic landscape with eigenmodes
 /// (<see cref="EnsembleObservations.Modes"/>): one panel per mode with its variance vᵀCv against time t = kη (points with ±1
 /// SE bars) and the theory — the exact discrete variance at every plotted record from the moment recursion
-/// (<see cref="EigenmodeTheory.ModeMomentsAtRecords"/>), the discrete and Langevin stationary levels of a confined mode, and
-/// the line <c>v₀ + 2Dt</c> of a flat one. Any other run: the mean and the variance of the first coordinates against time.
+/// (<see cref="EigenmodeTheory.ModeMomentsAtRecords"/>), the discrete and Langevin stationary levels of a confined mode (the
+/// Langevin one alone where the discrete variance is infinite), and the line <c>v₀ + 2Dt</c> of a flat one. Any other run: the mean and the variance of the first coordinates against time.
 /// At most <see cref="MaxPanels"/> modes or <see cref="MaxCoordinates"/> coordinates are drawn (the title says which) and
 /// at most <see cref="MaxPoints"/> records per series (evenly spread, the last always among them).
 /// </summary>
@@ -38,7 +38,7 @@ public static class RunPlot
     /// </summary>
     public const double MaxRecursionWork = 2e8;
 
-    private const int PanelWidth = 760;
+    private const int PanelWidth = 1000;
     private const int PanelHeight = 330;
 
     /// <summary>Renders the plot of <paramref name="result"/> and writes it to <paramref name="path"/> (<see cref="AtomicFile"/>).</summary>
@@ -101,6 +101,11 @@ public static class RunPlot
                 {
                     AddLevel(plot, $"Langevin stationary {Number(langevin)}", langevin, LinePattern.Dotted);
                 }
+            }
+
+            if (mode.TheoryBehaviour == ModeBehaviour.Unstable && mode.Langevin is { } langevinOnly)
+            {
+                AddLevel(plot, $"Langevin stationary {Number(langevinOnly)} (discrete: infinite)", langevinOnly, LinePattern.Dotted);
             }
 
             if (mode.TheoryBehaviour == ModeBehaviour.Diffusive && mode.Discrete is { } diffusion)
