@@ -213,9 +213,14 @@ public static class EnsembleObservations
     {
         ArgumentNullException.ThrowIfNull(result);
         Problem problem = result.Problem;
+        if (problem.Landscape is LeastSquaresLandscapeSpec)
+        {
+            return new SecondMomentReport(null, null, "not evaluated for a leastSquares landscape in a run; sgdyn theory gives its second-moment stability");
+        }
+
         if (!problem.IsQuadratic)
         {
-            return new SecondMomentReport(null, null, $"the moment theory covers quadratic landscapes; this run's landscape is '{problem.Landscape.TypeName}'");
+            return new SecondMomentReport(null, null, $"the moment theory covers quadratic and leastSquares landscapes; this run's landscape is '{problem.Landscape.TypeName}'");
         }
 
         if (!TheoryDynamics.Covers(problem.Dynamics))
