@@ -262,7 +262,7 @@ internal static class MergeCommand
         }
         else
         {
-            RunCommand.PrintSummary(scenario, result, directory);
+            RunCommand.PrintSummary(scenario, result, directory, summary);
         }
 
         Console.Error.WriteLine(string.Create(

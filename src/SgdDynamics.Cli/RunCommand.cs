@@ -40,6 +40,10 @@ internal static class RunCommand
             Description = "Also write a checkpoint every S seconds of running",
         };
         var shard = ShardRun.Option();
+        var cellPlots = new Option<bool>("--cell-plots")
+        {
+            Description = "In a sweep, also draw each cell's run.png (a few tens of ms a cell; the sweep's own plot is always drawn)",
+        };
         var saveStates = StateOutputs.SaveStatesOption();
         var savePaths = StateOutputs.SavePathsOption();
         var set = new Option<string[]>("--set")
@@ -59,7 +63,7 @@ internal static class RunCommand
         sweepMode.AcceptOnlyFromAmong("product", "zip");
         var command = new Command("run", "Run a scenario (an ensemble of SGD trajectories, or the master equation / a Fokker–Planck equation on a grid) and write summary.json and timeseries.csv; a sweep runs one cell per combination of values in one process; or continue a stopped run (--resume DIR)")
         {
-            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths, set, sweep, sweepMode, shard,
+            scenario, backend, output, json, threads, allowDivergence, maxMemory, maxDensityFiles, resume, checkpointEvery, checkpointSeconds, saveStates, savePaths, set, sweep, sweepMode, cellPlots, shard,
         };
         command.SetAction(parse => CliRunner.Guard(() =>
         {
@@ -121,6 +125,11 @@ internal static class RunCommand
             IReadOnlyList<ScenarioOverride> overrides = SweepRun.ParseSets(sets);
             SweepSpec? sweepSpec = SweepRun.Spec(document, sweeps, parse.GetValue(sweepMode), overrides);
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(file.Name));
+            if (sweepSpec is null && parse.GetValue(cellPlots))
+            {
+                throw new CliInputException("--cell-plots applies to a sweep (a single run always draws run.png)");
+            }
+
             if (sweepSpec is not null)
             {
                 if (checkpoints.Periodic)
@@ -129,7 +138,7 @@ internal static class RunCommand
                 }
 
                 using StopSignals sweepStop = StopSignals.Register();
-                return SweepRun.Execute(document, overrides, sweepSpec, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, sweepStop, states);
+                return SweepRun.Execute(document, overrides, sweepSpec, backendName, parse.GetValue(threads), directory, parse.GetValue(json), parse.GetValue(allowDivergence), limits, sweepStop, states, parse.GetValue(cellPlots));
             }
 
             Scenario loaded = document.Load(overrides);
@@ -248,7 +257,7 @@ internal static class RunCommand
     /// </summary>
     public static int ExecuteOn(
         ComputeDevice device, Scenario scenario, string directory, bool json, bool allowDivergence, RunLimits limits,
-        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, StateOutputs? states = null, bool quiet = false)
+        StopSignals? stop = null, CheckpointPolicy? checkpoints = null, bool resume = false, StateOutputs? states = null, bool quiet = false, bool plot = true)
     {
         states ??= StateOutputs.None;
         stop ??= StopSignals.None();
@@ -279,7 +288,7 @@ internal static class RunCommand
                 states.AddTo(estimate, scenario.Problem, ensemble);
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
-                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, states, quiet), checkpointed: true, prepare);
+                    directory, "sgdyn run", estimate, () => RunEnsemble(scenario, ensemble, device, directory, json, allowDivergence, stop, checkpoints, resumed, states, quiet, plot), checkpointed: true, prepare);
             }
 
             default:
@@ -289,7 +298,7 @@ internal static class RunCommand
 
     private static int RunEnsemble(
         Scenario scenario, EnsembleAlgorithm ensemble, ComputeDevice device, string directory, bool json, bool allowDivergence, StopSignals stop,
-        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, StateOutputs states, bool quiet)
+        CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, StateOutputs states, bool quiet, bool plot)
     {
         using IEnsembleBackend backend = BackendFactory.For(device);
         var problem = scenario.Problem;
@@ -340,7 +349,7 @@ internal static class RunCommand
                 $"{EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}; continue with: sgdyn run --resume {directory}");
         }
 
-        var summary = EnsembleOutput.Write(directory, scenario, result);
+        var summary = EnsembleOutput.Write(directory, scenario, result, plot);
         if (histogram)
         {
             summary["histogram"] = GridOutput.WriteHistogram(directory, scenario, result);
@@ -360,7 +369,7 @@ internal static class RunCommand
         }
         else
         {
-            PrintSummary(scenario, result, directory);
+            PrintSummary(scenario, result, directory, summary);
             StateOutputs.Print(stateFiles);
             if (histogram)
             {
@@ -436,7 +445,7 @@ internal static class RunCommand
     /// <summary>Coordinates the summary table shows in full; above, the first half of this many and a pointer to the files.</summary>
     private const int MaxTableRows = 64;
 
-    internal static void PrintSummary(Scenario scenario, EnsembleResult result, string directory)
+    internal static void PrintSummary(Scenario scenario, EnsembleResult result, string directory, System.Text.Json.Nodes.JsonObject summary)
     {
         var final = result.Final.Moments;
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(scenario.Name ?? "ensemble")}[/] at step {result.Final.Step} (t = {result.Final.Time:G4})");
@@ -458,6 +467,7 @@ internal static class RunCommand
         }
 
         AnsiConsole.Write(table);
+        RunVerdict.Print(summary);
         AnsiConsole.MarkupLine(
             $"backend [bold]{result.Backend}[/] on {Markup.Escape(result.Device)}: {result.Range.Count:N0} trajectories × {result.Algorithm.Steps:N0} steps " +
             $"in {result.Seconds:F2} s = [bold]{result.TrajectoryStepsPerSecond / 1e6:G4} M[/] trajectory-steps/s; diverged: {final.Diverged:N0}; peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB");
@@ -477,7 +487,7 @@ internal static class RunCommand
         }
 
         AnsiConsole.MarkupLine(
-            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}" +
+            $"wrote {Markup.Escape(Path.Combine(directory, EnsembleOutput.SummaryFile))}, {Markup.Escape(EnsembleOutput.TimeSeriesFile)}, {Markup.Escape(EnsembleOutput.ScenarioFile)}, {Markup.Escape(RunPlot.FileName)}" +
             string.Concat(extra.Select(f => ", " + Markup.Escape(f))));
     }
 }

@@ -83,7 +83,7 @@ internal static class SweepRun
     /// <summary>Runs every cell of <paramref name="spec"/> and writes the sweep's outputs; returns the exit code.</summary>
     public static int Execute(
         ScenarioDocument document, IReadOnlyList<ScenarioOverride> overrides, SweepSpec spec, string backendName, int threads, string directory,
-        bool json, bool allowDivergence, RunLimits limits, StopSignals stop, StateOutputs states)
+        bool json, bool allowDivergence, RunLimits limits, StopSignals stop, StateOutputs states, bool cellPlots)
     {
         var clock = Stopwatch.StartNew();
         // every cell is loaded and checked before anything runs: a bad value fails at once, naming its cell and path
@@ -106,7 +106,7 @@ internal static class SweepRun
                 int exit;
                 try
                 {
-                    exit = RunCommand.ExecuteOn(device, scenarios[cell.Index], cellDirectory, json: false, allowDivergence: true, limits, stop, states: states, quiet: true);
+                    exit = RunCommand.ExecuteOn(device, scenarios[cell.Index], cellDirectory, json: false, allowDivergence: true, limits, stop, states: states, quiet: true, plot: cellPlots);
                 }
                 catch (RunInterruptedException e)
                 {

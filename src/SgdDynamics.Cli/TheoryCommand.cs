@@ -24,6 +24,7 @@ internal static class TheoryCommand
             var problem = loaded.Problem;
             IReadOnlyList<MomentRecord> recorded;
             StationaryMoments stationary;
+            IReadOnlyList<ModePrediction>? modes = null;
             if (problem.Landscape is SgdDynamics.Problems.LeastSquaresLandscapeSpec)
             {
                 if (LeastSquaresTheoryAdapter.Refusal(problem) is { } refusal)
@@ -54,21 +55,22 @@ internal static class TheoryCommand
 
                 recorded = QuadraticMomentTheory.Recursion(problem, loaded.Algorithm.RecordSteps);
                 stationary = QuadraticMomentTheory.Stationary(problem);
+                modes = ModePredictions.Of(problem);
             }
 
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(TheoryOutput.Build(problem, recorded, stationary).ToJsonString(Json.Indented));
+                Console.Out.WriteLine(TheoryOutput.Build(problem, recorded, stationary, modes).ToJsonString(Json.Indented));
                 return ExitCodes.Ok;
             }
 
-            Print(loaded, recorded, stationary);
+            Print(loaded, recorded, stationary, modes);
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private static void Print(Scenario scenario, IReadOnlyList<MomentRecord> recorded, StationaryMoments stationary)
+    private static void Print(Scenario scenario, IReadOnlyList<MomentRecord> recorded, StationaryMoments stationary, IReadOnlyList<ModePrediction>? modes)
     {
         var problem = scenario.Problem;
         MomentRecord final = recorded[^1];
@@ -90,9 +92,52 @@ internal static class TheoryCommand
         }
 
         AnsiConsole.Write(table);
+        if (modes is not null)
+        {
+            PrintModes(modes);
+        }
+
         AnsiConsole.MarkupLine($"discrete second-moment map: spectral radius {stationary.SpectralRadius + 0.0:G6} ({(stationary.Discrete.Stable ? "stable" : "no stationary law")}{Reason(stationary.Discrete)})");
         AnsiConsole.MarkupLine($"Langevin: spectral abscissa {stationary.SpectralAbscissa + 0.0:G6} ({(stationary.Langevin.Stable ? "stable" : "no stationary law")}{Reason(stationary.Langevin)})");
         AnsiConsole.MarkupLine($"[grey]{recorded.Count} recorded steps; --json prints them all[/]");
+    }
+
+    /// <summary>Every eigenmode's stationary values: those of a confined mode exist even when another mode is flat.</summary>
+    private static void PrintModes(IReadOnlyList<ModePrediction> modes)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]per Hessian eigenmode[/]");
+        table.AddColumn("mode");
+        table.AddColumn(new TableColumn("eigenvalue").RightAligned());
+        table.AddColumn(new TableColumn("noise s²").RightAligned());
+        table.AddColumn("behaviour");
+        table.AddColumn("quantity");
+        table.AddColumn(new TableColumn("discrete").RightAligned());
+        table.AddColumn(new TableColumn("Langevin").RightAligned());
+        foreach (ModePrediction mode in modes)
+        {
+            table.AddRow(
+                $"{mode.Mode}",
+                $"{mode.Eigenvalue:G6}",
+                $"{mode.NoiseVariance:G6}",
+                mode.BehaviourName,
+                mode.Behaviour switch
+                {
+                    ModeBehaviour.Confined => "stationary variance",
+                    ModeBehaviour.Diffusive => "D (v₀ + 2Dt)",
+                    ModeBehaviour.Unstable => "none: infinite variance",
+                    ModeBehaviour.Unknown => "none",
+                    _ => throw new InvalidOperationException($"unknown mode behaviour {mode.Behaviour}"),
+                },
+                mode.Discrete is { } d ? $"{d:G6}" : "none",
+                mode.Langevin is { } l ? $"{l:G6}" : "none");
+        }
+
+        table.Caption("confined: discrete η s²/(λ(2 − ηλ)) (exact vᵀCv with curvature noise), Langevin η s²/(2λ); flat: D = η s²/2");
+        AnsiConsole.Write(table);
+        foreach (ModePrediction mode in modes.Where(m => m.Reason is not null && m.Behaviour != ModeBehaviour.Diffusive))
+        {
+            AnsiConsole.MarkupLine($"[grey]mode {mode.Mode}: {Markup.Escape(mode.Reason!)}[/]");
+        }
     }
 
     private static string Optimizer(SgdDynamics.Problems.Problem problem) =>

@@ -210,6 +210,42 @@ public sealed class EigenmodeProjection
         return new VarianceSeries(times, variances, errors, diverged);
     }
 
+    /// <summary>
+    /// <see cref="Series(IReadOnlyList{EnsembleRecord}, int)"/> of every mode, with one projection of each record's
+    /// moments for all modes (d times cheaper than asking mode by mode).
+    /// </summary>
+    public VarianceSeries[] AllSeries(IReadOnlyList<EnsembleRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            throw new ArgumentException("no records", nameof(records));
+        }
+
+        int d = Dimension, count = records.Count;
+        var times = records.Select(r => r.Time).ToArray();
+        var diverged = records.Select(r => r.Moments.Diverged).ToArray();
+        var variances = new double[d][];
+        var errors = new double[d][];
+        for (int m = 0; m < d; m++)
+        {
+            variances[m] = new double[count];
+            errors[m] = new double[count];
+        }
+
+        for (int r = 0; r < count; r++)
+        {
+            ModeVariance[] modes = FromMoments(records[r].Moments);
+            for (int m = 0; m < d; m++)
+            {
+                variances[m][r] = modes[m].Variance;
+                errors[m][r] = modes[m].StandardError;
+            }
+        }
+
+        return Enumerable.Range(0, d).Select(m => new VarianceSeries(times, variances[m], errors[m], diverged)).ToArray();
+    }
+
     private ModeVariance[] FromStatesCore<T>(ReadOnlySpan<T> states)
         where T : struct, System.Numerics.IFloatingPointIeee754<T>
     {

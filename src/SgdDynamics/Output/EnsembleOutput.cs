@@ -40,14 +40,18 @@ public static class EnsembleOutput
     public const string CovarianceFile = "covariance.npy";
 
     /// <summary>
-    /// Writes summary.json, timeseries.csv, timeseries.npz, scenario.json, (quadratic landscapes only) modes.csv and, when recorded,
-    /// projections.csv, projection_covariance.npy and covariance.npy into <paramref name="directory"/> (created if missing)
-    /// and returns the summary.
+    /// Writes summary.json, timeseries.csv, timeseries.npz, scenario.json, run.png (<see cref="RunPlot"/>), (quadratic landscapes only)
+    /// modes.csv and, when recorded, projections.csv, projection_covariance.npy and covariance.npy into <paramref name="directory"/> (created if missing)
+    /// and returns the summary. Without <paramref name="plot"/> run.png is not drawn (a sweep's cells, where the sweep's plot
+    /// stands for them, unless asked).
     /// </summary>
-    public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result)
+    public static JsonObject Write(string directory, Scenario scenario, EnsembleResult result, bool plot = true)
     {
         Directory.CreateDirectory(directory);
         IReadOnlyList<ModeReport> modes = EnsembleObservations.Modes(result);
+        // The plot renders (a cold ScottPlot start costs more than the render) while the other files are written; the PNG
+        // is written last, on this thread, so that the files are written in the same order every time.
+        Task<byte[]>? image = plot ? Task.Run(() => RunPlot.Render(scenario.Name ?? "ensemble", result, modes)) : null;
         JsonObject summary = Summary(scenario, result, modes);
         Json.WriteFile(Path.Combine(directory, SummaryFile), summary);
         AtomicFile.WriteAllText(Path.Combine(directory, TimeSeriesFile), TimeSeries(result));
@@ -72,6 +76,11 @@ public static class EnsembleOutput
         }
 
         ScenarioWriter.WriteFile(scenario, Path.Combine(directory, ScenarioFile));
+        if (image is not null)
+        {
+            AtomicFile.WriteAllBytes(Path.Combine(directory, RunPlot.FileName), image.GetAwaiter().GetResult());
+        }
+
         return summary;
     }
 
@@ -135,18 +144,8 @@ public static class EnsembleOutput
             }
         }
 
-        var modes = new JsonArray(modeReports.Select(m => (JsonNode)new JsonObject
-        {
-            ["mode"] = m.Mode,
-            ["eigenvalue"] = Json.Number(m.Eigenvalue),
-            ["eigenvector"] = Json.Vector(m.Eigenvector),
-            ["regime"] = m.Regime.ToString().ToLowerInvariant(),
-            ["quantity"] = m.Quantity,
-            ["fitted"] = Json.Number(m.Fitted),
-            ["standardError"] = Json.Number(m.StandardError),
-            ["predicted"] = m.Predicted is { } predicted ? Json.Number(predicted) : null,
-            ["reason"] = m.Reason,
-        }).ToArray());
+        var modes = new JsonArray(modeReports.Select(Mode).ToArray());
+        SecondMomentReport secondMoment = EnsembleObservations.SecondMoment(result);
 
         var summary = new JsonObject
         {
@@ -168,6 +167,9 @@ public static class EnsembleOutput
             ["final"] = finalRecord,
             ["projections"] = algorithm.Projection is { } projection ? Projections(projection, final.Projected!) : null,
             ["modes"] = modes,
+            ["secondMomentStable"] = secondMoment.Stable,
+            ["secondMomentSpectralRadius"] = secondMoment.SpectralRadius is { } rho ? Json.Number(rho) : null,
+            ["secondMomentNote"] = secondMoment.Note,
             ["seconds"] = Json.Number(result.Seconds),
             ["trajectoryStepsPerSecond"] = Json.Number(result.TrajectoryStepsPerSecond),
             ["peakMemoryBytes"] = Json.PeakMemoryBytes(),
@@ -175,6 +177,11 @@ public static class EnsembleOutput
         if (!p.IsQuadratic)
         {
             summary.Remove("modes");
+        }
+
+        if (secondMoment.Stable is null)
+        {
+            summary.Remove("secondMomentSpectralRadius");
         }
 
         if (algorithm.Projection is null)
@@ -213,6 +220,56 @@ public static class EnsembleOutput
         },
     };
 
+    /// <summary>
+    /// One entry of summary.json's <c>modes</c>: the run's regime and fitted value (<c>fitted</c>, <c>standardError</c>;
+    /// null for a mode whose theory has an infinite variance, whose last measured variance is then <c>measuredVariance</c>),
+    /// the theory's <c>discrete</c> and <c>langevin</c> predictions with the z-scores <c>zDiscrete</c>, <c>zLangevin</c>
+    /// (null where undefined, <c>zUndefined</c> says why), <c>verdict</c>, the mode's <c>secondMomentStable</c>, and
+    /// <c>predicted</c> (the discrete prediction of the quantity the regime fitted, kept for compatibility).
+    /// </summary>
+    public static JsonObject Mode(ModeReport m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var entry = new JsonObject
+        {
+            ["mode"] = m.Mode,
+            ["eigenvalue"] = Json.Number(m.Eigenvalue),
+            ["eigenvector"] = Json.Vector(m.Eigenvector),
+            ["regime"] = m.Regime.ToString().ToLowerInvariant(),
+            ["verdict"] = m.Verdict,
+            ["quantity"] = m.Quantity,
+            ["fitted"] = Json.Number(m.Fitted),
+            ["standardError"] = Json.Number(m.StandardError),
+            ["predicted"] = m.Predicted is { } predicted ? Json.Number(predicted) : null,
+            ["discrete"] = Optional(m.Discrete),
+            ["langevin"] = Optional(m.Langevin),
+            ["zDiscrete"] = Optional(m.ZDiscrete),
+            ["zLangevin"] = Optional(m.ZLangevin),
+            ["secondMomentStable"] = m.SecondMomentStable,
+            ["reason"] = m.Reason,
+        };
+        if (m.ZUndefined is not null)
+        {
+            entry["zUndefined"] = m.ZUndefined;
+        }
+
+        if (m.TheoryNote is not null)
+        {
+            entry["theoryNote"] = m.TheoryNote;
+        }
+
+        if (m.MeasuredVariance is { } measured)
+        {
+            entry["measuredVariance"] = Json.Number(measured);
+            entry["measuredVarianceStandardError"] = Optional(m.MeasuredVarianceStandardError);
+            entry["measuredVarianceNote"] = "the variance at the last record: a finite-time value of a variance that grows without bound, not a stationary variance";
+        }
+
+        return entry;
+    }
+
+    private static JsonNode? Optional(double? value) => value is { } v ? Json.Number(v) : null;
+
     private static JsonNode TailIndex(TailReport t)
     {
         var entry = new JsonObject
@@ -228,6 +285,16 @@ public static class EnsembleOutput
         if (t.HillUndefined is not null)
         {
             entry["undefined"] = t.HillUndefined;
+        }
+
+        if (t.Hill is { } hill)
+        {
+            entry["gaussianAlpha"] = Json.Number(TailIndexFlags.GaussianAlpha(hill.N, hill.K));
+            if (TailIndexFlags.Check(hill) is { } flag)
+            {
+                entry["flag"] = flag.Flag;
+                entry["note"] = flag.Note;
+            }
         }
 
         return entry;

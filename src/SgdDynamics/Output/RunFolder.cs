@@ -36,7 +36,7 @@ public sealed partial class RunFolder : IDisposable
     private static readonly HashSet<string> EngineNames = new(StringComparer.Ordinal)
     {
         ManifestFile, "summary.json", "timeseries.csv", "modes.csv", "scenario.json", "density.png", "report.md", "report.json",
-        "projections.csv", "projection_covariance.npy", "covariance.npy", "timeseries.npz", "final_states.npy", "paths.npy", "grid.npz",
+        "run.png", "projections.csv", "projection_covariance.npy", "covariance.npy", "timeseries.npz", "final_states.npy", "paths.npy", "grid.npz",
         SweepOutput.CsvFile, SweepOutput.JsonFile, SweepOutput.NpzFile, SweepOutput.PlotFile,
     };
 

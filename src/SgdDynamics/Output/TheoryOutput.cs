@@ -8,10 +8,12 @@ namespace SgdDynamics.Output;
 public static class TheoryOutput
 {
     /// <summary>
-    /// <c>{"recorded": [{"step", "time", "mean", "covariance"}…], "stationary": {"discrete": {…}, "langevin": {…}}}</c>;
-    /// a stationary covariance is null when that law does not exist (unstable, or a flat direction).
+    /// <c>{"recorded": [{"step", "time", "mean", "covariance"}…], "stationary": {"discrete": {…}, "langevin": {…}}, "modes": […]}</c>;
+    /// a stationary covariance is null when that law does not exist (unstable, or a flat direction). <c>modes</c> (when
+    /// <paramref name="modes"/> is given) holds every Hessian eigenmode's stationary values (<see cref="Mode"/>), which a
+    /// confined mode keeps when another mode is flat.
     /// </summary>
-    public static JsonObject Build(Problem problem, IReadOnlyList<MomentRecord> recorded, StationaryMoments stationary)
+    public static JsonObject Build(Problem problem, IReadOnlyList<MomentRecord> recorded, StationaryMoments stationary, IReadOnlyList<ModePrediction>? modes = null)
     {
         var records = new JsonArray();
         foreach (MomentRecord r in recorded)
@@ -35,7 +37,38 @@ public static class TheoryOutput
             ["learningRate"] = Json.Number(problem.Dynamics.LearningRate),
             ["recorded"] = records,
             ["stationary"] = new JsonObject { ["discrete"] = discrete, ["langevin"] = langevin },
+            ["modes"] = modes is null ? null : new JsonArray(modes.Select(m => (JsonNode)Mode(m)).ToArray()),
         };
+    }
+
+    /// <summary>
+    /// One eigenmode's entry: <c>mode</c>, <c>eigenvalue</c>, <c>noiseVariance</c> (s² = vᵀΣv), <c>curvatureVariance</c>
+    /// (a_v²), <c>behaviour</c> (confined, diffusive, unstable or unknown), <c>secondMomentStable</c>, <c>quantity</c>
+    /// (stationaryVariance or diffusionCoefficient) and its <c>discrete</c> and <c>langevin</c> values (null where they do
+    /// not exist), <c>diffusionCoefficient</c> for a flat mode, and <c>note</c> (which formula, or why a value is missing).
+    /// </summary>
+    public static JsonObject Mode(ModePrediction mode)
+    {
+        ArgumentNullException.ThrowIfNull(mode);
+        var entry = new JsonObject
+        {
+            ["mode"] = mode.Mode,
+            ["eigenvalue"] = Json.Number(mode.Eigenvalue),
+            ["noiseVariance"] = Json.Number(mode.NoiseVariance),
+            ["curvatureVariance"] = Json.Number(mode.CurvatureVariance),
+            ["behaviour"] = mode.BehaviourName,
+            ["secondMomentStable"] = mode.SecondMomentStable,
+            ["quantity"] = mode.Quantity,
+            ["discrete"] = mode.Discrete is { } d ? Json.Number(d) : null,
+            ["langevin"] = mode.Langevin is { } l ? Json.Number(l) : null,
+            ["note"] = mode.Reason,
+        };
+        if (mode.Behaviour == ModeBehaviour.Diffusive)
+        {
+            entry["diffusionCoefficient"] = Json.Number(mode.Discrete!.Value);
+        }
+
+        return entry;
     }
 
     private static JsonObject Law(StationaryCovariance law) => new()

@@ -81,7 +81,7 @@ public sealed class OutputFolderTests : IDisposable
         JsonObject manifest = ReadJson(dir[Path.Combine("out", "manifest.json")]);
         Assert.True(manifest["complete"]!.GetValue<bool>());
         Assert.Equal("diverged", manifest["status"]!.GetValue<string>());
-        Assert.Equal(["scenario.json", "summary.json", "timeseries.csv", "timeseries.npz", "modes.csv"], manifest["files"]!.AsArray().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).OrderBy(n => n == "modes.csv"));
+        Assert.Equal(["run.png", "scenario.json", "summary.json", "timeseries.csv", "timeseries.npz", "modes.csv"], manifest["files"]!.AsArray().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).OrderBy(n => n == "modes.csv"));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class OutputFolderTests : IDisposable
 
         Assert.True(second.ExitCode == 0, second.ToString());
         string[] left = Directory.GetFiles(output).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal([RunFolder.LockFile, "manifest.json", "modes.csv", "notes.txt", "scenario.json", "summary.json", "timeseries.csv", "timeseries.npz"], left);
+        Assert.Equal([RunFolder.LockFile, "manifest.json", "modes.csv", "notes.txt", "run.png", "scenario.json", "summary.json", "timeseries.csv", "timeseries.npz"], left);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(output, "notes.txt")));
     }
 

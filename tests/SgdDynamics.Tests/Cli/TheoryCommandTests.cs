@@ -125,4 +125,48 @@ public sealed class TheoryCommandTests : IDisposable
         Assert.Contains("0.25", r.StdOut, StringComparison.Ordinal);
         Assert.Equal("", r.StdErr);
     }
+    /// <summary>
+    /// H = 2vvᵀ = [[1.8, 0.6], [0.6, 0.2]] with v = (3, 1)/√10 (eigenvalues 0 and 2, flat direction (1, −3)/√10 rotated off the axes), Σ = diag(0.7, 2),
+    /// η = 0.3: the full stationary covariance does not exist (a flat direction), but the confined mode keeps its values,
+    /// discrete ηs²/(λ(2 − ηλ)) and Langevin ηs²/(2λ) with s² = vᵀΣv, and the flat mode gets D = ηs²/2.
+    /// </summary>
+    [Fact]
+    public void FlatAndConfinedModes_ConfinedModeKeepsItsStationaryValues()
+    {
+        string scenario = dir.Write("flat-confined.json", """
+            {"landscape": {"type": "quadratic", "hessian": [[1.8, 0.6], [0.6, 0.2]], "gradientNoiseCovariance": [[0.7, 0], [0, 2]]},
+             "optimizer": {"type": "sgd", "learningRate": 0.3},
+             "initial": {"point": [0, 0]},
+             "ensemble": {"trajectories": 10, "steps": 20, "seed": 1}}
+            """);
+
+        CliResult r = Sgdyn.Run(dir.Path, "theory", scenario, "--json");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        JsonObject theory = ParseObject(r.StdOut, "stdout of theory --json");
+        Assert.Null(theory["stationary"]!["discrete"]!["covariance"]);
+        JsonArray modes = Assert.IsType<JsonArray>(theory["modes"]);
+        Assert.Equal(2, modes.Count);
+        JsonNode flat = modes[0]!, confined = modes[1]!;
+
+        // Eigenvectors: flat (1, −3)/√10, confined (3, 1)/√10; s² = vᵀΣv.
+        double sFlat = (0.7 * 1 + 2 * 9) / 10.0, sConfined = (0.7 * 9 + 2 * 1) / 10.0, eta = 0.3, lambda = 2;
+        Close(0.0, flat["eigenvalue"]!.GetValue<double>(), 1e-12, "flat eigenvalue");
+        Assert.Equal("diffusive", flat["behaviour"]!.GetValue<string>());
+        Assert.Equal("diffusionCoefficient", flat["quantity"]!.GetValue<string>());
+        Close(eta * sFlat / 2, flat["diffusionCoefficient"]!.GetValue<double>(), 1e-12, "D");
+        Assert.Null(flat["secondMomentStable"]);
+
+        Close(lambda, confined["eigenvalue"]!.GetValue<double>(), 1e-12, "confined eigenvalue");
+        Close(sConfined, confined["noiseVariance"]!.GetValue<double>(), 1e-12, "s²");
+        Assert.Equal("confined", confined["behaviour"]!.GetValue<string>());
+        Assert.True(confined["secondMomentStable"]!.GetValue<bool>());
+        Close(eta * sConfined / (lambda * (2 - eta * lambda)), confined["discrete"]!.GetValue<double>(), 1e-12, "discrete");
+        Close(eta * sConfined / (2 * lambda), confined["langevin"]!.GetValue<double>(), 1e-12, "Langevin");
+
+        CliResult table = Sgdyn.Run(dir.Path, "theory", scenario);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("per Hessian eigenmode", table.StdOut, StringComparison.Ordinal);
+        Assert.Contains((eta * sConfined / (lambda * (2 - eta * lambda))).ToString("G6", System.Globalization.CultureInfo.InvariantCulture), table.StdOut, StringComparison.Ordinal);
+    }
 }

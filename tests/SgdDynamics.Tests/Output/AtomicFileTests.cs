@@ -100,7 +100,7 @@ public sealed class AtomicFileTests : IDisposable
             run.WriteManifest("ok", complete: true);
         }
 
-        foreach (string name in new[] { "summary.json", "timeseries.csv", "modes.csv", "scenario.json", "density_7.csv", "density_7.png", "density.png", "report.md", ".summary.json.0123.sgdyn-tmp" })
+        foreach (string name in new[] { "summary.json", "timeseries.csv", "modes.csv", "scenario.json", "density_7.csv", "density_7.png", "density.png", "report.md", "run.png", ".summary.json.0123.sgdyn-tmp" })
         {
             File.WriteAllText(Path.Combine(folder, name), "previous");
         }
@@ -110,7 +110,7 @@ public sealed class AtomicFileTests : IDisposable
 
         using (RunFolder run = RunFolder.Open(folder, "test"))
         {
-            Assert.Equal(11, run.ClearPrevious());
+            Assert.Equal(12, run.ClearPrevious());
         }
 
         string[] left = Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
