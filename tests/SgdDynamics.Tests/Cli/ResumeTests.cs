@@ -14,7 +14,7 @@ namespace SgdDynamics.Tests.Cli;
 public sealed class ResumeTests
 {
     /// <summary>The summary.json fields that depend on the wall clock or the thread count, not on the statistics.</summary>
-    private static readonly string[] TimingFields = ["seconds", "trajectoryStepsPerSecond", "cellUpdatesPerSecond", "device"];
+    private static readonly string[] TimingFields = ["seconds", "trajectoryStepsPerSecond", "cellUpdatesPerSecond", "device", "peakMemoryBytes"];
 
     /// <summary>2-D quadratic ensemble, 2,000,000 trajectories × 1000 steps recorded every 100 (about 2 s on 2 cores).</summary>
     private const string Ensemble2D = """

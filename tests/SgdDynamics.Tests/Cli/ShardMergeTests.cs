@@ -14,7 +14,7 @@ namespace SgdDynamics.Tests.Cli;
 public sealed class ShardMergeTests(ShardMergeTests.Shards shards) : IClassFixture<ShardMergeTests.Shards>
 {
     /// <summary>The summary.json fields that may differ between a merge and the single run (wall time, where it ran, the shard list).</summary>
-    private static readonly string[] RunFields = ["seconds", "trajectoryStepsPerSecond", "backend", "device", "shards"];
+    private static readonly string[] RunFields = ["seconds", "trajectoryStepsPerSecond", "backend", "device", "shards", "peakMemoryBytes"];
 
     /// <summary>
     /// 2-D quadratic, 2000 trajectories (8 tiles of 256, the last one partial) × 50 steps recorded every 10, keeping the
