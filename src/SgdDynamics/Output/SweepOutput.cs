@@ -296,11 +296,24 @@ public static class SweepOutput
     private static string Quote(string text) =>
         text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    /// <summary>The quantity a sweep plots per cell and how it is named: the first mode's fitted value, else the final variance of x0.</summary>
-    private static (string Label, double? Value, double? Error, double? Predicted, string? PredictedLabel) Quantity(JsonObject summary)
+    /// <summary>Whether a cell's first mode has a fitted value (a confined or diffusive mode of a quadratic).</summary>
+    private static bool HasModeFit(JsonObject summary) =>
+        summary["modes"] is JsonArray { Count: > 0 } modes && modes[0] is JsonObject mode && mode["quantity"]?.GetValue<string>() is "stationaryVariance" or "diffusionCoefficient";
+
+    /// <summary>
+    /// The quantity a sweep plots per cell and how it is named: the first mode's fitted value when <paramref name="modeFit"/>
+    /// (null where that cell's mode has none, e.g. unstable), else the final variance of x0.
+    /// </summary>
+    private static (string Label, double? Value, double? Error, double? Predicted, string? PredictedLabel) Quantity(JsonObject summary, bool modeFit)
     {
-        if (summary["modes"] is JsonArray { Count: > 0 } modes && modes[0] is JsonObject mode && mode["quantity"]?.GetValue<string>() is "stationaryVariance" or "diffusionCoefficient")
+        if (modeFit)
         {
+            if (!HasModeFit(summary))
+            {
+                return ("mode 0: fitted stationary variance or D", null, null, null, "discrete prediction");
+            }
+
+            var mode = (JsonObject)summary["modes"]![0]!;
             string what = mode["quantity"]!.GetValue<string>() == "stationaryVariance" ? "stationary variance" : "diffusion coefficient D";
             double? predicted = (mode["discrete"] ?? mode["predicted"]) is JsonValue p ? p.GetValue<double>() : null;
             return ($"mode 0 (λ = {mode["eigenvalue"]!.GetValue<double>():G4}): fitted {what}", Value(mode["fitted"]), Value(mode["standardError"]), predicted, "discrete prediction");
@@ -326,22 +339,29 @@ public static class SweepOutput
             return "none: no cell finished";
         }
 
-        if (spec.Axes.Count == 1 || spec.Mode == SweepMode.Zip)
+        // a field swept over one value is a constant of the sweep, not an axis of its plot
+        int[] varying = Enumerable.Range(0, spec.Axes.Count).Where(a => spec.Axes[a].Values.Count > 1).ToArray();
+        if (varying.Length == 0)
         {
-            LinePlot(path, title, spec.Axes[0], rows);
+            varying = [0];
+        }
+
+        if (varying.Length == 1 || spec.Mode == SweepMode.Zip)
+        {
+            LinePlot(path, title, spec.Axes[varying[0]], varying[0], rows);
             return PlotFile;
         }
 
-        if (spec.Axes.Count == 2)
+        if (varying.Length == 2)
         {
-            HeatMap(path, title, spec, rows);
+            HeatMap(path, title, spec.Axes[varying[0]], varying[0], spec.Axes[varying[1]], varying[1], rows);
             return PlotFile;
         }
 
-        return $"none: {spec.Axes.Count} swept fields (a line plot shows one, a heat map two)";
+        return $"none: {varying.Length} fields swept over several values (a line plot shows one, a heat map two)";
     }
 
-    private static void LinePlot(string path, string title, SweepAxis axis, IReadOnlyList<SweepRow> rows)
+    private static void LinePlot(string path, string title, SweepAxis axis, int a, IReadOnlyList<SweepRow> rows)
     {
         bool numeric = Enumerable.Range(0, axis.Values.Count).All(i => axis.Number(i) is not null);
         var plot = new Plot();
@@ -350,16 +370,21 @@ public static class SweepOutput
         var error = new List<double>();
         var px = new List<double>();
         var predicted = new List<double>();
+        var lx = new List<double>();
+        var langevin = new List<double>();
         string label = "", predictedLabel = "";
         int missing = 0;
+        // every cell plots the same quantity: the first mode's fit when the first cell has one, else the final variance
+        bool modeFit = HasModeFit(rows[0].Summary);
+        label = Quantity(rows[0].Summary, modeFit).Label;
         foreach (SweepRow row in rows)
         {
-            int v = row.Cell.ValueIndex[0];
+            int v = row.Cell.ValueIndex[a];
             double position = numeric ? axis.Number(v)!.Value : v;
-            var q = Quantity(row.Summary);
-            label = q.Label;
+            var q = Quantity(row.Summary, modeFit);
             if (q.Value is { } value && double.IsFinite(value))
             {
+                label = q.Label;
                 x.Add(position);
                 y.Add(value);
                 error.Add(q.Error is { } e && double.IsFinite(e) ? e : 0);
@@ -375,6 +400,21 @@ public static class SweepOutput
                 predicted.Add(p);
                 predictedLabel = q.PredictedLabel!;
             }
+
+            if (modeFit && row.Summary["modes"] is JsonArray { Count: > 0 } modes && Value(modes[0]?["langevin"]) is { } l && double.IsFinite(l))
+            {
+                lx.Add(position);
+                langevin.Add(l);
+            }
+        }
+
+        if (langevin.Count > 0)
+        {
+            var line = plot.Add.Scatter(lx.ToArray(), langevin.ToArray());
+            line.LegendText = "Langevin prediction";
+            line.MarkerSize = 0;
+            line.LineWidth = 2;
+            line.LinePattern = LinePattern.Dashed;
         }
 
         if (predicted.Count > 0)
@@ -409,9 +449,8 @@ public static class SweepOutput
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1000, 600, ImageFormat.Png));
     }
 
-    private static void HeatMap(string path, string title, SweepSpec spec, IReadOnlyList<SweepRow> rows)
+    private static void HeatMap(string path, string title, SweepAxis up, int upIndex, SweepAxis across, int acrossIndex, IReadOnlyList<SweepRow> rows)
     {
-        SweepAxis across = spec.Axes[1], up = spec.Axes[0];
         int nx = across.Values.Count, ny = up.Values.Count;
         var intensities = new double[ny, nx];
         for (int i = 0; i < ny; i++)
@@ -422,16 +461,16 @@ public static class SweepOutput
             }
         }
 
-        string label = "final variance of x0";
+        const string label = "final variance of x0";
         var divergedX = new List<double>();
         var divergedY = new List<double>();
         var unstableX = new List<double>();
         var unstableY = new List<double>();
         foreach (SweepRow row in rows)
         {
-            int iy = row.Cell.ValueIndex[0], ix = row.Cell.ValueIndex[1];
-            var q = Quantity(row.Summary);
-            label = q.Label;
+            int iy = row.Cell.ValueIndex[upIndex], ix = row.Cell.ValueIndex[acrossIndex];
+            // the final variance exists in every cell that kept trajectories, stable or not: the heat map shows it for all
+            var q = Quantity(row.Summary, modeFit: false);
             if (q.Value is { } value && value > 0 && double.IsFinite(value))
             {
                 // the heat map's first row is drawn at the top: the first value of the vertical axis goes to the bottom
