@@ -496,24 +496,22 @@ public static class SweepOutput
         map.NaNCellColor = Colors.LightGray;
         var bar = plot.Add.ColorBar(map);
         bar.Label = "log10 " + label;
-        if (unstableX.Count > 0)
-        {
-            var unstable = plot.Add.Scatter(unstableX.ToArray(), unstableY.ToArray());
-            unstable.LineWidth = 0;
-            unstable.MarkerShape = MarkerShape.OpenCircle;
-            unstable.MarkerSize = 18;
-            unstable.Color = Colors.White;
-            unstable.LegendText = "theory: infinite variance";
-        }
+        Markers(unstableX, unstableY, MarkerShape.OpenCircle, 18, Colors.White, "theory: infinite variance");
+        Markers(divergedX, divergedY, MarkerShape.Eks, 12, Colors.Red, "trajectories diverged");
 
-        if (divergedX.Count > 0)
+        void Markers(List<double> xs, List<double> ys, MarkerShape shape, float size, Color color, string legend)
         {
-            var diverged = plot.Add.Scatter(divergedX.ToArray(), divergedY.ToArray());
-            diverged.LineWidth = 0;
-            diverged.MarkerShape = MarkerShape.Eks;
-            diverged.MarkerSize = 12;
-            diverged.Color = Colors.Red;
-            diverged.LegendText = "trajectories diverged";
+            if (xs.Count == 0)
+            {
+                return;
+            }
+
+            var markers = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
+            markers.LineWidth = 0;
+            markers.MarkerShape = shape;
+            markers.MarkerSize = size;
+            markers.Color = color;
+            markers.LegendText = legend;
         }
 
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, nx).Select(i => (double)i).ToArray(), Enumerable.Range(0, nx).Select(across.Text).ToArray());
