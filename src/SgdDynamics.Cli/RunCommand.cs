@@ -360,7 +360,7 @@ internal static class RunCommand
 
         if (quiet)
         {
-            return DivergenceCode(result, allowDivergence);
+            return DivergenceExit(result, allowDivergence, quiet: true);
         }
 
         if (json)
@@ -383,16 +383,19 @@ internal static class RunCommand
     /// <summary>
     /// Solves an ensemble with progress on stderr, stopped by <paramref name="stop"/>: when a signal stops it, writes the
     /// summary of a stopped run (<see cref="EnsembleOutput.WriteStopped"/>) and throws <see cref="RunInterruptedException"/>.
+    /// A part of the ensemble (a shard) gives its own trajectory-steps as <paramref name="total"/> (default: the whole
+    /// ensemble's), names itself in <paramref name="part"/> (e.g. <c>shard 1/3</c>) and says what to do next in <paramref name="advice"/>.
     /// </summary>
     public static EnsembleResult SolveStoppable(
-        Scenario scenario, string directory, StopSignals stop, string label, Func<Action<long>, CancellationToken, EnsembleResult> solve)
+        Scenario scenario, string directory, StopSignals stop, string label, Func<Action<long>, CancellationToken, EnsembleResult> solve,
+        long? total = null, string? part = null, string? advice = null)
     {
         var ensemble = (EnsembleAlgorithm)scenario.Algorithm;
-        long total = ensemble.Trajectories * (long)ensemble.Steps;
+        long steps = total ?? ensemble.Trajectories * (long)ensemble.Steps;
         long done = 0;
         try
         {
-            return ProgressDisplay.Run(label, total, quiet: false, progress => solve(
+            return ProgressDisplay.Run(label, steps, quiet: false, progress => solve(
                 delta =>
                 {
                     Interlocked.Add(ref done, delta);
@@ -402,29 +405,33 @@ internal static class RunCommand
         }
         catch (Exception e) when (stop.Token.IsCancellationRequested && EnsembleSolver.IsCancellation(e))
         {
-            long steps = Interlocked.Read(ref done);
-            string stopped = $"interrupted by {stop.Signal} after {steps:N0} of {total:N0} trajectory-steps";
-            EnsembleOutput.WriteStopped(directory, scenario, stopped, steps, total);
+            long stepsDone = Interlocked.Read(ref done);
+            string stopped = part is null
+                ? $"interrupted by {stop.Signal} after {stepsDone:N0} of {steps:N0} trajectory-steps"
+                : $"{part} interrupted by {stop.Signal} after {stepsDone:N0} of its {steps:N0} trajectory-steps";
+            EnsembleOutput.WriteStopped(directory, scenario, stopped, stepsDone, steps);
             throw new RunInterruptedException(
                 stop.ExitCode,
-                $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}");
+                $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics: a partial ensemble is not a result), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}" +
+                (advice is null ? "" : "; " + advice));
         }
     }
 
-    /// <summary>The exit code <see cref="DivergenceExit"/> returns, without its message.</summary>
-    public static int DivergenceCode(EnsembleResult result, bool allowDivergence)
-    {
-        var final = result.Final.Moments;
-        return final.Diverged == 0 || (allowDivergence && final.Count > 0) ? ExitCodes.Ok : ExitCodes.Diverged;
-    }
-
-    /// <summary>Exit code for divergence: all diverged is always an error; some diverged unless allowed.</summary>
-    public static int DivergenceExit(EnsembleResult result, bool allowDivergence)
+    /// <summary>
+    /// Exit code for divergence: all diverged is always an error; some diverged unless allowed. The reason goes to stderr
+    /// unless <paramref name="quiet"/> (a sweep's cell, whose row reports it).
+    /// </summary>
+    public static int DivergenceExit(EnsembleResult result, bool allowDivergence, bool quiet = false)
     {
         var final = result.Final.Moments;
         if (final.Diverged == 0)
         {
             return ExitCodes.Ok;
+        }
+
+        if (quiet)
+        {
+            return allowDivergence && final.Count > 0 ? ExitCodes.Ok : ExitCodes.Diverged;
         }
 
         string what = $"{final.Diverged:N0} of {result.Range.Count:N0} trajectories diverged (NaN, infinity or |x_i| > {result.Algorithm.DivergenceThreshold:G}), first seen at step {result.FirstDivergedStep}; they are excluded from the moments";

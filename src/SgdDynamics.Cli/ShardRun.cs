@@ -112,37 +112,15 @@ internal static partial class ShardRun
         using IEnsembleBackend backend = BackendFactory.For(device);
         string scenarioHash = ResumeCheck.WriteScenario(directory, scenario, null);
         bool keepStates = ensemble.Record.Tails || ensemble.Histogram is not null;
-        long total = range.Count * ensemble.Steps;
-        long done = 0;
-        EnsembleResult result;
-        try
-        {
-            result = ProgressDisplay.Run(
-                $"{backend.Name}: shard {index}/{count}, trajectories [{range.First:N0}, {range.End:N0}) of {ensemble.Trajectories:N0} × {ensemble.Steps:N0} steps",
-                total,
-                quiet: false,
-                progress => EnsembleSolver.Solve(
-                    scenario.Problem,
-                    ensemble,
-                    backend,
-                    range,
-                    delta =>
-                    {
-                        Interlocked.Add(ref done, delta);
-                        progress(delta);
-                    },
-                    stop.Token,
-                    keepStates));
-        }
-        catch (Exception e) when (stop.Token.IsCancellationRequested && EnsembleSolver.IsCancellation(e))
-        {
-            long steps = Interlocked.Read(ref done);
-            string stopped = $"shard {index}/{count} interrupted by {stop.Signal} after {steps:N0} of its {total:N0} trajectory-steps";
-            EnsembleOutput.WriteStopped(directory, scenario, stopped, steps, total);
-            throw new RunInterruptedException(
-                stop.ExitCode,
-                $"{stopped}; kept: {EnsembleOutput.SummaryFile} (complete: false, no statistics), {EnsembleOutput.ScenarioFile}, {RunFolder.ManifestFile} (status interrupted) in {directory}; run the shard again");
-        }
+        EnsembleResult result = RunCommand.SolveStoppable(
+            scenario,
+            directory,
+            stop,
+            $"{backend.Name}: shard {index}/{count}, trajectories [{range.First:N0}, {range.End:N0}) of {ensemble.Trajectories:N0} × {ensemble.Steps:N0} steps",
+            (progress, token) => EnsembleSolver.Solve(scenario.Problem, ensemble, backend, range, progress, token, keepStates),
+            total: range.Count * ensemble.Steps,
+            part: $"shard {index}/{count}",
+            advice: "run the shard again");
 
         var summary = EnsembleOutput.Write(directory, scenario, result);
         summary["shard"] = new System.Text.Json.Nodes.JsonObject

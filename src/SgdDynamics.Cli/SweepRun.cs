@@ -110,7 +110,7 @@ internal static class SweepRun
                 }
                 catch (RunInterruptedException e)
                 {
-                    written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, PeakBytes());
+                    written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, Json.PeakMemoryBytes());
                     throw new RunInterruptedException(
                         e.ExitCode,
                         $"sweep stopped in cell {cell.Index} of {spec.Cells.Count} ({cell.Describe()}): {e.Message}; {rows.Count} finished cells are in {SweepOutput.CsvFile} (complete: false)");
@@ -128,7 +128,7 @@ internal static class SweepRun
                     Console.Error.WriteLine(CellLine(row, spec.Cells.Count));
                 }
             }
-            written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, PeakBytes());
+            written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, Json.PeakMemoryBytes());
             return ExitCodes.Ok;
         });
 
@@ -182,8 +182,6 @@ internal static class SweepRun
 
     /// <summary>Cells up to which the sweep prints one line per finished cell.</summary>
     private const int MaxCellLines = 200;
-
-    private static long PeakBytes() => Json.PeakMemoryBytes();
 
     private static string CellLine(SweepRow row, int total)
     {
@@ -254,8 +252,8 @@ internal static class SweepRun
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
-            $"{rows.Count} cells in {seconds:F2} s (peak memory {PeakBytes() / 1048576.0:F0} MiB); wrote {Markup.Escape(Path.Combine(directory, SweepOutput.CsvFile))}, " +
-            $"{SweepOutput.JsonFile}, {SweepOutput.PlotFile} and one folder per cell ({SweepOutput.CellFolder(0)} …)");
+            $"{rows.Count} cells in {seconds:F2} s (peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB); wrote {Markup.Escape(Path.Combine(directory, SweepOutput.CsvFile))}, " +
+            $"{SweepOutput.JsonFile}, {SweepOutput.NpzFile}, {SweepOutput.PlotFile} and one folder per cell ({SweepOutput.CellFolder(0)} …)");
     }
 
     private static string Text(Dictionary<string, JsonNode?> values, string key) =>

@@ -369,7 +369,8 @@ public static partial class ScenarioLoader
         return new RecordSpec(every, tails);
     }
 
-    private static string DescribeSyntaxError(JsonException e)
+    /// <summary>A JSON syntax error in one line, with 1-based line and position.</summary>
+    internal static string DescribeSyntaxError(JsonException e)
     {
         // System.Text.Json appends " LineNumber: n | BytePositionInLine: m." to its messages; report 1-based positions instead.
         var reason = e.Message;

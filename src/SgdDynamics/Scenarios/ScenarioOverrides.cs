@@ -55,7 +55,7 @@ public sealed record ScenarioOverride(ScenarioPath Path, JsonElement Value, stri
                 return JsonSerializer.SerializeToElement(trimmed);
             }
 
-            throw new FormatException($"{origin}: the value is not valid JSON ({e.Message.Split(" Path:", 2)[0].TrimEnd('.')}); quote a string as '\"text\"'");
+            throw new FormatException($"{origin}: the value is not valid JSON ({ScenarioLoader.DescribeSyntaxError(e)}); quote a string as '\"text\"'");
         }
     }
 }
@@ -190,8 +190,11 @@ public sealed class ScenarioPath : IEquatable<ScenarioPath>
 /// </summary>
 public static class ScenarioOverrides
 {
-    /// <summary>The document with every override applied; later overrides of the same path win.</summary>
-    /// <exception cref="ScenarioException">The text is not JSON, or a path cannot be reached.</exception>
+    /// <summary>
+    /// The document with every override applied; later overrides of the same path win. Text that is not a JSON object is
+    /// returned as it is: the loader reports what is wrong with it.
+    /// </summary>
+    /// <exception cref="ScenarioException">Overrides overlap, or a path cannot be reached.</exception>
     public static string Apply(string json, IReadOnlyList<ScenarioOverride> overrides)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -219,26 +222,34 @@ public static class ScenarioOverrides
         {
             document = JsonDocument.Parse(json);
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new ScenarioException("$", $"not valid JSON ({e.Message.Split(" Path:", 2)[0].TrimEnd('.')})", innerException: e);
+            // not JSON: left as it is, for the loader to report the syntax error where it is
+            return json;
         }
 
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new ScenarioException("$", $"{effective[0].Origin}: the scenario is not a JSON object");
+                // the loader refuses a document that is not an object
+                return json;
             }
 
-            using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                Write(writer, document.RootElement, 0, effective);
-            }
-
-            return Encoding.UTF8.GetString(stream.ToArray());
+            return WriteText(writer => Write(writer, document.RootElement, 0, effective));
         }
+    }
+
+    /// <summary>The JSON text <paramref name="write"/> writes (indented, non-ASCII characters as they are).</summary>
+    internal static string WriteText(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static void Write(Utf8JsonWriter writer, JsonElement element, int depth, IReadOnlyList<ScenarioOverride> overrides)

@@ -342,8 +342,7 @@ public sealed class ScenarioDocument
             }
 
             var (axes, mode) = SweepSpec.ReadSection(section);
-            using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            string withoutSweep = ScenarioOverrides.WriteText(writer =>
             {
                 writer.WriteStartObject();
                 foreach (JsonProperty property in document.RootElement.EnumerateObject())
@@ -355,9 +354,8 @@ public sealed class ScenarioDocument
                 }
 
                 writer.WriteEndObject();
-            }
-
-            return new ScenarioDocument(System.Text.Encoding.UTF8.GetString(stream.ToArray()), filePath, axes, mode);
+            });
+            return new ScenarioDocument(withoutSweep, filePath, axes, mode);
         }
     }
 

@@ -95,6 +95,14 @@ public sealed class ScenarioOverridesTests
     }
 
     [Fact]
+    public void Set_OnAFileThatIsNotJson_LeavesTheSyntaxErrorToTheLoader()
+    {
+        var e = Assert.Throws<ScenarioException>(() => Load("{\"name\": \"x\",\n  \"landscape\": }", "optimizer.learningRate=0.3"));
+        Assert.Equal("$", e.JsonPath);
+        Assert.Contains("not valid JSON (line 2, position", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Set_OverlappingPaths_AreRefused()
     {
         var e = Assert.Throws<ScenarioException>(() => Load(Base, "optimizer={\"type\": \"sgd\", \"learningRate\": 0.2}", "optimizer.learningRate=0.3"));
