@@ -4,6 +4,7 @@ using MathNet.Numerics.LinearAlgebra.Double;
 using MathNet.Numerics.LinearAlgebra.Double.Solvers;
 using MathNet.Numerics.LinearAlgebra.Solvers;
 using SgdDynamics.Backends;
+using SgdDynamics.Benchmarking;
 using SgdDynamics.Grids;
 using SgdDynamics.Kernels.Landscapes;
 
@@ -170,29 +171,14 @@ public class GridBenchmarks
 public class MemoryBandwidthBenchmarks
 {
     private const int Length = 1 << 24;
-    private readonly double[] a = new double[Length];
-    private readonly double[] b = Enumerable.Repeat(1.0, Length).ToArray();
-    private readonly double[] c = Enumerable.Repeat(2.0, Length).ToArray();
+    private readonly MemoryTriad triad = new(Length);
 
     /// <summary>Bytes counted per operation.</summary>
     public const long Bytes = 3L * 8 * Length;
 
-    /// <summary>One triad over the arrays.</summary>
+    /// <summary>One triad over the arrays (<see cref="MemoryTriad"/>, the one <c>sgdyn bench --grid</c> measures).</summary>
     [Benchmark]
-    public void Triad()
-    {
-        const int Chunks = 64;
-        Parallel.For(0, Chunks, k =>
-        {
-            int start = (int)((long)Length * k / Chunks), end = (int)((long)Length * (k + 1) / Chunks);
-            Span<double> x = a.AsSpan(start, end - start);
-            ReadOnlySpan<double> y = b.AsSpan(start, end - start), z = c.AsSpan(start, end - start);
-            for (int i = 0; i < x.Length; i++)
-            {
-                x[i] = y[i] + 3.0 * z[i];
-            }
-        });
-    }
+    public void Triad() => triad.Run(Environment.ProcessorCount);
 }
 
 /// <summary>
@@ -260,4 +246,57 @@ public class SparseSolverBenchmarks
         status = iterator.Status;
         return (input - a * result).L1Norm() / input.L1Norm();
     }
+}
+
+/// <summary>
+/// Every grid solver of <see cref="GridSolverCases"/> — the registry <c>sgdyn bench --grid</c> measures, so a scheme
+/// added there is measured here too — on its <see cref="GridWorkload"/> of 8192 cells (1-D), 256² and 1024² (2-D), on one
+/// thread and on all processors (<see cref="Threads"/> = 0), managed backend: one SGD step per operation (the
+/// explicit operator's sub-steps included). Cell updates per SGD step: <see cref="Cells"/>.
+/// </summary>
+[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+public class GridSolverCaseBenchmarks
+{
+    private ComputeDevice device = null!;
+    private IGridStepper stepper = null!;
+    private GridDensity density = null!;
+
+    /// <summary>solver/workload, e.g. <c>fp-be/2d-256</c>.</summary>
+    [ParamsSource(nameof(Cases))]
+    public string Case { get; set; } = "me/1d-8192";
+
+    /// <summary>Worker threads (0: all processors).</summary>
+    [Params(1, 0)]
+    public int Threads { get; set; }
+
+    /// <summary>Cell updates per operation.</summary>
+    public long Cells => density.Grid.Count;
+
+    /// <summary>Every registered solver on every size.</summary>
+    public static IEnumerable<string> Cases() =>
+        from solver in GridSolverCases.All from size in new[] { "1d-8192", "2d-256", "2d-1024" } select $"{solver.Name}/{size}";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string[] parts = Case.Split('/');
+        string[] size = parts[1].Split('-');
+        GridSolverCase solver = GridSolverCases.Find(parts[0]);
+        GridWorkload workload = GridWorkload.For(solver.Family, size[0] == "1d" ? 1 : 2, int.Parse(size[1], System.Globalization.CultureInfo.InvariantCulture));
+        device = ComputeDevice.Managed(Threads);
+        stepper = solver.Open(workload, device, 0);
+        density = workload.Start();
+        stepper.Step(density, 1);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        stepper.Dispose();
+        device.Dispose();
+    }
+
+    /// <summary>One SGD step.</summary>
+    [Benchmark]
+    public void SgdStep() => stepper.Step(density, stepper.Substeps);
 }
