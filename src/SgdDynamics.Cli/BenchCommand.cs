@@ -35,10 +35,12 @@ internal static partial class BenchCommand
             Description = "A folder of external reference programs as well (bin/w_cpp, bin/w_cpp_avx512; built with its build.sh when missing)",
         };
         var threads = RunCommand.ThreadsOption();
-        var command = new Command("bench", "Throughput (trajectory-steps/s) of each backend on W1 and W2, side by side with the C++ and NumPy references")
+        var grid = GridOptions.Create();
+        var command = new Command("bench", "Throughput (trajectory-steps/s) of each backend on W1 and W2, side by side with the C++ and NumPy references; --grid: the grid solvers' cell-updates/s")
         {
             workload, backends, repeat, refs, threads,
         };
+        grid.AddTo(command);
         command.SetAction(parse => CliRunner.Guard(() =>
         {
             int runs = parse.GetValue(repeat);
@@ -46,6 +48,21 @@ internal static partial class BenchCommand
             {
                 throw new CliInputException("--repeat must be ≥ 1");
             }
+
+            if (parse.GetValue(grid.Grid))
+            {
+                foreach (Option other in new Option[] { workload, refs })
+                {
+                    if (parse.GetResult(other) is { Implicit: false })
+                    {
+                        throw new CliInputException($"{other.Name} belongs to the ensemble benchmark and does not apply with --grid");
+                    }
+                }
+
+                return GridBench.Execute(grid.Read(parse, parse.GetValue(backends), runs, parse.GetValue(threads), parse.GetResult(threads) is { Implicit: false }));
+            }
+
+            grid.RefuseWithoutGrid(parse);
 
             string[] chosen = parse.GetValue(backends) is { Length: > 0 } b ? b : [.. ComputeDevice.Available()];
             string which = parse.GetValue(workload)!;
