@@ -209,12 +209,16 @@ internal static class GridBench
                 warm.Step(Start(warmUp.Grid), warm.Substeps);
             }
 
+            int least;
+            using (IGridStepper probe = scheme.Open(workload, device, 0))
+            {
+                least = probe.Substeps;
+            }
+
             var done = new HashSet<int>();
             foreach (int requested in study.Substeps)
             {
-                using IGridStepper probe = scheme.Open(workload, device, 0);
-                int substeps = Math.Max(requested, probe.Substeps);
-                probe.Dispose();
+                int substeps = Math.Max(requested, least);
                 if (!done.Add(substeps))
                 {
                     continue;
@@ -350,7 +354,7 @@ internal static class GridBench
             }
 
             cells.Add(r.BytesPerCellUpdate.ToString(CultureInfo.InvariantCulture));
-            cells.AddRange(r.Timings.Select(t => t.BoundFraction is { } f ? F(100 * f, "F1") + " %" : "n/a"));
+            cells.AddRange(r.Timings.Select(t => t.BoundFraction is { } f ? F(100 * f, f < 0.01 ? "G2" : "F1") + " %" : "n/a"));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
 
@@ -415,7 +419,7 @@ internal static class GridBench
         int colour = 0;
         foreach (var group in points.GroupBy(p => p.Scheme))
         {
-            AccuracyPoint[] ordered = [.. group.OrderBy(p => p.Seconds)];
+            AccuracyPoint[] ordered = [.. group.OrderBy(p => p.Substeps)];
             double[] x = [.. ordered.Select(p => p.Seconds)];
             var mean = ReportPlots.Colour(colour++);
             var cov = ReportPlots.Colour(colour++);
