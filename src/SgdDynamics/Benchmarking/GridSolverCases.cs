@@ -99,8 +99,8 @@ public sealed record GridSolverCase(
 
 /// <summary>
 /// The grid solvers the benchmarks time, by name. To add a Fokker–Planck time-stepping scheme, add one
-/// <see cref="FokkerPlanckScheme"/> entry to <see cref="All"/> with the solver it needs and its step, e.g. a scheme
-/// chosen by a constructor argument: <c>FokkerPlanckScheme("fp-adi", "Fokker–Planck, ADI", d =&gt; …,
+/// <see cref="FokkerPlanckCase"/> entry to <see cref="All"/> with the solver it needs and its step, e.g. a scheme
+/// chosen by a constructor argument: <c>FokkerPlanckCase("fp-adi", "Fokker–Planck, ADI", d =&gt; …,
 /// "…", (w, device) =&gt; new FokkerPlanckSolver(…, scheme), (s, p, dt, n) =&gt; s.Advance(p, dt, n))</c>; it then
 /// appears in the throughput table, in the accuracy study (error against compute time on the 2-D
 /// Ornstein–Uhlenbeck problem) and in the BenchmarkDotNet cases, with no other change.
@@ -125,7 +125,7 @@ public static class GridSolverCases
         });
 
     /// <summary>Backward Euler (Thomas in 1-D, BiCGStab + ILU(0) in 2-D), one step of Δt = η per SGD step by default.</summary>
-    public static GridSolverCase BackwardEuler { get; } = FokkerPlanckScheme(
+    public static GridSolverCase BackwardEuler { get; } = FokkerPlanckCase(
         "fp-be",
         "Fokker–Planck, backward Euler",
         d => d == 1 ? 48 : 136,
@@ -136,7 +136,7 @@ public static class GridSolverCases
         (solver, density, dt, count) => solver.Advance(density, dt, count));
 
     /// <summary>Explicit Euler steps of the flux-operator kernel at Δt = 0.9 Δt_max (as many per SGD step as stability needs).</summary>
-    public static GridSolverCase Explicit { get; } = FokkerPlanckScheme(
+    public static GridSolverCase Explicit { get; } = FokkerPlanckCase(
         "fp-explicit",
         "Fokker–Planck, explicit flux operator",
         d => d == 1 ? 32 : 56,
@@ -164,7 +164,7 @@ public static class GridSolverCases
     /// (null: 1) gives the fewest sub-steps per SGD step of learning rate η the scheme can take (stability). A request of
     /// 0 sub-steps takes that minimum; fewer than the minimum is refused.
     /// </summary>
-    public static GridSolverCase FokkerPlanckScheme(
+    public static GridSolverCase FokkerPlanckCase(
         string name,
         string description,
         Func<int, int> minBytesPerCellUpdate,
