@@ -57,10 +57,13 @@ python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 
 work=$(mktemp -d)
-worktrees=()
 cleanup() {
-  for w in "${worktrees[@]}"; do git -C "$root" worktree remove --force "$w" > /dev/null 2>&1 || true; done
+  # the scratch worktrees of rev:<revision> sides (made inside command substitutions, so found by name here)
+  for w in "$work"/tree-*; do
+    [ -d "$w" ] && git -C "$root" worktree remove --force "$w" > /dev/null 2>&1 || true
+  done
   rm -rf "$work"
+  git -C "$root" worktree prune > /dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -71,7 +74,6 @@ resolve() {
     local rev=${spec#rev:} tree="$work/tree-$label"
     git -C "$root" rev-parse --verify --quiet "$rev^{commit}" > /dev/null || { echo "error: $spec: no such git revision" >&2; exit 2; }
     git -C "$root" worktree add --detach "$tree" "$rev" > /dev/null 2>&1
-    worktrees+=("$tree")
     echo "building $rev into $tree …" >&2
     dotnet build -c Release "$tree/src/SgdDynamics.Cli/SgdDynamics.Cli.csproj" > "$work/build-$label.log" 2>&1 \
       || { echo "error: building $rev failed (log: $work/build-$label.log)" >&2; tail -20 "$work/build-$label.log" >&2; exit 1; }
