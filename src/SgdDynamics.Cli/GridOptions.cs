@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SgdDynamics.Backends;
 using SgdDynamics.Benchmarking;
+using SgdDynamics.Problems;
 
 namespace SgdDynamics.Cli;
 
@@ -58,11 +59,11 @@ internal sealed class GridOptions
     /// <summary>The checked options.</summary>
     public GridBenchOptions Read(ParseResult parse, string[]? backends, int repeat, int threads, bool threadsGiven)
     {
-        int[] twoD = Integers(parse.GetValue(sizes) ?? "", "--grid-sizes", 2, 1 << 15);
+        int[] twoD = Integers(parse.GetValue(sizes) ?? "", "--grid-sizes", 2, (int)Math.Sqrt(Limits.MaxGridCells));
         int oneD = parse.GetValue(size1D);
-        if (oneD != 0 && (oneD < 2 || oneD > 1 << 26))
+        if (oneD != 0 && (oneD < 2 || oneD > Limits.MaxGridCells))
         {
-            throw new CliInputException($"--grid-1d must be 0 (none) or a cell count from 2 to {1 << 26} (got {oneD})");
+            throw new CliInputException($"--grid-1d must be 0 (none) or a cell count from 2 to {Limits.MaxGridCells} (got {oneD})");
         }
 
         IReadOnlyList<GridSolverCase> chosen = GridSolverCases.All;
@@ -114,9 +115,9 @@ internal sealed class GridOptions
         if (!parse.GetValue(noAccuracy))
         {
             int cells = parse.GetValue(accuracySize);
-            if (cells < 8 || cells > 1 << 13)
+            if (cells < 8 || cells > (int)Math.Sqrt(Limits.MaxGridCells))
             {
-                throw new CliInputException($"--accuracy-size must be from 8 to {1 << 13} cells per axis (got {cells})");
+                throw new CliInputException($"--accuracy-size must be from 8 to {(int)Math.Sqrt(Limits.MaxGridCells)} cells per axis (got {cells})");
             }
 
             double time = parse.GetValue(accuracyTime);

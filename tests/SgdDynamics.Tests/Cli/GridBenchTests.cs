@@ -77,6 +77,7 @@ public sealed class GridBenchTests : IDisposable
     {
         { ["--grid", "--grid-sizes", "abc"], "error: --grid-sizes: 'abc' is not an integer" },
         { ["--grid", "--grid-sizes", "256,1"], "error: --grid-sizes: '1' is not an integer from 2" },
+        { ["--grid", "--grid-sizes", "8192"], "error: --grid-sizes: '8192' is not an integer from 2 to 4096" },
         { ["--grid", "--grid-1d", "1"], "error: --grid-1d must be 0 (none) or a cell count" },
         { ["--grid", "--solvers", "me,fp-crank"], "error: --solvers: no grid solver 'fp-crank' (known: me, fp-be, fp-explicit" },
         { ["--grid", "--min-seconds", "0"], "error: --min-seconds must be > 0" },
