@@ -212,6 +212,40 @@ public sealed class MasterEquationSolver : IDisposable
         UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary, ComputeDevice? device = null) =>
         new(grid, landscape, learningRate, boundary, 6, device, 0, separable: false);
 
+    /// <summary>
+    /// True when the solver would run separable windows on <paramref name="grid"/>: a Gaussian-noise landscape (no
+    /// <see cref="GridLandscape.Shape"/> or finite data), T at most <see cref="MasterEquationKernels.MaxSeparableTruncation"/>,
+    /// and in 2-D <c>Σ₀₁(x) = 0</c> at every cell centre. One covariance evaluation per cell: for estimates before a run.
+    /// </summary>
+    public static bool RunsSeparable(GridLandscape landscape, UniformGrid grid, double truncationSigmas = 6)
+    {
+        ArgumentNullException.ThrowIfNull(landscape);
+        ArgumentNullException.ThrowIfNull(grid);
+        if (landscape.Shape is not null || landscape.FiniteData is not null || !(truncationSigmas <= K.MaxSeparableTruncation))
+        {
+            return false;
+        }
+
+        if (grid.Dimension == 1)
+        {
+            return true;
+        }
+
+        Span<double> x = stackalloc double[2];
+        Span<double> covariance = stackalloc double[4];
+        for (int c = 0; c < grid.Count; c++)
+        {
+            grid.Centre(c, x);
+            landscape.NoiseCovariance(x, covariance);
+            if (covariance[1] != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Learning rate η.</summary>
     public double LearningRate { get; }
 

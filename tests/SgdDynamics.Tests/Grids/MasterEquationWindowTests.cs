@@ -1,7 +1,9 @@
 using SgdDynamics.Backends;
 using SgdDynamics.Grids;
 using SgdDynamics.Kernels.Landscapes;
+using SgdDynamics.Cli;
 using SgdDynamics.Problems;
+using SgdDynamics.Tests.Cli;
 
 namespace SgdDynamics.Tests.Grids;
 
@@ -142,5 +144,32 @@ public class MasterEquationWindowTests
         // one thread per target on the device, tiles on the host: the same products in the same order, and the
         // recurrence has no exp in it, so on a CPU the two agree to the last bit
         Assert.Equal(Run(managed, start, 4).Mass, Run(device, start, 4).Mass);
+    }
+
+    [Fact]
+    public void TheMemoryEstimateFollowsTheKernelForm()
+    {
+        var square = new UniformGrid([-2.0, -2.0], [2.0, 2.0], [64, 64]);
+        var full = GridLandscape.Wrap(new QuadraticField(2, 1.0, 0.3, 0.7, 0.2, -0.1, 1.0, 0.4, 0.5, 0.3, 0.2));
+        Assert.True(MasterEquationSolver.RunsSeparable(GridLandscape.RingValley(1, 1), square));
+        Assert.False(MasterEquationSolver.RunsSeparable(full, square));
+        Assert.False(MasterEquationSolver.RunsSeparable(GridLandscape.RingValley(1, 1), square, truncationSigmas: 35));
+        Assert.True(MasterEquationSolver.RunsSeparable(GridLandscape.DoubleWell(0.5), new UniformGrid([-2.0], [2.0], [64])));
+
+        var algorithm = new MasterEquationAlgorithm(new GridSpec([-2.0, -2.0], [2.0, 2.0], [64, 64]), 1);
+        Assert.Equal(160, ResourceEstimate.BytesPerCell(algorithm, 2, separable: true));
+        Assert.Equal(280, ResourceEstimate.BytesPerCell(algorithm, 2, separable: false));
+
+        // end to end: a 4096² diagonal-noise master equation is estimated at 160 bytes a cell, so 2 GiB refuses it
+        // and names the per-cell figure (the run itself is not started)
+        using var dir = new TempFolder();
+        string scenario = dir.Write("me.json", """
+            {"landscape": {"type": "quadratic", "hessian": [[1, 0], [0, 1]], "gradientNoiseCovariance": [[1, 0], [0, 1]]},
+             "optimizer": {"type": "sgd", "learningRate": 0.002}, "initial": {"point": [0, 0]}, "ensemble": {"steps": 1},
+             "solver": {"type": "masterEquation", "boundary": "reflecting", "grid": {"lower": [-2, -2], "upper": [2, 2], "cells": [4096, 4096]}}}
+            """);
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--out", dir["out"], "--max-memory", "2GiB");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("grid 16,777,216 cells × 160 bytes", Assert.Single(r.MessageLines), StringComparison.Ordinal);
     }
 }
