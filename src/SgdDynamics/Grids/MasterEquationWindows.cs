@@ -256,13 +256,14 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     }
 
     /// <summary>
-    /// Tiles: four per thread (at least one row or 512 cells each), bands of whole rows in 2-D, blocks of cells in 1-D.
-    /// The tiling changes no result.
+    /// Tiles: eight, or two per thread beyond four threads (at least one row or 32 cells each), bands of whole rows in
+    /// 2-D, blocks of cells in 1-D; one and two threads share a tiling, so they do the same work. The tiling changes no
+    /// result.
     /// </summary>
     private static (int, int, int, int)[] Tiles(int outer, int inner, int threads)
     {
         var list = new List<(int, int, int, int)>();
-        int wanted = 4 * Math.Max(1, threads);
+        int wanted = Math.Max(8, 2 * threads);
         if (outer > 1)
         {
             int band = Math.Max(1, (outer + wanted - 1) / wanted);
@@ -273,7 +274,7 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         }
         else
         {
-            int block = Math.Max(512, (inner + wanted - 1) / wanted);
+            int block = Math.Max(32, (inner + wanted - 1) / wanted);
             for (int q = 0; q < inner; q += block)
             {
                 list.Add((0, 1, q, Math.Min(inner, q + block)));
