@@ -56,6 +56,14 @@ public static partial class MasterEquationKernels
     /// <summary>Count that marks a cloud-in-cell pair (two explicit weights).</summary>
     public const int PairCount = -2;
 
+    /// <summary>
+    /// Kind: a resolved Gaussian kernel with a non-diagonal covariance, as row windows: the marginal of axis 0 as the
+    /// row window (start, ratio, factor as usual, normalised by the whole window's sum) and, per row, the conditional
+    /// window of axis 1 from the row table (<see cref="ColumnFirst"/> holds the source's first row entry: first column
+    /// and count in two ints, start and ratio in two doubles per row; the conditional factor Q in the column-factor slot).
+    /// </summary>
+    public const int KindGaussianRows = 3;
+
     /// <summary>Kind: a resolved kernel whose covariance is not diagonal, or whose window is too wide for the recurrence.</summary>
     public const int KindNotSeparable = -4;
 
@@ -196,11 +204,7 @@ public static partial class MasterEquationKernels
         double mu, double s, long first, long count, double lower, double h, long n,
         out double start, out double ratio, out double factor, out double inside, out double outside)
     {
-        double d = lower + (first + 0.5) * h - mu;
-        double z = d / s;
-        double raw = KernelMath.ExpNonPositive(-0.5 * (z * z));
-        ratio = ExpSigned(-(2 * d * h + h * h) / (2 * (s * s)));
-        factor = KernelMath.ExpNonPositive(-(h * h) / (s * s));
+        AxisRaw(mu, s, first, lower, h, out double raw, out ratio, out factor);
         double total = 0;
         double w = raw, r = ratio;
         for (long k = 0; k < count; k++)
@@ -230,6 +234,30 @@ public static partial class MasterEquationKernels
             w *= r;
             r *= factor;
         }
+    }
+
+    /// <summary>
+    /// The kind, μ, marginal and conditional sd and window rows of source c before any weight (the general
+    /// prepare's first part), for host code that builds row windows.
+    /// </summary>
+    public static void ClassifySource<TField>(
+        long cell, TField field, MasterGrid grid, out double kind, out double mu0, out double mu1, out double sd0, out double slope,
+        out double sdc, out double lost, out double first, out double last)
+        where TField : struct, IGridField =>
+        Classify(cell, field, grid, out kind, out mu0, out mu1, out sd0, out slope, out sdc, out double _, out lost, out first, out last);
+
+    /// <summary>
+    /// The unnormalised recurrence of a sampled Gaussian window from virtual cell <paramref name="first"/>:
+    /// <c>start = exp(−z₀²/2)</c>, <c>ratio = exp(−(2 d₀ h + h²)/(2 s²))</c>, <c>factor = exp(−h²/s²)</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AxisRaw(double mu, double s, long first, double lower, double h, out double start, out double ratio, out double factor)
+    {
+        double d = lower + (first + 0.5) * h - mu;
+        double z = d / s;
+        start = KernelMath.ExpNonPositive(-0.5 * (z * z));
+        ratio = ExpSigned(-(2 * d * h + h * h) / (2 * (s * s)));
+        factor = KernelMath.ExpNonPositive(-(h * h) / (s * s));
     }
 
     /// <summary>exp(x) of either sign: <see cref="KernelMath.ExpNonPositive"/>, or its reciprocal at −x for x &gt; 0.</summary>
@@ -326,9 +354,11 @@ public static partial class MasterEquationKernels
 
     /// <summary>
     /// Adds source c's products to the sum of target (r, q): for each window row v₀ landing on r (increasing),
-    /// <c>coef = m_c A_c(v₀)</c>, then for each window column v₁ landing on q (increasing), <c>sum += coef B_c(v₁)</c>.
+    /// <c>coef = m_c A_c(v₀)</c>, then for each window column v₁ of that row landing on q (increasing),
+    /// <c>sum += coef B_c(v₁)</c> (row windows: the row's own conditional window from the row table).
     /// </summary>
-    public static double AddWindowSource<TInts, TPars, TMass>(double sum, long c, long r, long q, long outer, long inner, int walls, TInts ints, TPars pars, TMass mass)
+    public static double AddWindowSource<TInts, TPars, TMass>(
+        double sum, long c, long r, long q, long outer, long inner, int walls, TInts ints, TPars pars, TInts rowInts, TPars rowPars, TMass mass)
         where TInts : struct, IIntBuffer
         where TPars : struct, IDoubleBuffer
         where TMass : struct, IDoubleBuffer
@@ -341,16 +371,18 @@ public static partial class MasterEquationKernels
 
         long o = c * WindowInts;
         int kind = ints.Get(o + WindowKind);
-        if (kind != KindGaussian && kind != KindPushForward)
+        if (kind != KindGaussian && kind != KindPushForward && kind != KindGaussianRows)
         {
             return sum;
         }
 
+        bool perRow = kind == KindGaussianRows;
         int rowFirst = ints.Get(o + RowFirst), rowCount = ints.Get(o + RowCount);
         int columnFirst = ints.Get(o + ColumnFirst), columnCount = ints.Get(o + ColumnCount);
-        bool rowPair = rowCount < 0, columnPair = columnCount < 0;
-        int rows = rowPair ? 2 : rowCount, columns = columnPair ? 2 : columnCount;
+        bool rowPair = rowCount < 0;
+        int rows = rowPair ? 2 : rowCount;
         long p = c * WindowDoubles;
+        double columnStart = pars.Get(p + 3), columnRatio = pars.Get(p + 4), columnFactor = pars.Get(p + 5);
         for (int k = 0; k < rows; k++)
         {
             if (WindowMap(rowFirst + k, outer, walls, rowPair) != r)
@@ -358,12 +390,25 @@ public static partial class MasterEquationKernels
                 continue;
             }
 
+            int first = columnFirst, count = columnCount;
+            double start = columnStart, ratio = columnRatio;
+            if (perRow)
+            {
+                long e = columnFirst + k;
+                first = rowInts.Get(2 * e);
+                count = rowInts.Get(2 * e + 1);
+                start = rowPars.Get(2 * e);
+                ratio = rowPars.Get(2 * e + 1);
+            }
+
+            bool columnPair = count < 0;
+            int columns = columnPair ? 2 : count;
             double coef = m * WindowValue(pars.Get(p), pars.Get(p + 1), pars.Get(p + 2), rowCount, k);
             for (int l = 0; l < columns; l++)
             {
-                if (WindowMap(columnFirst + l, inner, walls, columnPair) == q)
+                if (WindowMap(first + l, inner, walls, columnPair) == q)
                 {
-                    sum += coef * WindowValue(pars.Get(p + 3), pars.Get(p + 4), pars.Get(p + 5), columnCount, l);
+                    sum += coef * WindowValue(start, ratio, columnFactor, count, l);
                 }
             }
         }
@@ -376,10 +421,10 @@ public static partial class MasterEquationKernels
     /// source columns of <c>ranges[2R + 2q], ranges[2R + 2q + 1]</c> (R outer rows; virtual, visited as cells in
     /// increasing order), sources in increasing cell index (<see cref="AddWindowSource"/>). 1-D: one outer row.
     /// </summary>
-    public static double GatherWindows<TInts, TPars, TRanges, TMass>(long target, MasterGrid grid, TInts ints, TPars pars, TRanges ranges, TMass mass)
+    public static double GatherWindows<TInts, TPars, TMass>(
+        long target, MasterGrid grid, TInts ints, TPars pars, TInts rowInts, TPars rowPars, TInts ranges, TMass mass)
         where TInts : struct, IIntBuffer
         where TPars : struct, IDoubleBuffer
-        where TRanges : struct, IIntBuffer
         where TMass : struct, IDoubleBuffer
     {
         long outer = grid.Dimension == 2 ? grid.Rows : 1;
@@ -398,7 +443,7 @@ public static partial class MasterEquationKernels
                     long ca = cp == 0 ? ca0 : ca1, cb = cp == 0 ? cb0 : cb1;
                     for (long sc = ca; sc <= cb; sc++)
                     {
-                        sum = AddWindowSource(sum, sr * inner + sc, r, q, outer, inner, grid.Walls, ints, pars, mass);
+                        sum = AddWindowSource(sum, sr * inner + sc, r, q, outer, inner, grid.Walls, ints, pars, rowInts, rowPars, mass);
                     }
                 }
             }
@@ -407,9 +452,15 @@ public static partial class MasterEquationKernels
         return sum;
     }
 
-    /// <summary>One master-equation step from separable windows, one thread per target cell.</summary>
-    public static void StepWindows(Index1D target, MasterGrid grid, ArrayView<int> ints, ArrayView<double> pars, ArrayView<int> ranges, ArrayView<double> mass, ArrayView<double> next)
+    /// <summary>
+    /// One master-equation step from separable windows (and row windows: <paramref name="rowInts"/>,
+    /// <paramref name="rowPars"/>, one-element placeholders when there are none), one thread per target cell.
+    /// </summary>
+    public static void StepWindows(
+        Index1D target, MasterGrid grid, ArrayView<int> ints, ArrayView<double> pars, ArrayView<int> rowInts, ArrayView<double> rowPars,
+        ArrayView<int> ranges, ArrayView<double> mass, ArrayView<double> next)
     {
-        next[target] = GatherWindows(target, grid, new IntView(ints), new DoubleView(pars), new IntView(ranges), new DoubleView(mass));
+        next[target] = GatherWindows(
+            target, grid, new IntView(ints), new DoubleView(pars), new IntView(rowInts), new DoubleView(rowPars), new IntView(ranges), new DoubleView(mass));
     }
 }

@@ -17,7 +17,7 @@ public static class GridKernels
         MasterEquationKernels.Step;
 
     /// <summary>The master-equation step from separable windows (one thread per target cell).</summary>
-    public static readonly Action<Index1D, MasterGrid, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> MasterStepWindows =
+    public static readonly Action<Index1D, MasterGrid, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> MasterStepWindows =
         MasterEquationKernels.StepWindows;
 
     /// <summary>Fixed-order block sums (lost mass, mean gradient).</summary>

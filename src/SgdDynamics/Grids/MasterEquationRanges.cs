@@ -91,7 +91,7 @@ internal static class MasterEquationRanges
     /// one outer row, the axis as columns). Same conventions as <see cref="Build"/>: box cells, or virtual sources on a
     /// ring; empty ranges (0, −1).
     /// </summary>
-    public static int[] BuildWindows(MasterGrid grid, int[] ints)
+    public static int[] BuildWindows(MasterGrid grid, int[] ints, int[] rowInts)
     {
         int outer = grid.Dimension == 2 ? grid.Rows : 1;
         int inner = grid.Dimension == 2 ? grid.Columns : grid.Rows;
@@ -110,7 +110,7 @@ internal static class MasterEquationRanges
         {
             int o = c * K.WindowInts;
             int kind = ints[o + K.WindowKind];
-            if (kind != K.KindGaussian && kind != K.KindPushForward)
+            if (kind != K.KindGaussian && kind != K.KindPushForward && kind != K.KindGaussianRows)
             {
                 continue;
             }
@@ -120,6 +120,19 @@ internal static class MasterEquationRanges
             int rowCount = ints[o + K.RowCount], columnCount = ints[o + K.ColumnCount];
             long rowHigh = rowLow + (rowCount < 0 ? 2 : rowCount) - 1;
             long columnHigh = columnLow + (columnCount < 0 ? 2 : columnCount) - 1;
+            if (kind == K.KindGaussianRows)
+            {
+                // the union of the rows' conditional windows
+                long entry = columnLow;
+                columnLow = long.MaxValue;
+                columnHigh = long.MinValue;
+                for (long e = entry; e < entry + rowCount; e++)
+                {
+                    columnLow = Math.Min(columnLow, rowInts[2 * e]);
+                    columnHigh = Math.Max(columnHigh, rowInts[2 * e] + rowInts[2 * e + 1] - 1L);
+                }
+            }
+
             if (ring)
             {
                 allRows |= Spread(result, 0, outer, sourceRow, rowLow, rowHigh);

@@ -67,7 +67,15 @@ public sealed record MasterEquationStationary(GridDensity Density, int Steps, do
 /// <see cref="MasterEquationKernels.MaxSeparableTruncation"/> use the general gather.
 /// </para>
 /// <para>
-/// General gather (a non-diagonal covariance somewhere). The step runs as a deterministic gather
+/// Row windows (a non-diagonal covariance somewhere): each such source keeps its marginal row window (start, ratio,
+/// factor) and, per row, the start and ratio of the conditional column window (a row table of 24 bytes per window
+/// row, the factor shared), normalised together like the 2-D window below; the step adds
+/// <c>(m_c A_c(v₀)) B_{c,v₀}(v₁)</c> by the same tiles and the same device kernel, with no exponential per step, when
+/// the row table fits <see cref="RowTableBytes"/>.
+/// </para>
+/// <para>
+/// General gather (a non-diagonal covariance whose row table is over budget, T above 30 or a window over 4096
+/// cells). The step runs as a deterministic gather
 /// (<see cref="MasterEquationKernels"/>): a prepare kernel,
 /// generic over the landscape struct, tabulates per source cell μ_c, the marginal/conditional parameters, 1/Z_c,
 /// ℓ_c and the window rows; the host then bounds, for every target cell (1-D) or every target row and column
@@ -97,6 +105,13 @@ public sealed class MasterEquationSolver : IDisposable
     /// (the same numbers).
     /// </summary>
     public const long DefaultWindowCacheBytes = 64L << 20;
+
+    /// <summary>
+    /// Budget of the row table of a non-diagonal covariance, in bytes (24 per window row of every source: about 480
+    /// bytes a cell at 20 rows, so grids up to about 700² in 2-D): within it every weight is two multiplications away;
+    /// beyond it the solver runs the general gather, which evaluates each weight with exp every step.
+    /// </summary>
+    public const long RowTableBytes = 256L << 20;
 
     private const long MaxWindowCells = 1L << 26;
 
@@ -164,7 +179,7 @@ public sealed class MasterEquationSolver : IDisposable
             grid.Lower[0], d == 2 ? grid.Lower[1] : 0, grid.Upper[0], d == 2 ? grid.Upper[1] : 1,
             learningRate, truncationSigmas, ResolutionThreshold, MaxWindowCells);
 
-        windows = separable ? MasterWindows.Build(landscape, geometry, this.device) : null;
+        windows = separable ? MasterWindows.Build(landscape, geometry, this.device, RowTableBytes) : null;
         if (windows is not null)
         {
             MasterWindows w = windows;
@@ -196,10 +211,18 @@ public sealed class MasterEquationSolver : IDisposable
 
     /// <summary>
     /// True when every resolved kernel has a diagonal covariance (<c>C₀₁ = 0</c>; always in 1-D) and the step uses
-    /// separable windows (O(cells × window) set-up, no exponential per step); false for the general gather, which
-    /// evaluates each weight on the fly.
+    /// separable windows (O(cells × window) set-up, no exponential per step); false for row windows and for the
+    /// general gather, which evaluates each weight on the fly.
     /// </summary>
-    public bool Separable => windows is not null;
+    public bool Separable => windows is { HasRows: false };
+
+    /// <summary>
+    /// True when some resolved kernel has a non-diagonal covariance and the step uses row windows (the marginal of
+    /// axis 0 times, per row, the conditional window of axis 1, each from a start weight and a ratio: no exponential
+    /// per step), because their row table fits <see cref="RowTableBytes"/>; false for separable windows and for the
+    /// general gather.
+    /// </summary>
+    public bool RowWindows => windows is { HasRows: true };
 
     /// <summary>True when the managed backend keeps the separable windows in its cache (within the budget).</summary>
     public bool WindowsCached { get; }

@@ -19,13 +19,27 @@ namespace SgdDynamics.Grids;
 /// </summary>
 internal sealed class MasterWindows
 {
-    private MasterWindows(MasterGrid geometry, int[] ints, double[] pars, double[]? lost)
+    private MasterWindows(MasterGrid geometry, int[] ints, double[] pars, double[]? lost, int[] rowInts, double[] rowPars)
     {
         Geometry = geometry;
         Ints = ints;
         Pars = pars;
         Lost = lost;
+        RowInts = rowInts;
+        RowPars = rowPars;
     }
+
+    /// <summary>Bytes of the row table per row entry: first column and count (ints), start and ratio (doubles).</summary>
+    public const int RowEntryBytes = 24;
+
+    /// <summary>True when some source has row windows (a non-diagonal covariance, <see cref="MasterEquationKernels.KindGaussianRows"/>).</summary>
+    public bool HasRows { get; private init; }
+
+    /// <summary>The row table of full-covariance sources (2 ints per row entry; a two-element placeholder when there are none).</summary>
+    public int[] RowInts { get; }
+
+    /// <summary>The row table's doubles (2 per row entry; a placeholder when there are none).</summary>
+    public double[] RowPars { get; }
 
     public MasterGrid Geometry { get; }
 
@@ -46,7 +60,7 @@ internal sealed class MasterWindows
     /// some resolved source is not separable (the caller then uses the general gather). Invalid kinds are kept for
     /// the caller's validation; ranges are built only when every kind is valid.
     /// </summary>
-    public static MasterWindows? Build(GridLandscape landscape, MasterGrid geometry, ComputeDevice device)
+    public static MasterWindows? Build(GridLandscape landscape, MasterGrid geometry, ComputeDevice device, long rowTableBytes)
     {
         if (!(geometry.Truncation <= K.MaxSeparableTruncation))
         {
@@ -66,22 +80,31 @@ internal sealed class MasterWindows
             landscape.Accept(new DevicePrepare(device, geometry, ints, pars, lost));
         }
 
-        bool valid = true;
+        bool valid = true, rows = false;
         for (long c = 0; c < count; c++)
         {
             int kind = ints[c * K.WindowInts + K.WindowKind];
-            if (kind == K.KindNotSeparable)
+            rows |= kind == K.KindNotSeparable;
+            valid &= kind >= 0 || kind == K.KindNotSeparable;
+        }
+
+        int[] rowInts = [0, 0];
+        double[] rowPars = [0, 0];
+        if (rows)
+        {
+            var builder = new RowBuilder(geometry, ints, pars, lost, rowTableBytes, new ParallelOptions { MaxDegreeOfParallelism = device.IsManaged ? device.Threads : -1 });
+            if (!landscape.Accept(builder))
             {
                 return null;
             }
 
-            valid &= kind >= 0;
+            (rowInts, rowPars) = (builder.RowInts, builder.RowPars);
         }
 
-        var windows = new MasterWindows(geometry, ints, pars, geometry.Walls == GridWalls.Absorbing ? lost : null);
+        var windows = new MasterWindows(geometry, ints, pars, geometry.Walls == GridWalls.Absorbing ? lost : null, rowInts, rowPars) { HasRows = rows };
         if (valid)
         {
-            windows.Ranges = MasterEquationRanges.BuildWindows(geometry, ints);
+            windows.Ranges = MasterEquationRanges.BuildWindows(geometry, ints, rowInts);
         }
 
         return windows;
@@ -98,6 +121,13 @@ internal sealed class MasterWindows
             if (kind == K.KindGaussian || kind == K.KindPushForward)
             {
                 total += (long)Length(Ints[o + K.RowCount]) * Length(Ints[o + K.ColumnCount]);
+            }
+            else if (kind == K.KindGaussianRows)
+            {
+                for (long e = Ints[o + K.ColumnFirst], end = e + Ints[o + K.RowCount]; e < end; e++)
+                {
+                    total += RowInts[2 * e + 1];
+                }
             }
         }
 
@@ -123,6 +153,158 @@ internal sealed class MasterWindows
             values[k] = w;
             w *= r;
             r *= factor;
+        }
+    }
+
+    /// <summary>
+    /// Row windows of the sources whose covariance is not diagonal (<see cref="MasterEquationKernels.KindGaussianRows"/>),
+    /// on the host: per source the marginal of axis 0 as its row window and per row the conditional window of axis 1
+    /// (start and ratio; the factor Q is the source's), normalised together as the general gather normalises its 2-D
+    /// window, <c>Z = Σ_v a_v Σ_u b_vu</c>. Fails (false) when T or a window is too wide for the recurrence, or the
+    /// row table would take more than its budget; the solver then runs the general gather.
+    /// </summary>
+    private sealed class RowBuilder(MasterGrid geometry, int[] ints, double[] pars, double[] lost, long budget, ParallelOptions options) : IGridFieldVisitor<bool>
+    {
+        public int[] RowInts { get; private set; } = [];
+
+        public double[] RowPars { get; private set; } = [];
+
+        public bool Visit<TField>(TField field) where TField : struct, IGridField
+        {
+            long count = geometry.Count;
+            var offsets = new long[count + 1];
+            for (long c = 0; c < count; c++)
+            {
+                long rows = 0;
+                if (ints[c * K.WindowInts + K.WindowKind] == K.KindNotSeparable)
+                {
+                    K.ClassifySource(c, field, geometry, out double kind, out _, out _, out _, out _, out _, out _, out double first, out double last);
+                    rows = (long)last - (long)first + 1;
+                    if (kind != K.KindGaussian || rows > K.MaxSeparableWindow)
+                    {
+                        return false;
+                    }
+                }
+
+                offsets[c + 1] = offsets[c] + rows;
+            }
+
+            long entries = offsets[count];
+            if (entries * RowEntryBytes > budget || 2 * entries > Array.MaxLength)
+            {
+                return false;
+            }
+
+            var rowInts = new int[2 * entries];
+            var rowPars = new double[2 * entries];
+            bool ok = true;
+            Parallel.For(0, (int)((count + 1023) / 1024), options, b =>
+            {
+                long end = Math.Min(count, (b + 1L) * 1024);
+                for (long c = b * 1024L; c < end; c++)
+                {
+                    if (offsets[c + 1] > offsets[c] && !Rows(field, c, offsets[c], rowInts, rowPars))
+                    {
+                        ok = false;
+                    }
+                }
+            });
+            RowInts = rowInts;
+            RowPars = rowPars;
+            return ok;
+        }
+
+        private bool Rows<TField>(TField field, long c, long entry, int[] rowInts, double[] rowPars) where TField : struct, IGridField
+        {
+            MasterGrid g = geometry;
+            K.ClassifySource(c, field, g, out _, out double mu0, out double mu1, out double sd0, out double slope, out double sdc, out _, out double first, out double last);
+            long lo = (long)first, hi = (long)last;
+            int rows = (int)(hi - lo + 1);
+            K.AxisRaw(mu0, sd0, lo, g.Lower0, g.H0, out double start0, out double ratio0, out double factor0);
+            double factor1 = 0;
+            double total = 0;
+            double a = start0, ra = ratio0;
+            for (int k = 0; k < rows; k++)
+            {
+                double mc = mu1 + slope * (g.Lower0 + (lo + k + 0.5) * g.H0 - mu0);
+                long clo = K.WindowFirst(mc, sdc, g.Truncation, g.Lower1, g.H1);
+                long chi = K.WindowLast(mc, sdc, g.Truncation, g.Lower1, g.H1);
+                if (chi - clo + 1 > K.MaxSeparableWindow)
+                {
+                    return false;
+                }
+
+                K.AxisRaw(mc, sdc, clo, g.Lower1, g.H1, out double start1, out double ratio1, out factor1);
+                long e = entry + k;
+                rowInts[2 * e] = (int)clo;
+                rowInts[2 * e + 1] = (int)(chi - clo + 1);
+                rowPars[2 * e] = start1;
+                rowPars[2 * e + 1] = ratio1;
+                total += a * Sum(start1, ratio1, factor1, (int)(chi - clo + 1), 0, 0, out _);
+                a *= ra;
+                ra *= factor0;
+            }
+
+            double start = start0 / total;
+            long o = c * K.WindowInts;
+            long p = c * K.WindowDoubles;
+            ints[o + K.WindowKind] = K.KindGaussianRows;
+            ints[o + K.RowFirst] = (int)lo;
+            ints[o + K.RowCount] = rows;
+            ints[o + K.ColumnFirst] = (int)entry;
+            ints[o + K.ColumnCount] = 0;
+            pars[p] = start;
+            pars[p + 1] = ratio0;
+            pars[p + 2] = factor0;
+            pars[p + 3] = 0;
+            pars[p + 4] = 0;
+            pars[p + 5] = factor1;
+            double lostFraction = 0;
+            if (g.Walls == GridWalls.Absorbing)
+            {
+                if (hi < 0 || lo >= g.Rows)
+                {
+                    ints[o + K.WindowKind] = K.KindLost;
+                    ints[o + K.RowCount] = 0;
+                    lost[c] = 1;
+                    return true;
+                }
+
+                a = start;
+                ra = ratio0;
+                for (int k = 0; k < rows; k++)
+                {
+                    long e = entry + k;
+                    bool rowInside = lo + k >= 0 && lo + k < g.Rows;
+                    double rowSum = Sum(rowPars[2 * e], rowPars[2 * e + 1], factor1, rowInts[2 * e + 1], rowInts[2 * e], g.Columns, out double outside);
+                    lostFraction += a * (rowInside ? outside : rowSum);
+                    a *= ra;
+                    ra *= factor0;
+                }
+            }
+
+            lost[c] = lostFraction;
+            return true;
+        }
+
+        /// <summary>The sum of a window's recurrence, and the part outside [0, n) of the cells from <paramref name="first"/>.</summary>
+        private static double Sum(double start, double ratio, double factor, int count, long first, long n, out double outside)
+        {
+            double total = 0, w = start, r = ratio;
+            outside = 0;
+            for (int k = 0; k < count; k++)
+            {
+                total += w;
+                if (first + k < 0 || first + k >= n)
+                {
+                    outside += w;
+                }
+
+                w *= r;
+                r *= factor;
+            }
+
+            return total;
         }
     }
 
@@ -231,6 +413,15 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
                 maxRows = Math.Max(maxRows, rows);
                 maxColumns = Math.Max(maxColumns, columns);
                 cached += rows + columns;
+            }
+            else if (kind == K.KindGaussianRows)
+            {
+                // row windows are always regenerated (their row table is the compact form)
+                maxRows = Math.Max(maxRows, ints[o + K.RowCount]);
+                for (long e = ints[o + K.ColumnFirst], end = e + ints[o + K.RowCount]; e < end; e++)
+                {
+                    maxColumns = Math.Max(maxColumns, windows.RowInts[2 * e + 1]);
+                }
             }
         }
 
@@ -391,8 +582,8 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
             Mark(columnMark, ranges[2 * outer + 2 * q], ranges[2 * outer + 2 * q + 1], inner);
         }
 
-        Span<double> rowValues = cache is null ? new double[maxRows] : default;
-        Span<double> columnValues = cache is null ? new double[maxColumns] : default;
+        Span<double> rowValues = new double[maxRows];
+        Span<double> columnValues = new double[maxColumns];
         for (int sr = 0; sr < outer; sr++)
         {
             if (!rowMark[sr])
@@ -436,6 +627,12 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         int[] ints = windows.Ints;
         int o = c * K.WindowInts;
         int kind = ints[o + K.WindowKind];
+        if (kind == K.KindGaussianRows)
+        {
+            ScatterRows(c, m, tile, output, rowBuffer, columnBuffer);
+            return;
+        }
+
         if (kind != K.KindGaussian && kind != K.KindPushForward)
         {
             return;
@@ -528,6 +725,58 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     }
 
     /// <summary>
+    /// A source with row windows (non-diagonal covariance): for each window row landing in the tile, its own
+    /// conditional column window regenerated from the row table, then the products added as for separable windows.
+    /// </summary>
+    private void ScatterRows(int c, double m, (int R0, int R1, int Q0, int Q1) tile, double[] output, Span<double> rowBuffer, Span<double> columnBuffer)
+    {
+        int[] ints = windows.Ints;
+        int o = c * K.WindowInts;
+        int walls = geometry.Walls;
+        int rowFirst = ints[o + K.RowFirst], rows = ints[o + K.RowCount];
+        long entry = ints[o + K.ColumnFirst];
+        long p = (long)c * K.WindowDoubles;
+        double[] pars = windows.Pars;
+        double factor = pars[p + 5];
+        MasterWindows.Fill(pars[p], pars[p + 1], pars[p + 2], rows, rowBuffer);
+        ref double origin = ref MemoryMarshal.GetArrayDataReference(output);
+        for (int k = 0; k < rows; k++)
+        {
+            long t = K.WindowMap(rowFirst + k, outer, walls, false);
+            if (t < tile.R0 || t >= tile.R1)
+            {
+                continue;
+            }
+
+            long e = entry + k;
+            int columnFirst = windows.RowInts[2 * e], columns = windows.RowInts[2 * e + 1];
+            MasterWindows.Fill(windows.RowPars[2 * e], windows.RowPars[2 * e + 1], factor, columns, columnBuffer);
+            double coef = m * rowBuffer[k];
+            int rowBase = (int)t * inner;
+            if (walls == GridWalls.Absorbing || (columnFirst >= 0 && columnFirst + columns <= inner))
+            {
+                int l0 = Math.Max(0, tile.Q0 - columnFirst);
+                int l1 = Math.Min(columns, tile.Q1 - columnFirst);
+                if (l1 > l0)
+                {
+                    AddScaled(ref Unsafe.Add(ref origin, rowBase + columnFirst + l0), coef, ref columnBuffer[l0], l1 - l0);
+                }
+
+                continue;
+            }
+
+            for (int l = 0; l < columns; l++)
+            {
+                long u = K.WindowMap(columnFirst + l, inner, walls, false);
+                if (u >= tile.Q0 && u < tile.Q1)
+                {
+                    output[rowBase + u] += coef * columnBuffer[l];
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// <c>target[i] += coef · values[i]</c> for i &lt; n, element by element (a product then a sum, never a fused
     /// multiply-add, so the same bits as the scalar kernel), 8, 4 or 1 lanes at a time.
     /// </summary>
@@ -575,6 +824,8 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
     private readonly MemoryBuffer1D<int, Stride1D.Dense> ints;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> pars;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? lost;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> rowInts;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> rowPars;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> a;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> b;
@@ -595,6 +846,8 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
         ints = accelerator.Allocate1D(windows.Ints);
         pars = accelerator.Allocate1D(windows.Pars);
         lost = windows.Lost is null ? null : accelerator.Allocate1D(windows.Lost);
+        rowInts = accelerator.Allocate1D(windows.RowInts);
+        rowPars = accelerator.Allocate1D(windows.RowPars);
         ranges = accelerator.Allocate1D(windows.Ranges);
         a = accelerator.Allocate1D<double>(count);
         b = accelerator.Allocate1D<double>(count);
@@ -636,7 +889,7 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
                 }
             }
 
-            step(count, geometry, ints.View, pars.View, ranges.View, current.View, other.View);
+            step(count, geometry, ints.View, pars.View, rowInts.View, rowPars.View, ranges.View, current.View, other.View);
             (current, other) = (other, current);
         }
 
@@ -659,6 +912,8 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
         ints.Dispose();
         pars.Dispose();
         lost?.Dispose();
+        rowInts.Dispose();
+        rowPars.Dispose();
         ranges.Dispose();
         a.Dispose();
         b.Dispose();
