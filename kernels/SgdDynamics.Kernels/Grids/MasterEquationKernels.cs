@@ -17,8 +17,9 @@ namespace SgdDynamics.Kernels.Grids;
 /// the exponential's last bit across devices).
 /// <para>
 /// The parts: the source table (this file: <see cref="Prepare{TField}"/>), windows and images
-/// (<c>MasterEquationKernels.Windows.cs</c>), the gather (<c>MasterEquationKernels.Gather.cs</c>) and the block
-/// sums of the lost mass and the drift (<c>MasterEquationKernels.Blocks.cs</c>).
+/// (<c>MasterEquationKernels.Windows.cs</c>), the gather (<c>MasterEquationKernels.Gather.cs</c>), the block
+/// sums of the lost mass and the drift (<c>MasterEquationKernels.Blocks.cs</c>), and the separable and row windows
+/// that replace the exponential per pair wherever they apply (<c>MasterEquationKernels.Separable.cs</c>).
 /// </para>
 /// <para>
 /// Per-source table (<see cref="Stride"/> doubles per cell): kind, μ₀, μ₁, s₀ (marginal sd along axis 0),
