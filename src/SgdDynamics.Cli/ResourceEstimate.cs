@@ -46,14 +46,16 @@ internal sealed partial class ResourceEstimate
     /// <summary>
     /// Bytes a grid cell costs at peak, by solver and dimension: peak RSS above a tiny run's, per cell, measured on
     /// 2-D Fokker–Planck 2048² (806), 1-D Fokker–Planck 2²² cells (344), master equation 1-D 2²⁰ cells (321) and 2-D 1024²
-    /// (219), one step each with the density files and plots (README, "Resource limits"), rounded up.
+    /// (219, the general gather of a non-diagonal covariance), one step each with the density files and plots (README,
+    /// "Resource limits"), rounded up; the master equation's separable windows (diagonal noise,
+    /// <paramref name="separable"/>) in 2-D: 146 at 1024² and 142 at 2048², rounded up to 160.
     /// </summary>
-    public static long BytesPerCell(GridAlgorithm algorithm, int dimension) => (algorithm, dimension) switch
+    public static long BytesPerCell(GridAlgorithm algorithm, int dimension, bool separable = false) => (algorithm, dimension) switch
     {
         (FokkerPlanckAlgorithm, 1) => 400,
         (FokkerPlanckAlgorithm, _) => 900,
         (MasterEquationAlgorithm, 1) => 400,
-        (MasterEquationAlgorithm, _) => 280,
+        (MasterEquationAlgorithm, _) => separable ? 160 : 280,
         _ => 900,
     };
 
@@ -142,15 +144,45 @@ internal sealed partial class ResourceEstimate
         return estimate;
     }
 
-    /// <summary>A grid run writing <paramref name="densityFiles"/> density CSV files.</summary>
-    public static ResourceEstimate ForGrid(GridAlgorithm algorithm, int densityFiles)
+    /// <summary>
+    /// True when <paramref name="algorithm"/> is a master equation that runs separable windows on
+    /// <paramref name="problem"/>'s landscape (<see cref="MasterEquationSolver.RunsSeparable"/>); false otherwise, and
+    /// when the landscape has no grid form (the run reports that itself).
+    /// </summary>
+    public static bool Separable(GridAlgorithm algorithm, Problem problem)
+    {
+        if (algorithm is not MasterEquationAlgorithm master)
+        {
+            return false;
+        }
+
+        try
+        {
+            return MasterEquationSolver.RunsSeparable(GridRunner.Landscape(problem), algorithm.Grid.ToGrid(), master.TruncationSigmas);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A grid run writing <paramref name="densityFiles"/> density CSV files; <paramref name="separable"/>: a master
+    /// equation that runs separable windows (<see cref="MasterEquationSolver.RunsSeparable"/>).
+    /// </summary>
+    public static ResourceEstimate ForGrid(GridAlgorithm algorithm, int densityFiles, bool separable = false)
     {
         GridSpec spec = algorithm.Grid;
         long cells = spec.Count;
         long records = Records(algorithm);
         var estimate = new ResourceEstimate($"{algorithm.TypeName} on {cells:N0} cells × {algorithm.Steps:N0} steps, {records:N0} records");
-        long perCell = BytesPerCell(algorithm, spec.Dimension);
+        long perCell = BytesPerCell(algorithm, spec.Dimension, separable);
         estimate.memory.Add(($"grid {cells:N0} cells × {perCell} bytes", Multiply(cells, perCell)));
+        if (algorithm is MasterEquationAlgorithm && spec.Dimension == 2 && !separable)
+        {
+            estimate.memory.Add(("the row windows of a non-diagonal covariance, at most", MasterEquationSolver.RowTableBytes));
+        }
+
         int d = spec.Dimension;
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((2L * d * d) + (4L * d)) + 256)));
         estimate.disk.Add(($"{densityFiles:N0} density files", Multiply(densityFiles, DensityCsv.EstimatedBytes(spec.ToGrid()))));

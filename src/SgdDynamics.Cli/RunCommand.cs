@@ -276,7 +276,7 @@ internal static class RunCommand
             {
                 states.RefuseForGrid(grid);
                 int densityFiles = (int)Math.Min(ResourceEstimate.Records(grid), limits.MaxDensityFiles);
-                ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles);
+                ResourceEstimate estimate = ResourceEstimate.ForGrid(grid, densityFiles, ResourceEstimate.Separable(grid, scenario.Problem));
                 estimate.CheckMemory(limits.Memory.Bytes, limits.Memory.Name);
                 return OutputFolder.Run(
                     directory, "sgdyn run", estimate, () => GridRun.Execute(scenario, grid, device, directory, json, limits.MaxDensityFiles, stop, checkpoints, resumed, quiet), checkpointed: true, prepare);

@@ -17,8 +17,9 @@ namespace SgdDynamics.Kernels.Grids;
 /// the exponential's last bit across devices).
 /// <para>
 /// The parts: the source table (this file: <see cref="Prepare{TField}"/>), windows and images
-/// (<c>MasterEquationKernels.Windows.cs</c>), the gather (<c>MasterEquationKernels.Gather.cs</c>) and the block
-/// sums of the lost mass and the drift (<c>MasterEquationKernels.Blocks.cs</c>).
+/// (<c>MasterEquationKernels.Windows.cs</c>), the gather (<c>MasterEquationKernels.Gather.cs</c>), the block
+/// sums of the lost mass and the drift (<c>MasterEquationKernels.Blocks.cs</c>), and the separable and row windows
+/// that replace the exponential per pair wherever they apply (<c>MasterEquationKernels.Separable.cs</c>).
 /// </para>
 /// <para>
 /// Per-source table (<see cref="Stride"/> doubles per cell): kind, μ₀, μ₁, s₀ (marginal sd along axis 0),
@@ -109,6 +110,72 @@ public static partial class MasterEquationKernels
     /// (untouched when already there), so that the window stays next to its source.
     /// </summary>
     public static void ComputeSource<TField>(
+        long cell, TField field, MasterGrid grid, out double kind, out double mu0, out double mu1, out double sd0, out double slope,
+        out double sdc, out double invNorm, out double lost, out double first, out double last)
+        where TField : struct, IGridField
+    {
+        Classify(cell, field, grid, out kind, out mu0, out mu1, out sd0, out slope, out sdc, out invNorm, out lost, out first, out last);
+        if (kind != KindGaussian)
+        {
+            return;
+        }
+
+        long lo = (long)first, hi = (long)last;
+        double total = 0, outside = 0;
+        long rows = grid.Rows, columns = grid.Columns;
+        for (long r = lo; r <= hi; r++)
+        {
+            double d0 = grid.Lower0 + (r + 0.5) * grid.H0 - mu0;
+            double z0 = d0 / sd0;
+            bool rowOutside = r < 0 || r >= rows;
+            if (grid.Dimension == 1)
+            {
+                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0));
+                total += w;
+                if (rowOutside)
+                {
+                    outside += w;
+                }
+
+                continue;
+            }
+
+            double mc = mu1 + slope * d0;
+            long clo = WindowFirst(mc, sdc, grid.Truncation, grid.Lower1, grid.H1);
+            long chi = WindowLast(mc, sdc, grid.Truncation, grid.Lower1, grid.H1);
+            for (long q = clo; q <= chi; q++)
+            {
+                double zc = (grid.Lower1 + (q + 0.5) * grid.H1 - mc) / sdc;
+                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
+                total += w;
+                if (rowOutside || q < 0 || q >= columns)
+                {
+                    outside += w;
+                }
+            }
+        }
+
+        invNorm = 1.0 / total;
+        if (grid.Walls == GridWalls.Absorbing)
+        {
+            lost = outside * invNorm;
+            if (hi < 0 || lo >= rows)
+            {
+                kind = KindLost;
+                lost = 1;
+                return;
+            }
+        }
+
+        kind = KindGaussian;
+    }
+
+    /// <summary>
+    /// The part of <see cref="ComputeSource{TField}"/> before the weights: μ (folded under reflecting or periodic
+    /// walls), the marginal and conditional sd, the kind, and for a resolved Gaussian kernel its window rows
+    /// (kind <see cref="KindGaussian"/>, 1/Z and ℓ still 0).
+    /// </summary>
+    private static void Classify<TField>(
         long cell, TField field, MasterGrid grid, out double kind, out double mu0, out double mu1, out double sd0, out double slope,
         out double sdc, out double invNorm, out double lost, out double first, out double last)
         where TField : struct, IGridField
@@ -234,52 +301,6 @@ public static partial class MasterEquationKernels
 
         first = lo;
         last = hi;
-        double total = 0, outside = 0;
-        long rows = grid.Rows, columns = grid.Columns;
-        for (long r = lo; r <= hi; r++)
-        {
-            double d0 = grid.Lower0 + (r + 0.5) * grid.H0 - mu0;
-            double z0 = d0 / sd0;
-            bool rowOutside = r < 0 || r >= rows;
-            if (grid.Dimension == 1)
-            {
-                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0));
-                total += w;
-                if (rowOutside)
-                {
-                    outside += w;
-                }
-
-                continue;
-            }
-
-            double mc = mu1 + slope * d0;
-            long clo = WindowFirst(mc, sdc, grid.Truncation, grid.Lower1, grid.H1);
-            long chi = WindowLast(mc, sdc, grid.Truncation, grid.Lower1, grid.H1);
-            for (long q = clo; q <= chi; q++)
-            {
-                double zc = (grid.Lower1 + (q + 0.5) * grid.H1 - mc) / sdc;
-                double w = KernelMath.ExpNonPositive(-0.5 * (z0 * z0 + zc * zc));
-                total += w;
-                if (rowOutside || q < 0 || q >= columns)
-                {
-                    outside += w;
-                }
-            }
-        }
-
-        invNorm = 1.0 / total;
-        if (grid.Walls == GridWalls.Absorbing)
-        {
-            lost = outside * invNorm;
-            if (hi < 0 || lo >= rows)
-            {
-                kind = KindLost;
-                lost = 1;
-                return;
-            }
-        }
-
         kind = KindGaussian;
     }
 }

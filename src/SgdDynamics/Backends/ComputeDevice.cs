@@ -192,6 +192,11 @@ public sealed class ComputeDevice : IDisposable
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct =>
         Cached(kernel, a => a.LoadAutoGroupedStreamKernel(kernel));
 
+    /// <inheritdoc cref="Load{T1, T2, T3}"/>
+    public Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> Load<T1, T2, T3, T4, T5, T6, T7, T8>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct =>
+        Cached(kernel, a => a.LoadAutoGroupedStreamKernel(kernel));
+
     /// <inheritdoc/>
     public void Dispose()
     {

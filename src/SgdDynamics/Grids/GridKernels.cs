@@ -16,6 +16,10 @@ public static class GridKernels
     public static readonly Action<Index1D, MasterGrid, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> MasterStep =
         MasterEquationKernels.Step;
 
+    /// <summary>The master-equation step from separable windows (one thread per target cell).</summary>
+    public static readonly Action<Index1D, MasterGrid, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> MasterStepWindows =
+        MasterEquationKernels.StepWindows;
+
     /// <summary>Fixed-order block sums (lost mass, mean gradient).</summary>
     public static readonly Action<Index1D, long, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>> BlockSums =
         MasterEquationKernels.BlockSums;
@@ -34,8 +38,8 @@ public static class GridKernels
 
     /// <summary>
     /// Every grid kernel specialisation an ILGPU accelerator may launch (compiled to PTX by the tests without a GPU): the
-    /// master-equation prepare pass for the grid form of every registered landscape (<see cref="ModelRegistry"/>), the
-    /// gather step, the block sums and the Fokker–Planck operator kernels.
+    /// master-equation prepare passes (general table and separable windows) for the grid form of every registered landscape (<see cref="ModelRegistry"/>), the
+    /// gather steps, the block sums and the Fokker–Planck operator kernels.
     /// </summary>
     public static IReadOnlyList<MethodInfo> Methods()
     {
@@ -47,14 +51,34 @@ public static class GridKernels
             {
                 methods.Add(prepare);
             }
+
+            MethodInfo windows = registration.Grid(registration.Example).Accept(new PrepareWindowsMethod());
+            if (!methods.Contains(windows))
+            {
+                methods.Add(windows);
+            }
         }
 
-        methods.AddRange([MasterStep.Method, BlockSums.Method, AddBlockTotal.Method, FokkerPlanckApply.Method, FokkerPlanckExplicit.Method]);
+        methods.AddRange([MasterStep.Method, MasterStepWindows.Method, BlockSums.Method, AddBlockTotal.Method, FokkerPlanckApply.Method, FokkerPlanckExplicit.Method]);
         return methods;
     }
 
     /// <summary>The prepare pass of the master equation for the grid-field struct <typeparamref name="TField"/>.</summary>
     public static Action<Index1D, TField, MasterGrid, ArrayView<double>> Prepare<TField>() where TField : struct, IGridField => PrepareKernel<TField>.Kernel;
+
+    /// <summary>The separable-window prepare pass of the master equation for the grid-field struct <typeparamref name="TField"/>.</summary>
+    public static Action<Index1D, TField, MasterGrid, ArrayView<int>, ArrayView<double>, ArrayView<double>> PrepareWindows<TField>() where TField : struct, IGridField =>
+        PrepareWindowsKernel<TField>.Kernel;
+
+    private static class PrepareWindowsKernel<TField> where TField : struct, IGridField
+    {
+        public static readonly Action<Index1D, TField, MasterGrid, ArrayView<int>, ArrayView<double>, ArrayView<double>> Kernel = MasterEquationKernels.PrepareWindows<TField>;
+    }
+
+    private sealed class PrepareWindowsMethod : IGridFieldVisitor<MethodInfo>
+    {
+        public MethodInfo Visit<TField>(TField field) where TField : struct, IGridField => PrepareWindowsKernel<TField>.Kernel.Method;
+    }
 
     private static class PrepareKernel<TField> where TField : struct, IGridField
     {

@@ -86,6 +86,134 @@ internal static class MasterEquationRanges
     }
 
     /// <summary>
+    /// The ranges of the separable-window step (<see cref="MasterEquationKernels.GatherWindows"/>) from the window
+    /// table: per target outer row the source rows that reach it, then per target column the source columns (1-D:
+    /// one outer row, the axis as columns). Same conventions as <see cref="Build"/>: box cells, or virtual sources on a
+    /// ring; empty ranges (0, −1).
+    /// </summary>
+    public static int[] BuildWindows(MasterGrid grid, int[] ints, int[] rowInts)
+    {
+        int outer = grid.Dimension == 2 ? grid.Rows : 1;
+        int inner = grid.Dimension == 2 ? grid.Columns : grid.Rows;
+        int length = 2 * (outer + inner);
+        var result = new int[length];
+        for (int i = 0; i < length; i += 2)
+        {
+            result[i] = int.MaxValue;
+            result[i + 1] = -1;
+        }
+
+        bool ring = grid.Walls == GridWalls.Periodic;
+        bool allRows = false, allColumns = false;
+        long count = grid.Count;
+        for (int c = 0; c < count; c++)
+        {
+            int o = c * K.WindowInts;
+            int kind = ints[o + K.WindowKind];
+            if (kind != K.KindGaussian && kind != K.KindPushForward && kind != K.KindGaussianRows)
+            {
+                continue;
+            }
+
+            int sourceRow = c / inner, sourceColumn = c - sourceRow * inner;
+            long rowLow = ints[o + K.RowFirst], columnLow = ints[o + K.ColumnFirst];
+            int rowCount = ints[o + K.RowCount], columnCount = ints[o + K.ColumnCount];
+            long rowHigh = rowLow + (rowCount < 0 ? 2 : rowCount) - 1;
+            long columnHigh = columnLow + (columnCount < 0 ? 2 : columnCount) - 1;
+            if (kind == K.KindGaussianRows)
+            {
+                // the union of the rows' conditional windows
+                long entry = columnLow;
+                columnLow = long.MaxValue;
+                columnHigh = long.MinValue;
+                for (long e = entry; e < entry + rowCount; e++)
+                {
+                    columnLow = Math.Min(columnLow, rowInts[2 * e]);
+                    columnHigh = Math.Max(columnHigh, rowInts[2 * e] + rowInts[2 * e + 1] - 1L);
+                }
+            }
+
+            if (ring)
+            {
+                allRows |= Spread(result, 0, outer, sourceRow, rowLow, rowHigh);
+                allColumns |= Spread(result, 2 * outer, inner, sourceColumn, columnLow, columnHigh);
+                continue;
+            }
+
+            (long rl, long rh) = WindowTargets(grid.Walls, rowLow, rowHigh, outer, rowCount < 0);
+            (long cl, long ch) = WindowTargets(grid.Walls, columnLow, columnHigh, inner, columnCount < 0);
+            if (rl > rh || cl > ch)
+            {
+                continue;
+            }
+
+            for (long r = rl; r <= rh; r++)
+            {
+                result[2 * r] = Math.Min(result[2 * r], sourceRow);
+                result[2 * r + 1] = Math.Max(result[2 * r + 1], sourceRow);
+            }
+
+            for (long q = cl; q <= ch; q++)
+            {
+                long t = 2 * outer + 2 * q;
+                result[t] = Math.Min(result[t], sourceColumn);
+                result[t + 1] = Math.Max(result[t + 1], sourceColumn);
+            }
+        }
+
+        if (ring)
+        {
+            Close(result, 0, outer, allRows);
+            Close(result, 2 * outer, inner, allColumns);
+        }
+
+        for (int i = 0; i < length; i += 2)
+        {
+            if (result[i] > result[i + 1])
+            {
+                result[i] = 0;
+                result[i + 1] = -1;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Box cells that a window's virtual cells [lo, hi] land on, as a bounding range: clipped (absorbing Gaussian),
+    /// folded onto the face (absorbing cloud-in-cell pair) or mirrored (reflecting).
+    /// </summary>
+    private static (long Low, long High) WindowTargets(int walls, long lo, long hi, int n, bool pair)
+    {
+        if (walls == GridWalls.Absorbing)
+        {
+            return pair
+                ? (GridWalls.Map(lo, n, walls), GridWalls.Map(hi, n, walls))
+                : (Math.Max(lo, 0), Math.Min(hi, n - 1));
+        }
+
+        if (lo >= 0 && hi < n)
+        {
+            return (lo, hi);
+        }
+
+        if (hi - lo + 1 >= 2L * n)
+        {
+            return (0, n - 1);
+        }
+
+        long low = long.MaxValue, high = long.MinValue;
+        for (long v = lo; v <= hi; v++)
+        {
+            long m = GridWalls.Mirror(v, n);
+            low = Math.Min(low, m);
+            high = Math.Max(high, m);
+        }
+
+        return (low, high);
+    }
+
+    /// <summary>
     /// Weight evaluations per step, <c>Σ_j |range(j)|</c> (1-D) or <c>Σ_{(r,q)} |rows(r)| |columns(q)|</c> (2-D).
     /// </summary>
     public static long Pairs(MasterGrid grid, int[] ranges)

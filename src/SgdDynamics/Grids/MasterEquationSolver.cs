@@ -49,18 +49,48 @@ public sealed record MasterEquationStationary(GridDensity Density, int Steps, do
 /// <see cref="Advance(GridDensity, int, double[])"/> give the mean velocity. Nothing is ever renormalised away.
 /// </para>
 /// <para>
-/// Gather. The step runs as a deterministic gather (<see cref="MasterEquationKernels"/>): a prepare kernel,
+/// Separable windows (every resolved kernel with a diagonal covariance, <c>C₀₁ = 0</c>, always so in 1-D; additive or
+/// curvature noise alike): the 2-D window is the outer product <c>A_c(v₀) B_c(v₁)</c> of two 1-D windows, each
+/// normalised to sum one, so <c>Σ_j w_cj + ℓ_c = (Σ A)(Σ B) = 1</c> to rounding. Each 1-D window is a lattice-sampled
+/// Gaussian, <c>w_k = w₀ ρ₀ ⋯ ρ_{k−1}</c>, <c>ρ_k = ρ₀ Q^k</c>, <c>Q = exp(−h²/s²)</c>: per source the set-up keeps
+/// the start weight, the ratio and Q per axis (6 doubles and 5 ints, plus ℓ under absorbing walls: 68 bytes; three
+/// exponentials per axis and O(window) multiplications), and every weight is two multiplications away — no
+/// exponential per step. The managed
+/// backend caches the whole windows when they fit <c>windowCacheBytes</c> (<see cref="DefaultWindowCacheBytes"/>) and
+/// otherwise regenerates each source's two windows when it visits it; the step is a scatter over tiles of targets
+/// (bands of rows in 2-D, blocks of cells in 1-D), each visiting the sources that reach it in increasing cell index
+/// and adding <c>(m_c A_c(v₀)) B_c(v₁)</c> row by row, vectorised along the columns. On ILGPU one thread per target
+/// sums the same products in the same order (<see cref="MasterEquationKernels.StepWindows"/>), so every thread
+/// count, tiling, cache budget and CPU backend gives the same bits. Set-up: O(cells × window per axis); step:
+/// <c>Σ_c |A_c| |B_c|</c> products (<see cref="PairsPerStep"/>). Windows wider than
+/// <see cref="MasterEquationKernels.MaxSeparableWindow"/> cells per axis or T above
+/// <see cref="MasterEquationKernels.MaxSeparableTruncation"/> use the general gather.
+/// </para>
+/// <para>
+/// Row windows (a non-diagonal covariance somewhere): each such source keeps its marginal row window (start, ratio,
+/// factor) and, per row, the start and ratio of the conditional column window (a row table of 24 bytes per window
+/// row, the factor shared), normalised together like the 2-D window below; the step adds
+/// <c>(m_c A_c(v₀)) B_{c,v₀}(v₁)</c> by the same tiles and the same device kernel, with no exponential per step, when
+/// the row table fits <see cref="RowTableBytes"/>.
+/// </para>
+/// <para>
+/// General gather (a non-diagonal covariance whose row table is over budget, T above 30 or a window over 4096
+/// cells). The step runs as a deterministic gather
+/// (<see cref="MasterEquationKernels"/>): a prepare kernel,
 /// generic over the landscape struct, tabulates per source cell μ_c, the marginal/conditional parameters, 1/Z_c,
 /// ℓ_c and the window rows; the host then bounds, for every target cell (1-D) or every target row and column
 /// (2-D), the range of source cells whose stencils reach it (one pass over the windows,
 /// <see cref="MasterEquationRanges"/>); each step computes every
 /// target as <c>p'_j = Σ_{c ∈ range(j)} m_c w_cj</c> (weights evaluated on the fly, sources in increasing order,
-/// all images of j under reflection or on a ring), and the lost mass as block sums <c>Σ_{c ∈ block} m_c ℓ_c</c> added
-/// in block order (<see cref="IMasterEquationStepper"/>: on the device the accumulators stay there between records).
-/// No atomics: any thread count, the managed backend and ILGPU compute every target by
-/// the same formula in the same order (they differ only in the last bits of <c>exp</c> across devices). Cost per
-/// step: <c>Σ_j |range(j)|</c> weight evaluations (the window size per target for a monotone map μ(x); a folding
-/// map, e.g. a double well at large η, widens the bounding ranges).
+/// all images of j under reflection or on a ring). Cost per step: <c>Σ_j |range(j)|</c> weight evaluations (the
+/// window size per target for a monotone map μ(x); a folding map, e.g. a double well at large η, widens the
+/// bounding ranges).
+/// </para>
+/// <para>
+/// Both forms add the lost mass as block sums <c>Σ_{c ∈ block} m_c ℓ_c</c> in block order
+/// (<see cref="IMasterEquationStepper"/>: on the device the accumulators stay there between records). No atomics:
+/// any thread count, the managed backend and ILGPU compute every target by the same formula in the same order (the
+/// general gather differs only in the last bits of <c>exp</c> across devices).
 /// </para>
 /// An instance holds its tables (and device buffers on ILGPU) and is not safe for concurrent use.
 /// </summary>
@@ -69,14 +99,29 @@ public sealed class MasterEquationSolver : IDisposable
     /// <summary>A kernel whose conditional sd along an axis is below this fraction of the spacing is a push-forward.</summary>
     public const double ResolutionThreshold = 0.5;
 
+    /// <summary>
+    /// Default budget of the managed window cache, in bytes: separable windows are filled once at set-up when all of
+    /// them fit (8 bytes per window cell plus 8 per source), and regenerated by the recurrence at each visit otherwise
+    /// (the same numbers).
+    /// </summary>
+    public const long DefaultWindowCacheBytes = 64L << 20;
+
+    /// <summary>
+    /// Budget of the row table of a non-diagonal covariance, in bytes (24 per window row of every source: about 480
+    /// bytes a cell at 20 rows, so grids up to about 700² in 2-D): within it every weight is two multiplications away;
+    /// beyond it the solver runs the general gather, which evaluates each weight with exp every step.
+    /// </summary>
+    public const long RowTableBytes = 256L << 20;
+
     private const long MaxWindowCells = 1L << 26;
 
     private readonly UniformGrid grid;
     private readonly GridLandscape landscape;
     private readonly MasterGrid geometry;
     private readonly ComputeDevice device;
-    private readonly double[] table;
-    private readonly int[] ranges;
+    private readonly double[]? table;
+    private readonly int[]? ranges;
+    private readonly MasterWindows? windows;
     private readonly IMasterEquationStepper stepper;
     private double[]? gradient;
 
@@ -87,10 +132,18 @@ public sealed class MasterEquationSolver : IDisposable
     /// <param name="boundary">Absorbing (lost mass reported), reflecting or periodic.</param>
     /// <param name="truncationSigmas">T: the Gaussian window spans ± T standard deviations (marginal along axis 0, conditional along axis 1).</param>
     /// <param name="device">Where the kernels run (null: the managed backend on all processors). Not disposed by the solver.</param>
+    /// <param name="windowCacheBytes">Managed backend, separable kernels: the most bytes the window cache may take (0: never cache; results do not depend on it).</param>
     /// <exception cref="ArgumentException">Dimensions differ, η or T is not positive and finite, Σ(x) is not finite or not positive semidefinite on the diagonal, μ is not finite under reflecting or periodic walls, or a window exceeds 2²⁶ cells.</exception>
     public MasterEquationSolver(
         UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary = GridBoundary.Absorbing, double truncationSigmas = 6,
-        ComputeDevice? device = null)
+        ComputeDevice? device = null, long windowCacheBytes = DefaultWindowCacheBytes)
+        : this(grid, landscape, learningRate, boundary, truncationSigmas, device, windowCacheBytes, separable: true)
+    {
+    }
+
+    private MasterEquationSolver(
+        UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary, double truncationSigmas,
+        ComputeDevice? device, long windowCacheBytes, bool separable)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(landscape);
@@ -126,14 +179,94 @@ public sealed class MasterEquationSolver : IDisposable
             grid.Lower[0], d == 2 ? grid.Lower[1] : 0, grid.Upper[0], d == 2 ? grid.Upper[1] : 1,
             learningRate, truncationSigmas, ResolutionThreshold, MaxWindowCells);
 
-        table = this.device.IsManaged
+        windows = separable ? MasterWindows.Build(landscape, geometry, this.device, RowTableBytes) : null;
+        if (windows is not null)
+        {
+            MasterWindows w = windows;
+            Validate(c => w.Kind(c));
+            if (this.device.IsManaged)
+            {
+                var managed = new ManagedWindowStepper(windows, this.device.Threads, windowCacheBytes);
+                WindowsCached = managed.Cached;
+                stepper = managed;
+            }
+            else
+            {
+                stepper = new DeviceWindowStepper(this.device, windows);
+            }
+
+            return;
+        }
+
+        double[] t = this.device.IsManaged
             ? ManagedMasterStepper.Prepare(landscape, geometry, this.device.Threads)
             : DeviceMasterStepper.Prepare(this.device, landscape, geometry);
-        Validate();
+        table = t;
+        Validate(c => (int)t[c * K.Stride + K.Kind]);
         ranges = MasterEquationRanges.Build(geometry, table);
         stepper = this.device.IsManaged
             ? new ManagedMasterStepper(geometry, table, ranges, this.device.Threads)
             : new DeviceMasterStepper(this.device, geometry, table, ranges);
+    }
+
+    /// <summary>
+    /// True when every resolved kernel has a diagonal covariance (<c>C₀₁ = 0</c>; always in 1-D) and the step uses
+    /// separable windows (O(cells × window) set-up, no exponential per step); false for row windows and for the
+    /// general gather, which evaluates each weight on the fly.
+    /// </summary>
+    public bool Separable => windows is { HasRows: false };
+
+    /// <summary>
+    /// True when some resolved kernel has a non-diagonal covariance and the step uses row windows (the marginal of
+    /// axis 0 times, per row, the conditional window of axis 1, each from a start weight and a ratio: no exponential
+    /// per step), because their row table fits <see cref="RowTableBytes"/>; false for separable windows and for the
+    /// general gather.
+    /// </summary>
+    public bool RowWindows => windows is { HasRows: true };
+
+    /// <summary>True when the managed backend keeps the separable windows in its cache (within the budget).</summary>
+    public bool WindowsCached { get; }
+
+    /// <summary>
+    /// A solver that always runs the general gather (every weight evaluated on the fly, as for non-diagonal
+    /// covariance), for comparisons with the separable windows.
+    /// </summary>
+    internal static MasterEquationSolver General(
+        UniformGrid grid, GridLandscape landscape, double learningRate, GridBoundary boundary, ComputeDevice? device = null) =>
+        new(grid, landscape, learningRate, boundary, 6, device, 0, separable: false);
+
+    /// <summary>
+    /// True when the solver would run separable windows on <paramref name="grid"/>: a Gaussian-noise landscape (no
+    /// <see cref="GridLandscape.Shape"/> or finite data), T at most <see cref="MasterEquationKernels.MaxSeparableTruncation"/>,
+    /// and in 2-D <c>Σ₀₁(x) = 0</c> at every cell centre. One covariance evaluation per cell: for estimates before a run.
+    /// </summary>
+    public static bool RunsSeparable(GridLandscape landscape, UniformGrid grid, double truncationSigmas = 6)
+    {
+        ArgumentNullException.ThrowIfNull(landscape);
+        ArgumentNullException.ThrowIfNull(grid);
+        if (landscape.Shape is not null || landscape.FiniteData is not null || !(truncationSigmas <= K.MaxSeparableTruncation))
+        {
+            return false;
+        }
+
+        if (grid.Dimension == 1)
+        {
+            return true;
+        }
+
+        Span<double> x = stackalloc double[2];
+        Span<double> covariance = stackalloc double[4];
+        for (int c = 0; c < grid.Count; c++)
+        {
+            grid.Centre(c, x);
+            landscape.NoiseCovariance(x, covariance);
+            if (covariance[1] != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Learning rate η.</summary>
@@ -149,10 +282,10 @@ public sealed class MasterEquationSolver : IDisposable
     public ComputeDevice Device => device;
 
     /// <summary>
-    /// Weight evaluations per step, <c>Σ_j |range(j)|</c> (1-D) or <c>Σ_{(r,q)} |rows(r)| |columns(q)|</c> (2-D):
-    /// the work of the gather.
+    /// The work of one step: for separable windows the window products <c>Σ_c |rows_c| |columns_c|</c>; for the
+    /// general gather the weight evaluations <c>Σ_j |range(j)|</c> (1-D) or <c>Σ_{(r,q)} |rows(r)| |columns(q)|</c> (2-D).
     /// </summary>
-    public long PairsPerStep => MasterEquationRanges.Pairs(geometry, ranges);
+    public long PairsPerStep => windows is not null ? windows.Products() : MasterEquationRanges.Pairs(geometry, ranges!);
 
     /// <summary>
     /// One SGD step of the whole density, in place: <c>p ← K p</c>, with the mass that leaves an absorbing box
@@ -278,11 +411,11 @@ public sealed class MasterEquationSolver : IDisposable
         }
     }
 
-    private void Validate()
+    private void Validate(Func<int, int> kind)
     {
         for (int c = 0; c < grid.Count; c++)
         {
-            switch ((int)table[c * K.Stride + K.Kind])
+            switch (kind(c))
             {
                 case K.KindNegativeVariance:
                     throw new ArgumentException($"noise covariance has a negative (or non-finite) variance at cell {c}");
