@@ -24,16 +24,29 @@ public static class DensityNpy
     {
         ArgumentNullException.ThrowIfNull(density);
         UniformGrid grid = density.Grid;
-        var values = new double[grid.Count];
-        for (int c = 0; c < values.Length; c++)
-        {
-            values[c] = density.Density(c);
-        }
-
         string name = FileName(step);
-        NpyFile.Write(Path.Combine(directory, name), grid.Cells, values);
+        // streamed in pieces: a snapshot of a large grid costs a 512 KiB buffer, not a second copy of the density
+        NpyFile.CheckShape(grid.Cells, grid.Count);
+        AtomicFile.Write(Path.Combine(directory, name), stream =>
+        {
+            NpyFile.WriteHeader<double>(stream, grid.Cells);
+            var piece = new double[Math.Min(grid.Count, PieceValues)];
+            for (int start = 0; start < grid.Count; start += piece.Length)
+            {
+                int n = Math.Min(piece.Length, grid.Count - start);
+                for (int c = 0; c < n; c++)
+                {
+                    piece[c] = density.Density(start + c);
+                }
+
+                NpyFile.WriteValues<double>(stream, piece.AsSpan(0, n));
+            }
+        });
         return name;
     }
+
+    /// <summary>Values converted and written at a time by <see cref="Write"/>.</summary>
+    private const int PieceValues = 1 << 16;
 
     /// <summary>Writes <see cref="GridFile"/> for <paramref name="grid"/> into <paramref name="directory"/>.</summary>
     public static void WriteGrid(string directory, UniformGrid grid)

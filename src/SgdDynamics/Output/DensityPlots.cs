@@ -148,19 +148,42 @@ public static class DensityPlots
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(ReportPlots.Width, ReportPlots.Height, ImageFormat.Png));
     }
 
-    /// <summary>2-D: a heat map of the density over the box (x0 across, x1 up) with a labelled colour bar.</summary>
+    /// <summary>Cells per axis up to which a heat map shows every cell; a larger grid is shown as block means.</summary>
+    public const int MaxHeatMapCells = 512;
+
+    /// <summary>
+    /// 2-D: a heat map of the density over the box (x0 across, x1 up) with a labelled colour bar. Beyond
+    /// <see cref="MaxHeatMapCells"/> cells along an axis (more than the picture's pixels), each pixel is the mean density of a
+    /// block of f₀ × f₁ cells (f = ⌈cells / <see cref="MaxHeatMapCells"/>⌉; the last block of an axis may be narrower), and the
+    /// colour bar's label says so: the picture then costs at most 512² values, not a copy of the whole grid.
+    /// </summary>
     public static void HeatMap(string path, string title, GridDensity density)
     {
         ArgumentNullException.ThrowIfNull(density);
         UniformGrid grid = density.Grid;
         int n0 = grid.Cells[0];
         int n1 = grid.Cells[1];
-        var intensities = new double[n1, n0];
-        for (int i0 = 0; i0 < n0; i0++)
+        int f0 = (n0 + MaxHeatMapCells - 1) / MaxHeatMapCells;
+        int f1 = (n1 + MaxHeatMapCells - 1) / MaxHeatMapCells;
+        int b0 = (n0 + f0 - 1) / f0;
+        int b1 = (n1 + f1 - 1) / f1;
+        var intensities = new double[b1, b0];
+        for (int k0 = 0; k0 < b0; k0++)
         {
-            for (int i1 = 0; i1 < n1; i1++)
+            for (int k1 = 0; k1 < b1; k1++)
             {
-                intensities[n1 - 1 - i1, i0] = density.Density(grid.Index(i0, i1));
+                double sum = 0;
+                int count = 0;
+                for (int i0 = k0 * f0; i0 < Math.Min(n0, (k0 + 1) * f0); i0++)
+                {
+                    for (int i1 = k1 * f1; i1 < Math.Min(n1, (k1 + 1) * f1); i1++)
+                    {
+                        sum += density.Density(grid.Index(i0, i1));
+                        count++;
+                    }
+                }
+
+                intensities[b1 - 1 - k1, k0] = sum / count;
             }
         }
 
@@ -170,7 +193,7 @@ public static class DensityPlots
         // The colour bar measures its tick labels on a guessed 400-pixel axis: at most 6 ticks keep the labels it draws on
         // the real axis as wide as those it measured, so that its label clears them.
         var colourBar = plot.Add.ColorBar(map);
-        colourBar.Label = "density p(x0, x1)";
+        colourBar.Label = f0 * f1 == 1 ? "density p(x0, x1)" : $"density p(x0, x1), mean over {f0} × {f1} cells";
         colourBar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { MaxTickCount = 6 };
         plot.Title(title);
         plot.XLabel("x0");

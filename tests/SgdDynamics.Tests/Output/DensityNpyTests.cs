@@ -122,6 +122,34 @@ public sealed class DensityNpyTests : IDisposable
         Assert.True(File.Exists(Path.Combine(directory, DensityNpy.GridFile)));
     }
 
+    /// <summary>A grid of more cells than one written piece (2¹⁶ values): the file holds every cell's density bit for bit, in order.</summary>
+    [Fact]
+    public void LargeGridIsWrittenInPiecesBitForBit()
+    {
+        var grid = new UniformGrid([-3.0, -2.0], [3.0, 2.0], [300, 257]);
+        GridDensity density = GridDensity.Gaussian(grid, [0.5, -0.25], new[,] { { 0.6, 0.1 }, { 0.1, 0.3 } });
+        string name = DensityNpy.Write(folder.Path, density, 7);
+        NpyArray npy = NpyFile.Read(Path.Combine(folder.Path, name));
+        Assert.Equal([300, 257], npy.Shape);
+        Assert.Equal(grid.Count, npy.Values.Length);
+        for (int c = 0; c < grid.Count; c++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(density.Density(c)), BitConverter.DoubleToInt64Bits(npy.Values[c]));
+        }
+    }
+
+    /// <summary>A heat map of a grid wider than <see cref="DensityPlots.MaxHeatMapCells"/> cells (block means, a narrower last block) is drawn.</summary>
+    [Fact]
+    public void HeatMapOfALargeGridIsDrawnFromBlockMeans()
+    {
+        var grid = new UniformGrid([-3.0, -2.0], [3.0, 2.0], [1100, 40]);
+        GridDensity density = GridDensity.Gaussian(grid, [0.5, -0.25], new[,] { { 0.6, 0.1 }, { 0.1, 0.3 } });
+        string path = Path.Combine(folder.Path, "large.png");
+        DensityPlots.HeatMap(path, "large", density);
+        byte[] png = File.ReadAllBytes(path);
+        Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G');
+    }
+
     [NumPyFact]
     public void NumPyLoadsTheSnapshotAndTheGrid()
     {
