@@ -70,6 +70,11 @@ public static class GridOutput
             ["peakMemoryBytes"] = Json.PeakMemoryBytes(),
             ["failure"] = result.Failure,
         };
+        if (result.Stationary is { } stationary)
+        {
+            summary["stationary"] = StationaryOutput.ToJson(stationary);
+        }
+
         if (result.Stopped is not null)
         {
             summary["complete"] = false;
