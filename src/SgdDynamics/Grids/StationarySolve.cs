@@ -40,9 +40,9 @@ public sealed record StationaryReport(
 /// residual <c>‖A m‖₁ / Σ_c |A_cc| m_c ≤ </c><see cref="FokkerPlanckTolerance"/>. The law is recorded at step
 /// <c>⌈ln(1/tolerance) × relaxation steps⌉</c>, the SGD steps after which time stepping is within the tolerance of it
 /// (<c>e^{−|Re λ₂| t}</c> ≤ tolerance), or step 1 when no relaxation time exists.</item>
-/// <item>Master equation: power iteration <c>m ← P m</c> from the initial density (the steps of a run) until
-/// <c>‖P m − m‖₁ + |Δ lost mass| ≤ </c><see cref="MasterEquationTolerance"/>, at most the run's steps; the law is
-/// recorded at the step it converged at.</item>
+/// <item>Master equation: Arnoldi on the one-step operator P from the initial density for its dominant eigenvector
+/// (eigenvalue 1), then power steps <c>m ← P m</c> until <c>‖P m − m‖₁ + |Δ lost mass| ≤ </c><see cref="MasterEquationTolerance"/>,
+/// at most the run's steps of P in all; the law is recorded at the number of steps of P taken.</item>
 /// </list>
 /// Then the spectral gap (<see cref="SpectralGap"/>). A solve that does not reach its tolerance sets
 /// <see cref="GridResult.Failure"/>.
@@ -55,8 +55,17 @@ public static class StationarySolve
     /// <summary>L1 change of one power step at which the master equation's power iteration stops.</summary>
     public const double MasterEquationTolerance = 1e-12;
 
-    /// <summary>Default cap on the master equation's power steps.</summary>
+    /// <summary>Default cap on the master equation's steps of P (Arnoldi and power steps together).</summary>
     public const int DefaultMaxSteps = 100_000;
+
+    /// <summary>Relative Ritz residual of the master equation's Arnoldi phase (then power steps take the L1 residual down).</summary>
+    public const double ArnoldiTolerance = 1e-13;
+
+    /// <summary>Most restarts of the master equation's Arnoldi phase.</summary>
+    public const int MaxArnoldiRestarts = 10;
+
+    /// <summary>Power steps needed before their last contraction ratio is reported.</summary>
+    private const int MinRatioSteps = 10;
 
     /// <summary>
     /// The stationary law of <paramref name="problem"/> under <paramref name="algorithm"/>: records at step 0 (the initial
@@ -183,9 +192,11 @@ public static class StationarySolve
     }
 
     /// <summary>
-    /// Power iteration from <paramref name="start"/> with <paramref name="advance"/> (density, steps) until the L1 change of
-    /// one step, <c>‖P m − m‖₁ + |Δ lost mass|</c>, is at most <paramref name="tolerance"/> or <paramref name="maxSteps"/> steps
-    /// are taken; then the gap of P.
+    /// The master equation's stationary law with <paramref name="advance"/> (density, steps): Arnoldi on P from
+    /// <paramref name="start"/> for its dominant eigenvector (relative Ritz residual <see cref="ArnoldiTolerance"/>, at most
+    /// <see cref="MaxArnoldiRestarts"/> restarts, skipped when <paramref name="maxSteps"/> is below two Arnoldi cycles),
+    /// normalised to mass 1, then power steps until the L1 change of one step, <c>‖P m − m‖₁ + |Δ lost mass|</c>, is at most
+    /// <paramref name="tolerance"/>, with at most <paramref name="maxSteps"/> applications of P in all; then the gap of P.
     /// </summary>
     public static (GridDensity Density, StationaryReport Report) MasterEquation(
         GridDensity start, Action<GridDensity, int> advance, double learningRate, double tolerance, int maxSteps, CancellationToken cancellationToken = default)
@@ -196,9 +207,39 @@ public static class StationarySolve
         var clock = Stopwatch.StartNew();
         GridDensity density = start.Copy();
         int n = density.Mass.Length;
+        int steps = 0;
+        int arnoldiRestarts = Math.Min(MaxArnoldiRestarts, maxSteps / (2 * SpectralGap.MaxDimension) - 1);
+        if (arnoldiRestarts >= 0 && n > 2)
+        {
+            // Krylov acceleration: the dominant eigenvector of P (eigenvalue 1) from the initial density
+            var scratch = new GridDensity(start.Grid);
+            void Apply(double[] x, double[] y)
+            {
+                Array.Copy(x, scratch.Mass, n);
+                scratch.LostMass = 0;
+                advance(scratch, 1);
+                Array.Copy(scratch.Mass, y, n);
+            }
+
+            var vector = new double[n];
+            Arnoldi.Result ritz = Arnoldi.Dominant(n, Apply, _ => { }, ArnoldiTolerance, arnoldiRestarts, cancellationToken, start.Mass, vector);
+            steps = ritz.Applications;
+            double total = vector.Sum();
+            if (double.IsFinite(total) && total != 0)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    // masses are non-negative: the Ritz vector's rounding-level negatives are dropped
+                    density.Mass[c] = Math.Max(0, vector[c] / total);
+                }
+
+                density.LostMass = 0;
+            }
+        }
+
+        int arnoldiSteps = steps;
         var previous = new double[n];
         double change = double.PositiveInfinity, before = double.NaN;
-        int steps = 0;
         while (steps < maxSteps)
         {
             if ((steps & 63) == 0)
@@ -225,13 +266,16 @@ public static class StationarySolve
 
         double solveSeconds = clock.Elapsed.TotalSeconds;
         bool converged = change <= tolerance;
-        double? ratio = steps >= 2 && before > 0 && double.IsFinite(before) ? change / before : null;
+        double? ratio = steps - arnoldiSteps >= MinRatioSteps && before > 0 && double.IsFinite(before) ? change / before : null;
         clock.Restart();
         SpectralGapEstimate? gap = converged && density.TotalMass > 0
             ? SpectralGap.MasterEquation(density, p => advance(p, 1), learningRate, cancellationToken: cancellationToken)
             : null;
+        string method = arnoldiSteps > 0
+            ? $"Arnoldi on P from the initial density (dominant eigenvector, {arnoldiSteps:N0} steps of P), then {steps - arnoldiSteps:N0} power steps m ← P m"
+            : "power iteration m ← P m from the initial density";
         return (density, new StationaryReport(
-            "power iteration m ← P m from the initial density", "‖P m − m‖₁ + |Δ lost mass| of the last step", change, tolerance, steps, converged,
+            method, "‖P m − m‖₁ + |Δ lost mass| of the last step", change, tolerance, steps, converged,
             solveSeconds, gap, clock.Elapsed.TotalSeconds, ratio));
     }
 

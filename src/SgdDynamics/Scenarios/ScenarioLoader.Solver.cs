@@ -219,7 +219,7 @@ public static partial class ScenarioLoader
         var ensemble = ensembleField.AsObject();
         if (type == FokkerPlanckType && ensemble.Optional("steps") is { } steps)
         {
-            throw steps.Error("a Fokker–Planck stationary law (\"stationary\": true) is solved directly, with no time steps: drop \"steps\" (the master equation takes it as the cap on its power iteration)");
+            throw steps.Error("a Fokker–Planck stationary law (\"stationary\": true) is solved directly, with no time steps: drop \"steps\" (the master equation takes it as the cap on its steps of P)");
         }
 
         return type == MasterEquationType && ensemble.Optional("steps") is not null ? ReadGridSteps(ensemble) : Rejected(ensemble, type);
