@@ -86,7 +86,7 @@ public static class SpectralGap
     /// <see cref="MasterEquationSolver.Step"/>).
     /// </summary>
     public static SpectralGapEstimate MasterEquation(
-        GridDensity stationary, Action<GridDensity> step, double learningRate, int maxRestarts = 20, CancellationToken cancellationToken = default)
+        GridDensity stationary, Action<GridDensity> step, double learningRate, int maxRestarts = 5, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stationary);
         ArgumentNullException.ThrowIfNull(step);
@@ -122,7 +122,7 @@ public static class SpectralGap
     /// λ₂ of the Fokker–Planck generator (the non-zero eigenvalue nearest 0), given its <paramref name="stationary"/> law.
     /// </summary>
     public static SpectralGapEstimate FokkerPlanck(
-        FokkerPlanckSolver solver, GridDensity stationary, int maxRestarts = 5, CancellationToken cancellationToken = default)
+        FokkerPlanckSolver solver, GridDensity stationary, int maxRestarts = 2, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(solver);
         ArgumentNullException.ThrowIfNull(stationary);
@@ -403,7 +403,14 @@ internal static class Arnoldi
             }
         }
 
-        return (evd.EigenValues[best], evd.EigenVectors.Column(best).ToArray());
+        // a real eigenvalue of the real matrix comes out of the complex decomposition with a rounding-level imaginary part
+        Complex value = evd.EigenValues[best];
+        if (Math.Abs(value.Imaginary) <= 1e-12 * value.Magnitude)
+        {
+            value = new Complex(value.Real, 0);
+        }
+
+        return (value, evd.EigenVectors.Column(best).ToArray());
     }
 
     private static double Dot(double[] a, double[] b)

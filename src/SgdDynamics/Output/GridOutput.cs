@@ -72,7 +72,9 @@ public static class GridOutput
         };
         if (result.Stationary is { } stationary)
         {
+            // no time steps were taken at a rate: the solve's own seconds are in "stationary"
             summary["stationary"] = StationaryOutput.ToJson(stationary);
+            summary["cellUpdatesPerSecond"] = null;
         }
 
         if (result.Stopped is not null)
