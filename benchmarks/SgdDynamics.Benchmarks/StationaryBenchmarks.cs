@@ -78,8 +78,8 @@ public static class StationaryBenchmarks
         }
 
         Console.WriteLine(
-            $"{name}: set-up {setup:F2} s; direct {direct:F3} s ({report!.Iterations} iterations, residual {report.Residual:G3}) vs backward Euler Δt = η/4: " +
-            $"{stepping:F2} s ({steps:N0} steps to residual {steppedResidual:G3}): {stepping / direct:F0}× ; gap λ₂ = {report.Gap?.Real:G6} {report.Gap?.Reason} in {report.GapSeconds:F2} s ({report.Gap?.Applications} solves)");
+            $"{name}: set-up {setup:F2} s; direct {direct * 1e3:F2} ms ({report!.Iterations} iterations, residual {report.Residual:G3}) vs backward Euler Δt = η/4: " +
+            $"{stepping * 1e3:F1} ms ({steps:N0} steps to residual {steppedResidual:G3}): {stepping / direct:F0}× ; gap λ₂ = {report.Gap?.Real:G6} {report.Gap?.Reason} in {report.GapSeconds:F2} s ({report.Gap?.Applications} solves)");
     }
 
     private static void MasterEquation(string name, UniformGrid grid, GridLandscape landscape, double[] start, int repeats)
