@@ -151,6 +151,11 @@ internal sealed partial class ResourceEstimate
         var estimate = new ResourceEstimate($"{algorithm.TypeName} on {cells:N0} cells × {algorithm.Steps:N0} steps, {records:N0} records");
         long perCell = BytesPerCell(algorithm, spec.Dimension);
         estimate.memory.Add(($"grid {cells:N0} cells × {perCell} bytes", Multiply(cells, perCell)));
+        if (algorithm.Stationary)
+        {
+            estimate.memory.Add(("stationary solve and spectral gap (Krylov basis, work vectors)", StationarySolve.WorkspaceBytes(algorithm)));
+        }
+
         int d = spec.Dimension;
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((2L * d * d) + (4L * d)) + 256)));
         estimate.disk.Add(($"{densityFiles:N0} density files", Multiply(densityFiles, DensityCsv.EstimatedBytes(spec.ToGrid()))));

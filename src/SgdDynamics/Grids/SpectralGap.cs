@@ -293,8 +293,7 @@ internal static class Arnoldi
         int n, Action<double[], double[]> apply, Action<double[]> project, double tolerance, int maxRestarts, CancellationToken cancellationToken,
         double[]? initial = null, double[]? vector = null)
     {
-        int maxDimension = (int)Math.Clamp((1L << 30) / (8L * n), 8, SpectralGap.MaxDimension);
-        maxDimension = Math.Min(maxDimension, Math.Max(1, n - 1));
+        int maxDimension = Dimension(n);
         var start = new double[n];
         if (initial is not null)
         {
@@ -387,6 +386,10 @@ internal static class Arnoldi
 
         return last!;
     }
+
+    /// <summary>Krylov vectors a cycle for n unknowns: <see cref="SpectralGap.MaxDimension"/>, fewer where they would pass 1 GiB (at least 8).</summary>
+    public static int Dimension(long n) =>
+        (int)Math.Min(Math.Clamp((1L << 30) / (8L * Math.Max(1, n)), 8, SpectralGap.MaxDimension), Math.Max(1, n - 1));
 
     /// <summary>The eigenvalue of largest modulus of the leading k × k block of h (Im ≥ 0 of a conjugate pair) and its eigenvector.</summary>
     private static (Complex Value, Complex[] Vector) Target(double[,] h, int k)

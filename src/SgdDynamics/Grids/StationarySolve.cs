@@ -279,6 +279,24 @@ public static class StationarySolve
             solveSeconds, gap, clock.Elapsed.TotalSeconds, ratio));
     }
 
+    /// <summary>
+    /// Memory of a stationary solve beyond the solver's own: the Krylov basis (<see cref="SpectralGap.MaxDimension"/> vectors,
+    /// fewer past 1 GiB) and about ten work vectors; a 2-D Fokker–Planck solve adds the pinned generator's values and
+    /// ILU(0) factors (9 entries a row each) and BiCGStab's eight vectors.
+    /// </summary>
+    public static long WorkspaceBytes(GridAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(algorithm);
+        long n = algorithm.Grid.Count;
+        long bytes = 8L * n * (Arnoldi.Dimension(n) + 10);
+        if (algorithm is FokkerPlanckAlgorithm && algorithm.Grid.Dimension == 2)
+        {
+            bytes += 8L * n * (9 + 9 + 8);
+        }
+
+        return bytes;
+    }
+
     private static GridRecord Record(int step, double eta, GridDensity density) =>
         new(step, step * eta, density.TotalMass, density.LostMass, density.Mean(), density.Covariance());
 }
