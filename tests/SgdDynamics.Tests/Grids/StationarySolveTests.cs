@@ -131,6 +131,33 @@ public class StationarySolveTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RingWithConstantDriftHasTheCirculantComplexGap()
+    {
+        // Constant drift F on a ring: the generator is circulant, rates a = D B(z)/h² one way and b = D B(−z)/h² the
+        // other (z = hF/D), eigenvalues (a + b)(cos θ − 1) ± i (b − a) sin θ at θ = 2πk/n; λ₂ is the k = ±1 pair. A
+        // circulant matrix is normal, so the eigenvalue error is at most the Ritz residual (≤ 1e-9) times |λ|.
+        const double F = 0.8, Eta = 0.1, Sigma2 = 0.5;
+        int n = 200;
+        var grid = new UniformGrid([-1.0], [1.0], [n]);
+        var tilt = GridLandscape.Wrap(new SgdDynamics.Kernels.Landscapes.QuadraticField(1, 0, 0, 0, F, 0, Sigma2, 0, 0, 0, 0));
+        using var solver = new FokkerPlanckSolver(grid, tilt, Eta, FokkerPlanckVariant.Langevin, boundary: GridBoundary.Periodic);
+        var (_, report) = StationarySolve.FokkerPlanck(solver, 1e-12);
+        SpectralGapEstimate gap = report.Gap!;
+        double d = Eta * Sigma2 / 2, h = 2.0 / n, z = h * F / d;
+        double a = d * SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(z) / (h * h);
+        double b = d * SgdDynamics.Kernels.Grids.FokkerPlanckKernels.Bernoulli(-z) / (h * h);
+        double theta = 2 * Math.PI / n;
+        double re = (a + b) * (Math.Cos(theta) - 1), im = Math.Abs((b - a) * Math.Sin(theta));
+        output.WriteLine($"λ₂ {gap.Real:R} {gap.Imaginary:R}i ± {gap.RitzResidual:G3} vs {re:R} ± {im:R}i; {gap.Applications} solves");
+        Assert.True(report.Converged);
+        Assert.True(gap.Converged);
+        double scale = Math.Sqrt(re * re + im * im);
+        Assert.Equal(re, gap.Real, 1e-8 * scale);
+        Assert.Equal(im, Math.Abs(gap.Imaginary), 1e-8 * scale);
+        Assert.Equal(-1 / re, gap.RelaxationTime!.Value, 1e-6 / -re);
+    }
+
+    [Fact]
     public void UnconvergedPowerIterationIsAFailureNotANumber()
     {
         var problem = ProblemBuilder.Quadratic(new[,] { { 1.0 } }, new[,] { { 1.0 } }, 0.1, [0.3]);
