@@ -6,4 +6,10 @@ if (args.Length > 0 && args[0] == "--quick")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--stationary")
+{
+    SgdDynamics.Benchmarks.StationaryBenchmarks.Run(args.Skip(1).ToArray());
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(SgdDynamics.Benchmarks.EnsembleBenchmarks).Assembly).Run(args);

@@ -19,6 +19,11 @@ internal static class GridRun
         Scenario scenario, GridAlgorithm algorithm, ComputeDevice device, string directory, bool json, int maxDensityFiles, StopSignals stop,
         CheckpointPolicy checkpoints, RunCheckpoint.Loaded? resumed, bool quiet = false)
     {
+        if (algorithm.Stationary)
+        {
+            return StationaryRun.Execute(scenario, algorithm, device, directory, json, maxDensityFiles, stop, resumed, quiet);
+        }
+
         Problem problem = scenario.Problem;
         string solverName = algorithm.TypeName;
         GridSpec grid = algorithm.Grid;

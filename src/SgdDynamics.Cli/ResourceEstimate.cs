@@ -183,6 +183,11 @@ internal sealed partial class ResourceEstimate
             estimate.memory.Add(("the row windows of a non-diagonal covariance, at most", MasterEquationSolver.RowTableBytes));
         }
 
+        if (algorithm.Stationary)
+        {
+            estimate.memory.Add(("stationary solve and spectral gap (Krylov basis, work vectors)", StationarySolve.WorkspaceBytes(algorithm)));
+        }
+
         int d = spec.Dimension;
         estimate.memory.Add(($"moments of {records:N0} records", Multiply(records, 8L * ((2L * d * d) + (4L * d)) + 256)));
         estimate.disk.Add(($"{densityFiles:N0} density files", Multiply(densityFiles, DensityCsv.EstimatedBytes(spec.ToGrid()))));

@@ -243,8 +243,12 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// relative stationarity residual <c>‖A m‖₁ / Σ_c |A_cc| m_c ≤ <paramref name="tolerance"/></c> (see
     /// <see cref="StationarityResidual"/>).
     /// </summary>
-    public GridDensity Stationary(double tolerance = 1e-10)
+    public GridDensity Stationary(double tolerance = 1e-10) => Stationary(tolerance, out _);
+
+    /// <summary><see cref="Stationary(double)"/>, also giving the BiCGStab iterations of the 2-D solve (0 in 1-D: no iteration).</summary>
+    public GridDensity Stationary(double tolerance, out int iterations)
     {
+        iterations = 0;
         var density = new GridDensity(Grid);
         if (Grid.Dimension == 1)
         {
@@ -265,7 +269,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(tolerance), "need tolerance > 0");
         }
 
-        if (FokkerPlanckStationary.Solve(this, generator, density, tolerance))
+        if (FokkerPlanckStationary.Solve(this, generator, density, tolerance, out iterations))
         {
             return density;
         }

@@ -83,10 +83,11 @@ internal static class FokkerPlanckStationary
     /// <summary>
     /// 2-D: pins the cell of lowest loss, <c>B = −A</c> with row r replaced by e_r, <c>B m = e_r</c>, from the
     /// Gibbs-like guess <c>exp(−(L − L_min)/T)</c>, <c>T = tr D(x_r)/d</c>, tightening the solve until the relative
-    /// stationarity residual is below <paramref name="tolerance"/>.
+    /// stationarity residual is below <paramref name="tolerance"/>; <paramref name="iterations"/> counts the BiCGStab iterations.
     /// </summary>
-    public static bool Solve(FokkerPlanckSolver solver, SparseRowMatrix generator, GridDensity density, double tolerance)
+    public static bool Solve(FokkerPlanckSolver solver, SparseRowMatrix generator, GridDensity density, double tolerance, out int iterations)
     {
+        iterations = 0;
         UniformGrid grid = solver.Grid;
         int n = grid.Count;
         double[] m = density.Mass;
@@ -137,7 +138,7 @@ internal static class FokkerPlanckStationary
                 outflow += Math.Abs(generator.Value[generator.Diagonal[c]]) * Math.Abs(m[c]);
             }
 
-            b.SolveBiCgStab(factors, rhs, m, solveTolerance * outflow, 20_000);
+            iterations += b.SolveBiCgStab(factors, rhs, m, solveTolerance * outflow, 20_000).Iterations;
             Normalise(m);
             if (solver.StationarityResidual(density) <= tolerance)
             {

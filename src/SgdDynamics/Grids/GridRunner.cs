@@ -59,6 +59,12 @@ public sealed record GridResult(
     /// <summary>Periodic walls only (null otherwise): the expected displacement since step 0 after <see cref="StepsDone"/> steps.</summary>
     public double[]? Displacement { get; init; }
 
+    /// <summary>
+    /// A stationary solve (<see cref="StationarySolve.Run"/>, <see cref="GridAlgorithm.Stationary"/>): its method, residual,
+    /// iterations and spectral gap; null for a time-stepped run.
+    /// </summary>
+    public StationaryReport? Stationary { get; init; }
+
     /// <summary>Cell updates per second of wall time: cells × steps / seconds.</summary>
     public double CellUpdatesPerSecond => Grid.Count * (double)Algorithm.Steps / Seconds;
 }

@@ -70,6 +70,13 @@ public static class GridOutput
             ["peakMemoryBytes"] = Json.PeakMemoryBytes(),
             ["failure"] = result.Failure,
         };
+        if (result.Stationary is { } stationary)
+        {
+            // no time steps were taken at a rate: the solve's own seconds are in "stationary"
+            summary["stationary"] = StationaryOutput.ToJson(stationary);
+            summary["cellUpdatesPerSecond"] = null;
+        }
+
         if (result.Stopped is not null)
         {
             summary["complete"] = false;

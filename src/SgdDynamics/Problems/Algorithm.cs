@@ -149,6 +149,13 @@ public abstract record GridAlgorithm : Algorithm
 
     /// <summary>What happens to mass at the walls.</summary>
     public GridBoundary Boundary { get; init; }
+
+    /// <summary>
+    /// Compute the stationary law directly instead of time stepping (<see cref="StationarySolve"/>): the master equation by
+    /// power iteration for at most <see cref="Algorithm.Steps"/> steps, the Fokker–Planck equation by its exact 1-D
+    /// recurrence or a 2-D Krylov solve (its <see cref="Algorithm.Steps"/> are not used); then the spectral gap.
+    /// </summary>
+    public bool Stationary { get; init; }
 }
 
 /// <summary>

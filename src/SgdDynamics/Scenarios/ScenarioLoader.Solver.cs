@@ -33,7 +33,22 @@ public static partial class ScenarioLoader
             throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
         }
 
-        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps");
+        bool stationary = false;
+        if (solver.Optional("stationary") is { } stationaryField)
+        {
+            if (type == EnsembleType)
+            {
+                throw stationaryField.Error($"only for the grid solvers ('{MasterEquationType}', '{FokkerPlanckType}'): an ensemble's law is sampled by time stepping");
+            }
+
+            stationary = stationaryField.AsBoolean();
+            if (stationary && solver.Optional("substeps") is { } stationarySubsteps)
+            {
+                throw stationarySubsteps.Error("a stationary solve (\"stationary\": true) takes no time steps: drop \"substeps\"");
+            }
+        }
+
+        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps", "stationary");
 
         GridSpec? grid = null;
         if (solver.Optional("grid") is { } gridField)
@@ -110,7 +125,7 @@ public static partial class ScenarioLoader
             substeps = (int)value;
         }
 
-        return new SolverSection(type, grid, variant, boundary, truncation, substeps);
+        return new SolverSection(type, grid, variant, boundary, truncation, substeps) { Stationary = stationary };
     }
 
     private static GridSpec ReadGrid(ObjectFields grid, int dimension)
@@ -184,6 +199,46 @@ public static partial class ScenarioLoader
         return (int)ensemble.Required("steps").AsInteger(1, int.MaxValue);
     }
 
+    /// <summary>
+    /// The <c>ensemble</c> section of a stationary solve (optional): the master equation's <c>steps</c> caps its power
+    /// iteration (default <see cref="StationarySolve.DefaultMaxSteps"/>); a Fokker–Planck stationary law is solved
+    /// directly and takes no <c>steps</c>. A <c>record.every</c> is refused: the run records the start and the law.
+    /// </summary>
+    private static int ReadStationarySteps(ObjectFields root, string type)
+    {
+        if (root.Optional("record") is { } recordField && recordField.AsObject().Optional("every") is { } every)
+        {
+            throw every.Error("a stationary solve (\"stationary\": true) records the initial density and the stationary law only: drop \"every\"");
+        }
+
+        if (root.Optional("ensemble") is not { } ensembleField)
+        {
+            return type == MasterEquationType ? StationarySolve.DefaultMaxSteps : 1;
+        }
+
+        var ensemble = ensembleField.AsObject();
+        if (type == FokkerPlanckType && ensemble.Optional("steps") is { } steps)
+        {
+            throw steps.Error("a Fokker–Planck stationary law (\"stationary\": true) is solved directly, with no time steps: drop \"steps\" (the master equation takes it as the cap on its steps of P)");
+        }
+
+        return type == MasterEquationType && ensemble.Optional("steps") is not null ? ReadGridSteps(ensemble) : Rejected(ensemble, type);
+
+        static int Rejected(ObjectFields ensemble, string type)
+        {
+            foreach (var field in new[] { "trajectories", "seed", "divergenceThreshold" })
+            {
+                if (ensemble.Optional(field) is { } given)
+                {
+                    throw given.Error("only for solver type 'ensemble' (a grid solver evolves the density itself)");
+                }
+            }
+
+            ensemble.RejectUnknown("steps");
+            return type == MasterEquationType ? StationarySolve.DefaultMaxSteps : 1;
+        }
+    }
+
     /// <summary>What grid solvers cannot do: update rules without a grid form, tail records, starts outside the box, singular Gaussian starts.</summary>
     private static void CheckGridProblem(GridSpec grid, DynamicsSpec dynamics, InitialLaw initial, RecordSpec record)
     {
@@ -240,6 +295,9 @@ public static partial class ScenarioLoader
         double TruncationSigmas,
         int Substeps)
     {
+        /// <summary>Solve for the stationary law instead of time stepping (grid solvers only).</summary>
+        public bool Stationary { get; init; }
+
         /// <summary>The default solver: an ensemble without histogram.</summary>
         public static SolverSection Ensemble { get; } = new(
             EnsembleType, null, FokkerPlanckVariant.Discrete, GridBoundary.Absorbing, MasterEquationAlgorithm.DefaultTruncationSigmas, FokkerPlanckAlgorithm.DefaultSubsteps);

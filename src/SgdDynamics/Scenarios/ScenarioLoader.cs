@@ -175,11 +175,10 @@ public static partial class ScenarioLoader
         var solver = root.Optional("solver") is { } solverField
             ? ReadSolver(solverField.AsObject(), landscape.Dimension)
             : SolverSection.Ensemble;
-        var ensembleField = root.Required("ensemble").AsObject();
         Algorithm algorithm;
         if (solver.Type == EnsembleType)
         {
-            var (trajectories, steps, seed, threshold) = ReadEnsemble(ensembleField);
+            var (trajectories, steps, seed, threshold) = ReadEnsemble(root.Required("ensemble").AsObject());
             var record = ReadRecord(root, steps);
             var moments = ReadRecordedMoments(root, landscape.Dimension, initial, ModelRegistry.For(landscape).DimensionReason);
             algorithm = new EnsembleAlgorithm(trajectories, steps, seed, record, threshold, solver.Grid)
@@ -190,7 +189,7 @@ public static partial class ScenarioLoader
         }
         else
         {
-            int steps = ReadGridSteps(ensembleField);
+            int steps = solver.Stationary ? ReadStationarySteps(root, solver.Type) : ReadGridSteps(root.Required("ensemble").AsObject());
             var record = ReadRecord(root, steps);
             RejectEnsembleRecordFields(root);
             CheckGridProblem(solver.Grid!, dynamics, initial, record);
@@ -200,8 +199,8 @@ public static partial class ScenarioLoader
                 throw new ScenarioException(
                     "$.landscape.sampling",
                     "the master equation is a Markov chain in x: it takes minibatches drawn with replacement (without replacement the minibatches of an epoch depend on each other); run an ensemble, or the Fokker–Planck equation with the without-replacement noise"),
-            MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas),
-                FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps),
+            MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas) { Stationary = solver.Stationary },
+                FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps) { Stationary = solver.Stationary },
                 _ => throw new InvalidOperationException($"solver type '{solver.Type}' has no algorithm"),
             };
         }

@@ -116,15 +116,20 @@ public static class ScenarioWriter
             writer.WriteNumber("seed", ensemble.Seed);
             ScenarioJson.WriteNumber(writer, "divergenceThreshold", ensemble.DivergenceThreshold);
         }
-        else
+        else if (algorithm is not FokkerPlanckAlgorithm { Stationary: true })
         {
+            // a stationary master equation: the cap on its power iteration; a stationary Fokker–Planck solve takes no steps
             writer.WriteNumber("steps", algorithm.Steps);
         }
 
         writer.WriteEndObject();
 
         writer.WriteStartObject("record");
-        writer.WriteNumber("every", algorithm.Record.Every);
+        if (algorithm is not GridAlgorithm { Stationary: true })
+        {
+            writer.WriteNumber("every", algorithm.Record.Every);
+        }
+
         writer.WriteBoolean("tails", algorithm.Record.Tails);
         if (algorithm is EnsembleAlgorithm recorded)
         {
@@ -192,18 +197,33 @@ public static class ScenarioWriter
                 WriteGrid(writer, master.Grid);
                 writer.WriteString("boundary", master.Boundary.Name());
                 ScenarioJson.WriteNumber(writer, "truncationSigmas", master.TruncationSigmas);
+                WriteStationary(writer, master);
                 break;
             case FokkerPlanckAlgorithm fokkerPlanck:
                 writer.WriteString("variant", fokkerPlanck.Variant.Name());
                 WriteGrid(writer, fokkerPlanck.Grid);
                 writer.WriteString("boundary", fokkerPlanck.Boundary.Name());
-                writer.WriteNumber("substeps", fokkerPlanck.Substeps);
+                if (!fokkerPlanck.Stationary)
+                {
+                    writer.WriteNumber("substeps", fokkerPlanck.Substeps);
+                }
+
+                WriteStationary(writer, fokkerPlanck);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm.GetType().Name, "unknown algorithm");
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary><c>"stationary": true</c> for a stationary solve (the default, time stepping, is left out).</summary>
+    private static void WriteStationary(Utf8JsonWriter writer, GridAlgorithm algorithm)
+    {
+        if (algorithm.Stationary)
+        {
+            writer.WriteBoolean("stationary", true);
+        }
     }
 
     private static void WriteGrid(Utf8JsonWriter writer, GridSpec grid)
