@@ -28,12 +28,13 @@ public static partial class ScenarioLoader
         OnlyFor(solver, type, "variant", FokkerPlanckType);
         OnlyFor(solver, type, "truncationSigmas", MasterEquationType);
         OnlyFor(solver, type, "substeps", FokkerPlanckType);
+        OnlyFor(solver, type, "scheme", FokkerPlanckType);
         if (type == EnsembleType && solver.Optional("boundary") is { } ensembleBoundary)
         {
             throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
         }
 
-        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps");
+        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps", "scheme");
 
         GridSpec? grid = null;
         if (solver.Optional("grid") is { } gridField)
@@ -98,7 +99,18 @@ public static partial class ScenarioLoader
             }
         }
 
-        int substeps = FokkerPlanckAlgorithm.DefaultSubsteps;
+        var scheme = FokkerPlanckScheme.Adi;
+        if (solver.Optional("scheme") is { } schemeField)
+        {
+            string schemeName = schemeField.AsString();
+            FokkerPlanckScheme[] schemes = Enum.GetValues<FokkerPlanckScheme>();
+            int found = Array.FindIndex(schemes, s => s.Name() == schemeName);
+            scheme = found >= 0
+                ? schemes[found]
+                : throw schemeField.Error($"unknown Fokker–Planck scheme {Quote(schemeName)} (expected: {string.Join(", ", schemes.Select(s => s.Name()))})");
+        }
+
+        int substeps = FokkerPlanckAlgorithm.DefaultSubstepsFor(scheme);
         if (solver.Optional("substeps") is { } substepsField)
         {
             double value = substepsField.AsNumber();
@@ -110,7 +122,7 @@ public static partial class ScenarioLoader
             substeps = (int)value;
         }
 
-        return new SolverSection(type, grid, variant, boundary, truncation, substeps);
+        return new SolverSection(type, grid, variant, boundary, truncation, substeps) { Scheme = scheme };
     }
 
     private static GridSpec ReadGrid(ObjectFields grid, int dimension)
@@ -240,6 +252,9 @@ public static partial class ScenarioLoader
         double TruncationSigmas,
         int Substeps)
     {
+        /// <summary>The Fokker–Planck time-stepping scheme.</summary>
+        public FokkerPlanckScheme Scheme { get; init; } = FokkerPlanckScheme.Adi;
+
         /// <summary>The default solver: an ensemble without histogram.</summary>
         public static SolverSection Ensemble { get; } = new(
             EnsembleType, null, FokkerPlanckVariant.Discrete, GridBoundary.Absorbing, MasterEquationAlgorithm.DefaultTruncationSigmas, FokkerPlanckAlgorithm.DefaultSubsteps);

@@ -197,6 +197,7 @@ public static class ScenarioWriter
                 writer.WriteString("variant", fokkerPlanck.Variant.Name());
                 WriteGrid(writer, fokkerPlanck.Grid);
                 writer.WriteString("boundary", fokkerPlanck.Boundary.Name());
+                writer.WriteString("scheme", fokkerPlanck.Scheme.Name());
                 writer.WriteNumber("substeps", fokkerPlanck.Substeps);
                 break;
             default:
