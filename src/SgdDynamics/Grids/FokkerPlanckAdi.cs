@@ -128,13 +128,15 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
 
         Combine(Buffer.W, Buffer.W, y, Buffer.Z, 0.5 * dt, (0.5 - Theta) * dt);
-        Solve(0, Buffer.W, Buffer.Z, tau, y);
         if (plane)
         {
-            Solve(1, Buffer.Z, Buffer.Z, tau, y);
+            Solve(0, Buffer.W, Buffer.Z, tau, y);
+            Solve(1, Buffer.Z, Buffer.Y, tau, y, accumulate: true);
         }
-
-        Add(y);
+        else
+        {
+            Solve(0, Buffer.W, Buffer.Y, tau, y, accumulate: true);
+        }
     }
 
     /// <summary>One backward-Euler substep split by direction, the mixed part explicit.</summary>
@@ -215,6 +217,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
     }
 
     /// <summary>Row i of <see cref="Combine"/>: the interior cells four at a time, the two edge cells and a remainder by the kernel's scalar code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CombineRow(int i, double[] output, double[]? baseArray, double[] src, double a, double b)
     {
         int n0 = g.N0, n1 = g.N1;
@@ -290,14 +293,23 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
     }
 
-    /// <summary>Line solves along <paramref name="axis"/>: <c>(I − τ A_axis) x = r</c> for every line.</summary>
-    private void Solve(int axis, Buffer r, Buffer x, double tau, double[] y)
+    /// <summary>
+    /// Line solves along <paramref name="axis"/>: <c>(I − τ A_axis) x = r</c> for every line, or with
+    /// <paramref name="accumulate"/> <c>x += (I − τ A_axis)⁻¹ r</c> (the last solve of a step adds its increment to y).
+    /// </summary>
+    private void Solve(int axis, Buffer r, Buffer x, double tau, double[] y, bool accumulate = false)
     {
         bool ring = g.Walls == GridWalls.Periodic;
         if (gpu is not null)
         {
             var kernel = axis == 0 ? gpu.Lines0 : gpu.Lines1;
-            kernel(axis == 0 ? g.N1 : g.N0, g, tau, gpu.Forward.View, gpu.Backward.View, gpu.View(r), gpu.View(x), gpu.C.View, gpu.D.View, gpu.V.View);
+            var target = accumulate ? gpu.View(Buffer.Z) : gpu.View(x);
+            kernel(axis == 0 ? g.N1 : g.N0, g, tau, gpu.Forward.View, gpu.Backward.View, gpu.View(r), target, gpu.C.View, gpu.D.View, gpu.V.View);
+            if (accumulate)
+            {
+                gpu.Add(count, gpu.View(x), gpu.Z.View);
+            }
+
             return;
         }
 
@@ -316,12 +328,12 @@ internal sealed class FokkerPlanckAdi : IDisposable
                 int line0 = k * Lanes, valid = Math.Min(Lanes, lines - line0);
                 if (axis == 0)
                 {
-                    var access = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, valid);
+                    var access = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, valid, accumulate);
                     SolveLines(ref access, n, ring, tau, c, d, v);
                 }
                 else
                 {
-                    var access = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0, valid);
+                    var access = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0, valid, accumulate);
                     SolveLines(ref access, n, ring, tau, c, d, v);
                 }
             }
@@ -332,6 +344,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
     /// Four lines at once in the lanes: the arithmetic of <see cref="FokkerPlanckAdiKernels.SolveLine"/>, operation for
     /// operation (so a lane's result equals the kernel's line solve).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SolveLines<TA>(ref TA lines, int n, bool ring, double tauValue, Span<Vector256<double>> c, Span<Vector256<double>> d, Span<Vector256<double>> v)
         where TA : struct, ILines
     {
@@ -400,34 +413,6 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private static Vector256<double> RingDiagonal<TA>(ref TA lines, int s, int n, Vector256<double> tau, Vector256<double> one)
         where TA : struct, ILines => one + tau * (lines.F(s) + lines.B(s == 0 ? n - 1 : s - 1));
 
-    /// <summary>y += z.</summary>
-    private void Add(double[] y)
-    {
-        if (gpu is not null)
-        {
-            gpu.Add(count, gpu.Y.View, gpu.Z.View);
-            return;
-        }
-
-        int blocks = threads;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int first = (int)((long)count * t / blocks), end = (int)((long)count * (t + 1) / blocks);
-            var ys = y.AsSpan(first, end - first);
-            var zs = z.AsSpan(first, end - first);
-            int i = 0;
-            for (; i + Lanes <= ys.Length; i += Lanes)
-            {
-                (Vector256.Create<double>(ys.Slice(i, Lanes)) + Vector256.Create<double>(zs.Slice(i, Lanes))).CopyTo(ys.Slice(i, Lanes));
-            }
-
-            for (; i < ys.Length; i++)
-            {
-                ys[i] += zs[i];
-            }
-        });
-    }
-
     private void Copy(Buffer from, Buffer to, double[] y)
     {
         if (gpu is not null)
@@ -461,7 +446,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
     }
 
     /// <summary>Columns j0 … j0 + 3 (axis-0 lines): cell (s, j) and face (s, j) both at s·N1 + j, contiguous in j.</summary>
-    private readonly struct ColumnLines(double[] forward, double[] backward, double[] r, double[] x, int n1, int j0, int valid) : ILines
+    private readonly struct ColumnLines(double[] forward, double[] backward, double[] r, double[] x, int n1, int j0, int valid, bool accumulate) : ILines
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<double> R(int s) => Get(r, s);
@@ -478,13 +463,18 @@ internal sealed class FokkerPlanckAdi : IDisposable
             long p = (long)s * n1 + j0;
             if (valid == Lanes)
             {
+                if (accumulate)
+                {
+                    value = Vector256.LoadUnsafe(ref x[0], (nuint)p) + value;
+                }
+
                 value.StoreUnsafe(ref x[0], (nuint)p);
                 return;
             }
 
             for (int l = 0; l < valid; l++)
             {
-                x[p + l] = value.GetElement(l);
+                x[p + l] = accumulate ? x[p + l] + value.GetElement(l) : value.GetElement(l);
             }
         }
 
@@ -508,9 +498,11 @@ internal sealed class FokkerPlanckAdi : IDisposable
         private readonly double[] forward, backward, r, x;
         private readonly long c0, c1, c2, c3, f0, f1, f2, f3;
         private readonly int valid;
+        private readonly bool accumulate;
 
-        public RowLines(double[] forward, double[] backward, double[] r, double[] x, int n1, long faces0, long facesPerRow, int i0, int valid)
+        public RowLines(double[] forward, double[] backward, double[] r, double[] x, int n1, long faces0, long facesPerRow, int i0, int valid, bool accumulate)
         {
+            this.accumulate = accumulate;
             this.forward = forward;
             this.backward = backward;
             this.r = r;
@@ -540,22 +532,25 @@ internal sealed class FokkerPlanckAdi : IDisposable
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store(int s, Vector256<double> value)
         {
-            x[c0 + s] = value.GetElement(0);
+            Put(c0 + s, value.GetElement(0));
             if (valid > 1)
             {
-                x[c1 + s] = value.GetElement(1);
+                Put(c1 + s, value.GetElement(1));
             }
 
             if (valid > 2)
             {
-                x[c2 + s] = value.GetElement(2);
+                Put(c2 + s, value.GetElement(2));
             }
 
             if (valid > 3)
             {
-                x[c3 + s] = value.GetElement(3);
+                Put(c3 + s, value.GetElement(3));
             }
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Put(long p, double value) => x[p] = accumulate ? x[p] + value : value;
     }
 
     private sealed class Gpu : IDisposable
