@@ -79,7 +79,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
             lineScratch = new Vector256<double>[threads][];
             for (int t = 0; t < threads; t++)
             {
-                lineScratch[t] = new Vector256<double>[3 * longest];
+                lineScratch[t] = new Vector256<double>[4 * longest];
             }
         }
     }
@@ -316,20 +316,29 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[] rArray = Host(r, y), xArray = Host(x, y);
         int lines = axis == 0 ? g.N1 : g.N0;
         int n = axis == 0 ? g.N0 : g.N1;
-        int groups = (lines + Lanes - 1) / Lanes;
+        // axis 0 with zero-flux walls: eight columns (a cache line) per group, two independent vectors; else four lines
+        int width = axis == 0 && !ring ? 2 * Lanes : Lanes;
+        int groups = (lines + width - 1) / width;
         int workers = Math.Min(threads, groups);
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             Span<Vector256<double>> scratch = lineScratch[t];
-            Span<Vector256<double>> c = scratch[..n], d = scratch.Slice(n, n), v = scratch.Slice(2 * n, n);
+            Span<Vector256<double>> c = scratch[..n], d = scratch.Slice(n, n), v = scratch.Slice(2 * n, n), e = scratch.Slice(3 * n, n);
             int first = (int)((long)groups * t / workers), end = (int)((long)groups * (t + 1) / workers);
             for (int k = first; k < end; k++)
             {
-                int line0 = k * Lanes, valid = Math.Min(Lanes, lines - line0);
-                if (axis == 0)
+                int line0 = k * width, valid = Math.Min(width, lines - line0);
+                if (axis == 0 && valid == 2 * Lanes)
                 {
-                    var access = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, valid, accumulate);
-                    SolveLines(ref access, n, ring, tau, c, d, v);
+                    SolveColumnPair(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, n, tau, accumulate, c, d, v, e);
+                }
+                else if (axis == 0)
+                {
+                    for (int half = 0; half < valid; half += Lanes)
+                    {
+                        var access = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0 + half, Math.Min(Lanes, valid - half), accumulate);
+                        SolveLines(ref access, n, ring, tau, c, d, v);
+                    }
                 }
                 else
                 {
@@ -407,6 +416,71 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
 
         lines.Store(n - 1, xl);
+    }
+
+    /// <summary>
+    /// Eight neighbouring columns j0 … j0 + 7 with zero-flux walls: the Thomas solve of <see cref="SolveLines{TA}"/> on
+    /// two vectors at once (the same operations per lane, two independent division chains, whole cache lines).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SolveColumnPair(
+        double[] forward, double[] backward, double[] r, double[] x, int n1, int j0, int n, double tauValue, bool accumulate,
+        Span<Vector256<double>> c0, Span<Vector256<double>> d0, Span<Vector256<double>> c1, Span<Vector256<double>> d1)
+    {
+        var tau = Vector256.Create(tauValue);
+        var one = Vector256.Create(1.0);
+        ref double f = ref forward[0];
+        ref double b = ref backward[0];
+        ref double rr = ref r[0];
+        ref double xx = ref x[0];
+        long p = j0;
+        var inv0 = one / (one + tau * Load(ref f, p));
+        var inv1 = one / (one + tau * Load(ref f, p + Lanes));
+        c0[0] = -(tau * Load(ref b, p)) * inv0;
+        c1[0] = -(tau * Load(ref b, p + Lanes)) * inv1;
+        d0[0] = Load(ref rr, p) * inv0;
+        d1[0] = Load(ref rr, p + Lanes) * inv1;
+        for (int s = 1; s < n; s++)
+        {
+            long q = p;
+            p += n1;
+            bool inner = s + 1 < n;
+            var a0 = tau * Load(ref f, q);
+            var a1 = tau * Load(ref f, q + Lanes);
+            var diag0 = one + tau * ((inner ? Load(ref f, p) : Vector256<double>.Zero) + Load(ref b, q));
+            var diag1 = one + tau * ((inner ? Load(ref f, p + Lanes) : Vector256<double>.Zero) + Load(ref b, q + Lanes));
+            inv0 = one / (diag0 + a0 * c0[s - 1]);
+            inv1 = one / (diag1 + a1 * c1[s - 1]);
+            c0[s] = inner ? -(tau * Load(ref b, p)) * inv0 : Vector256<double>.Zero;
+            c1[s] = inner ? -(tau * Load(ref b, p + Lanes)) * inv1 : Vector256<double>.Zero;
+            d0[s] = (Load(ref rr, p) + a0 * d0[s - 1]) * inv0;
+            d1[s] = (Load(ref rr, p + Lanes) + a1 * d1[s - 1]) * inv1;
+        }
+
+        var x0 = d0[n - 1];
+        var x1 = d1[n - 1];
+        for (int s = n - 1; ; s--)
+        {
+            if (accumulate)
+            {
+                (Load(ref xx, p) + x0).StoreUnsafe(ref xx, (nuint)p);
+                (Load(ref xx, p + Lanes) + x1).StoreUnsafe(ref xx, (nuint)(p + Lanes));
+            }
+            else
+            {
+                x0.StoreUnsafe(ref xx, (nuint)p);
+                x1.StoreUnsafe(ref xx, (nuint)(p + Lanes));
+            }
+
+            if (s == 0)
+            {
+                break;
+            }
+
+            p -= n1;
+            x0 = d0[s - 1] - c0[s - 1] * x0;
+            x1 = d1[s - 1] - c1[s - 1] * x1;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
