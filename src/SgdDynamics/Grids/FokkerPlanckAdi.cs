@@ -316,8 +316,8 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[] rArray = Host(r, y), xArray = Host(x, y);
         int lines = axis == 0 ? g.N1 : g.N0;
         int n = axis == 0 ? g.N0 : g.N1;
-        // axis 0 with zero-flux walls: eight columns (a cache line) per group, two independent vectors; else four lines
-        int width = axis == 0 && !ring ? 2 * Lanes : Lanes;
+        // with zero-flux walls eight lines per group (two vectors; along axis 0 a cache line), on a ring four
+        int width = ring ? Lanes : 2 * Lanes;
         int groups = (lines + width - 1) / width;
         int workers = Math.Min(threads, groups);
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
@@ -328,22 +328,39 @@ internal sealed class FokkerPlanckAdi : IDisposable
             for (int k = first; k < end; k++)
             {
                 int line0 = k * width, valid = Math.Min(width, lines - line0);
-                if (axis == 0 && valid == 2 * Lanes)
+                if (axis == 0)
                 {
-                    SolveColumnPair(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, n, tau, accumulate, c, d, v, e);
-                }
-                else if (axis == 0)
-                {
-                    for (int half = 0; half < valid; half += Lanes)
+                    var low = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0, Math.Min(Lanes, valid), accumulate);
+                    if (valid == 2 * Lanes)
                     {
-                        var access = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0 + half, Math.Min(Lanes, valid - half), accumulate);
-                        SolveLines(ref access, n, ring, tau, c, d, v);
+                        var high = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0 + Lanes, Lanes, accumulate);
+                        SolveLinePair(ref low, ref high, n, tau, c, d, v, e);
+                        continue;
+                    }
+
+                    SolveLines(ref low, n, ring, tau, c, d, v);
+                    if (valid > Lanes)
+                    {
+                        var rest = new ColumnLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, line0 + Lanes, valid - Lanes, accumulate);
+                        SolveLines(ref rest, n, ring, tau, c, d, v);
                     }
                 }
                 else
                 {
-                    var access = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0, valid, accumulate);
-                    SolveLines(ref access, n, ring, tau, c, d, v);
+                    var low = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0, Math.Min(Lanes, valid), accumulate);
+                    if (valid == 2 * Lanes)
+                    {
+                        var high = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0 + Lanes, Lanes, accumulate);
+                        SolveLinePair(ref low, ref high, n, tau, c, d, v, e);
+                        continue;
+                    }
+
+                    SolveLines(ref low, n, ring, tau, c, d, v);
+                    if (valid > Lanes)
+                    {
+                        var rest = new RowLines(rates.Forward, rates.Backward, rArray, xArray, g.N1, g.Faces0, g.FacesPerRow1, line0 + Lanes, valid - Lanes, accumulate);
+                        SolveLines(ref rest, n, ring, tau, c, d, v);
+                    }
                 }
             }
         });
@@ -419,67 +436,48 @@ internal sealed class FokkerPlanckAdi : IDisposable
     }
 
     /// <summary>
-    /// Eight neighbouring columns j0 … j0 + 7 with zero-flux walls: the Thomas solve of <see cref="SolveLines{TA}"/> on
-    /// two vectors at once (the same operations per lane, two independent division chains, whole cache lines).
+    /// Eight lines with zero-flux walls as two groups of four: the Thomas solve of <see cref="SolveLines{TA}"/> on both
+    /// at once (the same operations per lane; two independent division chains; whole cache lines along axis 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SolveColumnPair(
-        double[] forward, double[] backward, double[] r, double[] x, int n1, int j0, int n, double tauValue, bool accumulate,
+    private static void SolveLinePair<TA>(
+        ref TA first, ref TA second, int n, double tauValue,
         Span<Vector256<double>> c0, Span<Vector256<double>> d0, Span<Vector256<double>> c1, Span<Vector256<double>> d1)
+        where TA : struct, ILines
     {
         var tau = Vector256.Create(tauValue);
         var one = Vector256.Create(1.0);
-        ref double f = ref forward[0];
-        ref double b = ref backward[0];
-        ref double rr = ref r[0];
-        ref double xx = ref x[0];
-        long p = j0;
-        var inv0 = one / (one + tau * Load(ref f, p));
-        var inv1 = one / (one + tau * Load(ref f, p + Lanes));
-        c0[0] = -(tau * Load(ref b, p)) * inv0;
-        c1[0] = -(tau * Load(ref b, p + Lanes)) * inv1;
-        d0[0] = Load(ref rr, p) * inv0;
-        d1[0] = Load(ref rr, p + Lanes) * inv1;
+        var inv0 = one / (one + tau * first.F(0));
+        var inv1 = one / (one + tau * second.F(0));
+        c0[0] = -(tau * first.B(0)) * inv0;
+        c1[0] = -(tau * second.B(0)) * inv1;
+        d0[0] = first.R(0) * inv0;
+        d1[0] = second.R(0) * inv1;
         for (int s = 1; s < n; s++)
         {
-            long q = p;
-            p += n1;
             bool inner = s + 1 < n;
-            var a0 = tau * Load(ref f, q);
-            var a1 = tau * Load(ref f, q + Lanes);
-            var diag0 = one + tau * ((inner ? Load(ref f, p) : Vector256<double>.Zero) + Load(ref b, q));
-            var diag1 = one + tau * ((inner ? Load(ref f, p + Lanes) : Vector256<double>.Zero) + Load(ref b, q + Lanes));
+            var a0 = tau * first.F(s - 1);
+            var a1 = tau * second.F(s - 1);
+            var diag0 = one + tau * ((inner ? first.F(s) : Vector256<double>.Zero) + first.B(s - 1));
+            var diag1 = one + tau * ((inner ? second.F(s) : Vector256<double>.Zero) + second.B(s - 1));
             inv0 = one / (diag0 + a0 * c0[s - 1]);
             inv1 = one / (diag1 + a1 * c1[s - 1]);
-            c0[s] = inner ? -(tau * Load(ref b, p)) * inv0 : Vector256<double>.Zero;
-            c1[s] = inner ? -(tau * Load(ref b, p + Lanes)) * inv1 : Vector256<double>.Zero;
-            d0[s] = (Load(ref rr, p) + a0 * d0[s - 1]) * inv0;
-            d1[s] = (Load(ref rr, p + Lanes) + a1 * d1[s - 1]) * inv1;
+            c0[s] = inner ? -(tau * first.B(s)) * inv0 : Vector256<double>.Zero;
+            c1[s] = inner ? -(tau * second.B(s)) * inv1 : Vector256<double>.Zero;
+            d0[s] = (first.R(s) + a0 * d0[s - 1]) * inv0;
+            d1[s] = (second.R(s) + a1 * d1[s - 1]) * inv1;
         }
 
         var x0 = d0[n - 1];
         var x1 = d1[n - 1];
-        for (int s = n - 1; ; s--)
+        first.Store(n - 1, x0);
+        second.Store(n - 1, x1);
+        for (int s = n - 2; s >= 0; s--)
         {
-            if (accumulate)
-            {
-                (Load(ref xx, p) + x0).StoreUnsafe(ref xx, (nuint)p);
-                (Load(ref xx, p + Lanes) + x1).StoreUnsafe(ref xx, (nuint)(p + Lanes));
-            }
-            else
-            {
-                x0.StoreUnsafe(ref xx, (nuint)p);
-                x1.StoreUnsafe(ref xx, (nuint)(p + Lanes));
-            }
-
-            if (s == 0)
-            {
-                break;
-            }
-
-            p -= n1;
-            x0 = d0[s - 1] - c0[s - 1] * x0;
-            x1 = d1[s - 1] - c1[s - 1] * x1;
+            x0 = d0[s] - c0[s] * x0;
+            x1 = d1[s] - c1[s] * x1;
+            first.Store(s, x0);
+            second.Store(s, x1);
         }
     }
 
