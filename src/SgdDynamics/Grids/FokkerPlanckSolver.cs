@@ -37,7 +37,13 @@ namespace SgdDynamics.Grids;
 /// box are those of the reflected process; the box must hold the density's tails.
 /// </para>
 /// <para>
-/// <b>Time stepping.</b> Backward Euler <c>(I − Δt A) m_new = m_old</c>, unconditionally stable and first order in Δt.
+/// <b>Time stepping</b> (<see cref="Scheme"/>). <see cref="FokkerPlanckScheme.Adi"/> (the default): the modified
+/// Craig–Sneyd alternating-direction scheme on the same face rates (<see cref="FokkerPlanckAdi"/>), second order in Δt,
+/// tridiagonal line solves per axis (cyclic on a ring) with the mixed flows explicit, O(cells) a step, no assembled
+/// matrix; its first substep from time 0 is two backward-Euler half-substeps (Rannacher start-up); a stationary law of
+/// A is a fixed point of its steps. Positivity is kept by the start-up with diagonal D, not by the Craig–Sneyd
+/// substeps (see there). <see cref="FokkerPlanckScheme.BackwardEuler"/>:
+/// <c>(I − Δt A) m_new = m_old</c>, unconditionally stable and first order in Δt.
 /// In 1-D the system is tridiagonal (cyclic on a ring) and solved exactly by the Thomas algorithm
 /// (<see cref="FokkerPlanckStepper"/>); as <c>I − Δt A</c> is then an M-matrix every elimination step combines
 /// non-negative numbers, so masses stay ≥ 0 in floating point. In 2-D it is solved by
@@ -63,7 +69,9 @@ namespace SgdDynamics.Grids;
 /// <see cref="ComputeDevice"/> on the same rates (one thread per cell): <see cref="ApplyOperator"/> and the explicit
 /// Euler steps of <see cref="AdvanceExplicit"/> use it, on the managed backend and ILGPU alike; it equals the
 /// assembled generator (<see cref="ApplyGenerator"/>) to rounding (summation order). Its device buffers are made on
-/// first use. The implicit (backward Euler) solve and the stationary solve stay on the host with the sparse matrix.
+/// first use. The ADI steps run on the device too (one line per thread on ILGPU, four lines to a SIMD vector on the
+/// managed backend). The backward-Euler solve and the stationary solve stay on the host with the sparse matrix, which is
+/// assembled on first use only (<see cref="Generator"/>).
 /// </para>
 /// The solver keeps scratch buffers and is not thread-safe; the landscape is autonomous (time-independent).
 /// </summary>
@@ -71,9 +79,12 @@ public sealed class FokkerPlanckSolver : IDisposable
 {
     private readonly int cellCount;
     private readonly FokkerPlanckRates rates;
-    private readonly SparseRowMatrix generator;
-    private readonly FokkerPlanckStepper stepper;
+    private SparseRowMatrix? generator;
+    private FokkerPlanckStepper? stepper;
+    private FokkerPlanckAdi? adi;
     private FokkerPlanckOperator? deviceOperator;
+    private double maxExplicitStep = double.NaN;
+    private bool? isMonotone;
 
     /// <summary>
     /// A solver for <paramref name="landscape"/> on <paramref name="grid"/> at learning rate η with zero-flux
@@ -84,7 +95,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// <exception cref="ArgumentException">Dimensions differ, the boundary is absorbing, D_kk ≤ 0 somewhere, or a face rate is not finite.</exception>
     public FokkerPlanckSolver(
         UniformGrid grid, GridLandscape landscape, double learningRate, FokkerPlanckVariant variant, ComputeDevice? device = null,
-        GridBoundary boundary = GridBoundary.Reflecting)
+        GridBoundary boundary = GridBoundary.Reflecting, FokkerPlanckScheme scheme = FokkerPlanckScheme.Adi)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(landscape);
@@ -110,34 +121,14 @@ public sealed class FokkerPlanckSolver : IDisposable
         Boundary = boundary;
         Device = device ?? ComputeDevice.Managed();
         cellCount = grid.Count;
+        Scheme = scheme;
         rates = FokkerPlanckRates.Compute(grid, landscape, learningRate, variant, boundary, Device.Threads);
-        generator = FokkerPlanckGenerator.Assemble(rates);
-        int nonFinite = Array.FindIndex(generator.Value, v => !double.IsFinite(v));
-        if (nonFinite >= 0)
+        long nonFinite = FirstNonFinite(rates.Forward, rates.Backward);
+        if (nonFinite >= 0 || !rates.Mixed.All(double.IsFinite))
         {
-            int row = Array.FindLastIndex(generator.RowStart, start => start <= nonFinite);
+            Kernels.Grids.FokkerPlanckKernels.FaceCells(Math.Max(0, nonFinite), rates.Grid, out long row, out _);
             throw new ArgumentException(
                 $"the face rates of cell {row} are not finite (the drift η ḡ or the diffusion η Σ/2 overflow a double on this grid): lower the learning rate or the noise");
-        }
-
-        stepper = new FokkerPlanckStepper(rates, generator);
-        double maxOutflow = 0;
-        for (int c = 0; c < cellCount; c++)
-        {
-            maxOutflow = Math.Max(maxOutflow, Math.Abs(generator.Value[generator.Diagonal[c]]));
-        }
-
-        MaxExplicitStep = maxOutflow > 0 ? 1.0 / maxOutflow : double.PositiveInfinity;
-        IsMonotone = true;
-        for (int i = 0; i < cellCount; i++)
-        {
-            for (int p = generator.RowStart[i]; p < generator.RowStart[i + 1]; p++)
-            {
-                if (generator.Column[p] != i && generator.Value[p] < 0)
-                {
-                    IsMonotone = false;
-                }
-            }
         }
     }
 
@@ -160,10 +151,24 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// True when every off-diagonal entry of the generator A is ≥ 0 (an M-matrix step): backward Euler then maps
     /// non-negative masses to non-negative masses. Always true in 1-D and for diagonal D in 2-D.
     /// </summary>
-    public bool IsMonotone { get; }
+    public bool IsMonotone => isMonotone ??= Monotone(Generator);
 
-    /// <summary>The assembled generator A (host sparse rows; benchmarks and tests).</summary>
-    internal SparseRowMatrix Generator => generator;
+    /// <summary>
+    /// How <see cref="Advance(GridDensity, double, double)"/> steps: <see cref="FokkerPlanckScheme.Adi"/> (second order, O(cells)
+    /// a step, no assembled matrix) or <see cref="FokkerPlanckScheme.BackwardEuler"/> (first order, on the assembled
+    /// generator). May be changed between steps.
+    /// </summary>
+    public FokkerPlanckScheme Scheme { get; set; }
+
+    /// <summary>
+    /// The assembled generator A (host sparse rows; benchmarks and tests), built on first use: backward Euler, the 2-D
+    /// stationary solve, <see cref="IsMonotone"/>, <see cref="MaxExplicitStep"/> and <see cref="ApplyGenerator"/> need
+    /// it, the ADI scheme and the operator kernels do not.
+    /// </summary>
+    internal SparseRowMatrix Generator => generator ??= FokkerPlanckGenerator.Assemble(rates);
+
+    /// <summary>Whether the sparse generator has been assembled.</summary>
+    internal bool HasGenerator => generator is not null;
 
     /// <summary>Whether the operator kernels (and their device buffers) have been set up: on first explicit use only.</summary>
     internal bool HasOperator => deviceOperator is not null;
@@ -177,13 +182,31 @@ public sealed class FokkerPlanckSolver : IDisposable
     /// steps keep masses non-negative and the L1 norm non-increasing (stable); without monotonicity (mixed term)
     /// positivity is not guaranteed.
     /// </summary>
-    public double MaxExplicitStep { get; }
+    public double MaxExplicitStep
+    {
+        get
+        {
+            if (double.IsNaN(maxExplicitStep))
+            {
+                var a = Generator;
+                double maxOutflow = 0;
+                for (int c = 0; c < cellCount; c++)
+                {
+                    maxOutflow = Math.Max(maxOutflow, Math.Abs(a.Value[a.Diagonal[c]]));
+                }
+
+                maxExplicitStep = maxOutflow > 0 ? 1.0 / maxOutflow : double.PositiveInfinity;
+            }
+
+            return maxExplicitStep;
+        }
+    }
 
     /// <summary>Relative residual <c>‖b − M m‖₁/‖b‖₁</c> to which the 2-D implicit step is solved (default 1e-12).</summary>
     public double StepTolerance { get; set; } = 1e-12;
 
     /// <summary>Stored entries of the generator (3 per row in 1-D, 5 or 9 per interior row in 2-D).</summary>
-    public int GeneratorNonZeros => generator.Value.Length;
+    public int GeneratorNonZeros => Generator.Value.Length;
 
     /// <summary>
     /// Drift and diffusion at x: <c>ḡ(x)</c> and <c>D(x) = (η/2)Σ(x)</c> (Langevin) or <c>(η/2)(Σ(x) + ḡḡᵀ)</c>
@@ -205,12 +228,28 @@ public sealed class FokkerPlanckSolver : IDisposable
     }
 
     /// <summary>
-    /// Advances <paramref name="density"/> from time <paramref name="time"/> to <c>time + dt</c> by one backward Euler
-    /// step (one SGD step is dt = η). The landscape is autonomous, so <paramref name="time"/> only labels the step.
+    /// Advances <paramref name="density"/> from time <paramref name="time"/> to <c>time + dt</c> by one step of
+    /// <see cref="Scheme"/> (one SGD step is dt = η). The landscape is autonomous; <paramref name="time"/> only tells
+    /// the ADI scheme whether this is its start-up substep (a time below dt/2: two backward-Euler half-substeps
+    /// each, see <see cref="FokkerPlanckScheme.Adi"/>).
     /// </summary>
-    public void Advance(GridDensity density, double time, double dt)
+    public void Advance(GridDensity density, double time, double dt) => Advance(density, time, dt, 1);
+
+    /// <summary>Advances <paramref name="steps"/> steps of size dt from time 0 (the ADI start-up included); returns the final time.</summary>
+    public double Advance(GridDensity density, double dt, int steps)
+    {
+        Advance(density, 0, dt, steps);
+        return steps * dt;
+    }
+
+    /// <summary>
+    /// Advances <paramref name="steps"/> steps of <see cref="Scheme"/> of size dt from <paramref name="time"/> (the ADI
+    /// scheme's density stays on <see cref="Device"/> for all of them); returns the final time.
+    /// </summary>
+    public double Advance(GridDensity density, double time, double dt, int steps)
     {
         ArgumentNullException.ThrowIfNull(density);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
         if (!ReferenceEquals(density.Grid, Grid) && density.Grid.Count != cellCount)
         {
             throw new ArgumentException("the density lives on a different grid");
@@ -221,20 +260,25 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(dt), "need finite time and dt > 0");
         }
 
-        stepper.Step(density.Mass, dt, StepTolerance);
-    }
-
-    /// <summary>Advances <paramref name="steps"/> backward Euler steps of size dt from time 0; returns the final time.</summary>
-    public double Advance(GridDensity density, double dt, int steps)
-    {
-        double time = 0;
-        for (int k = 0; k < steps; k++)
+        switch (Scheme)
         {
-            Advance(density, time, dt);
-            time += dt;
+            case FokkerPlanckScheme.Adi:
+                adi ??= new FokkerPlanckAdi(rates, Device);
+                adi.Advance(density.Mass, time, dt, steps);
+                break;
+            case FokkerPlanckScheme.BackwardEuler:
+                stepper ??= new FokkerPlanckStepper(rates, Generator);
+                for (int k = 0; k < steps; k++)
+                {
+                    stepper.Step(density.Mass, dt, StepTolerance);
+                }
+
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(Scheme), Scheme, "unknown Fokker–Planck scheme");
         }
 
-        return time;
+        return time + steps * dt;
     }
 
     /// <summary>
@@ -269,7 +313,7 @@ public sealed class FokkerPlanckSolver : IDisposable
             throw new ArgumentOutOfRangeException(nameof(tolerance), "need tolerance > 0");
         }
 
-        if (FokkerPlanckStationary.Solve(this, generator, density, tolerance, out iterations))
+        if (FokkerPlanckStationary.Solve(this, Generator, density, tolerance, out iterations))
         {
             return density;
         }
@@ -282,6 +326,7 @@ public sealed class FokkerPlanckSolver : IDisposable
     public double StationarityResidual(GridDensity density)
     {
         ArgumentNullException.ThrowIfNull(density);
+        var generator = Generator;
         var am = new double[cellCount];
         generator.Multiply(density.Mass, am);
         double net = 0, outflow = 0;
@@ -362,10 +407,45 @@ public sealed class FokkerPlanckSolver : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => deviceOperator?.Dispose();
+    public void Dispose()
+    {
+        deviceOperator?.Dispose();
+        adi?.Dispose();
+    }
 
     /// <summary>dm/dt = A m: the assembled generator (sparse rows, on the host) applied to the cell masses.</summary>
-    public void ApplyGenerator(ReadOnlySpan<double> mass, Span<double> rate) => generator.Multiply(mass, rate);
+    public void ApplyGenerator(ReadOnlySpan<double> mass, Span<double> rate) => Generator.Multiply(mass, rate);
+
+    /// <summary>Index of the first face whose forward or backward rate is not finite, or −1.</summary>
+    private static long FirstNonFinite(double[] forward, double[] backward)
+    {
+        for (long f = 0; f < forward.Length; f++)
+        {
+            if (!double.IsFinite(forward[f]) || !double.IsFinite(backward[f]))
+            {
+                return f;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether every off-diagonal entry of <paramref name="a"/> is ≥ 0.</summary>
+    private static bool Monotone(SparseRowMatrix a)
+    {
+        for (int i = 0; i < a.Size; i++)
+        {
+            for (int p = a.RowStart[i]; p < a.RowStart[i + 1]; p++)
+            {
+                if (a.Column[p] != i && a.Value[p] < 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
 
     private FokkerPlanckOperator Operator => deviceOperator ??= new FokkerPlanckOperator(rates, cellCount, Device);
 

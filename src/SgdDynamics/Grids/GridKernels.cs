@@ -36,6 +36,21 @@ public static class GridKernels
     public static readonly Action<Index1D, FokkerPlanckGrid, double, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckExplicit =
         FokkerPlanckKernels.ExplicitStep;
 
+    /// <summary>The ADI step's combination of flows, one cell per thread.</summary>
+    public static readonly Action<Index1D, FokkerPlanckGrid, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, double, double, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckAdiCombine =
+        FokkerPlanckAdiKernels.CombineKernel;
+
+    /// <summary>The ADI step's line solves along axis 0, one line per thread.</summary>
+    public static readonly Action<Index1D, FokkerPlanckGrid, double, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckAdiLines0 =
+        FokkerPlanckAdiKernels.Lines0Kernel;
+
+    /// <summary>The ADI step's line solves along axis 1, one line per thread.</summary>
+    public static readonly Action<Index1D, FokkerPlanckGrid, double, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> FokkerPlanckAdiLines1 =
+        FokkerPlanckAdiKernels.Lines1Kernel;
+
+    /// <summary>y += z, one cell per thread.</summary>
+    public static readonly Action<Index1D, ArrayView<double>, ArrayView<double>> FokkerPlanckAdiAdd = FokkerPlanckAdiKernels.AddKernel;
+
     /// <summary>
     /// Every grid kernel specialisation an ILGPU accelerator may launch (compiled to PTX by the tests without a GPU): the
     /// master-equation prepare passes (general table and separable windows) for the grid form of every registered landscape (<see cref="ModelRegistry"/>), the
@@ -59,7 +74,8 @@ public static class GridKernels
             }
         }
 
-        methods.AddRange([MasterStep.Method, MasterStepWindows.Method, BlockSums.Method, AddBlockTotal.Method, FokkerPlanckApply.Method, FokkerPlanckExplicit.Method]);
+        methods.AddRange([MasterStep.Method, MasterStepWindows.Method, BlockSums.Method, AddBlockTotal.Method, FokkerPlanckApply.Method, FokkerPlanckExplicit.Method,
+            FokkerPlanckAdiCombine.Method, FokkerPlanckAdiLines0.Method, FokkerPlanckAdiLines1.Method, FokkerPlanckAdiAdd.Method]);
         return methods;
     }
 

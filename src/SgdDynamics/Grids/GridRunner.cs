@@ -81,8 +81,8 @@ public sealed record GridRunState(int Step, GridDensity Density, double[]? Displ
 /// Solves a problem with the master equation or a Fokker–Planck equation (a <see cref="GridAlgorithm"/>): builds the grid, the landscape
 /// and the initial density, and advances it from record to record (on the device, for the master equation on ILGPU,
 /// the density stays there between records). The master equation applies the exact one-step kernel of SGD; the
-/// Fokker–Planck solver takes <c>substeps</c> backward Euler steps of Δt = η/substeps per SGD step (first order in
-/// time; its stationary law does not depend on Δt). With periodic walls every record carries the expected
+/// Fokker–Planck solver takes <c>substeps</c> steps of Δt = η/substeps per SGD step of its scheme (ADI, second order in
+/// time, or backward Euler, first order; its stationary law does not depend on Δt or the scheme). With periodic walls every record carries the expected
 /// displacement since step 0.
 /// </summary>
 public static class GridRunner
@@ -174,8 +174,8 @@ public static class GridRunner
             secondsBefore = resume.Seconds;
         }
 
-        // advance(density, first step, steps): the master equation runs on the device; the Fokker–Planck solver's
-        // backward-Euler solves run on the host (its operator kernels run on the device, the implicit solve does not).
+        // advance(density, first step, steps): the master equation and the Fokker–Planck ADI scheme run on the device;
+        // the Fokker–Planck backward-Euler solves run on the host.
         Action<GridDensity, int, int> advance;
         IDisposable solverResource;
         string described;
@@ -218,12 +218,18 @@ public static class GridRunner
 
             case FokkerPlanckAlgorithm fokkerPlanck:
             {
-                var solver = new FokkerPlanckSolver(grid, landscape, eta, fokkerPlanck.Variant, device, fokkerPlanck.Boundary);
+                var solver = new FokkerPlanckSolver(grid, landscape, eta, fokkerPlanck.Variant, device, fokkerPlanck.Boundary, fokkerPlanck.Scheme);
                 solverResource = solver;
                 int substeps = fokkerPlanck.Substeps;
                 double dt = eta / substeps;
                 advance = (p, first, steps) =>
                 {
+                    if (displacement is null)
+                    {
+                        solver.Advance(p, first * eta, dt, steps * substeps);
+                        return;
+                    }
+
                     for (int k = first; k < first + steps; k++)
                     {
                         for (int j = 0; j < substeps; j++)
@@ -240,8 +246,19 @@ public static class GridRunner
                         }
                     }
                 };
-                described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
-                backend = "managed";
+                if (fokkerPlanck.Scheme == FokkerPlanckScheme.BackwardEuler)
+                {
+                    described = $"host CPU ({Environment.ProcessorCount} cores): backward-Euler solves (sparse BiCGStab/Thomas) run on the host";
+                    backend = "managed";
+                }
+                else
+                {
+                    described = solver.Device.Accelerator is null
+                        ? $"{solver.Device.Description}: ADI line solves four lines to a SIMD vector"
+                        : $"{solver.Device.Description}: ADI, one line per thread";
+                    backend = device?.Name ?? "managed";
+                }
+
                 break;
             }
 

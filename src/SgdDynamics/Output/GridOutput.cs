@@ -52,6 +52,7 @@ public static class GridOutput
             ["variant"] = (algorithm as FokkerPlanckAlgorithm)?.Variant.Name(),
             ["boundary"] = algorithm.Boundary.Name(),
             ["truncationSigmas"] = algorithm is MasterEquationAlgorithm master ? Json.Number(master.TruncationSigmas) : null,
+            ["scheme"] = (algorithm as FokkerPlanckAlgorithm)?.Scheme.Name(),
             ["substeps"] = (algorithm as FokkerPlanckAlgorithm)?.Substeps,
             ["grid"] = GridJson(result.Grid),
             ["backend"] = result.Backend,

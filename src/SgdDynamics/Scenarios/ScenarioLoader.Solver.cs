@@ -28,6 +28,7 @@ public static partial class ScenarioLoader
         OnlyFor(solver, type, "variant", FokkerPlanckType);
         OnlyFor(solver, type, "truncationSigmas", MasterEquationType);
         OnlyFor(solver, type, "substeps", FokkerPlanckType);
+        OnlyFor(solver, type, "scheme", FokkerPlanckType);
         if (type == EnsembleType && solver.Optional("boundary") is { } ensembleBoundary)
         {
             throw ensembleBoundary.Error("only for grid solvers (an ensemble histogram counts states outside the grid as lost mass)");
@@ -46,9 +47,14 @@ public static partial class ScenarioLoader
             {
                 throw stationarySubsteps.Error("a stationary solve (\"stationary\": true) takes no time steps: drop \"substeps\"");
             }
+
+            if (stationary && solver.Optional("scheme") is { } stationaryScheme)
+            {
+                throw stationaryScheme.Error("a stationary solve (\"stationary\": true) takes no time steps: drop \"scheme\"");
+            }
         }
 
-        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps", "stationary");
+        solver.RejectUnknown("type", "grid", "histogram", "variant", "boundary", "truncationSigmas", "substeps", "scheme", "stationary");
 
         GridSpec? grid = null;
         if (solver.Optional("grid") is { } gridField)
@@ -113,7 +119,18 @@ public static partial class ScenarioLoader
             }
         }
 
-        int substeps = FokkerPlanckAlgorithm.DefaultSubsteps;
+        var scheme = FokkerPlanckScheme.Adi;
+        if (solver.Optional("scheme") is { } schemeField)
+        {
+            string schemeName = schemeField.AsString();
+            FokkerPlanckScheme[] schemes = Enum.GetValues<FokkerPlanckScheme>();
+            int found = Array.FindIndex(schemes, s => s.Name() == schemeName);
+            scheme = found >= 0
+                ? schemes[found]
+                : throw schemeField.Error($"unknown Fokker–Planck scheme {Quote(schemeName)} (expected: {string.Join(", ", schemes.Select(s => s.Name()))})");
+        }
+
+        int substeps = FokkerPlanckAlgorithm.DefaultSubstepsFor(scheme);
         if (solver.Optional("substeps") is { } substepsField)
         {
             double value = substepsField.AsNumber();
@@ -125,7 +142,7 @@ public static partial class ScenarioLoader
             substeps = (int)value;
         }
 
-        return new SolverSection(type, grid, variant, boundary, truncation, substeps) { Stationary = stationary };
+        return new SolverSection(type, grid, variant, boundary, truncation, substeps) { Stationary = stationary, Scheme = scheme };
     }
 
     private static GridSpec ReadGrid(ObjectFields grid, int dimension)
@@ -297,6 +314,9 @@ public static partial class ScenarioLoader
     {
         /// <summary>Solve for the stationary law instead of time stepping (grid solvers only).</summary>
         public bool Stationary { get; init; }
+
+        /// <summary>The Fokker–Planck time-stepping scheme.</summary>
+        public FokkerPlanckScheme Scheme { get; init; } = FokkerPlanckScheme.Adi;
 
         /// <summary>The default solver: an ensemble without histogram.</summary>
         public static SolverSection Ensemble { get; } = new(

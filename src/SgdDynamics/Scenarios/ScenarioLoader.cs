@@ -200,7 +200,7 @@ public static partial class ScenarioLoader
                     "$.landscape.sampling",
                     "the master equation is a Markov chain in x: it takes minibatches drawn with replacement (without replacement the minibatches of an epoch depend on each other); run an ensemble, or the Fokker–Planck equation with the without-replacement noise"),
             MasterEquationType => new MasterEquationAlgorithm(solver.Grid!, steps, record, solver.Boundary, solver.TruncationSigmas) { Stationary = solver.Stationary },
-                FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps) { Stationary = solver.Stationary },
+                FokkerPlanckType => new FokkerPlanckAlgorithm(solver.Grid!, steps, solver.Variant, record, solver.Boundary, solver.Substeps, solver.Scheme) { Stationary = solver.Stationary },
                 _ => throw new InvalidOperationException($"solver type '{solver.Type}' has no algorithm"),
             };
         }

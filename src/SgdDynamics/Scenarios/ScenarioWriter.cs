@@ -205,6 +205,7 @@ public static class ScenarioWriter
                 writer.WriteString("boundary", fokkerPlanck.Boundary.Name());
                 if (!fokkerPlanck.Stationary)
                 {
+                    writer.WriteString("scheme", fokkerPlanck.Scheme.Name());
                     writer.WriteNumber("substeps", fokkerPlanck.Substeps);
                 }
 

@@ -79,6 +79,8 @@ public sealed class GridRunAndCompareTests : IDisposable
         JsonObject fpSummary = ReadJson(Path.Combine(fp, "summary.json"));
         Assert.Equal("fokkerPlanck", fpSummary["solver"]!.GetValue<string>());
         Assert.Equal("discrete", fpSummary["variant"]!.GetValue<string>());
+        Assert.Equal("adi", fpSummary["scheme"]!.GetValue<string>());
+        Assert.Equal(2, fpSummary["substeps"]!.GetValue<int>());
         Assert.Equal(2, Matrix(fpSummary["final"]!["covariance"]).Length);
         Assert.True(File.Exists(Path.Combine(fp, "density_12.png")));
         string[] fpLines = File.ReadAllLines(Path.Combine(fp, "density_12.csv")).Where(l => !l.StartsWith('#')).ToArray();

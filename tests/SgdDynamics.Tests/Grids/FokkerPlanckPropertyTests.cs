@@ -44,7 +44,7 @@ public class FokkerPlanckPropertyTests
             var grid = new UniformGrid([-half], [half * (0.7 + 0.6 * random.NextDouble())], [32 + random.Next(480)]);
             double eta = 0.02 + 0.5 * random.NextDouble();
             var variant = trial % 2 == 0 ? FokkerPlanckVariant.Langevin : FokkerPlanckVariant.Discrete;
-            var solver = new FokkerPlanckSolver(grid, RandomLandscape(random, 1), eta, variant);
+            var solver = new FokkerPlanckSolver(grid, RandomLandscape(random, 1), eta, variant, scheme: FokkerPlanckScheme.BackwardEuler);
             Assert.True(solver.IsMonotone, $"trial {trial}: the 1-D Scharfetter–Gummel scheme is monotone by construction");
             var density = GridDensity.PointMass(grid, [half * (random.NextDouble() - 0.5)]);
             double dt = eta / (1 + random.Next(4));
@@ -68,7 +68,7 @@ public class FokkerPlanckPropertyTests
             var grid = new UniformGrid([-2 - random.NextDouble(), -2], [2, 2 + random.NextDouble()], [16 + random.Next(24), 16 + random.Next(24)]);
             double eta = 0.05 + 0.3 * random.NextDouble();
             var variant = trial % 2 == 0 ? FokkerPlanckVariant.Langevin : FokkerPlanckVariant.Discrete;
-            var solver = new FokkerPlanckSolver(grid, RandomLandscape(random, 2), eta, variant);
+            var solver = new FokkerPlanckSolver(grid, RandomLandscape(random, 2), eta, variant, scheme: FokkerPlanckScheme.BackwardEuler);
             var density = GridDensity.Gaussian(grid, [0.5 * (random.NextDouble() - 0.5), 0.5 * (random.NextDouble() - 0.5)], new[,] { { 0.3, 0.0 }, { 0.0, 0.2 } });
             for (int step = 0; step < 10; step++)
             {

@@ -126,7 +126,7 @@ public class FokkerPlanckTests(ITestOutputHelper output)
     {
         double eta = 0.1;
         var grid = Line(2.5, 8192);
-        var solver = new FokkerPlanckSolver(grid, GridLandscape.DoubleWell(2), eta, FokkerPlanckVariant.Discrete);
+        var solver = new FokkerPlanckSolver(grid, GridLandscape.DoubleWell(2), eta, FokkerPlanckVariant.Discrete, scheme: FokkerPlanckScheme.BackwardEuler);
         var density = GridDensity.PointMass(grid, [-1.7]);
         solver.Advance(density, eta, 2000);
         Assert.Equal(1.0, density.TotalMass, 1e-12);
@@ -139,7 +139,7 @@ public class FokkerPlanckTests(ITestOutputHelper output)
     {
         double eta = 0.1;
         var grid = new UniformGrid([-2, -2], [2, 2], [64, 64]);
-        var solver = new FokkerPlanckSolver(grid, GridLandscape.RingValley(1, 1), eta, FokkerPlanckVariant.Langevin);
+        var solver = new FokkerPlanckSolver(grid, GridLandscape.RingValley(1, 1), eta, FokkerPlanckVariant.Langevin, scheme: FokkerPlanckScheme.BackwardEuler);
         Assert.True(solver.IsMonotone);
         var density = GridDensity.PointMass(grid, [0.3, -1.2]);
         solver.Advance(density, eta, 300);
@@ -147,7 +147,7 @@ public class FokkerPlanckTests(ITestOutputHelper output)
         Assert.True(density.Mass.Min() >= -1e-12, $"min mass {density.Mass.Min():E3}");
         Assert.Equal(0.0, density.LostMass);
 
-        var discrete = new FokkerPlanckSolver(grid, GridLandscape.RingValley(1, 1), eta, FokkerPlanckVariant.Discrete);
+        var discrete = new FokkerPlanckSolver(grid, GridLandscape.RingValley(1, 1), eta, FokkerPlanckVariant.Discrete, scheme: FokkerPlanckScheme.BackwardEuler);
         var other = GridDensity.PointMass(grid, [0.3, -1.2]);
         discrete.Advance(other, eta, 300);
         Assert.Equal(1.0, other.TotalMass, 1e-12);
@@ -162,7 +162,7 @@ public class FokkerPlanckTests(ITestOutputHelper output)
         double vInf = eta * sigma2 / (2 * lambda);
         double vExact = vInf + (v0 - vInf) * Math.Exp(-2 * lambda * t);
         var grid = Line(6, 4096);
-        var solver = new FokkerPlanckSolver(grid, Quadratic1D(lambda, sigma2), eta, FokkerPlanckVariant.Langevin);
+        var solver = new FokkerPlanckSolver(grid, Quadratic1D(lambda, sigma2), eta, FokkerPlanckVariant.Langevin, scheme: FokkerPlanckScheme.BackwardEuler);
         var errors = new List<double>();
         foreach (int steps in new[] { 500, 1000, 2000 })
         {

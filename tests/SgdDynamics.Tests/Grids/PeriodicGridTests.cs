@@ -205,7 +205,7 @@ public class PeriodicGridTests
         {
             var grid = new UniformGrid([0.0], [1.0], [cells]);
             var landscape = GridLandscape.Wrap(new QuadraticField(1, 2.0, 0, 0, 1.0, 0, 0.5, 0, 0, 0, 0));
-            using var solver = new FokkerPlanckSolver(grid, landscape, 0.3, FokkerPlanckVariant.Langevin, boundary: GridBoundary.Periodic);
+            using var solver = new FokkerPlanckSolver(grid, landscape, 0.3, FokkerPlanckVariant.Langevin, boundary: GridBoundary.Periodic, scheme: FokkerPlanckScheme.BackwardEuler);
             var start = GridDensity.PointMass(grid, [0.1]);
             var next = Copy(start);
             solver.Advance(next, 0, 0.7);

@@ -32,19 +32,19 @@ internal static class RobustnessScenarios
          "initial":{"point":[0.5]},"ensemble":{"trajectories":20,"steps":10,"seed":1},"record":{"every":2,"tails":true}}
         """;
 
-    /// <summary>A 2-D Langevin Fokker–Planck problem so stiff (H = 1e15 I, Σ = 1e-15 I) that BiCGStab breaks down at once.</summary>
+    /// <summary>A 2-D Langevin Fokker–Planck problem so stiff (H = 1e15 I, Σ = 1e-15 I) that backward Euler's BiCGStab breaks down at once.</summary>
     public const string StiffFokkerPlanck = """
         {"landscape":{"hessian":[[1e15,0],[0,1e15]],"gradientNoiseCovariance":[[1e-15,0],[0,1e-15]]},
          "optimizer":{"type":"sgd","learningRate":1},"initial":{"point":[0.5,0.5]},"ensemble":{"steps":3},
-         "solver":{"type":"fokkerPlanck","variant":"langevin","substeps":1,
+         "solver":{"type":"fokkerPlanck","variant":"langevin","scheme":"backwardEuler","substeps":1,
                    "grid":{"lower":[-4,-4],"upper":[4,4],"cells":[128,128]}}}
         """;
 
-    /// <summary>A 1-D discrete Fokker–Planck problem at η = 1e300: finite face rates whose implicit steps overflow the density.</summary>
+    /// <summary>A 1-D discrete Fokker–Planck problem at η = 1e300: finite face rates whose backward-Euler steps overflow the density.</summary>
     public const string OverflowingFokkerPlanck = """
         {"landscape":{"type":"doubleWell","noiseStd":0.5},"optimizer":{"type":"sgd","learningRate":1e300},
          "initial":{"point":[0.5]},"ensemble":{"steps":4},
-         "solver":{"type":"fokkerPlanck","variant":"discrete","grid":{"lower":[-2],"upper":[2],"cells":[64]}}}
+         "solver":{"type":"fokkerPlanck","variant":"discrete","scheme":"backwardEuler","grid":{"lower":[-2],"upper":[2],"cells":[64]}}}
         """;
 
     /// <summary>A 1-D master equation on a double well (σ = 0.5) with the learning rate, solver fields and grid given.</summary>
