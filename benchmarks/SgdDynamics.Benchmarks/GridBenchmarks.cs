@@ -50,7 +50,7 @@ public static class GridWorkloads
             "fp-2d-1024" => (new UniformGrid([-2.0, -2.0], [2.0, 2.0], [1024, 1024]), GridLandscape.RingValley(1, 1), 0.1),
             _ => throw new ArgumentException(name),
         };
-        return (new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin, device), Start(grid));
+        return (new FokkerPlanckSolver(grid, landscape, eta, FokkerPlanckVariant.Langevin, device, scheme: FokkerPlanckScheme.BackwardEuler), Start(grid));
     }
 
     /// <summary>A start density: N(0.3, 0.2) in 1-D, N((0.8, 0.1), 0.1 I) in 2-D.</summary>

@@ -209,23 +209,28 @@ internal static class GridBench
                 warm.Step(Start(warmUp.Grid), warm.Substeps);
             }
 
-            int least;
-            using (IGridStepper probe = scheme.Open(workload, device, 0))
-            {
-                least = probe.Substeps;
-            }
-
             var done = new HashSet<int>();
             foreach (int requested in study.Substeps)
             {
-                int substeps = Math.Max(requested, least);
+                IGridStepper stepper;
+                try
+                {
+                    stepper = scheme.Open(workload, device, requested);
+                }
+                catch (ArgumentOutOfRangeException)
+                {
+                    // fewer sub-steps than the scheme's stability needs: its least (which a request of 0 takes) instead
+                    stepper = scheme.Open(workload, device, 0);
+                }
+
+                using IGridStepper opened = stepper;
+                int substeps = stepper.Substeps;
                 if (!done.Add(substeps))
                 {
                     continue;
                 }
 
                 log.WriteLine($"accuracy: {scheme.Name}, {substeps} sub-steps per SGD step …");
-                using IGridStepper stepper = scheme.Open(workload, device, substeps);
                 GridDensity density = Start(workload.Grid);
                 long t0 = Stopwatch.GetTimestamp();
                 stepper.Step(density, sgdSteps * substeps);

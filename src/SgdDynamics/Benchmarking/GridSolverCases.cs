@@ -132,8 +132,24 @@ public static class GridSolverCases
         "1-D: the mass in and out, the two face rates and the Thomas scratch written and read back (8 + 8 + 16 + 16 B); "
             + "2-D: one sweep of the 5-point matrix and of its ILU(0) factors (2 × 5 × (8 + 4) B) and the mass in and out "
             + "(a BiCGStab iteration moves more than twice that, and a step takes several)",
-        (workload, device) => new FokkerPlanckSolver(workload.Grid, workload.Landscape, workload.LearningRate, FokkerPlanckVariant.Langevin, device),
+        (workload, device) => new FokkerPlanckSolver(
+            workload.Grid, workload.Landscape, workload.LearningRate, FokkerPlanckVariant.Langevin, device, scheme: FokkerPlanckScheme.BackwardEuler),
         (solver, density, dt, count) => solver.Advance(density, dt, count));
+
+    /// <summary>
+    /// The modified Craig–Sneyd ADI scheme (tridiagonal line solves along each axis, the mixed term explicit), from time 0
+    /// with its backward-Euler start-up, <see cref="Problems.FokkerPlanckAlgorithm.DefaultSubsteps"/> sub-steps per SGD step by default.
+    /// </summary>
+    public static GridSolverCase Adi { get; } = FokkerPlanckCase(
+        "fp-adi",
+        "Fokker–Planck, ADI (Craig–Sneyd)",
+        d => d == 1 ? 32 : 56,
+        "a lower bound: the mass in and out (8 + 8 B), the face rates once (16 B a face: one a cell in 1-D, two in 2-D) and "
+            + "the 2-D mixed coefficient (8 B); the stage vectors and the four line solves of a 2-D sub-step move several times that",
+        (workload, device) => new FokkerPlanckSolver(
+            workload.Grid, workload.Landscape, workload.LearningRate, FokkerPlanckVariant.Langevin, device, scheme: FokkerPlanckScheme.Adi),
+        (solver, density, dt, count) => solver.Advance(density, dt, count),
+        defaultSubsteps: Problems.FokkerPlanckAlgorithm.DefaultSubsteps);
 
     /// <summary>Explicit Euler steps of the flux-operator kernel at Δt = 0.9 Δt_max (as many per SGD step as stability needs).</summary>
     public static GridSolverCase Explicit { get; } = FokkerPlanckCase(
@@ -147,7 +163,7 @@ public static class GridSolverCases
         (solver, eta) => (int)Math.Ceiling(eta / (0.9 * solver.MaxExplicitStep)));
 
     /// <summary>Every timed solver, in table order.</summary>
-    public static IReadOnlyList<GridSolverCase> All { get; } = [Master, BackwardEuler, Explicit];
+    public static IReadOnlyList<GridSolverCase> All { get; } = [Master, Adi, BackwardEuler, Explicit];
 
     /// <summary>The Fokker–Planck schemes (the accuracy study's curves).</summary>
     public static IEnumerable<GridSolverCase> FokkerPlanckSchemes => All.Where(c => c.Family == GridSolverFamily.FokkerPlanck);
@@ -162,7 +178,8 @@ public static class GridSolverCases
     /// A Fokker–Planck time-stepping scheme: <paramref name="create"/> builds the solver (timed as set-up),
     /// <paramref name="step"/> advances a density by a number of steps of size Δt, and <paramref name="minSubsteps"/>
     /// (null: 1) gives the fewest sub-steps per SGD step of learning rate η the scheme can take (stability). A request of
-    /// 0 sub-steps takes that minimum; fewer than the minimum is refused.
+    /// 0 sub-steps takes <paramref name="defaultSubsteps"/> (the scheme's default in scenarios), or the minimum where that
+    /// is larger; fewer than the minimum is refused.
     /// </summary>
     public static GridSolverCase FokkerPlanckCase(
         string name,
@@ -171,7 +188,8 @@ public static class GridSolverCases
         string bytesNote,
         Func<GridWorkload, ComputeDevice, FokkerPlanckSolver> create,
         Action<FokkerPlanckSolver, GridDensity, double, int> step,
-        Func<FokkerPlanckSolver, double, int>? minSubsteps = null) =>
+        Func<FokkerPlanckSolver, double, int>? minSubsteps = null,
+        int defaultSubsteps = 1) =>
         new(name, description, GridSolverFamily.FokkerPlanck, minBytesPerCellUpdate, bytesNote, (workload, device, substeps) =>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(substeps);
@@ -183,7 +201,7 @@ public static class GridSolverCases
                 throw new ArgumentOutOfRangeException(nameof(substeps), substeps, $"{name} needs at least {least} sub-steps per SGD step on {workload.Name}");
             }
 
-            return new FokkerPlanckStepper(solver, step, substeps == 0 ? least : substeps);
+            return new FokkerPlanckStepper(solver, step, substeps == 0 ? Math.Max(least, defaultSubsteps) : substeps);
         });
 
     private sealed class MasterStepper(MasterEquationSolver solver) : IGridStepper

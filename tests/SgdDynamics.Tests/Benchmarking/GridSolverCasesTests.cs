@@ -14,6 +14,8 @@ public sealed class GridSolverCasesTests
     [InlineData("fp-be", 2)]
     [InlineData("fp-explicit", 1)]
     [InlineData("fp-explicit", 2)]
+    [InlineData("fp-adi", 1)]
+    [InlineData("fp-adi", 2)]
     public void EveryCase_AdvancesItsWorkload_KeepingTheMass(string name, int dimension)
     {
         GridSolverCase solver = GridSolverCases.Find(name);
@@ -35,7 +37,8 @@ public sealed class GridSolverCasesTests
         using IGridStepper stepper = GridSolverCases.BackwardEuler.Open(workload, ComputeDevice.Managed(1), 4);
         GridDensity viaCase = workload.Start();
         stepper.Step(viaCase, 8);
-        var solver = new FokkerPlanckSolver(workload.Grid, workload.Landscape, workload.LearningRate, FokkerPlanckVariant.Langevin);
+        var solver = new FokkerPlanckSolver(
+            workload.Grid, workload.Landscape, workload.LearningRate, FokkerPlanckVariant.Langevin, scheme: FokkerPlanckScheme.BackwardEuler);
         GridDensity direct = workload.Start();
         solver.Advance(direct, workload.LearningRate / 4, 8);
         Assert.Equal(direct.Mass, viaCase.Mass);

@@ -28,8 +28,8 @@ public sealed class GridBenchTests : IDisposable
 
         // every solver on the 1-D and the 2-D workload, a timing per thread count
         JsonArray rows = json["rows"]!.AsArray();
-        Assert.Equal(["me-1d-256", "me-2d-24", "fp-1d-256", "fp-2d-24", "fp-1d-256", "fp-2d-24"], rows.Select(x => x!["workload"]!.GetValue<string>()));
-        Assert.Equal(["me", "me", "fp-be", "fp-be", "fp-explicit", "fp-explicit"], rows.Select(x => x!["solver"]!.GetValue<string>()));
+        Assert.Equal(["me-1d-256", "me-2d-24", "fp-1d-256", "fp-2d-24", "fp-1d-256", "fp-2d-24", "fp-1d-256", "fp-2d-24"], rows.Select(x => x!["workload"]!.GetValue<string>()));
+        Assert.Equal(["me", "me", "fp-adi", "fp-adi", "fp-be", "fp-be", "fp-explicit", "fp-explicit"], rows.Select(x => x!["solver"]!.GetValue<string>()));
         foreach (JsonNode? row in rows)
         {
             Assert.True(row!["setupSeconds"]!.GetValue<double>() >= 0);
@@ -43,14 +43,16 @@ public sealed class GridBenchTests : IDisposable
             });
         }
 
-        // the explicit operator takes several sub-steps per SGD step; the implicit schemes one
-        Assert.True(rows[5]!["substepsPerSgdStep"]!.GetValue<int>() > 1);
-        Assert.Equal(1, rows[3]!["substepsPerSgdStep"]!.GetValue<int>());
+        // the explicit operator takes several sub-steps per SGD step; ADI its scenario default (2), backward Euler one
+        Assert.True(rows[7]!["substepsPerSgdStep"]!.GetValue<int>() > 1);
+        Assert.Equal(2, rows[3]!["substepsPerSgdStep"]!.GetValue<int>());
+        Assert.Equal(1, rows[5]!["substepsPerSgdStep"]!.GetValue<int>());
 
         JsonObject accuracy = json["accuracy"]!.AsObject();
         Assert.Equal(5, accuracy["sgdSteps"]!.GetValue<int>());
         JsonArray points = accuracy["points"]!.AsArray();
         Assert.Equal([1, 2], points.Where(p => p!["scheme"]!.GetValue<string>() == "fp-be").Select(p => p!["substeps"]!.GetValue<int>()));
+        Assert.Equal([1, 2], points.Where(p => p!["scheme"]!.GetValue<string>() == "fp-adi").Select(p => p!["substeps"]!.GetValue<int>()));
         Assert.Contains(points, p => p!["scheme"]!.GetValue<string>() == "fp-explicit");
         Assert.All(points, p =>
         {
@@ -79,7 +81,7 @@ public sealed class GridBenchTests : IDisposable
         { ["--grid", "--grid-sizes", "256,1"], "error: --grid-sizes: '1' is not an integer from 2" },
         { ["--grid", "--grid-sizes", "8192"], "error: --grid-sizes: '8192' is not an integer from 2 to 4096" },
         { ["--grid", "--grid-1d", "1"], "error: --grid-1d must be 0 (none) or a cell count" },
-        { ["--grid", "--solvers", "me,fp-crank"], "error: --solvers: no grid solver 'fp-crank' (known: me, fp-be, fp-explicit" },
+        { ["--grid", "--solvers", "me,fp-crank"], "error: --solvers: no grid solver 'fp-crank' (known: me, fp-adi, fp-be, fp-explicit" },
         { ["--grid", "--min-seconds", "0"], "error: --min-seconds must be > 0" },
         { ["--grid", "--accuracy-time", "0.15"], "error: --accuracy-time must be a positive multiple of η = 0.1" },
         { ["--grid", "--accuracy-substeps", "0"], "error: --accuracy-substeps: '0' is not an integer from 1" },
