@@ -8,9 +8,9 @@
 # Options:
 #   -n N             rounds (best of N; default 3)
 #   --threads "1 2"  thread counts of the timed cases (default "1 2")
-#   --big            also the peak memory of FP at 4096² (about 9–13 GiB, and long)
-#   --no-memory      skip the peak-memory rows (FP at 1024² and 2048², one SGD step each; 2048² takes minutes a step
-#                    with the backward Euler solver)
+#   --big            also the peak memory at 4096² (FP with backward Euler needs about 9–13 GiB; long)
+#   --no-memory      skip the peak-memory rows (FP and the master equation at 1024² and 2048², one SGD step each;
+#                    2048² takes minutes a step with the backward Euler solver or the general master-equation gather)
 #   --quick          small grids and few steps (a check of the script itself: seconds)
 #   --args-a "…", --args-b "…"
 #                    extra `sgdyn run` arguments for one side, e.g. --args-b "--set solver.scheme=adi"
@@ -23,7 +23,8 @@
 #                  per step = (t₂₀ − t₁)/19, set-up = t₁ − per step)
 #   me-2d-512      master equation, 512², 10 steps
 #   me-1d-8192     master equation, 1-D quadratic, 8192 cells, 200 steps
-# Memory rows: summary.json's peakMemoryBytes over the cells, FP one SGD step at 1024², 2048² (4096² with --big).
+# Memory rows: bytes a cell, (peakMemoryBytes − that of the same scenario on 16² cells) / (cells − 16²), one SGD step of
+# FP and of the master equation at 1024², 2048² (4096² with --big); the 16² run holds the runtime's fixed share.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=3
@@ -106,6 +107,9 @@ if quick:
     edit("fp-2d-256", steps=5, cells=64); edit("fp-2d-1024", steps=2, cells=128)
     edit("me-2d-256", steps=5, cells=64); edit("me-2d-512", steps=3, cells=96); edit("me-1d-8192", steps=20, cells=1024)
     edit("fp-2d-1024-memory", cells=128); edit("fp-2d-2048-memory", cells=256); edit("fp-2d-4096-memory", cells=384)
+    edit("me-2d-1024-memory", cells=128); edit("me-2d-2048-memory", cells=256); edit("me-2d-4096-memory", cells=384)
+for name in ("fp-2d-1024-memory", "me-2d-1024-memory"):
+    edit(name, cells=16, out=name.replace("-1024-memory", "-base-memory"))
 with open(os.path.join(folder, "me-2d-256.json")) as f:
     edit("me-2d-256", steps=1, out="me-2d-256-1step")
 PY
@@ -147,9 +151,9 @@ for ((r = 1; r <= rounds; r++)); do
 done
 mem_cases=()
 if [ "$memory" = 1 ]; then
-  mem_cases=(fp-2d-1024-memory fp-2d-2048-memory)
-  [ "$big" = 1 ] && mem_cases+=(fp-2d-4096-memory)
-  for c in "${mem_cases[@]}"; do
+  mem_cases=(fp-2d-1024-memory fp-2d-2048-memory me-2d-1024-memory me-2d-2048-memory)
+  [ "$big" = 1 ] && mem_cases+=(fp-2d-4096-memory me-2d-4096-memory)
+  for c in fp-2d-base-memory me-2d-base-memory "${mem_cases[@]}"; do
     for side in a b; do
       echo "peak memory: $side $c …" >&2
       read -r _ m < <(run "$side" "$c" -)
@@ -192,8 +196,11 @@ per = (tk - t1) / (k - 1); print(per, t1 - per)' "${best[me-2d-256|$t|$side]}" "
   done
   for c in "${mem_cases[@]}"; do
     n=$(cells_of "$c")
-    a=$("$python" -c 'import sys,math; v=float(sys.argv[1]); print(v/int(sys.argv[2]))' "${best[$c|mem|a]}" "$n")
-    b=$("$python" -c 'import sys,math; v=float(sys.argv[1]); print(v/int(sys.argv[2]))' "${best[$c|mem|b]}" "$n")
+    base=${c%%-2d-*}-2d-base-memory
+    n0=$(cells_of "$base")
+    perCell='import sys; v, v0, n, n0 = (float(x) for x in sys.argv[1:5]); print((v - v0) / (n - n0))'
+    a=$("$python" -c "$perCell" "${best[$c|mem|a]}" "${best[$base|mem|a]}" "$n" "$n0")
+    b=$("$python" -c "$perCell" "${best[$c|mem|b]}" "${best[$base|mem|b]}" "$n" "$n0")
     row "${c%-memory} peak B/cell" all "$n" "$a" "$b" B
   done
 }

@@ -138,6 +138,7 @@ internal sealed class MasterWindows
     public static int Length(int count) => count < 0 ? 2 : count;
 
     /// <summary>Fills the window weights by the recurrence (the sequential order of <see cref="MasterEquationKernels.WindowValue"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(double start, double ratio, double factor, int count, Span<double> values)
     {
         if (count < 0)
@@ -561,6 +562,7 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     }
 
     /// <summary>The targets of one tile: cleared, then every source that reaches the tile scattered in increasing cell index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tile((int R0, int R1, int Q0, int Q1) tile, double[] mass, double[] output)
     {
         (int r0, int r1, int q0, int q1) = tile;
@@ -616,6 +618,7 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     }
 
     /// <summary>Source c's products on the tile's targets: rows in increasing virtual index, columns likewise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scatter(int c, (int R0, int R1, int Q0, int Q1) tile, double[] mass, double[] output, Span<double> rowBuffer, Span<double> columnBuffer)
     {
         double m = mass[c];
@@ -728,6 +731,7 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     /// A source with row windows (non-diagonal covariance): for each window row landing in the tile, its own
     /// conditional column window regenerated from the row table, then the products added as for separable windows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScatterRows(int c, double m, (int R0, int R1, int Q0, int Q1) tile, double[] output, Span<double> rowBuffer, Span<double> columnBuffer)
     {
         int[] ints = windows.Ints;
