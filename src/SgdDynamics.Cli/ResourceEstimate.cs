@@ -45,18 +45,19 @@ internal sealed partial class ResourceEstimate
 
     /// <summary>
     /// Bytes a grid cell costs at peak, by solver and dimension: peak RSS above a tiny run's, per cell, measured on
-    /// 2-D Fokker–Planck with the ADI scheme at 1024² (117), 2048² (113) and 4096² (92), with backward Euler at 2048² (806),
+    /// 2-D Fokker–Planck with the ADI scheme at 1024² (77), 2048² (67) and 4096² (65), with backward Euler at 2048² (806),
     /// 1-D Fokker–Planck 2²² cells (ADI 267, backward Euler 344), master equation 1-D 2²⁰ cells (321) and 2-D 1024² (219, the general gather of a non-diagonal covariance),
     /// one step each with the density files and plots (README, "Resource limits"), rounded up; the master equation's separable
-    /// windows (diagonal noise, <paramref name="separable"/>) in 2-D: 146 at 1024² and 142 at 2048², rounded up to 160.
+    /// windows (diagonal noise, <paramref name="separable"/>) in 2-D: 105 at 1024², 95 at 2048² and 93 at 4096², rounded up to 120
+    /// (the density files are streamed and a heat map holds at most 512² values, so the outputs add no copy of the grid).
     /// </summary>
     public static long BytesPerCell(GridAlgorithm algorithm, int dimension, bool separable = false) => (algorithm, dimension) switch
     {
         (FokkerPlanckAlgorithm, 1) => 400,
-        (FokkerPlanckAlgorithm { Scheme: FokkerPlanckScheme.Adi }, _) => 128,
+        (FokkerPlanckAlgorithm { Scheme: FokkerPlanckScheme.Adi }, _) => 100,
         (FokkerPlanckAlgorithm, _) => 900,
         (MasterEquationAlgorithm, 1) => 400,
-        (MasterEquationAlgorithm, _) => separable ? 160 : 280,
+        (MasterEquationAlgorithm, _) => separable ? 120 : 280,
         _ => 900,
     };
 

@@ -178,10 +178,10 @@ public class MasterEquationWindowTests
         Assert.True(MasterEquationSolver.RunsSeparable(GridLandscape.DoubleWell(0.5), new UniformGrid([-2.0], [2.0], [64])));
 
         var algorithm = new MasterEquationAlgorithm(new GridSpec([-2.0, -2.0], [2.0, 2.0], [64, 64]), 1);
-        Assert.Equal(160, ResourceEstimate.BytesPerCell(algorithm, 2, separable: true));
+        Assert.Equal(120, ResourceEstimate.BytesPerCell(algorithm, 2, separable: true));
         Assert.Equal(280, ResourceEstimate.BytesPerCell(algorithm, 2, separable: false));
 
-        // end to end: a 4096² diagonal-noise master equation is estimated at 160 bytes a cell, so 2 GiB refuses it
+        // end to end: a 4096² diagonal-noise master equation is estimated at 120 bytes a cell, so 1 GiB refuses it
         // and names the per-cell figure (the run itself is not started)
         using var dir = new TempFolder();
         string scenario = dir.Write("me.json", """
@@ -189,8 +189,8 @@ public class MasterEquationWindowTests
              "optimizer": {"type": "sgd", "learningRate": 0.002}, "initial": {"point": [0, 0]}, "ensemble": {"steps": 1},
              "solver": {"type": "masterEquation", "boundary": "reflecting", "grid": {"lower": [-2, -2], "upper": [2, 2], "cells": [4096, 4096]}}}
             """);
-        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--out", dir["out"], "--max-memory", "2GiB");
+        CliResult r = Sgdyn.Run(dir.Path, "run", scenario, "--out", dir["out"], "--max-memory", "1GiB");
         Assert.True(r.ExitCode == 2, r.ToString());
-        Assert.Contains("grid 16,777,216 cells × 160 bytes", Assert.Single(r.MessageLines), StringComparison.Ordinal);
+        Assert.Contains("grid 16,777,216 cells × 120 bytes", Assert.Single(r.MessageLines), StringComparison.Ordinal);
     }
 }
