@@ -192,25 +192,7 @@ internal static class MasterEquationRanges
                 : (Math.Max(lo, 0), Math.Min(hi, n - 1));
         }
 
-        if (lo >= 0 && hi < n)
-        {
-            return (lo, hi);
-        }
-
-        if (hi - lo + 1 >= 2L * n)
-        {
-            return (0, n - 1);
-        }
-
-        long low = long.MaxValue, high = long.MinValue;
-        for (long v = lo; v <= hi; v++)
-        {
-            long m = GridWalls.Mirror(v, n);
-            low = Math.Min(low, m);
-            high = Math.Max(high, m);
-        }
-
-        return (low, high);
+        return MirroredRange(lo, hi, n);
     }
 
     /// <summary>
@@ -382,6 +364,12 @@ internal static class MasterEquationRanges
             return (Math.Max(lo, 0), Math.Min(hi, n - 1));
         }
 
+        return MirroredRange(lo, hi, n);
+    }
+
+    /// <summary>The bounding range of the box cells that the virtual cells [lo, hi] land on under reflection (images).</summary>
+    private static (long Low, long High) MirroredRange(long lo, long hi, int n)
+    {
         if (lo >= 0 && hi < n)
         {
             return (lo, hi);

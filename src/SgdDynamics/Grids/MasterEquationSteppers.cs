@@ -236,6 +236,16 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
             (current, other) = (other, current);
         }
 
+        DeviceMasterStepper.Finish(accelerator, current, totals, density, displacement);
+    }
+
+    /// <summary>
+    /// The end of a device stretch of steps: waits for the device, copies the density back, and reads the lost mass and
+    /// (periodic walls) the displacement from the accumulators <paramref name="totals"/> (lost mass, then one per axis).
+    /// </summary>
+    internal static void Finish(
+        Accelerator accelerator, MemoryBuffer1D<double, Stride1D.Dense> current, MemoryBuffer1D<double, Stride1D.Dense> totals, GridDensity density, double[]? displacement)
+    {
         accelerator.Synchronize();
         current.CopyToCPU(density.Mass);
         var result = new double[3];
@@ -243,7 +253,7 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
         density.LostMass = result[0];
         if (displacement is not null)
         {
-            for (int axis = 0; axis < d; axis++)
+            for (int axis = 0; axis < displacement.Length; axis++)
             {
                 displacement[axis] = result[1 + axis];
             }

@@ -897,18 +897,7 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
             (current, other) = (other, current);
         }
 
-        accelerator.Synchronize();
-        current.CopyToCPU(density.Mass);
-        var result = new double[3];
-        totals.CopyToCPU(result);
-        density.LostMass = result[0];
-        if (displacement is not null)
-        {
-            for (int axis = 0; axis < d; axis++)
-            {
-                displacement[axis] = result[1 + axis];
-            }
-        }
+        DeviceMasterStepper.Finish(accelerator, current, totals, density, displacement);
     }
 
     public void Dispose()
