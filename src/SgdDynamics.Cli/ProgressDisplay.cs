@@ -59,11 +59,13 @@ internal static class ProgressDisplay
         var lastLine = TimeSpan.Zero;
         object gate = new();
 
-        void Line(long percent, long now)
+        // fromTimer: the timer's first call is due at `first` by construction, though the stopwatch may read a fraction of
+        // a millisecond less then (timer and stopwatch round differently), so it estimates whatever the stopwatch says
+        void Line(long percent, long now, bool fromTimer)
         {
             double seconds = clock.Elapsed.TotalSeconds;
             string left = "";
-            if (clock.Elapsed >= first && now > initial && now < total)
+            if ((fromTimer || clock.Elapsed >= first) && now > initial && now < total)
             {
                 estimated = true;
                 left = string.Create(CultureInfo.InvariantCulture, $", about {seconds * (total - now) / (now - initial):F0} s left");
@@ -81,7 +83,7 @@ internal static class ProgressDisplay
                     long now = Interlocked.Read(ref done);
                     if (now < total && (!estimated || clock.Elapsed - lastLine >= interval))
                     {
-                        Line(100 * now / total, now);
+                        Line(100 * now / total, now, fromTimer: true);
                         estimated = true;
                     }
                 }
@@ -98,7 +100,7 @@ internal static class ProgressDisplay
                 if (decile > lastDecile)
                 {
                     lastDecile = decile;
-                    Line(10 * decile, now);
+                    Line(10 * decile, now, fromTimer: false);
                 }
             }
         });
