@@ -121,20 +121,26 @@ internal static class GridRun
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm.GetType().Name, "unknown grid algorithm"),
     };
 
-    private static void Print(Scenario scenario, GridResult result, string directory, GridOutput.Snapshots snapshots)
+    /// <summary>The console table of a grid record's mean and variance per coordinate, titled by the scenario and <paramref name="what"/>.</summary>
+    internal static Table MomentsTable(Scenario scenario, string what, GridRecord record)
     {
-        GridRecord final = result.Final;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: {Markup.Escape(Describe(result.Algorithm))} at step {final.Step} (t = {final.Time:G4})");
+            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: {Markup.Escape(what)}");
         table.AddColumn("coordinate");
         table.AddColumn(new TableColumn("mean").RightAligned());
         table.AddColumn(new TableColumn("variance").RightAligned());
-        for (int i = 0; i < final.Mean.Length; i++)
+        for (int i = 0; i < record.Mean.Length; i++)
         {
-            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.Covariance[i, i]:G6}");
+            table.AddRow($"x{i}", $"{record.Mean[i]:G6}", $"{record.Covariance[i, i]:G6}");
         }
 
-        AnsiConsole.Write(table);
+        return table;
+    }
+
+    private static void Print(Scenario scenario, GridResult result, string directory, GridOutput.Snapshots snapshots)
+    {
+        GridRecord final = result.Final;
+        AnsiConsole.Write(MomentsTable(scenario, $"{Describe(result.Algorithm)} at step {final.Step} (t = {final.Time:G4})", final));
         AnsiConsole.MarkupLine(
             $"mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}; {result.Grid.Count:N0} cells × {result.Algorithm.Steps:N0} steps in {result.Seconds:F2} s = " +
             $"[bold]{result.CellUpdatesPerSecond / 1e6:G4} M[/] cell updates/s on {Markup.Escape(result.Device)}; peak memory {Json.PeakMemoryBytes() / 1048576.0:F0} MiB");

@@ -78,17 +78,7 @@ internal static class StationaryRun
     {
         StationaryReport report = result.Stationary!;
         GridRecord final = result.Final;
-        var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(scenario.Name ?? "grid")}[/]: stationary law of the {Markup.Escape(result.Algorithm.TypeName)} solver");
-        table.AddColumn("coordinate");
-        table.AddColumn(new TableColumn("mean").RightAligned());
-        table.AddColumn(new TableColumn("variance").RightAligned());
-        for (int i = 0; i < final.Mean.Length; i++)
-        {
-            table.AddRow($"x{i}", $"{final.Mean[i]:G6}", $"{final.Covariance[i, i]:G6}");
-        }
-
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(GridRun.MomentsTable(scenario, $"stationary law of the {result.Algorithm.TypeName} solver", final));
         AnsiConsole.MarkupLine(Markup.Escape(
             $"{report.Method}: residual {report.Residual:G3} ({report.ResidualDefinition}), tolerance {report.Tolerance:G3}, {report.Iterations:N0} iterations, " +
             $"{(report.Converged ? "converged" : "NOT converged")} in {report.SolveSeconds:F3} s; mass on the grid {final.Mass:G8}, lost {final.LostMass:G4}"));

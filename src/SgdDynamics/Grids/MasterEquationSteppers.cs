@@ -115,16 +115,26 @@ internal sealed class ManagedMasterStepper : IMasterEquationStepper
         });
 
         Array.Copy(output, mass, count);
-        if (lostBlocks > 0)
+        AddBlockTotals(density, displacement, lostBlocks > 0 ? lostSums : null, gradient is null ? null : driftSums, d, sumBlocks, g.Eta);
+    }
+
+    /// <summary>
+    /// Adds a step's block sums, each total in block order (the same bits for any thread count): the lost mass
+    /// (<paramref name="lostSums"/>, null when nothing can leave) and, on periodic walls, the displacement −η Σ p ḡ
+    /// (<paramref name="driftSums"/>, the first <paramref name="dimension"/> axes, null when not tracked).
+    /// </summary>
+    internal static void AddBlockTotals(GridDensity density, double[]? displacement, double[]? lostSums, double[][]? driftSums, int dimension, int sumBlocks, double eta)
+    {
+        if (lostSums is not null)
         {
             density.LostMass = K.Accumulate(density.LostMass, 1.0, K.BlockTotal(new ArrayDoubles(lostSums), sumBlocks));
         }
 
-        if (gradient is not null)
+        if (driftSums is not null)
         {
-            for (int axis = 0; axis < d; axis++)
+            for (int axis = 0; axis < dimension; axis++)
             {
-                displacement![axis] = K.Accumulate(displacement[axis], -g.Eta, K.BlockTotal(new ArrayDoubles(driftSums[axis]), sumBlocks));
+                displacement![axis] = K.Accumulate(displacement[axis], -eta, K.BlockTotal(new ArrayDoubles(driftSums[axis]), sumBlocks));
             }
         }
     }

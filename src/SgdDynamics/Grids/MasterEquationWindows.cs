@@ -547,18 +547,7 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         });
 
         Array.Copy(output, mass, count);
-        if (lostBlocks > 0)
-        {
-            density.LostMass = K.Accumulate(density.LostMass, 1.0, K.BlockTotal(new ArrayDoubles(lostSums), sumBlocks));
-        }
-
-        if (gradient is not null)
-        {
-            for (int axis = 0; axis < d; axis++)
-            {
-                displacement![axis] = K.Accumulate(displacement[axis], -geometry.Eta, K.BlockTotal(new ArrayDoubles(driftSums[axis]), sumBlocks));
-            }
-        }
+        ManagedMasterStepper.AddBlockTotals(density, displacement, lostBlocks > 0 ? lostSums : null, gradient is null ? null : driftSums, d, sumBlocks, geometry.Eta);
     }
 
     /// <summary>The targets of one tile: cleared, then every source that reaches the tile scattered in increasing cell index.</summary>
