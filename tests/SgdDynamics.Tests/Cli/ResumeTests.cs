@@ -44,28 +44,28 @@ public sealed class ResumeTests
         }
         """;
 
-    /// <summary>1-D master equation on 400 cells, 12,000 steps recorded every 300: 41 density files and the overlay plot (about 3 s).</summary>
+    /// <summary>1-D master equation on 400 cells, 48,000 steps recorded every 1,200: 41 density files and the overlay plot (about 3 s on two cores, long enough to be stopped part-way).</summary>
     private const string MasterEquation1D = """
         {
           "name": "resume-master-equation",
           "landscape": { "type": "quadratic", "hessian": [[1]], "gradientNoiseCovariance": [[1]] },
           "optimizer": { "type": "sgd", "learningRate": 0.5 },
           "initial": { "point": [2] },
-          "ensemble": { "steps": 12000 },
-          "record": { "every": 300 },
+          "ensemble": { "steps": 48000 },
+          "record": { "every": 1200 },
           "solver": { "type": "masterEquation", "boundary": "absorbing", "grid": { "lower": [-5], "upper": [5], "cells": [400] } }
         }
         """;
 
-    /// <summary>2-D discrete Fokker–Planck on 48 × 40 cells, 8000 steps recorded every 250: a density CSV per record, heat maps of some (about 3 s).</summary>
+    /// <summary>2-D discrete Fokker–Planck on 48 × 40 cells, 16,000 steps recorded every 500: a density CSV per record, heat maps of some (about 3.5 s on two cores, long enough to be killed and stopped part-way).</summary>
     private const string FokkerPlanck2D = """
         {
           "name": "resume-fokker-planck",
           "landscape": { "type": "quadratic", "hessian": [[1, 0.2], [0.2, 0.5]], "gradientNoiseCovariance": [[1, 0], [0, 1]] },
           "optimizer": { "type": "sgd", "learningRate": 0.2 },
           "initial": { "mean": [1, -0.5], "covariance": [[0.2, 0], [0, 0.2]] },
-          "ensemble": { "steps": 8000 },
-          "record": { "every": 250 },
+          "ensemble": { "steps": 16000 },
+          "record": { "every": 500 },
           "solver": { "type": "fokkerPlanck", "variant": "discrete", "grid": { "lower": [-4, -4], "upper": [4, 4], "cells": [48, 40] } }
         }
         """;
@@ -148,7 +148,7 @@ public sealed class ResumeTests
         CliResult stop = SignalledRun.AtProgress(temp.Path, Signals.Int, 10, "run", scenario, "--out", stopped, "--backend", "managed");
         AssertStopped(stop, Signals.Int, stopped);
         int step = Checkpoint(stopped)["step"]!.GetValue<int>();
-        Assert.InRange(step, 1, 12_000 - 1);
+        Assert.InRange(step, 1, 48_000 - 1);
 
         CliResult resumed = Resume(temp, stopped);
         AssertResumedCompletely(resumed, stopped);
@@ -174,13 +174,13 @@ public sealed class ResumeTests
             temp.Path, killed, index => index["step"]!.GetValue<int>() > 0, "run", scenario, "--out", killed, "--backend", "managed", "--checkpoint-seconds", "0.5");
         AssertKilled(kill);
         int killedAt = Checkpoint(killed)["step"]!.GetValue<int>();
-        Assert.InRange(killedAt, 1, 8000 - 1);
+        Assert.InRange(killedAt, 1, 16_000 - 1);
 
         CliResult stop = SignalledRun.AtProgress(temp.Path, Signals.Term, 0, "run", "--resume", killed, "--checkpoint-seconds", "0.5");
         AssertStopped(stop, Signals.Term, killed);
         Assert.Contains($"(resumed at step {killedAt:N0})", stop.StdErr);
         int stoppedAt = Checkpoint(killed)["step"]!.GetValue<int>();
-        Assert.InRange(stoppedAt, killedAt, 8000 - 1);
+        Assert.InRange(stoppedAt, killedAt, 16_000 - 1);
 
         CliResult resumed = Resume(temp, killed);
         AssertResumedCompletely(resumed, killed);
