@@ -51,10 +51,10 @@ internal static class GridBench
     private const double AccuracyBox = 4.0;
 
     /// <summary>One timed solver on one workload at one thread count.</summary>
-    private sealed record Timing(int Threads, int SolverSteps, double BestSeconds, double CellUpdatesPerSecond, double? BoundFraction);
+    private sealed record Timing(int Threads, int SolverSteps, double BestSeconds, double CellUpdatesPerSecond, double? BoundFraction, double? StreamFraction);
 
     /// <summary>One row: a solver on a workload, its set-up and its timings per thread count.</summary>
-    private sealed record Row(GridSolverCase Solver, GridWorkload Workload, int Substeps, double SetupSeconds, double FirstStepSeconds, List<Timing> Timings)
+    private sealed record Row(GridSolverCase Solver, GridWorkload Workload, int Substeps, double SetupSeconds, double FirstStepSeconds, List<Timing> Timings, double? StreamedBytesPerCellUpdate)
     {
         public int BytesPerCellUpdate => Solver.MinBytesPerCellUpdate(Workload.Grid.Dimension) * Substeps;
     }
@@ -142,6 +142,7 @@ internal static class GridBench
     {
         var timings = new List<Timing>();
         double setup = double.NaN, first = double.NaN;
+        double? streamed = null;
         int substeps = 1;
         long cells = workload.Grid.Count;
         foreach (int threads in threadCounts)
@@ -169,7 +170,8 @@ internal static class GridBench
 
             double rate = cells * (double)steps / substeps / best;
             double bytes = solver.MinBytesPerCellUpdate(workload.Grid.Dimension) * (double)substeps;
-            timings.Add(new Timing(threads, steps, best, rate, rate * bytes / bandwidth[threads]));
+            streamed = stepper.StreamedBytesPerStep is { } perStep ? perStep * (double)substeps / cells : null;
+            timings.Add(new Timing(threads, steps, best, rate, rate * bytes / bandwidth[threads], rate * streamed / bandwidth[threads]));
             if (threads == threadCounts[^1])
             {
                 setup = setupSeconds;
@@ -177,7 +179,7 @@ internal static class GridBench
             }
         }
 
-        return new Row(solver, workload, substeps, setup, first, timings);
+        return new Row(solver, workload, substeps, setup, first, timings, streamed);
     }
 
     /// <summary>
@@ -280,6 +282,7 @@ internal static class GridBench
                 ["substepsPerSgdStep"] = r.Substeps,
                 ["minBytesPerCellUpdate"] = r.BytesPerCellUpdate,
                 ["bytesNote"] = r.Solver.BytesNote,
+                ["streamedBytesPerCellUpdate"] = r.StreamedBytesPerCellUpdate is { } streamed ? Output.Json.Number(streamed) : null,
                 ["setupSeconds"] = Output.Json.Number(r.SetupSeconds),
                 ["firstStepSeconds"] = Output.Json.Number(r.FirstStepSeconds),
                 ["timings"] = new JsonArray([.. r.Timings.Select(t => (JsonNode)new JsonObject
@@ -289,6 +292,7 @@ internal static class GridBench
                     ["bestSeconds"] = Output.Json.Number(t.BestSeconds),
                     ["cellUpdatesPerSecond"] = Output.Json.Number(t.CellUpdatesPerSecond),
                     ["boundFraction"] = t.BoundFraction is { } f ? Output.Json.Number(f) : null,
+                    ["streamFraction"] = t.StreamFraction is { } sf ? Output.Json.Number(sf) : null,
                 })]),
                 ["scaling"] = r.Timings.Count > 1 ? Output.Json.Number(r.Timings[^1].CellUpdatesPerSecond / r.Timings[0].CellUpdatesPerSecond) : null,
             })]),
@@ -340,6 +344,12 @@ internal static class GridBench
             columns.Add($"of bound {Threads(t)}");
         }
 
+        columns.Add("B/update (tables)");
+        foreach (int t in threadCounts)
+        {
+            columns.Add($"of tables' bound {Threads(t)}");
+        }
+
         foreach (string c in columns)
         {
             table.AddColumn(new TableColumn(c).RightAligned());
@@ -360,6 +370,8 @@ internal static class GridBench
 
             cells.Add(r.BytesPerCellUpdate.ToString(CultureInfo.InvariantCulture));
             cells.AddRange(r.Timings.Select(t => t.BoundFraction is { } f ? F(100 * f, f < 0.01 ? "G2" : "F1") + " %" : "n/a"));
+            cells.Add(r.StreamedBytesPerCellUpdate is { } streamed ? F(streamed, "F0") : "-");
+            cells.AddRange(r.Timings.Select(t => t.StreamFraction is { } f ? F(100 * f, f < 0.01 ? "G2" : "F1") + " %" : "-"));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
 
@@ -367,7 +379,9 @@ internal static class GridBench
         AnsiConsole.MarkupLine("[grey]Set-up: the solver's construction (tables, rates, matrix); 1st step: the first step apart (JIT, a backward Euler "
             + "step's ILU(0) factorisation, device buffers); then steps calibrated to at least " + F(options.MinSeconds, "G3") + " s a run. Sub-steps: solver "
             + "steps per SGD step (the explicit operator at Δt = 0.9 Δt_max). B/update: bytes one cell-update (one SGD step of one cell) must move at "
-            + "least; of bound: rate × bytes / triad bandwidth.[/]");
+            + "least; of bound: rate × bytes / triad bandwidth. B/update (tables): bytes a cell-update streams from the tables the solver caches "
+            + "(the master equation's block table in 1-D, its cached windows in 2-D), the density included; of tables' bound: rate × those bytes / triad "
+            + "bandwidth (- where the solver keeps no such table).[/]");
         foreach (GridSolverCase solver in options.Solvers)
         {
             AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(solver.Name)}: {Markup.Escape(solver.BytesNote)}[/]");

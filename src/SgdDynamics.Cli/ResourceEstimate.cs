@@ -180,6 +180,14 @@ internal sealed partial class ResourceEstimate
         var estimate = new ResourceEstimate($"{algorithm.TypeName} on {cells:N0} cells × {algorithm.Steps:N0} steps, {records:N0} records");
         long perCell = BytesPerCell(algorithm, spec.Dimension, separable);
         estimate.memory.Add(($"grid {cells:N0} cells × {perCell} bytes", Multiply(cells, perCell)));
+        if (algorithm is MasterEquationAlgorithm)
+        {
+            // the managed backend's window cache, within its budget; a 1-D grid builds its block table from it (the two side by side while it is built)
+            estimate.memory.Add((
+                spec.Dimension == 1 ? "cached windows and their block table, at most" : "cached windows, at most",
+                MasterEquationSolver.DefaultWindowCacheBytes * (spec.Dimension == 1 ? 2 : 1)));
+        }
+
         if (algorithm is MasterEquationAlgorithm && spec.Dimension == 2 && !separable)
         {
             estimate.memory.Add(("the row windows of a non-diagonal covariance, at most", MasterEquationSolver.RowTableBytes));

@@ -25,6 +25,12 @@ public interface IGridStepper : IDisposable
     /// whole SGD steps are multiples of <see cref="Substeps"/>).
     /// </summary>
     void Step(GridDensity density, int steps);
+
+    /// <summary>
+    /// Bytes one solver step streams from the tables it caches (with the density), when the solver keeps such tables
+    /// and their size is known: the pace of a step is then at most the memory bandwidth over this. Null otherwise.
+    /// </summary>
+    long? StreamedBytesPerStep => null;
 }
 
 /// <summary>
@@ -209,6 +215,8 @@ public static class GridSolverCases
         public int Substeps => 1;
 
         public void Step(GridDensity density, int steps) => solver.Advance(density, steps);
+
+        public long? StreamedBytesPerStep => solver.StreamedBytesPerStep;
 
         public void Dispose() => solver.Dispose();
     }

@@ -59,7 +59,9 @@ public sealed record MasterEquationStationary(GridDensity Density, int Steps, do
 /// backend caches the whole windows when they fit <c>windowCacheBytes</c> (<see cref="DefaultWindowCacheBytes"/>) and
 /// otherwise regenerates each source's two windows when it visits it; the step is a scatter over tiles of targets
 /// (bands of rows in 2-D, blocks of cells in 1-D), each visiting the sources that reach it in increasing cell index
-/// and adding <c>(m_c A_c(v₀)) B_c(v₁)</c> row by row, vectorised along the columns. On ILGPU one thread per target
+/// and adding <c>(m_c A_c(v₀)) B_c(v₁)</c> row by row, vectorised along the columns; in 1-D the cached windows become
+/// a block table and the step a gather of eight targets at a time in one register (<see cref="MasterEquationLineBlocks"/>:
+/// the same products in the same order, no store in the inner loop). On ILGPU one thread per target
 /// sums the same products in the same order (<see cref="MasterEquationKernels.StepWindows"/>), so every thread
 /// count, tiling, cache budget and CPU backend gives the same bits. Set-up: O(cells × window per axis); step:
 /// <c>Σ_c |A_c| |B_c|</c> products (<see cref="PairsPerStep"/>). Windows wider than
@@ -226,6 +228,18 @@ public sealed class MasterEquationSolver : IDisposable
 
     /// <summary>True when the managed backend keeps the separable windows in its cache (within the budget).</summary>
     public bool WindowsCached { get; }
+
+    /// <summary>
+    /// The 1-D block gather's table when the managed backend runs it (cached 1-D windows,
+    /// <see cref="MasterEquationLineBlocks"/>); else null.
+    /// </summary>
+    internal MasterEquationLineBlocks? LineBlocks => (stepper as ManagedWindowStepper)?.LineBlocks;
+
+    /// <summary>
+    /// Bytes one step streams from the managed backend's cached tables (with the density read and written): the 1-D
+    /// block table or the cached 2-D windows; null where the step regenerates its weights or runs on a device.
+    /// </summary>
+    public long? StreamedBytesPerStep => (stepper as ManagedWindowStepper)?.StreamedBytesPerStep;
 
     /// <summary>
     /// A solver that always runs the general gather (every weight evaluated on the fly, as for non-diagonal

@@ -388,6 +388,11 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
     private readonly int maxRows;
     private readonly int maxColumns;
     private readonly double[] next;
+    private readonly MasterEquationLineBlocks? lineBlocks;
+    private readonly int[] blockChunks = [];
+
+    /// <summary>Block-table entries up to which a 1-D step runs on the calling thread (about 40 µs of work, of the order of a hand-off to other threads).</summary>
+    private const int SerialEntries = 1 << 15;
 
     public ManagedWindowStepper(MasterWindows windows, int threads, long cacheBytes)
     {
@@ -429,11 +434,34 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         if (cached * sizeof(double) + (long)count * sizeof(long) <= cacheBytes)
         {
             (cache, offsets) = FillCache(windows, count, cached, options);
+            if (geometry.Dimension == 1 && !windows.HasRows)
+            {
+                // 1-D: the block gather from the cached windows, which it then replaces
+                lineBlocks = MasterEquationLineBlocks.Build(windows, cache, offsets, cacheBytes, options);
+                if (lineBlocks is not null)
+                {
+                    (cache, offsets) = (null, null);
+                    next = new double[lineBlocks.PaddedCells];
+                    blockChunks = Chunks(lineBlocks.Blocks, threads);
+                }
+            }
         }
     }
 
     /// <summary>True when the windows are cached (rather than regenerated at each visit).</summary>
-    public bool Cached => cache is not null;
+    public bool Cached => cache is not null || lineBlocks is not null;
+
+    /// <summary>The 1-D block table when the step runs as a block gather (<see cref="MasterEquationLineBlocks"/>); else null.</summary>
+    public MasterEquationLineBlocks? LineBlocks => lineBlocks;
+
+    /// <summary>
+    /// Bytes a step streams from cached tables: the block table (1-D), or the cached windows with their offsets and
+    /// window rows (2-D), plus the density read and written; null when the windows are regenerated (the step is then
+    /// bound by arithmetic, not by memory).
+    /// </summary>
+    public long? StreamedBytesPerStep => lineBlocks is not null
+        ? lineBlocks.BytesPerStep
+        : cache is null ? null : (cache.LongLength * sizeof(double)) + (offsets!.LongLength * sizeof(long)) + (geometry.Count * ((K.WindowInts * sizeof(int)) + 16));
 
     public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
     {
@@ -474,6 +502,24 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         }
 
         return [.. list];
+    }
+
+    /// <summary>
+    /// Bounds of the block chunks of the 1-D gather: eight, or two per thread beyond four threads, of whole groups of
+    /// four blocks (each target's sum does not depend on the chunks).
+    /// </summary>
+    private static int[] Chunks(int blocks, int threads)
+    {
+        int wanted = Math.Max(8, 2 * threads);
+        int size = Math.Max(4, (((blocks + wanted - 1) / wanted) + 3) / 4 * 4);
+        var bounds = new List<int> { 0 };
+        for (int b = size; b < blocks; b += size)
+        {
+            bounds.Add(b);
+        }
+
+        bounds.Add(blocks);
+        return [.. bounds];
     }
 
     private static (double[] Cache, long[] Offsets) FillCache(MasterWindows windows, int count, long total, ParallelOptions options)
@@ -525,12 +571,21 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
         int d = geometry.Dimension;
         int lostBlocks = windows.Lost is null ? 0 : sumBlocks;
         int driftBlocks = gradient is null ? 0 : d * sumBlocks;
-        int tileCount = tiles.Length;
-        Parallel.For(0, tileCount + lostBlocks + driftBlocks, options, b =>
+        MasterEquationLineBlocks? line = lineBlocks;
+        int tileCount = line is null ? tiles.Length : blockChunks.Length - 1;
+        void Part(int b)
         {
             if (b < tileCount)
             {
-                Tile(tiles[b], mass, output);
+                if (line is not null)
+                {
+                    line.Step(mass, output, blockChunks[b], blockChunks[b + 1]);
+                }
+                else
+                {
+                    Tile(tiles[b], mass, output);
+                }
+
                 return;
             }
 
@@ -544,7 +599,21 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
             k -= lostBlocks;
             int axis = k / sumBlocks, block = k - axis * sumBlocks;
             driftSums[axis][block] = K.WeightedBlockSum(block, count, new ArrayDoubles(gradient!), d, axis, massBuffer);
-        });
+        }
+
+        int parts = tileCount + lostBlocks + driftBlocks;
+        if (line is not null && line.Entries <= SerialEntries)
+        {
+            // a step of a few microseconds: handing parts to other threads would cost more than it saves
+            for (int b = 0; b < parts; b++)
+            {
+                Part(b);
+            }
+        }
+        else
+        {
+            Parallel.For(0, parts, options, Part);
+        }
 
         Array.Copy(output, mass, count);
         ManagedMasterStepper.AddBlockTotals(density, displacement, lostBlocks > 0 ? lostSums : null, gradient is null ? null : driftSums, d, sumBlocks, geometry.Eta);

@@ -44,15 +44,15 @@ public sealed class ResumeTests
         }
         """;
 
-    /// <summary>1-D master equation on 400 cells, 48,000 steps recorded every 1,200: 41 density files and the overlay plot (about 3 s on two cores, long enough to be stopped part-way).</summary>
+    /// <summary>1-D master equation on 400 cells, 160,000 steps recorded every 4,000: 41 density files and the overlay plot (about 3 s on two cores, long enough to be stopped part-way).</summary>
     private const string MasterEquation1D = """
         {
           "name": "resume-master-equation",
           "landscape": { "type": "quadratic", "hessian": [[1]], "gradientNoiseCovariance": [[1]] },
           "optimizer": { "type": "sgd", "learningRate": 0.5 },
           "initial": { "point": [2] },
-          "ensemble": { "steps": 48000 },
-          "record": { "every": 1200 },
+          "ensemble": { "steps": 160000 },
+          "record": { "every": 4000 },
           "solver": { "type": "masterEquation", "boundary": "absorbing", "grid": { "lower": [-5], "upper": [5], "cells": [400] } }
         }
         """;
@@ -148,7 +148,7 @@ public sealed class ResumeTests
         CliResult stop = SignalledRun.AtProgress(temp.Path, Signals.Int, 10, "run", scenario, "--out", stopped, "--backend", "managed");
         AssertStopped(stop, Signals.Int, stopped);
         int step = Checkpoint(stopped)["step"]!.GetValue<int>();
-        Assert.InRange(step, 1, 48_000 - 1);
+        Assert.InRange(step, 1, 160_000 - 1);
 
         CliResult resumed = Resume(temp, stopped);
         AssertResumedCompletely(resumed, stopped);
