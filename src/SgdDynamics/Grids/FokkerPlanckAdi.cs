@@ -58,6 +58,12 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private readonly Vector256<double>[][] lineScratch;
     private readonly Gpu? gpu;
 
+    /// <summary>The 1-D line with zero-flux walls on the managed backend: solved by the twisted factorisation in two halves.</summary>
+    private readonly bool twisted;
+
+    /// <summary>Scratch of the twisted solve (factor and eliminated right-hand side per cell; the halves use disjoint parts).</summary>
+    private readonly double[] lineC, lineD;
+
     public FokkerPlanckAdi(FokkerPlanckRates rates, ComputeDevice device)
     {
         this.rates = rates;
@@ -70,11 +76,15 @@ internal sealed class FokkerPlanckAdi : IDisposable
             gpu = new Gpu(accelerator, rates, count, g.Walls == GridWalls.Periodic);
             w = z = [];
             lineScratch = [];
+            lineC = lineD = [];
         }
         else
         {
             w = new double[count];
             z = new double[count];
+            twisted = g.Dimension == 1 && g.Walls != GridWalls.Periodic && g.N0 > 1;
+            lineC = twisted ? new double[count] : [];
+            lineD = twisted ? new double[count] : [];
             int longest = Math.Max(g.N0, g.N1);
             lineScratch = new Vector256<double>[threads][];
             for (int t = 0; t < threads; t++)
@@ -119,6 +129,24 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private void CraigSneyd(double[] y, double dt)
     {
         double tau = Theta * dt;
+        if (twisted)
+        {
+            // two halves per stage: the combination and the elimination of a half, then its back-substitution
+            Halves(part =>
+            {
+                CombineLine(part, w, null, y, dt);
+                Eliminate(part, w, tau);
+            });
+            Halves(part => Substitute(part, w, z, tau, accumulate: false));
+            Halves(part =>
+            {
+                CombineLine(part, w, w, z, (0.5 - Theta) * dt);
+                Eliminate(part, w, tau);
+            });
+            Halves(part => Substitute(part, w, y, tau, accumulate: true));
+            return;
+        }
+
         bool plane = g.Dimension == 2;
         Combine(Buffer.W, Buffer.None, y, Buffer.Y, dt, dt);
         Solve(0, Buffer.W, Buffer.Z, tau, y);
@@ -193,15 +221,8 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[]? baseArray = baseBuffer == Buffer.None ? null : Host(baseBuffer, y);
         if (g.Dimension == 1)
         {
-            var f = new ArrayDoubles(rates.Forward);
-            var bw = new ArrayDoubles(rates.Backward);
-            var mx = new ArrayDoubles(rates.Mixed);
-            var zz = new ArrayDoubles(src);
-            for (int c = 0; c < count; c++)
-            {
-                outArray[c] = K.Combine(c, g, f, bw, mx, 0, a, b, baseArray is null ? 0.0 : baseArray[c], zz);
-            }
-
+            // no mixed part in 1-D: a is unused
+            Halves(part => CombineLine(part, outArray, baseArray, src, b));
             return;
         }
 
@@ -314,6 +335,13 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
 
         double[] rArray = Host(r, y), xArray = Host(x, y);
+        if (twisted)
+        {
+            Halves(part => Eliminate(part, rArray, tau));
+            Halves(part => Substitute(part, rArray, xArray, tau, accumulate));
+            return;
+        }
+
         int lines = axis == 0 ? g.N1 : g.N0;
         int n = axis == 0 ? g.N0 : g.N1;
         // with zero-flux walls eight lines per group (two vectors; along axis 0 a cache line), on a ring four
@@ -484,6 +512,153 @@ internal sealed class FokkerPlanckAdi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> RingDiagonal<TA>(ref TA lines, int s, int n, Vector256<double> tau, Vector256<double> one)
         where TA : struct, ILines => one + tau * (lines.F(s) + lines.B(s == 0 ? n - 1 : s - 1));
+
+    /// <summary>
+    /// Runs <paramref name="half"/> for parts 0 and 1 of the 1-D line: at once on two threads when the backend has two
+    /// and the line is long enough to pay for the hand-off, else one after the other. Either way each part does the
+    /// same arithmetic, so the result does not depend on the thread count.
+    /// </summary>
+    private void Halves(Action<int> half)
+    {
+        if (threads >= 2 && count >= MinCellsForTwoThreads)
+        {
+            Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, half);
+            return;
+        }
+
+        half(0);
+        half(1);
+    }
+
+    /// <summary>Cells of a 1-D line below which its two halves run on one thread (a hand-off costs microseconds).</summary>
+    private const int MinCellsForTwoThreads = 1024;
+
+    /// <summary>
+    /// The 1-D combination <c>output = base + b·(A₁ src)</c> on half <paramref name="part"/> of the line (part 0: cells
+    /// 0 … m, part 1: m + 1 … n − 1, m = <see cref="FokkerPlanckAdiKernels.TwistedMeeting"/>): the end cells by the
+    /// kernel's scalar code, the others four at a time with the kernel's operations in its order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CombineLine(int part, double[] output, double[]? baseArray, double[] src, double b)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        int first = part == 0 ? 0 : m + 1, end = part == 0 ? m + 1 : n;
+        var f = new ArrayDoubles(rates.Forward);
+        var bw = new ArrayDoubles(rates.Backward);
+        var mx = new ArrayDoubles(rates.Mixed);
+        var zz = new ArrayDoubles(src);
+        void Scalar(int c) => output[c] = K.Combine(c, g, f, bw, mx, 0, 0.0, b, baseArray is null ? 0.0 : baseArray[c], zz);
+
+        int lo = Math.Max(first, 1), hi = Math.Min(end, n - 1);
+        for (int c = first; c < lo; c++)
+        {
+            Scalar(c);
+        }
+
+        ref double fw = ref rates.Forward[0];
+        ref double bk = ref rates.Backward[0];
+        ref double zs = ref src[0];
+        var bv = Vector256.Create(b);
+        int j = lo;
+        for (; j + Lanes <= hi; j += Lanes)
+        {
+            // interior cells: face j − 1 in, face j out (the kernel's sg0, from 0)
+            var zc = Load(ref zs, j);
+            var sg0 = Vector256<double>.Zero + (Load(ref fw, j - 1) * Load(ref zs, j - 1) - Load(ref bk, j - 1) * zc);
+            sg0 -= Load(ref fw, j) * zc - Load(ref bk, j) * Load(ref zs, j + 1);
+            var result = baseArray is null ? Vector256<double>.Zero : Load(ref baseArray[0], j);
+            Store(output, j, result + bv * sg0);
+        }
+
+        for (; j < end; j++)
+        {
+            Scalar(j);
+        }
+    }
+
+    /// <summary>
+    /// Elimination of half <paramref name="part"/> of the twisted solve (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>,
+    /// operation for operation): part 0 downward over rows 0 … m − 1, part 1 upward over rows n − 1 … m + 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Eliminate(int part, double[] r, double tau)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
+        if (part == 0)
+        {
+            double inv = 1.0 / (1.0 + tau * forward[0]);
+            c[0] = -(tau * backward[0]) * inv;
+            d[0] = r[0] * inv;
+            double cq = c[0], dq = d[0];
+            for (int s = 1; s < m; s++)
+            {
+                double a = tau * forward[s - 1];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * backward[s]) * inv;
+                dq = (r[s] + a * dq) * inv;
+                c[s] = cq;
+                d[s] = dq;
+            }
+
+            return;
+        }
+
+        if (m + 1 < n)
+        {
+            int top = n - 1;
+            double inv = 1.0 / (1.0 + tau * backward[n - 2]);
+            c[top] = -(tau * forward[n - 2]) * inv;
+            d[top] = r[top] * inv;
+            double cq = c[top], dq = d[top];
+            for (int s = n - 2; s > m; s--)
+            {
+                double a = tau * backward[s];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * forward[s - 1]) * inv;
+                dq = (r[s] + a * dq) * inv;
+                c[s] = cq;
+                d[s] = dq;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Row m and the back-substitution of half <paramref name="part"/> of the twisted solve (both parts solve row m, by
+    /// the same operations; part 0 stores x_m): <c>x = (I − τA₁)⁻¹ r</c>, or with <paramref name="accumulate"/> added to x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Substitute(int part, double[] r, double[] x, double tau, bool accumulate)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
+        bool upper = m + 1 < n;
+        double low = tau * forward[m - 1];
+        double high = upper ? tau * backward[m] : 0.0;
+        double diagonal = 1.0 + tau * ((upper ? forward[m] : 0.0) + backward[m - 1]);
+        double xm = (r[m] + low * d[m - 1] + (upper ? high * d[m + 1] : 0.0))
+            / (diagonal + low * c[m - 1] + (upper ? high * c[m + 1] : 0.0));
+        double xs = xm;
+        if (part == 0)
+        {
+            x[m] = accumulate ? x[m] + xm : xm;
+            for (int s = m - 1; s >= 0; s--)
+            {
+                xs = d[s] - c[s] * xs;
+                x[s] = accumulate ? x[s] + xs : xs;
+            }
+
+            return;
+        }
+
+        for (int s = m + 1; s < n; s++)
+        {
+            xs = d[s] - c[s] * xs;
+            x[s] = accumulate ? x[s] + xs : xs;
+        }
+    }
 
     private void Copy(Buffer from, Buffer to, double[] y)
     {
