@@ -61,6 +61,9 @@ internal sealed class FokkerPlanckAdi : IDisposable
     /// <summary>The 1-D line with zero-flux walls on the managed backend: solved by the twisted factorisation in two halves.</summary>
     private readonly bool twisted;
 
+    /// <summary>The thread that runs the second half of the 1-D line (made at the first two-thread phase, ended by <see cref="Dispose"/>).</summary>
+    private PartnerThread? partner;
+
     /// <summary>Scratch of the twisted solve (factor and eliminated right-hand side per cell; the halves use disjoint parts).</summary>
     private readonly double[] lineC, lineD;
 
@@ -123,7 +126,12 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
     }
 
-    public void Dispose() => gpu?.Dispose();
+    public void Dispose()
+    {
+        gpu?.Dispose();
+        partner?.Dispose();
+        partner = null;
+    }
 
     /// <summary>One modified Craig–Sneyd step.</summary>
     private void CraigSneyd(double[] y, double dt)
@@ -522,7 +530,8 @@ internal sealed class FokkerPlanckAdi : IDisposable
     {
         if (threads >= 2 && count >= MinCellsForTwoThreads)
         {
-            Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, half);
+            partner ??= new PartnerThread("1-D ADI half");
+            partner.Run(half);
             return;
         }
 
