@@ -64,8 +64,15 @@ internal sealed class FokkerPlanckAdi : IDisposable
     /// <summary>The thread that runs the second half of the 1-D line (made at the first two-thread phase, ended by <see cref="Dispose"/>).</summary>
     private PartnerThread? partner;
 
-    /// <summary>Scratch of the twisted solve (factor and eliminated right-hand side per cell; the halves use disjoint parts).</summary>
-    private readonly double[] lineC, lineD;
+    /// <summary>
+    /// Scratch of the twisted solve per cell (the halves use disjoint parts): the factors c and the pivots' reciprocals
+    /// of the last τ (<see cref="factoredTau"/>; they depend on τ and the rates alone, so a solve at the same τ keeps
+    /// them and only eliminates the right-hand side), and the eliminated right-hand side d.
+    /// </summary>
+    private readonly double[] lineC, lineInv, lineD;
+
+    /// <summary>τ of the factors in <see cref="lineC"/> and <see cref="lineInv"/>; NaN: none yet.</summary>
+    private double factoredTau = double.NaN;
 
     public FokkerPlanckAdi(FokkerPlanckRates rates, ComputeDevice device)
     {
@@ -79,7 +86,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
             gpu = new Gpu(accelerator, rates, count, g.Walls == GridWalls.Periodic);
             w = z = [];
             lineScratch = [];
-            lineC = lineD = [];
+            lineC = lineInv = lineD = [];
         }
         else
         {
@@ -87,6 +94,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
             z = new double[count];
             twisted = g.Dimension == 1 && g.Walls != GridWalls.Periodic && g.N0 > 1;
             lineC = twisted ? new double[count] : [];
+            lineInv = twisted ? new double[count] : [];
             lineD = twisted ? new double[count] : [];
             int longest = Math.Max(g.N0, g.N1);
             lineScratch = new Vector256<double>[threads][];
@@ -140,16 +148,18 @@ internal sealed class FokkerPlanckAdi : IDisposable
         if (twisted)
         {
             // two halves per stage: the combination and the elimination of a half, then its back-substitution
+            bool factored = factoredTau == tau;
             Halves(part =>
             {
                 CombineLine(part, w, null, y, dt);
-                Eliminate(part, w, tau);
+                Eliminate(part, w, tau, factored);
             });
+            factoredTau = tau;
             Halves(part => Substitute(part, w, z, tau, accumulate: false));
             Halves(part =>
             {
                 CombineLine(part, w, w, z, (0.5 - Theta) * dt);
-                Eliminate(part, w, tau);
+                Eliminate(part, w, tau, factored: true);
             });
             Halves(part => Substitute(part, w, y, tau, accumulate: true));
             return;
@@ -345,7 +355,9 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[] rArray = Host(r, y), xArray = Host(x, y);
         if (twisted)
         {
-            Halves(part => Eliminate(part, rArray, tau));
+            bool factored = factoredTau == tau;
+            Halves(part => Eliminate(part, rArray, tau, factored));
+            factoredTau = tau;
             Halves(part => Substitute(part, rArray, xArray, tau, accumulate));
             return;
         }
@@ -587,27 +599,39 @@ internal sealed class FokkerPlanckAdi : IDisposable
 
     /// <summary>
     /// Elimination of half <paramref name="part"/> of the twisted solve (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>,
-    /// operation for operation): part 0 downward over rows 0 … m − 1, part 1 upward over rows n − 1 … m + 1.
+    /// operation for operation): part 0 downward over rows 0 … m − 1, part 1 upward over rows n − 1 … m + 1. With
+    /// <paramref name="factored"/> the factors c and reciprocals of this τ are in the scratch already and only d is
+    /// eliminated (the same operations for d: the solve's result does not depend on what was kept).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Eliminate(int part, double[] r, double tau)
+    private void Eliminate(int part, double[] r, double tau, bool factored)
     {
         int n = g.N0, m = (int)K.TwistedMeeting(n);
-        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, v = lineInv, d = lineD;
         if (part == 0)
         {
-            double inv = 1.0 / (1.0 + tau * forward[0]);
-            c[0] = -(tau * backward[0]) * inv;
-            d[0] = r[0] * inv;
-            double cq = c[0], dq = d[0];
+            if (!factored)
+            {
+                double inv = 1.0 / (1.0 + tau * forward[0]);
+                c[0] = -(tau * backward[0]) * inv;
+                v[0] = inv;
+                double cq = c[0];
+                for (int s = 1; s < m; s++)
+                {
+                    double a = tau * forward[s - 1];
+                    double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                    inv = 1.0 / (diag + a * cq);
+                    cq = -(tau * backward[s]) * inv;
+                    c[s] = cq;
+                    v[s] = inv;
+                }
+            }
+
+            double dq = r[0] * v[0];
+            d[0] = dq;
             for (int s = 1; s < m; s++)
             {
-                double a = tau * forward[s - 1];
-                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
-                inv = 1.0 / (diag + a * cq);
-                cq = -(tau * backward[s]) * inv;
-                dq = (r[s] + a * dq) * inv;
-                c[s] = cq;
+                dq = (r[s] + tau * forward[s - 1] * dq) * v[s];
                 d[s] = dq;
             }
 
@@ -617,18 +641,28 @@ internal sealed class FokkerPlanckAdi : IDisposable
         if (m + 1 < n)
         {
             int top = n - 1;
-            double inv = 1.0 / (1.0 + tau * backward[n - 2]);
-            c[top] = -(tau * forward[n - 2]) * inv;
-            d[top] = r[top] * inv;
-            double cq = c[top], dq = d[top];
+            if (!factored)
+            {
+                double inv = 1.0 / (1.0 + tau * backward[n - 2]);
+                c[top] = -(tau * forward[n - 2]) * inv;
+                v[top] = inv;
+                double cq = c[top];
+                for (int s = n - 2; s > m; s--)
+                {
+                    double a = tau * backward[s];
+                    double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                    inv = 1.0 / (diag + a * cq);
+                    cq = -(tau * forward[s - 1]) * inv;
+                    c[s] = cq;
+                    v[s] = inv;
+                }
+            }
+
+            double dq = r[top] * v[top];
+            d[top] = dq;
             for (int s = n - 2; s > m; s--)
             {
-                double a = tau * backward[s];
-                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
-                inv = 1.0 / (diag + a * cq);
-                cq = -(tau * forward[s - 1]) * inv;
-                dq = (r[s] + a * dq) * inv;
-                c[s] = cq;
+                dq = (r[s] + tau * backward[s] * dq) * v[s];
                 d[s] = dq;
             }
         }
