@@ -19,6 +19,7 @@ internal sealed class PartnerThread : IDisposable
     private Action<int>? work;
     private ExceptionDispatchInfo? failure;
     private int posted;
+    private int claimed;
     private int completed;
     private int sleeping;
     private volatile bool stopping;
@@ -29,7 +30,7 @@ internal sealed class PartnerThread : IDisposable
         thread.Start();
     }
 
-    /// <summary>Runs <paramref name="part"/>(0) on the caller and <paramref name="part"/>(1) on the partner; returns when both are done.</summary>
+    /// <summary>Runs <paramref name="part"/>(0) on the caller and <paramref name="part"/>(1) on the partner or, if the partner has not taken it by then, on the caller too; returns when both are done.</summary>
     public void Run(Action<int> part)
     {
         ObjectDisposedException.ThrowIf(stopping, this);
@@ -49,6 +50,21 @@ internal sealed class PartnerThread : IDisposable
         catch (Exception e)
         {
             own = ExceptionDispatchInfo.Capture(e);
+        }
+
+        if (Interlocked.CompareExchange(ref claimed, generation, generation - 1) == generation - 1)
+        {
+            // the partner has not taken part 1: run it here
+            try
+            {
+                part(1);
+            }
+            catch (Exception e)
+            {
+                own ??= ExceptionDispatchInfo.Capture(e);
+            }
+
+            Volatile.Write(ref completed, generation);
         }
 
         var spin = default(SpinWait);
@@ -119,6 +135,11 @@ internal sealed class PartnerThread : IDisposable
             }
 
             seen = Volatile.Read(ref posted);
+            if (Interlocked.CompareExchange(ref claimed, seen, seen - 1) != seen - 1)
+            {
+                continue; // the caller ran this part 1 itself
+            }
+
             try
             {
                 work!(1);

@@ -2,7 +2,7 @@ using SgdDynamics.Grids;
 
 namespace SgdDynamics.Tests.Grids;
 
-/// <summary>The two-part hand-off of the 1-D ADI step: both parts run once per phase, after sleeps too, and failures surface.</summary>
+/// <summary>The two-part hand-off of the 1-D ADI step: both parts run once per phase (part 1 on whichever thread claims it), after sleeps too, and failures surface.</summary>
 public class PartnerThreadTests
 {
     [Fact]
@@ -24,15 +24,22 @@ public class PartnerThreadTests
     }
 
     [Fact]
-    public void PartOnesRunOnAnotherThreadAndItsExceptionReachesTheCaller()
+    public void PartOneRunsOnThePartnerWhileTheCallerIsBusyAndItsExceptionReachesTheCaller()
     {
         using var partner = new PartnerThread("test partner");
+        // part 0 waits (at most 10 s) for part 1 to have run: the partner claims it meanwhile
         int caller = Environment.CurrentManagedThreadId, other = caller;
+        using var done = new ManualResetEventSlim();
         partner.Run(part =>
         {
             if (part == 1)
             {
                 other = Environment.CurrentManagedThreadId;
+                done.Set();
+            }
+            else
+            {
+                done.Wait(TimeSpan.FromSeconds(10));
             }
         });
         Assert.NotEqual(caller, other);
