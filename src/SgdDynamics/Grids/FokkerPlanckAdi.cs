@@ -37,6 +37,15 @@ namespace SgdDynamics.Grids;
 /// <b>ILGPU:</b> the same arithmetic, one cell or one line per thread, the density resident on the device for the steps
 /// of one call.
 /// </para>
+/// <para>
+/// <b>1-D, zero-flux walls.</b> The grid is one line, so there are no lines to share out: it is solved by the twisted
+/// factorisation (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, meeting cell n/2 whatever the thread count),
+/// whose two halves run at once on two threads (the caller and a <see cref="PartnerThread"/>) or one after the other on
+/// one, with the combination of flows split at the same cell; the factors of a τ are kept across solves (every
+/// Craig–Sneyd solve has τ = θΔt). Four hand-offs a sub-step. Scratch: three vectors of cells. On the ILGPU backends
+/// the same twisted solve runs in one device thread. A 1-D ring stays one sequential cyclic solve (its last cell
+/// couples to both ends).
+/// </para>
 /// </summary>
 internal sealed class FokkerPlanckAdi : IDisposable
 {
@@ -96,9 +105,10 @@ internal sealed class FokkerPlanckAdi : IDisposable
             lineC = twisted ? new double[count] : [];
             lineInv = twisted ? new double[count] : [];
             lineD = twisted ? new double[count] : [];
+            // the SIMD line solves' scratch (four vectors a cell of the longest line per thread); none for the twisted line
             int longest = Math.Max(g.N0, g.N1);
-            lineScratch = new Vector256<double>[threads][];
-            for (int t = 0; t < threads; t++)
+            lineScratch = new Vector256<double>[twisted ? 0 : threads][];
+            for (int t = 0; t < lineScratch.Length; t++)
             {
                 lineScratch[t] = new Vector256<double>[4 * longest];
             }
