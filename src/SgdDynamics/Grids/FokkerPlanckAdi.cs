@@ -544,9 +544,10 @@ internal sealed class FokkerPlanckAdi : IDisposable
         where TA : struct, ILines => one + tau * (lines.F(s) + lines.B(s == 0 ? n - 1 : s - 1));
 
     /// <summary>
-    /// Runs <paramref name="half"/> for parts 0 and 1 of the 1-D line: at once on two threads when the backend has two
-    /// and the line is long enough to pay for the hand-off, else one after the other. Either way each part does the
-    /// same arithmetic, so the result does not depend on the thread count.
+    /// Runs <paramref name="half"/> for the halves of the 1-D line: parts 0 and 1 at once on two threads when the backend
+    /// has two, the line is long enough to pay for the hand-off and the partner takes its part at once; else
+    /// <see cref="Both"/> on this thread (the two halves' chains interleaved: one core runs both dependency chains at
+    /// once). Every cell gets the same operations either way, so the result does not depend on the thread count.
     /// </summary>
     private void Halves(Action<int> half)
     {
@@ -557,9 +558,11 @@ internal sealed class FokkerPlanckAdi : IDisposable
             return;
         }
 
-        half(0);
-        half(1);
+        half(Both);
     }
+
+    /// <summary>The part number that stands for both halves at once on one thread, their chains interleaved.</summary>
+    private const int Both = PartnerThread.Both;
 
     /// <summary>Cells of a 1-D line below which its two halves run on one thread (a hand-off costs microseconds).</summary>
     private const int MinCellsForTwoThreads = 1024;
@@ -573,7 +576,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private void CombineLine(int part, double[] output, double[]? baseArray, double[] src, double b)
     {
         int n = g.N0, m = (int)K.TwistedMeeting(n);
-        int first = part == 0 ? 0 : m + 1, end = part == 0 ? m + 1 : n;
+        int first = part == 1 ? m + 1 : 0, end = part == 0 ? m + 1 : n;
         var f = new ArrayDoubles(rates.Forward);
         var bw = new ArrayDoubles(rates.Backward);
         var mx = new ArrayDoubles(rates.Mixed);
@@ -616,6 +619,12 @@ internal sealed class FokkerPlanckAdi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Eliminate(int part, double[] r, double tau, bool factored)
     {
+        if (part == Both)
+        {
+            EliminateBoth(r, tau, factored);
+            return;
+        }
+
         int n = g.N0, m = (int)K.TwistedMeeting(n);
         double[] forward = rates.Forward, backward = rates.Backward, c = lineC, v = lineInv, d = lineD;
         if (part == 0)
@@ -685,14 +694,15 @@ internal sealed class FokkerPlanckAdi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Substitute(int part, double[] r, double[] x, double tau, bool accumulate)
     {
+        if (part == Both)
+        {
+            SubstituteBoth(r, x, tau, accumulate);
+            return;
+        }
+
+        double xm = Meeting(r, tau);
         int n = g.N0, m = (int)K.TwistedMeeting(n);
-        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
-        bool upper = m + 1 < n;
-        double low = tau * forward[m - 1];
-        double high = upper ? tau * backward[m] : 0.0;
-        double diagonal = 1.0 + tau * ((upper ? forward[m] : 0.0) + backward[m - 1]);
-        double xm = (r[m] + low * d[m - 1] + (upper ? high * d[m + 1] : 0.0))
-            / (diagonal + low * c[m - 1] + (upper ? high * c[m + 1] : 0.0));
+        double[] c = lineC, d = lineD;
         double xs = xm;
         if (part == 0)
         {
@@ -711,6 +721,104 @@ internal sealed class FokkerPlanckAdi : IDisposable
             xs = d[s] - c[s] * xs;
             x[s] = accumulate ? x[s] + xs : xs;
         }
+    }
+
+    /// <summary>Both halves' eliminations on one thread, the two chains of d interleaved (each element by the operations of <see cref="Eliminate"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EliminateBoth(double[] r, double tau, bool factored)
+    {
+        if (!factored)
+        {
+            // the factors once per τ: each half as on its own (d recomputed below)
+            Eliminate(0, r, tau, factored: false);
+            Eliminate(1, r, tau, factored: false);
+        }
+
+        int n = g.N0, m = (int)K.TwistedMeeting(n), top = n - 1;
+        double[] forward = rates.Forward, backward = rates.Backward, v = lineInv, d = lineD;
+        double lo = r[0] * v[0];
+        d[0] = lo;
+        if (m + 1 >= n)
+        {
+            for (int s = 1; s < m; s++)
+            {
+                lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+                d[s] = lo;
+            }
+
+            return;
+        }
+
+        double hi = r[top] * v[top];
+        d[top] = hi;
+
+        // lower chain rows 1 … m − 1, upper chain rows n − 2 … m + 1: k steps of each, then the longer one's rest
+        int lowerSteps = m - 1, upperSteps = n - 2 - m, common = Math.Min(lowerSteps, upperSteps);
+        for (int k = 0; k < common; k++)
+        {
+            int s = 1 + k, u = n - 2 - k;
+            lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+            hi = (r[u] + tau * backward[u] * hi) * v[u];
+            d[s] = lo;
+            d[u] = hi;
+        }
+
+        for (int s = 1 + common; s < m; s++)
+        {
+            lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+            d[s] = lo;
+        }
+
+        for (int u = n - 2 - common; u > m; u--)
+        {
+            hi = (r[u] + tau * backward[u] * hi) * v[u];
+            d[u] = hi;
+        }
+    }
+
+    /// <summary>Both halves' back-substitutions on one thread, interleaved (each element by the operations of <see cref="Substitute"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SubstituteBoth(double[] r, double[] x, double tau, bool accumulate)
+    {
+        double xm = Meeting(r, tau);
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] c = lineC, d = lineD;
+        x[m] = accumulate ? x[m] + xm : xm;
+        double lo = xm, hi = xm;
+        int lowerSteps = m, upperSteps = n - 1 - m, common = Math.Min(lowerSteps, upperSteps);
+        for (int k = 0; k < common; k++)
+        {
+            int s = m - 1 - k, u = m + 1 + k;
+            lo = d[s] - c[s] * lo;
+            hi = d[u] - c[u] * hi;
+            x[s] = accumulate ? x[s] + lo : lo;
+            x[u] = accumulate ? x[u] + hi : hi;
+        }
+
+        for (int s = m - 1 - common; s >= 0; s--)
+        {
+            lo = d[s] - c[s] * lo;
+            x[s] = accumulate ? x[s] + lo : lo;
+        }
+
+        for (int u = m + 1 + common; u < n; u++)
+        {
+            hi = d[u] - c[u] * hi;
+            x[u] = accumulate ? x[u] + hi : hi;
+        }
+    }
+
+    /// <summary>x_m of the twisted solve: row m with both neighbours eliminated (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>).</summary>
+    private double Meeting(double[] r, double tau)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
+        bool upper = m + 1 < n;
+        double low = tau * forward[m - 1];
+        double high = upper ? tau * backward[m] : 0.0;
+        double diagonal = 1.0 + tau * ((upper ? forward[m] : 0.0) + backward[m - 1]);
+        return (r[m] + low * d[m - 1] + (upper ? high * d[m + 1] : 0.0))
+            / (diagonal + low * c[m - 1] + (upper ? high * c[m + 1] : 0.0));
     }
 
     private void Copy(Buffer from, Buffer to, double[] y)

@@ -4,15 +4,23 @@ using System.Runtime.ExceptionServices;
 namespace SgdDynamics.Grids;
 
 /// <summary>
-/// A second thread that runs part 1 of a two-part phase while the caller runs part 0 (<see cref="Run"/>): a hand-off
-/// far lighter than a <see cref="Parallel"/> loop, for phases of a few microseconds to tens of microseconds (the halves
-/// of the 1-D ADI line). The partner spins briefly for the next phase, then sleeps on a semaphore until one is posted;
-/// the caller spins (yielding) until the partner's part is done. Exceptions of part 1 are rethrown by the caller.
+/// A second thread for phases of two parts that take microseconds to tens of microseconds (the halves of the 1-D ADI
+/// line), far lighter than a <see cref="Parallel"/> loop. <see cref="Run"/> posts a phase; if the partner takes part 1
+/// within <see cref="ClaimWindowTicks"/> (it spins for the next phase for 100 µs after each one), the caller runs
+/// part 0 meanwhile and waits for part 1; otherwise (the partner asleep or put aside by the scheduler) the caller runs
+/// <see cref="Both"/> itself, so a busy machine leaves the phase on one thread instead of making it wait. The work must
+/// not depend on which thread runs which part. Exceptions of either part are rethrown by the caller.
 /// </summary>
 internal sealed class PartnerThread : IDisposable
 {
-    /// <summary>How long the partner spins for the next phase before it sleeps (a phase follows the last within microseconds while a run lasts).</summary>
+    /// <summary>The part number asking for both parts on the caller's thread.</summary>
+    public const int Both = 2;
+
+    /// <summary>How long the partner spins for the next phase before it sleeps on a semaphore.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 10_000;
+
+    /// <summary>How long the caller waits for the partner to take part 1 before it runs both parts: 2 µs.</summary>
+    private static readonly long ClaimWindowTicks = Math.Max(1, Stopwatch.Frequency / 500_000);
 
     private readonly Thread thread;
     private readonly SemaphoreSlim wake = new(0);
@@ -30,7 +38,11 @@ internal sealed class PartnerThread : IDisposable
         thread.Start();
     }
 
-    /// <summary>Runs <paramref name="part"/>(0) on the caller and <paramref name="part"/>(1) on the partner or, if the partner has not taken it by then, on the caller too; returns when both are done.</summary>
+    /// <summary>
+    /// Runs <paramref name="part"/>(0) on the caller and <paramref name="part"/>(1) on the partner, or
+    /// <paramref name="part"/>(<see cref="Both"/>) on the caller when the partner does not take part 1 in time; returns
+    /// when the phase is done.
+    /// </summary>
     public void Run(Action<int> part)
     {
         ObjectDisposedException.ThrowIf(stopping, this);
@@ -42,28 +54,25 @@ internal sealed class PartnerThread : IDisposable
             wake.Release();
         }
 
+        long until = Stopwatch.GetTimestamp() + ClaimWindowTicks;
+        while (Volatile.Read(ref claimed) != generation && Stopwatch.GetTimestamp() < until)
+        {
+            Thread.SpinWait(1);
+        }
+
         ExceptionDispatchInfo? own = null;
+        bool alone = Interlocked.CompareExchange(ref claimed, generation, generation - 1) == generation - 1;
         try
         {
-            part(0);
+            part(alone ? Both : 0);
         }
         catch (Exception e)
         {
             own = ExceptionDispatchInfo.Capture(e);
         }
 
-        if (Interlocked.CompareExchange(ref claimed, generation, generation - 1) == generation - 1)
+        if (alone)
         {
-            // the partner has not taken part 1: run it here
-            try
-            {
-                part(1);
-            }
-            catch (Exception e)
-            {
-                own ??= ExceptionDispatchInfo.Capture(e);
-            }
-
             Volatile.Write(ref completed, generation);
         }
 
@@ -109,7 +118,7 @@ internal sealed class PartnerThread : IDisposable
             {
                 if (Stopwatch.GetTimestamp() < until)
                 {
-                    Thread.SpinWait(8);
+                    Thread.SpinWait(1);
                     continue;
                 }
 
@@ -137,7 +146,7 @@ internal sealed class PartnerThread : IDisposable
             seen = Volatile.Read(ref posted);
             if (Interlocked.CompareExchange(ref claimed, seen, seen - 1) != seen - 1)
             {
-                continue; // the caller ran this part 1 itself
+                continue; // the caller runs this phase alone
             }
 
             try
