@@ -197,8 +197,8 @@ public static class FokkerPlanckAdiKernels
     /// m = <see cref="TwistedMeeting"/> (Thomas: <c>x_s = d_s − c_s x_{s+1}</c>, s &lt; m) and upward from cell n − 1
     /// to it (<c>x_s = d_s − c_s x_{s−1}</c>, s &gt; m), row m solved for x_m, then both halves substituted back.
     /// The same operations as Thomas, in two chains that do not depend on each other until row m (the managed 1-D
-    /// step runs them on two threads, operation for operation as here). Every elimination step still combines
-    /// non-negative numbers (an M-matrix). Scratch c, d are indexed like the cells.
+    /// step interleaves them in one loop, operation for operation as here, and keeps the factors of a τ). Every
+    /// elimination step still combines non-negative numbers (an M-matrix). Scratch c, d are indexed like the cells.
     /// </summary>
     public static void SolveLineTwisted(
         long n, long cell0, long cellStride, long face0, long faceStride, double tau,
@@ -287,7 +287,7 @@ public static class FokkerPlanckAdiKernels
         int ring = grid.Walls == GridWalls.Periodic ? 1 : 0;
         if (grid.Dimension == 1 && ring == 0 && grid.N0 > 1)
         {
-            // the one line of a 1-D grid: the twisted order of the managed backend's two-thread solve
+            // the one line of a 1-D grid: the twisted order of the managed backend's solve
             SolveLineTwisted(grid.N0, 0, 1, 0, 1, tau, forward, backward, r, x, c, d);
             return;
         }

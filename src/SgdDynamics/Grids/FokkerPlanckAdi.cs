@@ -39,12 +39,15 @@ namespace SgdDynamics.Grids;
 /// </para>
 /// <para>
 /// <b>1-D, zero-flux walls.</b> The grid is one line, so there are no lines to share out: it is solved by the twisted
-/// factorisation (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, meeting cell n/2 whatever the thread count),
-/// whose two halves run at once on two threads (the caller and a <see cref="PartnerThread"/>) or one after the other on
-/// one, with the combination of flows split at the same cell; the factors of a τ are kept across solves (every
-/// Craig–Sneyd solve has τ = θΔt). Four hand-offs a sub-step. Scratch: three vectors of cells. On the ILGPU backends
-/// the same twisted solve runs in one device thread. A 1-D ring stays one sequential cyclic solve (its last cell
-/// couples to both ends).
+/// factorisation (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, meeting cell n/2), whose two halves are two
+/// independent dependency chains; one thread runs both in one loop, interleaved, and the core overlaps them (the
+/// solve is bound by the latency of each chain's multiply–add–multiply, not by throughput). The factors and pivot
+/// reciprocals of a τ are kept across solves (every Craig–Sneyd solve has τ = θΔt), so a solve eliminates only the
+/// right-hand side. A second thread does not pay here: running one half on each of two threads gives the same
+/// throughput as both interleaved on one (measured: README, Performance › Grid solvers), so the 1-D line runs on the
+/// calling thread at any thread count, with the same bits. Scratch: three vectors of cells. On the ILGPU backends the
+/// same twisted solve runs in one device thread. A 1-D ring stays one sequential cyclic solve (its last cell couples to
+/// both ends).
 /// </para>
 /// </summary>
 internal sealed class FokkerPlanckAdi : IDisposable
@@ -67,14 +70,11 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private readonly Vector256<double>[][] lineScratch;
     private readonly Gpu? gpu;
 
-    /// <summary>The 1-D line with zero-flux walls on the managed backend: solved by the twisted factorisation in two halves.</summary>
+    /// <summary>The 1-D line with zero-flux walls on the managed backend: solved by the twisted factorisation, its two halves interleaved.</summary>
     private readonly bool twisted;
 
-    /// <summary>The thread that runs the second half of the 1-D line (made at the first two-thread phase, ended by <see cref="Dispose"/>).</summary>
-    private PartnerThread? partner;
-
     /// <summary>
-    /// Scratch of the twisted solve per cell (the halves use disjoint parts): the factors c and the pivots' reciprocals
+    /// Scratch of the twisted solve per cell: the factors c and the pivots' reciprocals
     /// of the last τ (<see cref="factoredTau"/>; they depend on τ and the rates alone, so a solve at the same τ keeps
     /// them and only eliminates the right-hand side), and the eliminated right-hand side d.
     /// </summary>
@@ -144,12 +144,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        gpu?.Dispose();
-        partner?.Dispose();
-        partner = null;
-    }
+    public void Dispose() => gpu?.Dispose();
 
     /// <summary>One modified Craig–Sneyd step.</summary>
     private void CraigSneyd(double[] y, double dt)
@@ -157,21 +152,10 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double tau = Theta * dt;
         if (twisted)
         {
-            // two halves per stage: the combination and the elimination of a half, then its back-substitution
-            bool factored = factoredTau == tau;
-            Halves(part =>
-            {
-                CombineLine(part, w, null, y, dt);
-                Eliminate(part, w, tau, factored);
-            });
-            factoredTau = tau;
-            Halves(part => Substitute(part, w, z, tau, accumulate: false));
-            Halves(part =>
-            {
-                CombineLine(part, w, w, z, (0.5 - Theta) * dt);
-                Eliminate(part, w, tau, factored: true);
-            });
-            Halves(part => Substitute(part, w, y, tau, accumulate: true));
+            CombineLine(w, null, y, dt);
+            SolveTwisted(w, z, tau, accumulate: false);
+            CombineLine(w, w, z, (0.5 - Theta) * dt);
+            SolveTwisted(w, y, tau, accumulate: true);
             return;
         }
 
@@ -250,7 +234,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         if (g.Dimension == 1)
         {
             // no mixed part in 1-D: a is unused
-            Halves(part => CombineLine(part, outArray, baseArray, src, b));
+            CombineLine(outArray, baseArray, src, b);
             return;
         }
 
@@ -365,10 +349,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[] rArray = Host(r, y), xArray = Host(x, y);
         if (twisted)
         {
-            bool factored = factoredTau == tau;
-            Halves(part => Eliminate(part, rArray, tau, factored));
-            factoredTau = tau;
-            Halves(part => Substitute(part, rArray, xArray, tau, accumulate));
+            SolveTwisted(rArray, xArray, tau, accumulate);
             return;
         }
 
@@ -544,57 +525,47 @@ internal sealed class FokkerPlanckAdi : IDisposable
         where TA : struct, ILines => one + tau * (lines.F(s) + lines.B(s == 0 ? n - 1 : s - 1));
 
     /// <summary>
-    /// Runs <paramref name="half"/> for the halves of the 1-D line: parts 0 and 1 at once on two threads when the backend
-    /// has two, the line is long enough to pay for the hand-off and the partner takes its part at once; else
-    /// <see cref="Both"/> on this thread (the two halves' chains interleaved: one core runs both dependency chains at
-    /// once). Every cell gets the same operations either way, so the result does not depend on the thread count.
+    /// <c>x = (I − τA₁)⁻¹ r</c> on the 1-D line with zero-flux walls (or with <paramref name="accumulate"/>
+    /// <c>x += …</c>) by the twisted factorisation of <see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, operation for
+    /// operation: the factors of a new τ, then both halves' eliminations of r and both back-substitutions, each pair of
+    /// chains interleaved.
     /// </summary>
-    private void Halves(Action<int> half)
+    private void SolveTwisted(double[] r, double[] x, double tau, bool accumulate)
     {
-        if (threads >= 2 && count >= MinCellsForTwoThreads)
+        if (factoredTau != tau)
         {
-            partner ??= new PartnerThread("1-D ADI half");
-            partner.Run(half);
-            return;
+            factoredTau = double.NaN;
+            Factor(0, tau);
+            Factor(1, tau);
+            factoredTau = tau;
         }
 
-        half(Both);
+        EliminateBoth(r, tau);
+        SubstituteBoth(r, x, tau, accumulate);
     }
 
-    /// <summary>The part number that stands for both halves at once on one thread, their chains interleaved.</summary>
-    private const int Both = PartnerThread.Both;
-
-    /// <summary>Cells of a 1-D line below which its two halves run on one thread (a hand-off costs microseconds).</summary>
-    private const int MinCellsForTwoThreads = 1024;
-
     /// <summary>
-    /// The 1-D combination <c>output = base + b·(A₁ src)</c> on half <paramref name="part"/> of the line (part 0: cells
-    /// 0 … m, part 1: m + 1 … n − 1, m = <see cref="FokkerPlanckAdiKernels.TwistedMeeting"/>): the end cells by the
-    /// kernel's scalar code, the others four at a time with the kernel's operations in its order.
+    /// The 1-D combination <c>output = base + b·(A₁ src)</c>: the end cells by the kernel's scalar code, the others four at
+    /// a time with the kernel's operations in its order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CombineLine(int part, double[] output, double[]? baseArray, double[] src, double b)
+    private void CombineLine(double[] output, double[]? baseArray, double[] src, double b)
     {
-        int n = g.N0, m = (int)K.TwistedMeeting(n);
-        int first = part == 1 ? m + 1 : 0, end = part == 0 ? m + 1 : n;
+        int n = g.N0;
         var f = new ArrayDoubles(rates.Forward);
         var bw = new ArrayDoubles(rates.Backward);
         var mx = new ArrayDoubles(rates.Mixed);
         var zz = new ArrayDoubles(src);
         void Scalar(int c) => output[c] = K.Combine(c, g, f, bw, mx, 0, 0.0, b, baseArray is null ? 0.0 : baseArray[c], zz);
 
-        int lo = Math.Max(first, 1), hi = Math.Min(end, n - 1);
-        for (int c = first; c < lo; c++)
-        {
-            Scalar(c);
-        }
+        Scalar(0);
 
         ref double fw = ref rates.Forward[0];
         ref double bk = ref rates.Backward[0];
         ref double zs = ref src[0];
         var bv = Vector256.Create(b);
-        int j = lo;
-        for (; j + Lanes <= hi; j += Lanes)
+        int j = 1;
+        for (; j + Lanes <= n - 1; j += Lanes)
         {
             // interior cells: face j − 1 in, face j out (the kernel's sg0, from 0)
             var zc = Load(ref zs, j);
@@ -604,54 +575,35 @@ internal sealed class FokkerPlanckAdi : IDisposable
             Store(output, j, result + bv * sg0);
         }
 
-        for (; j < end; j++)
+        for (; j < n; j++)
         {
             Scalar(j);
         }
     }
 
     /// <summary>
-    /// Elimination of half <paramref name="part"/> of the twisted solve (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>,
-    /// operation for operation): part 0 downward over rows 0 … m − 1, part 1 upward over rows n − 1 … m + 1. With
-    /// <paramref name="factored"/> the factors c and reciprocals of this τ are in the scratch already and only d is
-    /// eliminated (the same operations for d: the solve's result does not depend on what was kept).
+    /// The factors of half <paramref name="part"/> of the twisted solve for τ (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>,
+    /// operation for operation): c and the pivot reciprocals, part 0 downward over rows 0 … m − 1, part 1 upward over
+    /// rows n − 1 … m + 1. They depend on τ and the rates alone.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Eliminate(int part, double[] r, double tau, bool factored)
+    private void Factor(int part, double tau)
     {
-        if (part == Both)
-        {
-            EliminateBoth(r, tau, factored);
-            return;
-        }
-
         int n = g.N0, m = (int)K.TwistedMeeting(n);
-        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, v = lineInv, d = lineD;
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, v = lineInv;
         if (part == 0)
         {
-            if (!factored)
-            {
-                double inv = 1.0 / (1.0 + tau * forward[0]);
-                c[0] = -(tau * backward[0]) * inv;
-                v[0] = inv;
-                double cq = c[0];
-                for (int s = 1; s < m; s++)
-                {
-                    double a = tau * forward[s - 1];
-                    double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
-                    inv = 1.0 / (diag + a * cq);
-                    cq = -(tau * backward[s]) * inv;
-                    c[s] = cq;
-                    v[s] = inv;
-                }
-            }
-
-            double dq = r[0] * v[0];
-            d[0] = dq;
+            double inv = 1.0 / (1.0 + tau * forward[0]);
+            c[0] = -(tau * backward[0]) * inv;
+            v[0] = inv;
+            double cq = c[0];
             for (int s = 1; s < m; s++)
             {
-                dq = (r[s] + tau * forward[s - 1] * dq) * v[s];
-                d[s] = dq;
+                double a = tau * forward[s - 1];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * backward[s]) * inv;
+                c[s] = cq;
+                v[s] = inv;
             }
 
             return;
@@ -660,80 +612,30 @@ internal sealed class FokkerPlanckAdi : IDisposable
         if (m + 1 < n)
         {
             int top = n - 1;
-            if (!factored)
-            {
-                double inv = 1.0 / (1.0 + tau * backward[n - 2]);
-                c[top] = -(tau * forward[n - 2]) * inv;
-                v[top] = inv;
-                double cq = c[top];
-                for (int s = n - 2; s > m; s--)
-                {
-                    double a = tau * backward[s];
-                    double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
-                    inv = 1.0 / (diag + a * cq);
-                    cq = -(tau * forward[s - 1]) * inv;
-                    c[s] = cq;
-                    v[s] = inv;
-                }
-            }
-
-            double dq = r[top] * v[top];
-            d[top] = dq;
+            double inv = 1.0 / (1.0 + tau * backward[n - 2]);
+            c[top] = -(tau * forward[n - 2]) * inv;
+            v[top] = inv;
+            double cq = c[top];
             for (int s = n - 2; s > m; s--)
             {
-                dq = (r[s] + tau * backward[s] * dq) * v[s];
-                d[s] = dq;
+                double a = tau * backward[s];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * forward[s - 1]) * inv;
+                c[s] = cq;
+                v[s] = inv;
             }
         }
     }
 
     /// <summary>
-    /// Row m and the back-substitution of half <paramref name="part"/> of the twisted solve (both parts solve row m, by
-    /// the same operations; part 0 stores x_m): <c>x = (I − τA₁)⁻¹ r</c>, or with <paramref name="accumulate"/> added to x.
+    /// Both halves' eliminations of r with the factors of τ, the two chains interleaved: part 0 downward
+    /// <c>d_s = (r_s + τF_{s−1} d_{s−1}) v_s</c> over rows 0 … m − 1, part 1 upward <c>d_s = (r_s + τB_s d_{s+1}) v_s</c>
+    /// over rows n − 1 … m + 1 (the kernel's operations).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Substitute(int part, double[] r, double[] x, double tau, bool accumulate)
+    private void EliminateBoth(double[] r, double tau)
     {
-        if (part == Both)
-        {
-            SubstituteBoth(r, x, tau, accumulate);
-            return;
-        }
-
-        double xm = Meeting(r, tau);
-        int n = g.N0, m = (int)K.TwistedMeeting(n);
-        double[] c = lineC, d = lineD;
-        double xs = xm;
-        if (part == 0)
-        {
-            x[m] = accumulate ? x[m] + xm : xm;
-            for (int s = m - 1; s >= 0; s--)
-            {
-                xs = d[s] - c[s] * xs;
-                x[s] = accumulate ? x[s] + xs : xs;
-            }
-
-            return;
-        }
-
-        for (int s = m + 1; s < n; s++)
-        {
-            xs = d[s] - c[s] * xs;
-            x[s] = accumulate ? x[s] + xs : xs;
-        }
-    }
-
-    /// <summary>Both halves' eliminations on one thread, the two chains of d interleaved (each element by the operations of <see cref="Eliminate"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void EliminateBoth(double[] r, double tau, bool factored)
-    {
-        if (!factored)
-        {
-            // the factors once per τ: each half as on its own (d recomputed below)
-            Eliminate(0, r, tau, factored: false);
-            Eliminate(1, r, tau, factored: false);
-        }
-
         int n = g.N0, m = (int)K.TwistedMeeting(n), top = n - 1;
         double[] forward = rates.Forward, backward = rates.Backward, v = lineInv, d = lineD;
         double lo = r[0] * v[0];
@@ -776,7 +678,10 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
     }
 
-    /// <summary>Both halves' back-substitutions on one thread, interleaved (each element by the operations of <see cref="Substitute"/>).</summary>
+    /// <summary>
+    /// Row m and both halves' back-substitutions, interleaved: <c>x_s = d_s − c_s x_{s±1}</c> outward from x_m (the
+    /// kernel's operations); with <paramref name="accumulate"/> added to x.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SubstituteBoth(double[] r, double[] x, double tau, bool accumulate)
     {

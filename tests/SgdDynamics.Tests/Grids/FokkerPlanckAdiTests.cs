@@ -188,10 +188,10 @@ public class FokkerPlanckAdiTests(ITestOutputHelper output)
     [InlineData(FokkerPlanckVariant.Langevin, 7)]
     public void OneDimensionalLineGivesBitIdenticalDensitiesOnOneTwoAndThreeThreads(FokkerPlanckVariant variant, int cells)
     {
-        // The single 1-D line with zero-flux walls is solved in two halves (twisted factorisation, meeting cell n/2),
-        // which run on two threads when there are two: the same operations whatever the thread count. Sizes from above
-        // the two-thread threshold (odd and even, a remainder for the four-cell combination) to a short line run on one.
-        // Start-up substeps (time 0) and Craig–Sneyd substeps both; the Fokker–Planck solver has no absorbing walls.
+        // The single 1-D line with zero-flux walls is solved by a twisted factorisation (two halves meeting at cell n/2)
+        // whose order is fixed by n alone: the same operations whatever the thread count. Odd and even lengths (a
+        // remainder for the four-cell combination) and a short line; start-up substeps (time 0) and Craig–Sneyd
+        // substeps both. The Fokker–Planck solver has no absorbing walls (refused).
         var line = new UniformGrid([-3.0], [3.0], [cells]);
         double[] Solve(ComputeDevice device)
         {
