@@ -184,6 +184,92 @@ public static class FokkerPlanckAdiKernels
         x[pl] = xl;
     }
 
+    /// <summary>
+    /// The meeting cell of <see cref="SolveLineTwisted"/> on a line of <paramref name="n"/> cells: <c>n / 2</c>, fixed by
+    /// n alone (never by a thread count), so every backend and every split eliminates in the same order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long TwistedMeeting(long n) => n / 2;
+
+    /// <summary>
+    /// Solves <c>(I − τ A_k) x = r</c> along one line of n ≥ 2 cells with zero-flux walls (same layout and row equations as
+    /// <see cref="SolveLine"/>) by the twisted factorisation: eliminated downward from cell 0 to the meeting cell
+    /// m = <see cref="TwistedMeeting"/> (Thomas: <c>x_s = d_s − c_s x_{s+1}</c>, s &lt; m) and upward from cell n − 1
+    /// to it (<c>x_s = d_s − c_s x_{s−1}</c>, s &gt; m), row m solved for x_m, then both halves substituted back.
+    /// The same operations as Thomas, in two chains that do not depend on each other until row m (the managed 1-D
+    /// step interleaves them in one loop, operation for operation as here, and keeps the factors of a τ). Every
+    /// elimination step still combines non-negative numbers (an M-matrix). Scratch c, d are indexed like the cells.
+    /// </summary>
+    public static void SolveLineTwisted(
+        long n, long cell0, long cellStride, long face0, long faceStride, double tau,
+        ArrayView<double> forward, ArrayView<double> backward, ArrayView<double> r, ArrayView<double> x,
+        ArrayView<double> c, ArrayView<double> d)
+    {
+        long m = TwistedMeeting(n);
+
+        // downward, rows 0 … m − 1 (face s exists for every s < m ≤ n − 1)
+        double inv = 1.0 / (1.0 + tau * forward[face0]);
+        c[cell0] = -(tau * backward[face0]) * inv;
+        d[cell0] = r[cell0] * inv;
+        for (long s = 1; s < m; s++)
+        {
+            long p = cell0 + s * cellStride, q = p - cellStride;
+            long f = face0 + s * faceStride;
+            double a = tau * forward[f - faceStride];
+            double diag = 1.0 + tau * (forward[f] + backward[f - faceStride]);
+            inv = 1.0 / (diag + a * c[q]);
+            c[p] = -(tau * backward[f]) * inv;
+            d[p] = (r[p] + a * d[q]) * inv;
+        }
+
+        // upward, rows n − 1 … m + 1
+        if (m + 1 < n)
+        {
+            long top = cell0 + (n - 1) * cellStride;
+            long ft = face0 + (n - 2) * faceStride;
+            inv = 1.0 / (1.0 + tau * backward[ft]);
+            c[top] = -(tau * forward[ft]) * inv;
+            d[top] = r[top] * inv;
+            for (long s = n - 2; s > m; s--)
+            {
+                long p = cell0 + s * cellStride, q = p + cellStride;
+                long f = face0 + s * faceStride;
+                double a = tau * backward[f];
+                double diag = 1.0 + tau * (forward[f] + backward[f - faceStride]);
+                inv = 1.0 / (diag + a * c[q]);
+                c[p] = -(tau * forward[f - faceStride]) * inv;
+                d[p] = (r[p] + a * d[q]) * inv;
+            }
+        }
+
+        // row m: x_m from both neighbours' eliminations
+        long pm = cell0 + m * cellStride, fm = face0 + m * faceStride;
+        double low = tau * forward[fm - faceStride];
+        double high = m + 1 < n ? tau * backward[fm] : 0.0;
+        double diagonal = 1.0 + tau * ((m + 1 < n ? forward[fm] : 0.0) + backward[fm - faceStride]);
+        double xm = (r[pm] + low * d[pm - cellStride] + (m + 1 < n ? high * d[pm + cellStride] : 0.0))
+            / (diagonal + low * c[pm - cellStride] + (m + 1 < n ? high * c[pm + cellStride] : 0.0));
+
+        // back-substitution, both halves outward from m
+        double xs = xm;
+        for (long s = m - 1; s >= 0; s--)
+        {
+            long p = cell0 + s * cellStride;
+            xs = d[p] - c[p] * xs;
+            x[p] = xs;
+        }
+
+        xs = xm;
+        for (long s = m + 1; s < n; s++)
+        {
+            long p = cell0 + s * cellStride;
+            xs = d[p] - c[p] * xs;
+            x[p] = xs;
+        }
+
+        x[pm] = xm;
+    }
+
     /// <summary>The combination of <see cref="Combine{TB, TM}"/>, one thread per cell: <c>output = base + a A₀z + b (A₁ + A₂)z</c> (base read only when hasBase ≠ 0).</summary>
     public static void CombineKernel(
         Index1D cell, FokkerPlanckGrid grid, ArrayView<double> forward, ArrayView<double> backward, ArrayView<double> mixed, int hasMixed,
@@ -193,12 +279,19 @@ public static class FokkerPlanckAdiKernels
         output[cell] = Combine(cell, grid, new DoubleView(forward), new DoubleView(backward), new DoubleView(mixed), hasMixed, a, b, baseValue, new DoubleView(z));
     }
 
-    /// <summary>Line solves along axis 0, one line (a column j) per thread: <c>(I − τA₁) x = r</c>.</summary>
+    /// <summary>Line solves along axis 0, one line (a column j) per thread: <c>(I − τA₁) x = r</c> (the single line of a 1-D grid with zero-flux walls by <see cref="SolveLineTwisted"/>).</summary>
     public static void Lines0Kernel(
         Index1D line, FokkerPlanckGrid grid, double tau, ArrayView<double> forward, ArrayView<double> backward,
         ArrayView<double> r, ArrayView<double> x, ArrayView<double> c, ArrayView<double> d, ArrayView<double> v)
     {
         int ring = grid.Walls == GridWalls.Periodic ? 1 : 0;
+        if (grid.Dimension == 1 && ring == 0 && grid.N0 > 1)
+        {
+            // the one line of a 1-D grid: the twisted order of the managed backend's solve
+            SolveLineTwisted(grid.N0, 0, 1, 0, 1, tau, forward, backward, r, x, c, d);
+            return;
+        }
+
         SolveLine(grid.N0, line, grid.N1, line, grid.N1, ring, tau, forward, backward, r, x, c, d, v);
     }
 

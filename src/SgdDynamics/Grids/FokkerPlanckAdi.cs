@@ -37,6 +37,18 @@ namespace SgdDynamics.Grids;
 /// <b>ILGPU:</b> the same arithmetic, one cell or one line per thread, the density resident on the device for the steps
 /// of one call.
 /// </para>
+/// <para>
+/// <b>1-D, zero-flux walls.</b> The grid is one line, so there are no lines to share out: it is solved by the twisted
+/// factorisation (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, meeting cell n/2), whose two halves are two
+/// independent dependency chains; one thread runs both in one loop, interleaved, and the core overlaps them (the
+/// solve is bound by the latency of each chain's multiply–add–multiply, not by throughput). The factors and pivot
+/// reciprocals of a τ are kept across solves (every Craig–Sneyd solve has τ = θΔt), so a solve eliminates only the
+/// right-hand side. A second thread does not pay here: running one half on each of two threads gives the same
+/// throughput as both interleaved on one (measured: README, Performance › Grid solvers), so the 1-D line runs on the
+/// calling thread at any thread count, with the same bits. Scratch: three vectors of cells. On the ILGPU backends the
+/// same twisted solve runs in one device thread. A 1-D ring stays one sequential cyclic solve (its last cell couples to
+/// both ends).
+/// </para>
 /// </summary>
 internal sealed class FokkerPlanckAdi : IDisposable
 {
@@ -58,6 +70,19 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private readonly Vector256<double>[][] lineScratch;
     private readonly Gpu? gpu;
 
+    /// <summary>The 1-D line with zero-flux walls on the managed backend: solved by the twisted factorisation, its two halves interleaved.</summary>
+    private readonly bool twisted;
+
+    /// <summary>
+    /// Scratch of the twisted solve per cell: the factors c and the pivots' reciprocals
+    /// of the last τ (<see cref="factoredTau"/>; they depend on τ and the rates alone, so a solve at the same τ keeps
+    /// them and only eliminates the right-hand side), and the eliminated right-hand side d.
+    /// </summary>
+    private readonly double[] lineC, lineInv, lineD;
+
+    /// <summary>τ of the factors in <see cref="lineC"/> and <see cref="lineInv"/>; NaN: none yet.</summary>
+    private double factoredTau = double.NaN;
+
     public FokkerPlanckAdi(FokkerPlanckRates rates, ComputeDevice device)
     {
         this.rates = rates;
@@ -70,14 +95,20 @@ internal sealed class FokkerPlanckAdi : IDisposable
             gpu = new Gpu(accelerator, rates, count, g.Walls == GridWalls.Periodic);
             w = z = [];
             lineScratch = [];
+            lineC = lineInv = lineD = [];
         }
         else
         {
             w = new double[count];
             z = new double[count];
+            twisted = g.Dimension == 1 && g.Walls != GridWalls.Periodic && g.N0 > 1;
+            lineC = twisted ? new double[count] : [];
+            lineInv = twisted ? new double[count] : [];
+            lineD = twisted ? new double[count] : [];
+            // the SIMD line solves' scratch (four vectors a cell of the longest line per thread); none for the twisted line
             int longest = Math.Max(g.N0, g.N1);
-            lineScratch = new Vector256<double>[threads][];
-            for (int t = 0; t < threads; t++)
+            lineScratch = new Vector256<double>[twisted ? 0 : threads][];
+            for (int t = 0; t < lineScratch.Length; t++)
             {
                 lineScratch[t] = new Vector256<double>[4 * longest];
             }
@@ -119,6 +150,15 @@ internal sealed class FokkerPlanckAdi : IDisposable
     private void CraigSneyd(double[] y, double dt)
     {
         double tau = Theta * dt;
+        if (twisted)
+        {
+            CombineLine(w, null, y, dt);
+            SolveTwisted(w, z, tau, accumulate: false);
+            CombineLine(w, w, z, (0.5 - Theta) * dt);
+            SolveTwisted(w, y, tau, accumulate: true);
+            return;
+        }
+
         bool plane = g.Dimension == 2;
         Combine(Buffer.W, Buffer.None, y, Buffer.Y, dt, dt);
         Solve(0, Buffer.W, Buffer.Z, tau, y);
@@ -193,15 +233,8 @@ internal sealed class FokkerPlanckAdi : IDisposable
         double[]? baseArray = baseBuffer == Buffer.None ? null : Host(baseBuffer, y);
         if (g.Dimension == 1)
         {
-            var f = new ArrayDoubles(rates.Forward);
-            var bw = new ArrayDoubles(rates.Backward);
-            var mx = new ArrayDoubles(rates.Mixed);
-            var zz = new ArrayDoubles(src);
-            for (int c = 0; c < count; c++)
-            {
-                outArray[c] = K.Combine(c, g, f, bw, mx, 0, a, b, baseArray is null ? 0.0 : baseArray[c], zz);
-            }
-
+            // no mixed part in 1-D: a is unused
+            CombineLine(outArray, baseArray, src, b);
             return;
         }
 
@@ -314,6 +347,12 @@ internal sealed class FokkerPlanckAdi : IDisposable
         }
 
         double[] rArray = Host(r, y), xArray = Host(x, y);
+        if (twisted)
+        {
+            SolveTwisted(rArray, xArray, tau, accumulate);
+            return;
+        }
+
         int lines = axis == 0 ? g.N1 : g.N0;
         int n = axis == 0 ? g.N0 : g.N1;
         // with zero-flux walls eight lines per group (two vectors; along axis 0 a cache line), on a ring four
@@ -484,6 +523,208 @@ internal sealed class FokkerPlanckAdi : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> RingDiagonal<TA>(ref TA lines, int s, int n, Vector256<double> tau, Vector256<double> one)
         where TA : struct, ILines => one + tau * (lines.F(s) + lines.B(s == 0 ? n - 1 : s - 1));
+
+    /// <summary>
+    /// <c>x = (I − τA₁)⁻¹ r</c> on the 1-D line with zero-flux walls (or with <paramref name="accumulate"/>
+    /// <c>x += …</c>) by the twisted factorisation of <see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>, operation for
+    /// operation: the factors of a new τ, then both halves' eliminations of r and both back-substitutions, each pair of
+    /// chains interleaved.
+    /// </summary>
+    private void SolveTwisted(double[] r, double[] x, double tau, bool accumulate)
+    {
+        if (factoredTau != tau)
+        {
+            factoredTau = double.NaN;
+            Factor(0, tau);
+            Factor(1, tau);
+            factoredTau = tau;
+        }
+
+        EliminateBoth(r, tau);
+        SubstituteBoth(r, x, tau, accumulate);
+    }
+
+    /// <summary>
+    /// The 1-D combination <c>output = base + b·(A₁ src)</c>: the end cells by the kernel's scalar code, the others four at
+    /// a time with the kernel's operations in its order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CombineLine(double[] output, double[]? baseArray, double[] src, double b)
+    {
+        int n = g.N0;
+        var f = new ArrayDoubles(rates.Forward);
+        var bw = new ArrayDoubles(rates.Backward);
+        var mx = new ArrayDoubles(rates.Mixed);
+        var zz = new ArrayDoubles(src);
+        void Scalar(int c) => output[c] = K.Combine(c, g, f, bw, mx, 0, 0.0, b, baseArray is null ? 0.0 : baseArray[c], zz);
+
+        Scalar(0);
+
+        ref double fw = ref rates.Forward[0];
+        ref double bk = ref rates.Backward[0];
+        ref double zs = ref src[0];
+        var bv = Vector256.Create(b);
+        int j = 1;
+        for (; j + Lanes <= n - 1; j += Lanes)
+        {
+            // interior cells: face j − 1 in, face j out (the kernel's sg0, from 0)
+            var zc = Load(ref zs, j);
+            var sg0 = Vector256<double>.Zero + (Load(ref fw, j - 1) * Load(ref zs, j - 1) - Load(ref bk, j - 1) * zc);
+            sg0 -= Load(ref fw, j) * zc - Load(ref bk, j) * Load(ref zs, j + 1);
+            var result = baseArray is null ? Vector256<double>.Zero : Load(ref baseArray[0], j);
+            Store(output, j, result + bv * sg0);
+        }
+
+        for (; j < n; j++)
+        {
+            Scalar(j);
+        }
+    }
+
+    /// <summary>
+    /// The factors of half <paramref name="part"/> of the twisted solve for τ (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>,
+    /// operation for operation): c and the pivot reciprocals, part 0 downward over rows 0 … m − 1, part 1 upward over
+    /// rows n − 1 … m + 1. They depend on τ and the rates alone.
+    /// </summary>
+    private void Factor(int part, double tau)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, v = lineInv;
+        if (part == 0)
+        {
+            double inv = 1.0 / (1.0 + tau * forward[0]);
+            c[0] = -(tau * backward[0]) * inv;
+            v[0] = inv;
+            double cq = c[0];
+            for (int s = 1; s < m; s++)
+            {
+                double a = tau * forward[s - 1];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * backward[s]) * inv;
+                c[s] = cq;
+                v[s] = inv;
+            }
+
+            return;
+        }
+
+        if (m + 1 < n)
+        {
+            int top = n - 1;
+            double inv = 1.0 / (1.0 + tau * backward[n - 2]);
+            c[top] = -(tau * forward[n - 2]) * inv;
+            v[top] = inv;
+            double cq = c[top];
+            for (int s = n - 2; s > m; s--)
+            {
+                double a = tau * backward[s];
+                double diag = 1.0 + tau * (forward[s] + backward[s - 1]);
+                inv = 1.0 / (diag + a * cq);
+                cq = -(tau * forward[s - 1]) * inv;
+                c[s] = cq;
+                v[s] = inv;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Both halves' eliminations of r with the factors of τ, the two chains interleaved: part 0 downward
+    /// <c>d_s = (r_s + τF_{s−1} d_{s−1}) v_s</c> over rows 0 … m − 1, part 1 upward <c>d_s = (r_s + τB_s d_{s+1}) v_s</c>
+    /// over rows n − 1 … m + 1 (the kernel's operations).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EliminateBoth(double[] r, double tau)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n), top = n - 1;
+        double[] forward = rates.Forward, backward = rates.Backward, v = lineInv, d = lineD;
+        double lo = r[0] * v[0];
+        d[0] = lo;
+        if (m + 1 >= n)
+        {
+            for (int s = 1; s < m; s++)
+            {
+                lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+                d[s] = lo;
+            }
+
+            return;
+        }
+
+        double hi = r[top] * v[top];
+        d[top] = hi;
+
+        // lower chain rows 1 … m − 1, upper chain rows n − 2 … m + 1: k steps of each, then the longer one's rest
+        int lowerSteps = m - 1, upperSteps = n - 2 - m, common = Math.Min(lowerSteps, upperSteps);
+        for (int k = 0; k < common; k++)
+        {
+            int s = 1 + k, u = n - 2 - k;
+            lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+            hi = (r[u] + tau * backward[u] * hi) * v[u];
+            d[s] = lo;
+            d[u] = hi;
+        }
+
+        for (int s = 1 + common; s < m; s++)
+        {
+            lo = (r[s] + tau * forward[s - 1] * lo) * v[s];
+            d[s] = lo;
+        }
+
+        for (int u = n - 2 - common; u > m; u--)
+        {
+            hi = (r[u] + tau * backward[u] * hi) * v[u];
+            d[u] = hi;
+        }
+    }
+
+    /// <summary>
+    /// Row m and both halves' back-substitutions, interleaved: <c>x_s = d_s − c_s x_{s±1}</c> outward from x_m (the
+    /// kernel's operations); with <paramref name="accumulate"/> added to x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SubstituteBoth(double[] r, double[] x, double tau, bool accumulate)
+    {
+        double xm = Meeting(r, tau);
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] c = lineC, d = lineD;
+        x[m] = accumulate ? x[m] + xm : xm;
+        double lo = xm, hi = xm;
+        int lowerSteps = m, upperSteps = n - 1 - m, common = Math.Min(lowerSteps, upperSteps);
+        for (int k = 0; k < common; k++)
+        {
+            int s = m - 1 - k, u = m + 1 + k;
+            lo = d[s] - c[s] * lo;
+            hi = d[u] - c[u] * hi;
+            x[s] = accumulate ? x[s] + lo : lo;
+            x[u] = accumulate ? x[u] + hi : hi;
+        }
+
+        for (int s = m - 1 - common; s >= 0; s--)
+        {
+            lo = d[s] - c[s] * lo;
+            x[s] = accumulate ? x[s] + lo : lo;
+        }
+
+        for (int u = m + 1 + common; u < n; u++)
+        {
+            hi = d[u] - c[u] * hi;
+            x[u] = accumulate ? x[u] + hi : hi;
+        }
+    }
+
+    /// <summary>x_m of the twisted solve: row m with both neighbours eliminated (<see cref="FokkerPlanckAdiKernels.SolveLineTwisted"/>).</summary>
+    private double Meeting(double[] r, double tau)
+    {
+        int n = g.N0, m = (int)K.TwistedMeeting(n);
+        double[] forward = rates.Forward, backward = rates.Backward, c = lineC, d = lineD;
+        bool upper = m + 1 < n;
+        double low = tau * forward[m - 1];
+        double high = upper ? tau * backward[m] : 0.0;
+        double diagonal = 1.0 + tau * ((upper ? forward[m] : 0.0) + backward[m - 1]);
+        return (r[m] + low * d[m - 1] + (upper ? high * d[m + 1] : 0.0))
+            / (diagonal + low * c[m - 1] + (upper ? high * c[m + 1] : 0.0));
+    }
 
     private void Copy(Buffer from, Buffer to, double[] y)
     {

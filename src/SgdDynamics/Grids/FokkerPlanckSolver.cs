@@ -70,7 +70,8 @@ namespace SgdDynamics.Grids;
 /// Euler steps of <see cref="AdvanceExplicit"/> use it, on the managed backend and ILGPU alike; it equals the
 /// assembled generator (<see cref="ApplyGenerator"/>) to rounding (summation order). Its device buffers are made on
 /// first use. The ADI steps run on the device too (one line per thread on ILGPU, four lines to a SIMD vector on the
-/// managed backend). The backward-Euler solve and the stationary solve stay on the host with the sparse matrix, which is
+/// managed backend, the single line of a 1-D grid with zero-flux walls by a twisted factorisation on the calling
+/// thread). The backward-Euler solve and the stationary solve stay on the host with the sparse matrix, which is
 /// assembled on first use only (<see cref="Generator"/>).
 /// </para>
 /// The solver keeps scratch buffers and is not thread-safe; the landscape is autonomous (time-independent).

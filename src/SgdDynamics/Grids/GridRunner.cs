@@ -254,7 +254,9 @@ public static class GridRunner
                 else
                 {
                     described = solver.Device.Accelerator is null
-                        ? $"{solver.Device.Description}: ADI line solves four lines to a SIMD vector"
+                        ? grid.Dimension == 1 && fokkerPlanck.Boundary != GridBoundary.Periodic
+                            ? $"{solver.Device.Description}: ADI, the line by a twisted factorisation (two chains interleaved on one thread)"
+                            : $"{solver.Device.Description}: ADI line solves four lines to a SIMD vector"
                         : $"{solver.Device.Description}: ADI, one line per thread";
                     backend = device?.Name ?? "managed";
                 }
