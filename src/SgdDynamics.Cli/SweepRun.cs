@@ -86,6 +86,9 @@ internal static class SweepRun
         bool json, bool allowDivergence, RunLimits limits, StopSignals stop, StateOutputs states, bool cellPlots)
     {
         var clock = Stopwatch.StartNew();
+        // the first render of the sweep's plot and of its console table (native library, typefaces, compilation) happen on an
+        // idle core while the cells are checked and run; the sweep draws each only after its warm-up has finished
+        var warmUp = new WarmUp(table: !json);
         // every cell is loaded and checked before anything runs: a bad value fails at once, naming its cell and path
         var scenarios = LoadCells(document, overrides, spec);
         string title = scenarios[0].Name ?? (document.FilePath is null ? "sweep" : Path.GetFileNameWithoutExtension(document.FilePath));
@@ -99,6 +102,11 @@ internal static class SweepRun
             bool lines = !json && spec.Cells.Count <= MaxCellLines;
             // the cells' small files reach the disk in one flush before the sweep's own manifest, not one flush each
             using IDisposable flush = AtomicFile.DeferFlush();
+            if (cellPlots)
+            {
+                warmUp.PlotReady();
+            }
+
             foreach (SweepCell cell in spec.Cells)
             {
                 string folder = SweepOutput.CellFolder(cell.Index);
@@ -110,6 +118,7 @@ internal static class SweepRun
                 }
                 catch (RunInterruptedException e)
                 {
+                    warmUp.PlotReady();
                     written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, Json.PeakMemoryBytes());
                     throw new RunInterruptedException(
                         e.ExitCode,
@@ -128,10 +137,12 @@ internal static class SweepRun
                     Console.Error.WriteLine(CellLine(row, spec.Cells.Count));
                 }
             }
+            warmUp.PlotReady();
             written = SweepOutput.Write(root, title, spec, rows, spec.Cells.Count, clock.Elapsed.TotalSeconds, Json.PeakMemoryBytes());
             return ExitCodes.Ok;
         });
 
+        warmUp.Finished();
         if (json)
         {
             Console.Out.WriteLine(written!.ToJsonString(Json.Indented));
@@ -151,6 +162,78 @@ internal static class SweepRun
             ExitCodes.Diverged,
             $"{diverged.Length} of {rows.Count} cells had diverged trajectories or a failed solver (cells {string.Join(", ", diverged.Take(12).Select(r => r.Cell.Index))}{(diverged.Length > 12 ? ", …" : "")}); " +
             $"every output is written, {SweepOutput.CsvFile} has each cell's diverged fraction (pass --allow-divergence to accept)");
+    }
+
+    /// <summary>
+    /// The warm-ups of a sweep's end, on a background thread of its own (not the thread pool, which the cells' workers use):
+    /// <see cref="SweepOutput.WarmUpPlot"/>, then (unless the sweep prints JSON) a console table like the sweep's, rendered to
+    /// nowhere. A failure there is left to the real plot or table to report; a sweep that fails early leaves the thread to
+    /// end with the process.
+    /// </summary>
+    private sealed class WarmUp
+    {
+        private readonly ManualResetEventSlim plotDone = new();
+        private readonly Thread thread;
+
+        public WarmUp(bool table)
+        {
+            thread = new Thread(() =>
+            {
+                try
+                {
+                    SweepOutput.WarmUpPlot();
+                }
+                catch (Exception)
+                {
+                    // only a warm-up: the sweep's own plot draws (and reports) for real
+                }
+                finally
+                {
+                    plotDone.Set();
+                }
+
+                if (table)
+                {
+                    try
+                    {
+                        WarmUpTable();
+                    }
+                    catch (Exception)
+                    {
+                        // only a warm-up: the sweep's own table prints for real
+                    }
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "sweep warm-up",
+            };
+            thread.Start();
+        }
+
+        /// <summary>Waits until the plot's warm-up has finished (ScottPlot is then used by one thread at a time).</summary>
+        public void PlotReady() => plotDone.Wait();
+
+        /// <summary>Waits until every warm-up has finished.</summary>
+        public void Finished() => thread.Join();
+
+        private static void WarmUpTable()
+        {
+            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+                Out = new AnsiConsoleOutput(TextWriter.Null),
+            });
+            console.Profile.Width = 200;
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]warm-up[/]: sweep of 1 cells (product)");
+            table.AddColumn(new TableColumn("field").RightAligned());
+            table.AddColumn(new TableColumn("fitted ± SE").RightAligned());
+            table.AddRow("0.2", $"{1.5:G5} ± {0.01:G2}");
+            table.Caption("caption");
+            console.Write(table);
+            console.MarkupLine($"1 cells in {0.5:F2} s (peak memory {1:F0} MiB); wrote [bold]x[/]");
+        }
     }
 
     /// <summary>

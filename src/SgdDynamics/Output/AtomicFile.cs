@@ -15,6 +15,12 @@ public static class AtomicFile
 
     private const int BufferSize = 1 << 16;
 
+    /// <summary>
+    /// Characters a text writer buffers: its char and byte buffers stay below the large-object heap (85,000 bytes), which
+    /// a writer per file (a sweep writes hundreds of small files) would otherwise fill until each cell paid a full collection.
+    /// </summary>
+    private const int TextBufferChars = 1 << 14;
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     /// <summary>
@@ -140,7 +146,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(text);
         Write(path, stream =>
         {
-            using var writer = new StreamWriter(stream, Utf8, BufferSize, leaveOpen: true);
+            using var writer = new StreamWriter(stream, Utf8, TextBufferChars, leaveOpen: true);
             writer.Write(text);
         });
     }
@@ -151,7 +157,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         Write(path, stream =>
         {
-            using var writer = new StreamWriter(stream, Utf8, BufferSize, leaveOpen: true);
+            using var writer = new StreamWriter(stream, Utf8, TextBufferChars, leaveOpen: true);
             write(writer);
         });
     }

@@ -66,9 +66,17 @@ public static class SweepOutput
             csv.AppendJoin(',', columns.Select(c => row.TryGetValue(c, out JsonNode? v) ? Cell(v) : "")).Append('\n');
         }
 
+        // the plot renders while the table and the archive are written; the PNG is written after them, on this thread, so
+        // that the files are written in the same order every time
+        var (plot, render) = Plot(title, spec, rows);
+        Task<byte[]>? image = render is null ? null : Task.Run(render);
         AtomicFile.WriteAllText(Path.Combine(directory, CsvFile), csv.ToString());
         WriteNpz(Path.Combine(directory, NpzFile), spec, rows, table, columns);
-        string plot = Plot(Path.Combine(directory, PlotFile), title, spec, rows);
+        if (image is not null)
+        {
+            AtomicFile.WriteAllBytes(Path.Combine(directory, PlotFile), image.GetAwaiter().GetResult());
+        }
+
         var json = new JsonObject
         {
             ["scenario"] = title,
@@ -331,12 +339,15 @@ public static class SweepOutput
 
     private static double? Value(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : null;
 
-    /// <summary>Draws sweep.png (one swept field: a line plot; two in product mode: a heat map); returns its name, or why there is none.</summary>
-    private static string Plot(string path, string title, SweepSpec spec, IReadOnlyList<SweepRow> rows)
+    /// <summary>
+    /// sweep.png (one swept field: a line plot; two in product mode: a heat map): its name and what renders its PNG bytes, or
+    /// why there is none (and nothing to render).
+    /// </summary>
+    private static (string Plot, Func<byte[]>? Render) Plot(string title, SweepSpec spec, IReadOnlyList<SweepRow> rows)
     {
         if (rows.Count == 0)
         {
-            return "none: no cell finished";
+            return ("none: no cell finished", null);
         }
 
         // a field swept over one value is a constant of the sweep, not an axis of its plot
@@ -348,20 +359,18 @@ public static class SweepOutput
 
         if (varying.Length == 1 || spec.Mode == SweepMode.Zip)
         {
-            LinePlot(path, title, spec.Axes[varying[0]], varying[0], rows);
-            return PlotFile;
+            return (PlotFile, () => LinePlot(title, spec.Axes[varying[0]], varying[0], rows));
         }
 
         if (varying.Length == 2)
         {
-            HeatMap(path, title, spec.Axes[varying[0]], varying[0], spec.Axes[varying[1]], varying[1], rows);
-            return PlotFile;
+            return (PlotFile, () => HeatMap(title, spec.Axes[varying[0]], varying[0], spec.Axes[varying[1]], varying[1], rows));
         }
 
-        return $"none: {varying.Length} fields swept over several values (a line plot shows one, a heat map two)";
+        return ($"none: {varying.Length} fields swept over several values (a line plot shows one, a heat map two)", null);
     }
 
-    private static void LinePlot(string path, string title, SweepAxis axis, int a, IReadOnlyList<SweepRow> rows)
+    private static byte[] LinePlot(string title, SweepAxis axis, int a, IReadOnlyList<SweepRow> rows)
     {
         bool numeric = Enumerable.Range(0, axis.Values.Count).All(i => axis.Number(i) is not null);
         var plot = new Plot();
@@ -446,10 +455,10 @@ public static class SweepOutput
         plot.XLabel(axis.Path.Text);
         plot.YLabel(label);
         plot.ShowLegend(Edge.Right);
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1000, 600, ImageFormat.Png));
+        return plot.GetImageBytes(1000, 600, ImageFormat.Png);
     }
 
-    private static void HeatMap(string path, string title, SweepAxis up, int upIndex, SweepAxis across, int acrossIndex, IReadOnlyList<SweepRow> rows)
+    private static byte[] HeatMap(string title, SweepAxis up, int upIndex, SweepAxis across, int acrossIndex, IReadOnlyList<SweepRow> rows)
     {
         int nx = across.Values.Count, ny = up.Values.Count;
         var intensities = new double[ny, nx];
@@ -524,6 +533,35 @@ public static class SweepOutput
             plot.ShowLegend(Edge.Bottom);
         }
 
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1000, 750, ImageFormat.Png));
+        return plot.GetImageBytes(1000, 750, ImageFormat.Png);
+    }
+
+    /// <summary>
+    /// Draws a small plot of the kinds <c>sweep.png</c> uses (a heat map with a colour bar, markers and lines with error bars,
+    /// tick labels, a legend) and discards it: ScottPlot's first render loads its native library and typefaces and compiles
+    /// its drawing code, several times the cost of a warm render. A sweep does this on an otherwise idle core while its
+    /// cells run, so that its own plot renders warm at the end. Touches no file and no shared state of the sweep.
+    /// </summary>
+    public static void WarmUpPlot()
+    {
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(new double[,] { { 0, 1 }, { double.NaN, 2 } });
+        map.Rectangle = new CoordinateRect(-0.5, 1.5, -0.5, 1.5);
+        map.NaNCellColor = Colors.LightGray;
+        plot.Add.ColorBar(map).Label = "warm-up";
+        var markers = plot.Add.Scatter(new double[] { 0, 1 }, new double[] { 0, 1 });
+        markers.LineWidth = 0;
+        markers.MarkerShape = MarkerShape.OpenCircle;
+        markers.LegendText = "markers";
+        var line = plot.Add.Scatter(new double[] { 0, 1 }, new double[] { 1, 0 });
+        line.LinePattern = LinePattern.Dashed;
+        line.LegendText = "line";
+        plot.Add.ErrorBar(new double[] { 0, 1 }, new double[] { 1, 0 }, new double[] { 0.1, 0.1 });
+        plot.Axes.Bottom.SetTicks([0, 1], ["0.2", "[0.5]"]);
+        plot.Title("warm-up");
+        plot.XLabel("x");
+        plot.YLabel("y");
+        plot.ShowLegend(Edge.Bottom);
+        plot.GetImageBytes(160, 120, ImageFormat.Png);
     }
 }

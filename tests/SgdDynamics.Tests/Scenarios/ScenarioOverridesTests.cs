@@ -157,6 +157,24 @@ public sealed class ScenarioOverridesTests
     }
 
     [Fact]
+    public void Sweep_ValueTexts_AreTheSerializersCompactJson()
+    {
+        // the text of a value (cell descriptions, sweep.csv and sweep.json) is written without JsonSerializer; it must stay
+        // the serializer's compact text: whitespace dropped, numbers as written, strings escaped by the default encoder
+        string section = """{"landscape.hessian": [ [[1, 0.5e-3], [ 0.5e-3, 2 ]] ], "optimizer.type": ["a<b&c'\"é"], "ensemble.seed": [ 7 ], "record": [{ "every" : 5, "tails": true, "x": null }]}""";
+        string json = Base.TrimEnd().TrimEnd('}') + ", \"sweep\": " + section + " }";
+        var document = ScenarioDocument.FromText(json);
+
+        Assert.Equal(4, document.SweepAxes.Count);
+        foreach (SweepAxis axis in document.SweepAxes)
+        {
+            Assert.Equal(JsonSerializer.Serialize(axis.Values[0]), axis.Text(0));
+        }
+
+        Assert.Equal("[[1,0.5e-3],[0.5e-3,2]]", document.SweepAxes[0].Text(0));
+    }
+
+    [Fact]
     public void Sweep_SectionIsTakenOutOfTheDocument_AndReadWithItsMode()
     {
         string json = Base.TrimEnd().TrimEnd('}') + """, "sweep": {"optimizer.learningRate": [0.2, 0.6], "mode": "zip"} }""";
