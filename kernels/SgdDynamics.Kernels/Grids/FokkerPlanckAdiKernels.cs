@@ -115,20 +115,7 @@ public static class FokkerPlanckAdiKernels
     {
         if (ring == 0)
         {
-            double inv = 1.0 / (1.0 + tau * forward[face0]);
-            c[cell0] = -(tau * backward[face0]) * inv;
-            d[cell0] = r[cell0] * inv;
-            for (long s = 1; s < n; s++)
-            {
-                long p = cell0 + s * cellStride, q = p - cellStride;
-                long f = face0 + s * faceStride;
-                double a = tau * forward[f - faceStride];
-                double diag = 1.0 + tau * ((s + 1 < n ? forward[f] : 0.0) + backward[f - faceStride]);
-                inv = 1.0 / (diag + a * c[q]);
-                c[p] = s + 1 < n ? -(tau * backward[f]) * inv : 0.0;
-                d[p] = (r[p] + a * d[q]) * inv;
-            }
-
+            EliminateDown(n, n, cell0, cellStride, face0, faceStride, tau, forward, backward, r, c, d);
             long last = cell0 + (n - 1) * cellStride;
             double xs = d[last];
             x[last] = xs;
@@ -185,6 +172,30 @@ public static class FokkerPlanckAdiKernels
     }
 
     /// <summary>
+    /// The downward (Thomas) elimination of rows 0 … <paramref name="end"/> − 1 of a zero-flux line of n cells (layout as
+    /// in <see cref="SolveLine"/>): <c>c_s</c> and <c>d_s</c> with <c>x_s = d_s − c_s x_{s+1}</c>; the last row of the
+    /// line (s = n − 1) has no face above it.
+    /// </summary>
+    private static void EliminateDown(
+        long end, long n, long cell0, long cellStride, long face0, long faceStride, double tau,
+        ArrayView<double> forward, ArrayView<double> backward, ArrayView<double> r, ArrayView<double> c, ArrayView<double> d)
+    {
+        double inv = 1.0 / (1.0 + tau * forward[face0]);
+        c[cell0] = -(tau * backward[face0]) * inv;
+        d[cell0] = r[cell0] * inv;
+        for (long s = 1; s < end; s++)
+        {
+            long p = cell0 + s * cellStride, q = p - cellStride;
+            long f = face0 + s * faceStride;
+            double a = tau * forward[f - faceStride];
+            double diag = 1.0 + tau * ((s + 1 < n ? forward[f] : 0.0) + backward[f - faceStride]);
+            inv = 1.0 / (diag + a * c[q]);
+            c[p] = s + 1 < n ? -(tau * backward[f]) * inv : 0.0;
+            d[p] = (r[p] + a * d[q]) * inv;
+        }
+    }
+
+    /// <summary>
     /// The meeting cell of <see cref="SolveLineTwisted"/> on a line of <paramref name="n"/> cells: <c>n / 2</c>, fixed by
     /// n alone (never by a thread count), so every backend and every split eliminates in the same order.
     /// </summary>
@@ -208,26 +219,14 @@ public static class FokkerPlanckAdiKernels
         long m = TwistedMeeting(n);
 
         // downward, rows 0 … m − 1 (face s exists for every s < m ≤ n − 1)
-        double inv = 1.0 / (1.0 + tau * forward[face0]);
-        c[cell0] = -(tau * backward[face0]) * inv;
-        d[cell0] = r[cell0] * inv;
-        for (long s = 1; s < m; s++)
-        {
-            long p = cell0 + s * cellStride, q = p - cellStride;
-            long f = face0 + s * faceStride;
-            double a = tau * forward[f - faceStride];
-            double diag = 1.0 + tau * (forward[f] + backward[f - faceStride]);
-            inv = 1.0 / (diag + a * c[q]);
-            c[p] = -(tau * backward[f]) * inv;
-            d[p] = (r[p] + a * d[q]) * inv;
-        }
+        EliminateDown(m, n, cell0, cellStride, face0, faceStride, tau, forward, backward, r, c, d);
 
         // upward, rows n − 1 … m + 1
         if (m + 1 < n)
         {
             long top = cell0 + (n - 1) * cellStride;
             long ft = face0 + (n - 2) * faceStride;
-            inv = 1.0 / (1.0 + tau * backward[ft]);
+            double inv = 1.0 / (1.0 + tau * backward[ft]);
             c[top] = -(tau * forward[ft]) * inv;
             d[top] = r[top] * inv;
             for (long s = n - 2; s > m; s--)
