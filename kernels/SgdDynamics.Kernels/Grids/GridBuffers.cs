@@ -3,18 +3,24 @@ using ILGPU;
 
 namespace SgdDynamics.Kernels.Grids;
 
-/// <summary>Read access to a buffer of doubles (an ILGPU view on the device, an array on the managed backend).</summary>
+/// <summary>Access to a buffer of doubles (an ILGPU view on the device, an array on the managed backend).</summary>
 public interface IDoubleBuffer
 {
     /// <summary>Element <paramref name="index"/>.</summary>
     double Get(long index);
+
+    /// <summary>Sets element <paramref name="index"/> to <paramref name="value"/>.</summary>
+    void Set(long index, double value);
 }
 
-/// <summary>Read access to a buffer of ints (an ILGPU view on the device, an array on the managed backend).</summary>
+/// <summary>Access to a buffer of ints (an ILGPU view on the device, an array on the managed backend).</summary>
 public interface IIntBuffer
 {
     /// <summary>Element <paramref name="index"/>.</summary>
     int Get(long index);
+
+    /// <summary>Sets element <paramref name="index"/> to <paramref name="value"/>.</summary>
+    void Set(long index, int value);
 }
 
 /// <summary>An ILGPU view of doubles as an <see cref="IDoubleBuffer"/>.</summary>
@@ -28,6 +34,10 @@ public readonly struct DoubleView : IDoubleBuffer
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double Get(long index) => view[index];
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(long index, double value) => view[index] = value;
 }
 
 /// <summary>An ILGPU view of ints as an <see cref="IIntBuffer"/>.</summary>
@@ -41,4 +51,8 @@ public readonly struct IntView : IIntBuffer
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Get(long index) => view[index];
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(long index, int value) => view[index] = value;
 }

@@ -75,26 +75,36 @@ public static partial class MasterEquationKernels
 
     /// <summary>The window-table row of source c (<see cref="ComputeWindows{TField}"/>), one thread per source.</summary>
     public static void PrepareWindows<TField>(Index1D cell, TField field, MasterGrid grid, ArrayView<int> ints, ArrayView<double> pars, ArrayView<double> lost)
+        where TField : struct, IGridField =>
+        StoreWindows(cell, field, grid, new IntView(ints), new DoubleView(pars), new DoubleView(lost));
+
+    /// <summary>
+    /// Computes source c's windows (<see cref="ComputeWindows{TField}"/>) and stores its row of the window table:
+    /// <see cref="WindowInts"/> ints, <see cref="WindowDoubles"/> doubles and ℓ (the device kernel and the host alike).
+    /// </summary>
+    public static void StoreWindows<TField, TInts, TPars>(long cell, TField field, MasterGrid grid, TInts ints, TPars pars, TPars lost)
         where TField : struct, IGridField
+        where TInts : struct, IIntBuffer
+        where TPars : struct, IDoubleBuffer
     {
         ComputeWindows(
             cell, field, grid, out int kind, out int rowFirst, out int rowCount, out int columnFirst, out int columnCount,
             out double rowStart, out double rowRatio, out double rowFactor, out double columnStart, out double columnRatio, out double columnFactor,
             out double lostFraction);
         long o = cell * WindowInts;
-        ints[o + WindowKind] = kind;
-        ints[o + RowFirst] = rowFirst;
-        ints[o + RowCount] = rowCount;
-        ints[o + ColumnFirst] = columnFirst;
-        ints[o + ColumnCount] = columnCount;
+        ints.Set(o + WindowKind, kind);
+        ints.Set(o + RowFirst, rowFirst);
+        ints.Set(o + RowCount, rowCount);
+        ints.Set(o + ColumnFirst, columnFirst);
+        ints.Set(o + ColumnCount, columnCount);
         long p = cell * WindowDoubles;
-        pars[p] = rowStart;
-        pars[p + 1] = rowRatio;
-        pars[p + 2] = rowFactor;
-        pars[p + 3] = columnStart;
-        pars[p + 4] = columnRatio;
-        pars[p + 5] = columnFactor;
-        lost[cell] = lostFraction;
+        pars.Set(p, rowStart);
+        pars.Set(p + 1, rowRatio);
+        pars.Set(p + 2, rowFactor);
+        pars.Set(p + 3, columnStart);
+        pars.Set(p + 4, columnRatio);
+        pars.Set(p + 5, columnFactor);
+        lost.Set(cell, lostFraction);
     }
 
     /// <summary>

@@ -7,6 +7,9 @@ internal readonly struct ArrayDoubles(double[] array) : IDoubleBuffer
 {
     /// <inheritdoc/>
     public double Get(long index) => array[index];
+
+    /// <inheritdoc/>
+    public void Set(long index, double value) => array[index] = value;
 }
 
 /// <summary>A managed array as a kernel <see cref="IIntBuffer"/>.</summary>
@@ -14,4 +17,7 @@ internal readonly struct ArrayInts(int[] array) : IIntBuffer
 {
     /// <inheritdoc/>
     public int Get(long index) => array[index];
+
+    /// <inheritdoc/>
+    public void Set(long index, int value) => array[index] = value;
 }

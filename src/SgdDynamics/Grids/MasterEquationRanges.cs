@@ -64,25 +64,7 @@ internal static class MasterEquationRanges
             }
         }
 
-        if (ring)
-        {
-            Close(result, 0, rows, allRows);
-            if (d == 2)
-            {
-                Close(result, 2 * rows, columns, allColumns);
-            }
-        }
-
-        for (int i = 0; i < length; i += 2)
-        {
-            if (result[i] > result[i + 1])
-            {
-                result[i] = 0;
-                result[i + 1] = -1;
-            }
-        }
-
-        return result;
+        return Finish(result, ring, rows, allRows, d == 2 ? columns : 0, allColumns);
     }
 
     /// <summary>
@@ -161,13 +143,26 @@ internal static class MasterEquationRanges
             }
         }
 
+        return Finish(result, ring, outer, allRows, inner, allColumns);
+    }
+
+    /// <summary>
+    /// The common end of both builders: on a ring the row ranges (the first <paramref name="rows"/> pairs) and the
+    /// column ranges after them (<paramref name="columns"/> pairs; 0: none) are closed (<see cref="Close"/>); then every
+    /// empty range becomes (0, −1).
+    /// </summary>
+    private static int[] Finish(int[] result, bool ring, int rows, bool allRows, int columns, bool allColumns)
+    {
         if (ring)
         {
-            Close(result, 0, outer, allRows);
-            Close(result, 2 * outer, inner, allColumns);
+            Close(result, 0, rows, allRows);
+            if (columns > 0)
+            {
+                Close(result, 2 * rows, columns, allColumns);
+            }
         }
 
-        for (int i = 0; i < length; i += 2)
+        for (int i = 0; i < result.Length; i += 2)
         {
             if (result[i] > result[i + 1])
             {

@@ -320,24 +320,7 @@ internal sealed class MasterWindows
                 long end = Math.Min(count, (b + 1L) * chunk);
                 for (long c = (long)b * chunk; c < end; c++)
                 {
-                    K.ComputeWindows(
-                        c, field, geometry, out int kind, out int rowFirst, out int rowCount, out int columnFirst, out int columnCount,
-                        out double rowStart, out double rowRatio, out double rowFactor, out double columnStart, out double columnRatio, out double columnFactor,
-                        out double lostFraction);
-                    long o = c * K.WindowInts;
-                    ints[o + K.WindowKind] = kind;
-                    ints[o + K.RowFirst] = rowFirst;
-                    ints[o + K.RowCount] = rowCount;
-                    ints[o + K.ColumnFirst] = columnFirst;
-                    ints[o + K.ColumnCount] = columnCount;
-                    long p = c * K.WindowDoubles;
-                    pars[p] = rowStart;
-                    pars[p + 1] = rowRatio;
-                    pars[p + 2] = rowFactor;
-                    pars[p + 3] = columnStart;
-                    pars[p + 4] = columnRatio;
-                    pars[p + 5] = columnFactor;
-                    lost[c] = lostFraction;
+                    K.StoreWindows(c, field, geometry, new ArrayInts(ints), new ArrayDoubles(pars), new ArrayDoubles(lost));
                 }
             });
             return true;
