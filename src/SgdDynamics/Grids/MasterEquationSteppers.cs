@@ -165,59 +165,56 @@ internal sealed class ManagedMasterStepper : IMasterEquationStepper
 }
 
 /// <summary>
-/// An ILGPU accelerator: the density, the lost mass and the displacement stay on the device for all the steps of one
-/// <see cref="Advance"/> (one copy each way per call); kernels come from the device's cache.
+/// A master-equation stepper on an ILGPU accelerator: the density, the lost mass and the displacement stay on the device
+/// for all the steps of one <see cref="Advance"/> (one copy each way per call); kernels come from the device's cache.
+/// Per step, from the density before it: the block sums of the lost mass (<see cref="LostWeights"/>, when walls absorb)
+/// and of each drift component (a gradient table), then the gather (<see cref="LoadStep"/>) into the other buffer.
 /// </summary>
-internal sealed class DeviceMasterStepper : IMasterEquationStepper
+internal abstract class DeviceMasterStepperBase : IMasterEquationStepper
 {
-    private readonly ComputeDevice device;
-    private readonly Accelerator accelerator;
-    private readonly MasterGrid geometry;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> table;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> a;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> b;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> sums;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> totals;
-    private readonly int count;
     private readonly int blocks;
     private MemoryBuffer1D<double, Stride1D.Dense>? gradientBuffer;
     private double[]? uploadedGradient;
 
-    public DeviceMasterStepper(ComputeDevice device, MasterGrid geometry, double[] table, int[] ranges)
+    protected DeviceMasterStepperBase(ComputeDevice device, MasterGrid geometry)
     {
-        this.device = device;
-        accelerator = device.Accelerator!;
-        this.geometry = geometry;
-        count = (int)geometry.Count;
-        blocks = (count + K.SumBlock - 1) / K.SumBlock;
-        this.table = accelerator.Allocate1D(table);
-        this.ranges = accelerator.Allocate1D(ranges);
-        a = accelerator.Allocate1D<double>(count);
-        b = accelerator.Allocate1D<double>(count);
-        sums = accelerator.Allocate1D<double>(blocks);
-        totals = accelerator.Allocate1D<double>(3);
+        Device = device;
+        Accelerator = device.Accelerator!;
+        Geometry = geometry;
+        Count = (int)geometry.Count;
+        blocks = (Count + K.SumBlock - 1) / K.SumBlock;
+        a = Accelerator.Allocate1D<double>(Count);
+        b = Accelerator.Allocate1D<double>(Count);
+        sums = Accelerator.Allocate1D<double>(blocks);
+        totals = Accelerator.Allocate1D<double>(3);
     }
 
-    /// <summary>The prepare kernel, specialised for the landscape struct, on the device; the table copied back.</summary>
-    public static double[] Prepare(ComputeDevice device, GridLandscape landscape, MasterGrid geometry)
-    {
-        var table = new double[geometry.Count * K.Stride];
-        landscape.Accept(new PrepareVisitor(device, geometry, table));
-        return table;
-    }
+    protected ComputeDevice Device { get; }
+
+    protected Accelerator Accelerator { get; }
+
+    protected MasterGrid Geometry { get; }
+
+    /// <summary>Cells of the grid.</summary>
+    protected int Count { get; }
+
+    /// <summary>The lost fraction ℓ per source as a strided view (ℓ of cell c at <c>c·Stride + Offset</c>); null when nothing is lost.</summary>
+    protected abstract (ArrayView<double> Weights, int Stride, int Offset)? LostWeights { get; }
 
     public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
     {
-        var step = device.Load(GridKernels.MasterStep);
-        var blockSums = device.Load(GridKernels.BlockSums);
-        var addTotal = device.Load(GridKernels.AddBlockTotal);
-        bool lost = geometry.Walls == GridWalls.Absorbing;
-        int d = geometry.Dimension;
+        Action<ArrayView<double>, ArrayView<double>> step = LoadStep();
+        var blockSums = Device.Load(GridKernels.BlockSums);
+        var addTotal = Device.Load(GridKernels.AddBlockTotal);
+        int d = Geometry.Dimension;
         if (gradient is not null && !ReferenceEquals(gradient, uploadedGradient))
         {
             gradientBuffer?.Dispose();
-            gradientBuffer = accelerator.Allocate1D(gradient);
+            gradientBuffer = Accelerator.Allocate1D(gradient);
             uploadedGradient = gradient;
         }
 
@@ -225,11 +222,12 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
         totals.CopyFromCPU([density.LostMass, displacement?[0] ?? 0, d == 2 ? displacement?[1] ?? 0 : 0]);
         var current = a;
         var other = b;
+        var lost = LostWeights;
         for (int s = 0; s < steps; s++)
         {
-            if (lost)
+            if (lost is { } l)
             {
-                blockSums(blocks, count, table.View, K.Stride, K.Lost, current.View, sums.View);
+                blockSums(blocks, Count, l.Weights, l.Stride, l.Offset, current.View, sums.View);
                 addTotal(1, blocks, 1.0, sums.View, totals.View, 0);
             }
 
@@ -237,26 +235,16 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
             {
                 for (int axis = 0; axis < d; axis++)
                 {
-                    blockSums(blocks, count, gradientBuffer!.View, d, axis, current.View, sums.View);
-                    addTotal(1, blocks, -geometry.Eta, sums.View, totals.View, 1 + axis);
+                    blockSums(blocks, Count, gradientBuffer!.View, d, axis, current.View, sums.View);
+                    addTotal(1, blocks, -Geometry.Eta, sums.View, totals.View, 1 + axis);
                 }
             }
 
-            step(count, geometry, table.View, ranges.View, current.View, other.View);
+            step(current.View, other.View);
             (current, other) = (other, current);
         }
 
-        DeviceMasterStepper.Finish(accelerator, current, totals, density, displacement);
-    }
-
-    /// <summary>
-    /// The end of a device stretch of steps: waits for the device, copies the density back, and reads the lost mass and
-    /// (periodic walls) the displacement from the accumulators <paramref name="totals"/> (lost mass, then one per axis).
-    /// </summary>
-    internal static void Finish(
-        Accelerator accelerator, MemoryBuffer1D<double, Stride1D.Dense> current, MemoryBuffer1D<double, Stride1D.Dense> totals, GridDensity density, double[]? displacement)
-    {
-        accelerator.Synchronize();
+        Accelerator.Synchronize();
         current.CopyToCPU(density.Mass);
         var result = new double[3];
         totals.CopyToCPU(result);
@@ -272,13 +260,55 @@ internal sealed class DeviceMasterStepper : IMasterEquationStepper
 
     public void Dispose()
     {
-        table.Dispose();
-        ranges.Dispose();
+        DisposeTables();
         a.Dispose();
         b.Dispose();
         sums.Dispose();
         totals.Dispose();
         gradientBuffer?.Dispose();
+    }
+
+    /// <summary>The gather of one step from the first view into the second, its kernel loaded once per <see cref="Advance"/>.</summary>
+    protected abstract Action<ArrayView<double>, ArrayView<double>> LoadStep();
+
+    /// <summary>Frees the tables the step reads.</summary>
+    protected abstract void DisposeTables();
+}
+
+/// <summary>The general gather (<see cref="MasterEquationKernels.Step"/>) on an ILGPU accelerator, from the source table.</summary>
+internal sealed class DeviceMasterStepper : DeviceMasterStepperBase
+{
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> table;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
+
+    public DeviceMasterStepper(ComputeDevice device, MasterGrid geometry, double[] table, int[] ranges)
+        : base(device, geometry)
+    {
+        this.table = Accelerator.Allocate1D(table);
+        this.ranges = Accelerator.Allocate1D(ranges);
+    }
+
+    protected override (ArrayView<double> Weights, int Stride, int Offset)? LostWeights =>
+        Geometry.Walls == GridWalls.Absorbing ? (table.View, K.Stride, K.Lost) : null;
+
+    /// <summary>The prepare kernel, specialised for the landscape struct, on the device; the table copied back.</summary>
+    public static double[] Prepare(ComputeDevice device, GridLandscape landscape, MasterGrid geometry)
+    {
+        var table = new double[geometry.Count * K.Stride];
+        landscape.Accept(new PrepareVisitor(device, geometry, table));
+        return table;
+    }
+
+    protected override Action<ArrayView<double>, ArrayView<double>> LoadStep()
+    {
+        var step = Device.Load(GridKernels.MasterStep);
+        return (current, next) => step(Count, Geometry, table.View, ranges.View, current, next);
+    }
+
+    protected override void DisposeTables()
+    {
+        table.Dispose();
+        ranges.Dispose();
     }
 
     private sealed class PrepareVisitor(ComputeDevice device, MasterGrid geometry, double[] table) : IGridFieldVisitor<bool>

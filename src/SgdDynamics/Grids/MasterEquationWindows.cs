@@ -859,89 +859,37 @@ internal sealed class ManagedWindowStepper : IMasterEquationStepper
 /// <summary>
 /// The separable step on an ILGPU accelerator, one thread per target cell (<see cref="MasterEquationKernels.StepWindows"/>),
 /// regenerating each window weight by the recurrence; the density, lost mass and displacement stay on the device for
-/// all the steps of one <see cref="Advance"/>.
+/// all the steps of one <see cref="DeviceMasterStepperBase.Advance"/>.
 /// </summary>
-internal sealed class DeviceWindowStepper : IMasterEquationStepper
+internal sealed class DeviceWindowStepper : DeviceMasterStepperBase
 {
-    private readonly ComputeDevice device;
-    private readonly Accelerator accelerator;
-    private readonly MasterGrid geometry;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> ints;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> pars;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? lost;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> rowInts;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> rowPars;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> ranges;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> a;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> b;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> sums;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> totals;
-    private readonly int count;
-    private readonly int blocks;
-    private MemoryBuffer1D<double, Stride1D.Dense>? gradientBuffer;
-    private double[]? uploadedGradient;
 
     public DeviceWindowStepper(ComputeDevice device, MasterWindows windows)
+        : base(device, windows.Geometry)
     {
-        this.device = device;
-        accelerator = device.Accelerator!;
-        geometry = windows.Geometry;
-        count = (int)geometry.Count;
-        blocks = (count + K.SumBlock - 1) / K.SumBlock;
-        ints = accelerator.Allocate1D(windows.Ints);
-        pars = accelerator.Allocate1D(windows.Pars);
-        lost = windows.Lost is null ? null : accelerator.Allocate1D(windows.Lost);
-        rowInts = accelerator.Allocate1D(windows.RowInts);
-        rowPars = accelerator.Allocate1D(windows.RowPars);
-        ranges = accelerator.Allocate1D(windows.Ranges);
-        a = accelerator.Allocate1D<double>(count);
-        b = accelerator.Allocate1D<double>(count);
-        sums = accelerator.Allocate1D<double>(blocks);
-        totals = accelerator.Allocate1D<double>(3);
+        ints = Accelerator.Allocate1D(windows.Ints);
+        pars = Accelerator.Allocate1D(windows.Pars);
+        lost = windows.Lost is null ? null : Accelerator.Allocate1D(windows.Lost);
+        rowInts = Accelerator.Allocate1D(windows.RowInts);
+        rowPars = Accelerator.Allocate1D(windows.RowPars);
+        ranges = Accelerator.Allocate1D(windows.Ranges);
     }
 
-    public void Advance(GridDensity density, int steps, double[]? gradient, double[]? displacement)
+    protected override (ArrayView<double> Weights, int Stride, int Offset)? LostWeights => lost is null ? null : (lost.View, 1, 0);
+
+    protected override Action<ArrayView<double>, ArrayView<double>> LoadStep()
     {
-        var step = device.Load(GridKernels.MasterStepWindows);
-        var blockSums = device.Load(GridKernels.BlockSums);
-        var addTotal = device.Load(GridKernels.AddBlockTotal);
-        int d = geometry.Dimension;
-        if (gradient is not null && !ReferenceEquals(gradient, uploadedGradient))
-        {
-            gradientBuffer?.Dispose();
-            gradientBuffer = accelerator.Allocate1D(gradient);
-            uploadedGradient = gradient;
-        }
-
-        a.CopyFromCPU(density.Mass);
-        totals.CopyFromCPU([density.LostMass, displacement?[0] ?? 0, d == 2 ? displacement?[1] ?? 0 : 0]);
-        var current = a;
-        var other = b;
-        for (int s = 0; s < steps; s++)
-        {
-            if (lost is not null)
-            {
-                blockSums(blocks, count, lost.View, 1, 0, current.View, sums.View);
-                addTotal(1, blocks, 1.0, sums.View, totals.View, 0);
-            }
-
-            if (gradient is not null)
-            {
-                for (int axis = 0; axis < d; axis++)
-                {
-                    blockSums(blocks, count, gradientBuffer!.View, d, axis, current.View, sums.View);
-                    addTotal(1, blocks, -geometry.Eta, sums.View, totals.View, 1 + axis);
-                }
-            }
-
-            step(count, geometry, ints.View, pars.View, rowInts.View, rowPars.View, ranges.View, current.View, other.View);
-            (current, other) = (other, current);
-        }
-
-        DeviceMasterStepper.Finish(accelerator, current, totals, density, displacement);
+        var step = Device.Load(GridKernels.MasterStepWindows);
+        return (current, next) => step(Count, Geometry, ints.View, pars.View, rowInts.View, rowPars.View, ranges.View, current, next);
     }
 
-    public void Dispose()
+    protected override void DisposeTables()
     {
         ints.Dispose();
         pars.Dispose();
@@ -949,10 +897,5 @@ internal sealed class DeviceWindowStepper : IMasterEquationStepper
         rowInts.Dispose();
         rowPars.Dispose();
         ranges.Dispose();
-        a.Dispose();
-        b.Dispose();
-        sums.Dispose();
-        totals.Dispose();
-        gradientBuffer?.Dispose();
     }
 }
