@@ -225,7 +225,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         {
             var kernel = gpu.Combine;
             var baseView = baseBuffer == Buffer.None ? gpu.View(Buffer.W) : gpu.View(baseBuffer);
-            kernel(count, g, gpu.Forward.View, gpu.Backward.View, gpu.Mixed.View, hasMixed, a, b, baseBuffer == Buffer.None ? 0 : 1, baseView, gpu.View(source), gpu.View(output));
+            kernel(count, g, gpu.Rates.Forward, gpu.Rates.Backward, gpu.Rates.Mixed, hasMixed, a, b, baseBuffer == Buffer.None ? 0 : 1, baseView, gpu.View(source), gpu.View(output));
             return;
         }
 
@@ -337,7 +337,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         {
             var kernel = axis == 0 ? gpu.Lines0 : gpu.Lines1;
             var target = accumulate ? gpu.View(Buffer.Z) : gpu.View(x);
-            kernel(axis == 0 ? g.N1 : g.N0, g, tau, gpu.Forward.View, gpu.Backward.View, gpu.View(r), target, gpu.C.View, gpu.D.View, gpu.V.View);
+            kernel(axis == 0 ? g.N1 : g.N0, g, tau, gpu.Rates.Forward, gpu.Rates.Backward, gpu.View(r), target, gpu.C.View, gpu.D.View, gpu.V.View);
             if (accumulate)
             {
                 gpu.Add(count, gpu.View(x), gpu.Z.View);
@@ -871,9 +871,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
         public Gpu(Accelerator accelerator, FokkerPlanckRates rates, int count, bool ring)
         {
             Accelerator = accelerator;
-            Forward = accelerator.Allocate1D(rates.Forward);
-            Backward = accelerator.Allocate1D(rates.Backward);
-            Mixed = accelerator.Allocate1D(rates.Mixed);
+            Rates = new DeviceFaceRates(accelerator, rates);
             Y = accelerator.Allocate1D<double>(count);
             W = accelerator.Allocate1D<double>(count);
             Z = accelerator.Allocate1D<double>(count);
@@ -896,11 +894,7 @@ internal sealed class FokkerPlanckAdi : IDisposable
 
         public Accelerator Accelerator { get; }
 
-        public MemoryBuffer1D<double, Stride1D.Dense> Forward { get; }
-
-        public MemoryBuffer1D<double, Stride1D.Dense> Backward { get; }
-
-        public MemoryBuffer1D<double, Stride1D.Dense> Mixed { get; }
+        public DeviceFaceRates Rates { get; }
 
         public MemoryBuffer1D<double, Stride1D.Dense> Y { get; }
 
@@ -924,7 +918,8 @@ internal sealed class FokkerPlanckAdi : IDisposable
 
         public void Dispose()
         {
-            foreach (var buffer in new[] { Forward, Backward, Mixed, Y, W, Z, C, D, V })
+            Rates.Dispose();
+            foreach (var buffer in new[] { Y, W, Z, C, D, V })
             {
                 buffer.Dispose();
             }

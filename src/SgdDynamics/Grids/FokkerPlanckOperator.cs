@@ -43,7 +43,7 @@ internal sealed class FokkerPlanckOperator : IDisposable
             var apply = device.Load(GridKernels.FokkerPlanckApply);
             mass.CopyTo(scratch);
             gpu.A.CopyFromCPU(scratch);
-            apply(count, rates.Grid, gpu.Forward.View, gpu.Backward.View, gpu.Mixed.View, gpu.A.View, gpu.B.View);
+            apply(count, rates.Grid, gpu.Rates.Forward, gpu.Rates.Backward, gpu.Rates.Mixed, gpu.A.View, gpu.B.View);
             gpu.Accelerator.Synchronize();
             gpu.B.CopyToCPU(scratch);
             scratch.AsSpan(0, count).CopyTo(rate);
@@ -66,7 +66,7 @@ internal sealed class FokkerPlanckOperator : IDisposable
             var other = gpu.B;
             for (int s = 0; s < steps; s++)
             {
-                step(count, rates.Grid, dt, gpu.Forward.View, gpu.Backward.View, gpu.Mixed.View, current.View, other.View);
+                step(count, rates.Grid, dt, gpu.Rates.Forward, gpu.Rates.Backward, gpu.Rates.Mixed, current.View, other.View);
                 (current, other) = (other, current);
             }
 
@@ -110,20 +110,14 @@ internal sealed class FokkerPlanckOperator : IDisposable
         public Gpu(Accelerator accelerator, FokkerPlanckRates rates, int count)
         {
             Accelerator = accelerator;
-            Forward = accelerator.Allocate1D(rates.Forward);
-            Backward = accelerator.Allocate1D(rates.Backward);
-            Mixed = accelerator.Allocate1D(rates.Mixed);
+            Rates = new DeviceFaceRates(accelerator, rates);
             A = accelerator.Allocate1D<double>(count);
             B = accelerator.Allocate1D<double>(count);
         }
 
         public Accelerator Accelerator { get; }
 
-        public MemoryBuffer1D<double, Stride1D.Dense> Forward { get; }
-
-        public MemoryBuffer1D<double, Stride1D.Dense> Backward { get; }
-
-        public MemoryBuffer1D<double, Stride1D.Dense> Mixed { get; }
+        public DeviceFaceRates Rates { get; }
 
         public MemoryBuffer1D<double, Stride1D.Dense> A { get; }
 
@@ -131,9 +125,7 @@ internal sealed class FokkerPlanckOperator : IDisposable
 
         public void Dispose()
         {
-            Forward.Dispose();
-            Backward.Dispose();
-            Mixed.Dispose();
+            Rates.Dispose();
             A.Dispose();
             B.Dispose();
         }

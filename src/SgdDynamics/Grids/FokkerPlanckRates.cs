@@ -1,3 +1,5 @@
+using ILGPU;
+using ILGPU.Runtime;
 using SgdDynamics.Kernels.Grids;
 using SgdDynamics.Kernels.Landscapes;
 using F = SgdDynamics.Kernels.Grids.FokkerPlanckKernels;
@@ -119,5 +121,36 @@ internal sealed class FokkerPlanckRates
             return new ArgumentException(
                 $"the diffusion D_{axis}{axis} must be > 0 on the grid (found {Math.Min(dFace, Math.Min(dLeft, dRight)):G3} near x = {x:G4})");
         }
+    }
+}
+
+/// <summary>The face rates and mixed coefficients of a <see cref="FokkerPlanckRates"/> copied to an ILGPU accelerator.</summary>
+internal sealed class DeviceFaceRates : IDisposable
+{
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> forward;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> backward;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> mixed;
+
+    public DeviceFaceRates(Accelerator accelerator, FokkerPlanckRates rates)
+    {
+        forward = accelerator.Allocate1D(rates.Forward);
+        backward = accelerator.Allocate1D(rates.Backward);
+        mixed = accelerator.Allocate1D(rates.Mixed);
+    }
+
+    /// <summary>Forward rate of every face.</summary>
+    public ArrayView<double> Forward => forward.View;
+
+    /// <summary>Backward rate of every face.</summary>
+    public ArrayView<double> Backward => backward.View;
+
+    /// <summary>Mixed coefficient of every cell.</summary>
+    public ArrayView<double> Mixed => mixed.View;
+
+    public void Dispose()
+    {
+        forward.Dispose();
+        backward.Dispose();
+        mixed.Dispose();
     }
 }
