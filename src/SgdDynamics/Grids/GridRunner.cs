@@ -87,6 +87,18 @@ public sealed record GridRunState(int Step, GridDensity Density, double[]? Displ
 /// </summary>
 public static class GridRunner
 {
+    /// <summary>Both given, and the grid of <paramref name="algorithm"/> of the problem's dimension.</summary>
+    /// <exception cref="ArgumentException">The grid and the problem differ in dimension.</exception>
+    public static void CheckArguments(Problem problem, GridAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(algorithm);
+        if (algorithm.Grid.Dimension != problem.Dimension)
+        {
+            throw new ArgumentException($"the grid has {algorithm.Grid.Dimension} dimensions, the problem {problem.Dimension}", nameof(algorithm));
+        }
+    }
+
     /// <summary>
     /// The grid landscape of a problem: mean gradient ḡ(x) and noise covariance Σ(x). The one place where a landscape
     /// specification becomes a <see cref="GridLandscape"/>.
@@ -146,13 +158,7 @@ public static class GridRunner
         GridRunState? resume = null,
         Action<GridRunState>? afterStretch = null)
     {
-        ArgumentNullException.ThrowIfNull(problem);
-        ArgumentNullException.ThrowIfNull(algorithm);
-        if (algorithm.Grid.Dimension != problem.Dimension)
-        {
-            throw new ArgumentException($"the grid has {algorithm.Grid.Dimension} dimensions, the problem {problem.Dimension}", nameof(algorithm));
-        }
-
+        CheckArguments(problem, algorithm);
         var clock = Stopwatch.StartNew();
         UniformGrid grid = algorithm.Grid.ToGrid();
         GridLandscape landscape = Landscape(problem);

@@ -89,7 +89,7 @@ internal sealed class MasterEquationLineBlocks
 
         int blocks = (cells + Width - 1) / Width;
         var counts = new int[blocks];
-        Parallel.For(0, blocks, options, () => new BlockScratch(), (b, _, scratch) =>
+        Parallel.For(0, blocks, options, () => new List<(long From, long To)>(2 * Width), (b, _, scratch) =>
         {
             counts[b] = Fill(b, windows, cache, offsets, scratch, null, null, 0);
             return scratch;
@@ -110,7 +110,7 @@ internal sealed class MasterEquationLineBlocks
         starts[blocks] = (int)total;
         var sources = new int[total];
         var weights = new double[total * Width];
-        Parallel.For(0, blocks, options, () => new BlockScratch(), (b, _, scratch) =>
+        Parallel.For(0, blocks, options, () => new List<(long From, long To)>(2 * Width), (b, _, scratch) =>
         {
             Fill(b, windows, cache, offsets, scratch, sources, weights, starts[b]);
             return scratch;
@@ -180,9 +180,9 @@ internal sealed class MasterEquationLineBlocks
     /// Block b's entries: counted (<paramref name="sources"/> null) or written from entry <paramref name="at"/>. The
     /// sources are the union of the block's targets' ranges, visited in increasing cell; a source contributes the
     /// weights of its window cells that land in the block, a second landing on the same target going to a further
-    /// entry of the same source.
+    /// entry of the same source (<paramref name="pieces"/>: the thread's scratch list).
     /// </summary>
-    private static int Fill(int b, MasterWindows windows, double[] cache, long[] offsets, BlockScratch scratch, int[]? sources, double[]? weights, int at)
+    private static int Fill(int b, MasterWindows windows, double[] cache, long[] offsets, List<(long From, long To)> pieces, int[]? sources, double[]? weights, int at)
     {
         MasterGrid geometry = windows.Geometry;
         int cells = (int)geometry.Count;
@@ -190,7 +190,6 @@ internal sealed class MasterEquationLineBlocks
         int t0 = b * Width, t1 = Math.Min(cells, t0 + Width);
         int[] ints = windows.Ints;
         int[] ranges = windows.Ranges;
-        List<(long From, long To)> pieces = scratch.Pieces;
         pieces.Clear();
         for (int t = t0; t < t1; t++)
         {
@@ -285,10 +284,5 @@ internal sealed class MasterEquationLineBlocks
         }
 
         return entries;
-    }
-
-    private sealed class BlockScratch
-    {
-        public List<(long From, long To)> Pieces { get; } = new(2 * Width);
     }
 }

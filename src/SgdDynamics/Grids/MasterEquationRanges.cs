@@ -18,13 +18,7 @@ internal static class MasterEquationRanges
     {
         int rows = grid.Rows, columns = grid.Columns;
         int d = grid.Dimension;
-        int length = d == 1 ? 2 * rows : 2 * (rows + columns);
-        var result = new int[length];
-        for (int i = 0; i < length; i += 2)
-        {
-            result[i] = int.MaxValue;
-            result[i + 1] = -1;
-        }
+        int[] result = Unreached(d == 1 ? rows : rows + columns);
 
         bool ring = grid.Walls == GridWalls.Periodic;
         bool allRows = false, allColumns = false;
@@ -77,13 +71,7 @@ internal static class MasterEquationRanges
     {
         int outer = grid.Dimension == 2 ? grid.Rows : 1;
         int inner = grid.Dimension == 2 ? grid.Columns : grid.Rows;
-        int length = 2 * (outer + inner);
-        var result = new int[length];
-        for (int i = 0; i < length; i += 2)
-        {
-            result[i] = int.MaxValue;
-            result[i + 1] = -1;
-        }
+        int[] result = Unreached(outer + inner);
 
         bool ring = grid.Walls == GridWalls.Periodic;
         bool allRows = false, allColumns = false;
@@ -144,6 +132,19 @@ internal static class MasterEquationRanges
         }
 
         return Finish(result, ring, outer, allRows, inner, allColumns);
+    }
+
+    /// <summary><paramref name="pairs"/> ranges that no source reaches yet, (int.MaxValue, −1), for the builders to widen.</summary>
+    private static int[] Unreached(int pairs)
+    {
+        var result = new int[2 * pairs];
+        for (int i = 0; i < result.Length; i += 2)
+        {
+            result[i] = int.MaxValue;
+            result[i + 1] = -1;
+        }
+
+        return result;
     }
 
     /// <summary>

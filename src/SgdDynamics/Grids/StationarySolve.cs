@@ -73,13 +73,7 @@ public static class StationarySolve
     /// </summary>
     public static GridResult Run(Problem problem, GridAlgorithm algorithm, ComputeDevice? device = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(problem);
-        ArgumentNullException.ThrowIfNull(algorithm);
-        if (algorithm.Grid.Dimension != problem.Dimension)
-        {
-            throw new ArgumentException($"the grid has {algorithm.Grid.Dimension} dimensions, the problem {problem.Dimension}", nameof(algorithm));
-        }
-
+        GridRunner.CheckArguments(problem, algorithm);
         var clock = Stopwatch.StartNew();
         UniformGrid grid = algorithm.Grid.ToGrid();
         GridLandscape landscape = GridRunner.Landscape(problem);
